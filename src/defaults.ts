@@ -1,0 +1,50 @@
+/** Every default in one place: timeouts, retries, caps, concurrency, user agent. */
+export const VERSION = '0.1.0';
+export const USER_AGENT = `ocipack/${VERSION}`;
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+export const DEFAULTS = {
+  /** Whole-operation deadline (`--timeout`). */
+  timeoutMs: 5 * 60_000,
+  /** A response that sends nothing for this long is abandoned. */
+  idleTimeoutMs: 30_000,
+  /** Connect timeout for one TCP/TLS connection. */
+  connectTimeoutMs: 15_000,
+  retry: {
+    attempts: 5,
+    baseDelayMs: 250,
+    maxDelayMs: 3_000,
+    /** A Retry-After longer than this fails instead of waiting. */
+    maxRetryAfterMs: 60_000,
+  },
+  maxRedirects: 10,
+  caps: {
+    manifestBytes: 4 * MiB,
+    errorBodyBytes: 64 * KiB,
+    tokenBodyBytes: 64 * KiB,
+    layerBytes: 1 * GiB,
+    entries: 100_000,
+    pathBytes: 4096,
+    depth: 64,
+    signaturePayloadBytes: 1 * MiB,
+    signatureCandidates: 100,
+  },
+  /** Parallel blob transfers and per-tag lookups. */
+  concurrency: 4,
+  /** Token lifetime when the token server does not say. */
+  tokenTtlSeconds: 60,
+  /** A credential helper that takes longer is killed. */
+  credentialHelperTimeoutMs: 30_000,
+  defaultTag: 'latest',
+  defaultPlatform: 'linux/amd64',
+  /** gzip level for layers (flux uses the Go default, 6-equivalent). */
+  gzipLevel: 6,
+} as const;
+
+export const FLUX_DEFAULT_IGNORE = [
+  '.git/', '.gitignore', '.gitmodules', '.gitattributes',
+  '*.jpg', '*.jpeg', '*.gif', '*.png', '*.wmv', '*.flv', '*.tar.gz', '*.zip',
+];
