@@ -1,0 +1,81 @@
+/** Source, revision and creation time for an artifact: from flags, CI variables, or the git checkout. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Env } from '../options.js';
+
+const run = promisify(execFile);
+
+export interface Metadata {
+  source?: string;
+  revision?: string;
+}
+
+/** Flux's revision format: `<ref>@sha1:<commit>` (or just `sha1:<commit>` without a ref name). */
+export function fluxRevision(refName: string | undefined, sha: string): string {
+  return refName ? `${refName}@sha1:${sha}` : `sha1:${sha}`;
+}
+
+/** Strip user info from a URL (a git remote may embed a token) so it never lands in an annotation. */
+export function stripUserInfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+}
+
+/** Source and revision from GitHub Actions or GitLab CI variables, when present. */
+export function metadataFromCI(env: Env): Metadata {
+  if (env.GITHUB_ACTIONS === 'true' && env.GITHUB_REPOSITORY && env.GITHUB_SHA) {
+    const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+    return {
+      source: `${server}/${env.GITHUB_REPOSITORY}`,
+      revision: fluxRevision(env.GITHUB_REF_NAME, env.GITHUB_SHA),
+    };
+  }
+  if (env.GITLAB_CI === 'true' && env.CI_COMMIT_SHA) {
+    const md: Metadata = { revision: fluxRevision(env.CI_COMMIT_REF_NAME, env.CI_COMMIT_SHA) };
+    if (env.CI_PROJECT_URL) md.source = env.CI_PROJECT_URL;
+    return md;
+  }
+  return {};
+}
+
+async function git(cwd: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('git', args, { cwd, timeout: 5000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    const out = stdout.trim();
+    return out === '' ? undefined : out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Source (remote.origin.url without credentials) and revision (`branch@sha1:HEAD`) of a git checkout. */
+export async function metadataFromGit(dir: string): Promise<Metadata> {
+  const sha = await git(dir, ['rev-parse', 'HEAD']);
+  if (!sha) return {};
+  const branch = await git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']);
+  const origin = await git(dir, ['config', '--get', 'remote.origin.url']);
+  const md: Metadata = { revision: fluxRevision(branch, sha) };
+  if (origin) md.source = stripUserInfo(origin);
+  return md;
+}
+
+/** Flags win, then CI variables, then git; each field is filled independently. */
+export async function resolveMetadata(flags: Metadata, dir: string, env: Env): Promise<Metadata> {
+  const out: Metadata = { ...flags };
+  if (out.source !== undefined && out.revision !== undefined) return out;
+  const ci = metadataFromCI(env);
+  const fromGit = ci.source && ci.revision ? {} : await metadataFromGit(dir);
+  out.source ??= ci.source ?? fromGit.source;
+  out.revision ??= ci.revision ?? fromGit.revision;
+  return out;
+}
+
+/** RFC 3339 UTC with seconds; `--reproducible` pins the epoch, SOURCE_DATE_EPOCH always wins. */
+export function createdTime(reproducible: boolean, env: Env, now: Date = new Date()): string {
+  const sde = env.SOURCE_DATE_EPOCH;
+  let date = reproducible ? new Date(0) : now;
+  if (sde !== undefined && sde !== '') {
+    if (!/^\d+$/.test(sde)) throw new Error(`SOURCE_DATE_EPOCH must be a number of seconds, got "${sde}"`);
+    date = new Date(Number(sde) * 1000);
+  }
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,43 @@
+/** `ocipack pull`: flux pull artifact, with verification and safe extraction. */
+import type { Command } from 'commander';
+import { action } from '../run.js';
+import { addReadFlags, formatOf, parseCount } from '../common.js';
+
+interface PullFlags {
+  output?: string;
+  mediaType?: string;
+  layer?: number;
+  platform?: string;
+  semver?: string;
+}
+
+/** Register `pull`. */
+export function definePull(program: Command): Command {
+  const cmd = program
+    .command('pull')
+    .summary('download an artifact, verify it and extract it into a directory (flux pull artifact)')
+    .argument('<reference>', 'oci://host/repository[:tag|@digest] (or <dir>[:tag] with --oci-layout)')
+    .option('-o, --output <dir>', 'directory to extract into (created when missing)')
+    .option('--media-type <type>', 'extract the first layer with this media type')
+    .option('--layer <n>', 'extract the layer at this position (0-based)', parseCount('--layer'))
+    .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default linux/amd64)');
+  return addReadFlags(cmd)
+    .addHelpText('after', `
+Example:
+  ocipack pull oci://ghcr.io/org/app-manifests:v1.0.0 --output ./deploy
+  ocipack pull ./layout:v1 --oci-layout -o ./out`)
+    .action(action<PullFlags>(async ({ ui, flags, common, args }) => {
+      const format = formatOf(flags, false);
+      const { pull } = await import('../../usecases/pull.js');
+      const opts: import('../../usecases/pull.js').PullOptions = { ...common, reference: args[0]!, output: flags.output ?? '' };
+      if (flags.mediaType !== undefined) opts.mediaType = flags.mediaType;
+      if (flags.layer !== undefined) opts.layer = flags.layer;
+      if (flags.platform !== undefined) opts.platform = flags.platform;
+      const r = await pull(opts);
+      if (r.source) ui.success(`source ${r.source}`);
+      if (r.revision) ui.success(`revision ${r.revision}`);
+      ui.success(`digest ${r.digest}`);
+      ui.success(`artifact content extracted to ${flags.output}`);
+      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, source: r.source, revision: r.revision, output: r.output }, format);
+    }));
+}

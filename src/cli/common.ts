@@ -1,0 +1,105 @@
+/** Shared CLI plumbing: global flags → CommonOptions, durations, repeatable flags, formats. */
+import type { Command } from 'commander';
+import { DEFAULTS } from '../defaults.js';
+import { usageError } from '../errors.js';
+import type { CommonOptions } from '../options.js';
+import type { Format, Ui } from './ui.js';
+
+/** Parse Go-style durations (`90s`, `5m`, `1h30m`, `500ms`) into milliseconds. */
+export function parseDuration(value: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let consumed = 0;
+  for (const m of value.matchAll(re)) {
+    if (m.index !== consumed) break;
+    total += Number(m[1]) * units[m[2]!]!;
+    consumed += m[0].length;
+  }
+  if (value === '' || consumed !== value.length || total <= 0) {
+    throw usageError(`invalid duration "${value}": use a number with a unit, e.g. 90s, 5m, 1h`);
+  }
+  return total;
+}
+
+/** Commander collector for repeatable, comma-separated flags (`-t a,b -t c`). */
+export function collectList(value: string, previous: string[] = []): string[] {
+  return previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+}
+
+/** Commander collector for repeatable flags kept whole (`-a k=v,with,commas`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return previous.concat([value]);
+}
+
+/** A non-negative integer flag value, or a usage error naming the flag. */
+export function parseCount(flag: string): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d+$/.test(value)) throw usageError(`${flag} must be a non-negative integer, got "${value}"`);
+    return Number(value);
+  };
+}
+
+/** A size flag (`1GiB`, `512MiB`, `4096`). */
+export function parseSize(flag: string): (value: string) => number {
+  return (value: string) => {
+    const m = /^(\d+)\s*(b|kib|kb|k|mib|mb|m|gib|gb|g)?$/i.exec(value.trim());
+    if (!m) throw usageError(`${flag} must be a size like 512MiB or 2GiB, got "${value}"`);
+    const mult: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+    return Number(m[1]) * mult[(m[2] ?? 'b').toLowerCase()]!;
+  };
+}
+
+/** Output format from `--format` or a command's `-o` alias; `text` when neither is given. */
+export function formatOf(opts: { format?: string; output?: string }, allowOutputAlias: boolean): Format {
+  const v = opts.format ?? (allowOutputAlias ? opts.output : undefined);
+  if (v === undefined) return 'text';
+  if (v === 'json' || v === 'yaml') return v;
+  throw usageError(`invalid output format "${v}": use json or yaml`);
+}
+
+export interface GlobalFlags {
+  creds?: string;
+  insecureRegistry?: boolean;
+  caFile?: string;
+  timeout?: string;
+  verbose?: boolean;
+  debug?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+  format?: string;
+  ociLayout?: boolean;
+  maxManifestSize?: number;
+  maxLayerSize?: number;
+  maxEntries?: number;
+  maxPathLength?: number;
+}
+
+/** CommonOptions for a use-case from the merged global + command flags. */
+export function commonOptions(flags: GlobalFlags, ui: Ui, signal: AbortSignal): CommonOptions {
+  const o: CommonOptions = {
+    env: process.env,
+    onEvent: ui.onEvent,
+    signal,
+    timeoutMs: flags.timeout ? parseDuration(flags.timeout) : DEFAULTS.timeoutMs,
+  };
+  if (flags.creds !== undefined) o.creds = flags.creds;
+  if (flags.insecureRegistry) o.insecureRegistry = true;
+  if (flags.caFile !== undefined) o.caFile = flags.caFile;
+  if (flags.ociLayout) o.ociLayout = true;
+  if (flags.maxManifestSize !== undefined) o.maxManifestBytes = flags.maxManifestSize;
+  if (flags.maxLayerSize !== undefined) o.maxLayerBytes = flags.maxLayerSize;
+  if (flags.maxEntries !== undefined) o.maxEntries = flags.maxEntries;
+  if (flags.maxPathLength !== undefined) o.maxPathBytes = flags.maxPathLength;
+  return o;
+}
+
+/** Flags of every command that reads an artifact: caps of SPEC §5 and `--oci-layout`. */
+export function addReadFlags(cmd: Command): Command {
+  return cmd
+    .option('--oci-layout', 'treat the reference as an OCI image-layout directory <dir>[:tag|@digest]')
+    .option('--max-manifest-size <size>', 'largest manifest or index to read (default 4MiB)', parseSize('--max-manifest-size'))
+    .option('--max-layer-size <size>', 'largest decompressed layer to extract (default 1GiB)', parseSize('--max-layer-size'))
+    .option('--max-entries <n>', 'most entries a layer may hold (default 100000)', parseCount('--max-entries'))
+    .option('--max-path-length <n>', 'longest path in a layer, in bytes (default 4096)', parseCount('--max-path-length'));
+}

@@ -1,0 +1,117 @@
+/** Everything the CLI prints: flux-style lines on stderr, machine output on stdout, progress, colours. */
+import type { OnEvent, ProgressEvent } from '../events.js';
+import { toYaml } from './yaml.js';
+
+export type Format = 'text' | 'json' | 'yaml';
+
+export interface UiOptions {
+  quiet?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+  color?: boolean;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+type Paint = (s: string) => string;
+interface Palette { blue: Paint; green: Paint; yellow: Paint; red: Paint; dim: Paint }
+const NONE: Palette = { blue: (s) => s, green: (s) => s, yellow: (s) => s, red: (s) => s, dim: (s) => s };
+
+/** Human-readable byte counts: `12.4 MiB`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** The CLI's printer; commands call step/success/warn and `result`, use-cases feed `onEvent`. */
+export class Ui {
+  readonly opts: UiOptions;
+  private paint: Palette = NONE;
+  private readonly out: NodeJS.WritableStream;
+  private readonly err: NodeJS.WritableStream & { isTTY?: boolean };
+  private progress: import('./progress.js').Progress | undefined;
+
+  constructor(opts: UiOptions = {}) {
+    this.opts = opts;
+    this.out = opts.stdout ?? process.stdout;
+    this.err = opts.stderr ?? process.stderr;
+  }
+
+  /** Load chalk only when colour is wanted (keeps start-up fast and pipes clean). */
+  async init(): Promise<void> {
+    if (this.opts.color) {
+      const { Chalk } = await import('chalk');
+      const c = new Chalk({ level: 1 });
+      this.paint = { blue: c.blue, green: c.green, yellow: c.yellow, red: c.red, dim: c.dim };
+    }
+    if (this.err.isTTY && !this.opts.quiet) {
+      const { Progress } = await import('./progress.js');
+      this.progress = new Progress(this.err, this.opts.color ?? false);
+    }
+  }
+
+  private line(s: string): void {
+    this.progress?.clear();
+    this.err.write(`${s}\n`);
+  }
+
+  step(msg: string): void {
+    if (!this.opts.quiet) this.line(`${this.paint.blue('►')} ${msg}`);
+  }
+  success(msg: string): void {
+    if (!this.opts.quiet) this.line(`${this.paint.green('✔')} ${msg}`);
+  }
+  info(msg: string): void {
+    if (this.opts.verbose && !this.opts.quiet) this.line(`${this.paint.dim('◎')} ${msg}`);
+  }
+  warn(msg: string): void {
+    this.line(`${this.paint.yellow('⚠')} ${msg}`);
+  }
+  /** Errors always print, even with --quiet: one line, then an optional hint line. */
+  error(msg: string, hint?: string): void {
+    this.line(`${this.paint.red('✗')} ${msg}`);
+    if (hint) this.err.write(`  ${this.paint.dim('hint:')} ${hint}\n`);
+  }
+  debugLine(msg: string): void {
+    if (this.opts.debug) this.line(this.paint.dim(`[debug] ${msg}`));
+  }
+
+  /** Machine output on stdout: JSON (2-space indent) or YAML. */
+  data(value: unknown, format: Format): void {
+    if (format === 'json') this.out.write(`${JSON.stringify(value, null, 2)}\n`);
+    else if (format === 'yaml') this.out.write(toYaml(value));
+  }
+  /** Plain text on stdout (tables, inspect output). */
+  print(text: string): void {
+    this.out.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** The use-case listener: progress to the spinner (TTY) or nothing, warnings and steps as lines. */
+  readonly onEvent: OnEvent = (e: ProgressEvent) => {
+    switch (e.type) {
+      case 'step': return this.step(e.message);
+      case 'info': return this.info(e.message);
+      case 'warning': return this.warn(e.message);
+      case 'debug': return this.debugLine(e.message);
+      case 'blob:skip': return this.info(`skipped ${e.digest}: ${e.reason}`);
+      case 'blob:start':
+      case 'blob:progress':
+        return this.progress?.update(e);
+      case 'blob:done':
+        this.progress?.clear();
+        return this.info(`${e.action} ${e.digest ?? ''} ${formatBytes(e.size)}`.replace(/ {2}/, ' '));
+      case 'manifest:pushed': return this.info(`manifest ${e.digest}${e.tag ? ` tagged ${e.tag}` : ''}`);
+    }
+  };
+
+  /** Stop any spinner before exit. */
+  close(): void {
+    this.progress?.stop();
+  }
+}

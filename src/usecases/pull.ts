@@ -1,0 +1,151 @@
+/** pull: resolve once, fetch by digest, verify while streaming, extract safely into place (SPEC §3, §5). */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { emitter, type OnEvent } from '../events.js';
+import { OcipackError, usageError } from '../errors.js';
+import type { CommonOptions } from '../options.js';
+import { ANNOTATIONS, EXTRACTABLE_LAYER_TYPES } from '../oci/mediatypes.js';
+import { isIndex, type Descriptor, type ImageManifest, type Manifest } from '../oci/descriptor.js';
+import { openTarget, parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../content/open.js';
+import type { Target } from '../content/target.js';
+import { unpackFile } from '../artifact/unpack.js';
+import { selectPlatform, parsePlatform } from '../oci/platform.js';
+
+export interface PullOptions extends CommonOptions {
+  reference: string;
+  /** Directory to extract into; created when missing. */
+  output: string;
+  /** Choose the layer by media type, or by position (0-based). */
+  mediaType?: string;
+  layer?: number;
+  /** For an index: `os/arch[/variant]`, default linux/amd64. */
+  platform?: string;
+}
+
+export interface PullResult {
+  url: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  source: string;
+  revision: string;
+  output: string;
+  layer: Descriptor;
+}
+
+/** Resolve a reference to one image manifest, following an index to the requested platform. */
+export async function resolveImage(
+  target: Target,
+  reference: string,
+  platform: string | undefined,
+  maxDepth = 4,
+): Promise<{ digest: string; manifest: ImageManifest; rootDigest: string }> {
+  const root = await target.resolve(reference);
+  let digest = root.digest;
+  const wanted = parsePlatform(platform);
+  for (let depth = 0; depth < maxDepth; depth++) {
+    const fetched = await target.fetchManifest(digest);
+    const m = parseManifest(fetched.bytes, digest);
+    if (!isIndex(m)) return { digest, manifest: m, rootDigest: root.digest };
+    digest = selectPlatform(m, wanted).digest;
+  }
+  throw new OcipackError('BAD_INPUT', `index nesting deeper than ${maxDepth} at ${reference}`);
+}
+
+/** Parse manifest JSON, with a one-line error naming the digest when it is not a manifest. */
+export function parseManifest(bytes: Buffer, digest: string): Manifest {
+  let m: unknown;
+  try {
+    m = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new OcipackError('REGISTRY', `manifest ${digest} is not valid JSON`);
+  }
+  const o = m as Partial<ImageManifest> & { manifests?: unknown };
+  if (typeof o !== 'object' || o === null || (!Array.isArray(o.manifests) && (typeof o.config !== 'object' || !Array.isArray(o.layers)))) {
+    throw new OcipackError('REGISTRY', `manifest ${digest} is neither an image manifest nor an index`);
+  }
+  return m as Manifest;
+}
+
+/** The layer pull extracts: `--layer`, `--media-type`, or the first tar+gzip layer of a known type. */
+export function chooseLayer(m: ImageManifest, opts: { mediaType?: string; layer?: number }): Descriptor {
+  if (opts.layer !== undefined) {
+    const l = m.layers[opts.layer];
+    if (!l) throw usageError(`--layer ${opts.layer} is out of range: the manifest has ${m.layers.length} layer(s)`);
+    return l;
+  }
+  if (opts.mediaType !== undefined) {
+    const l = m.layers.find((x) => x.mediaType === opts.mediaType);
+    if (!l) throw new OcipackError('NOT_FOUND', `no layer with media type ${opts.mediaType}; layers are: ${m.layers.map((x) => x.mediaType).join(', ')}`);
+    return l;
+  }
+  const known: readonly string[] = EXTRACTABLE_LAYER_TYPES;
+  const l = m.layers.find((x) => known.includes(x.mediaType));
+  if (!l) {
+    throw new OcipackError('NOT_FOUND', `no tar+gzip layer of a known media type (${m.layers.map((x) => x.mediaType).join(', ') || 'no layers'})`, {
+      hint: 'choose one with --media-type <type> or --layer <n>',
+    });
+  }
+  return l;
+}
+
+/** Download a blob to `file`, hashing and size-checking as it streams (Target.fetchBlob verifies). */
+export async function downloadBlob(target: Target, desc: Descriptor, file: string, onEvent?: OnEvent, signal?: AbortSignal): Promise<void> {
+  const emit = emitter(onEvent);
+  emit({ type: 'blob:start', action: 'download', digest: desc.digest, total: desc.size });
+  let done = 0;
+  const progress = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      done += chunk.length;
+      emit({ type: 'blob:progress', action: 'download', bytes: done, total: desc.size });
+      cb(null, chunk);
+    },
+  });
+  const stream = await target.fetchBlob(desc);
+  await pipeline(stream, progress, createWriteStream(file, { flags: 'wx' }), signal ? { signal } : {});
+  emit({ type: 'blob:done', action: 'download', digest: desc.digest, size: desc.size });
+}
+
+/** Pull an artifact into `output`, which is replaced only when extraction fully succeeded. */
+export async function pull(opts: PullOptions): Promise<PullResult> {
+  const emit = emitter(opts.onEvent);
+  if (!opts.output) throw usageError('--output is required: the directory to extract into');
+  const t: TargetRef = parseTargetRef(opts.reference, opts.ociLayout);
+  if (opts.platform !== undefined) parsePlatform(opts.platform);
+  const opened = await openTarget(t, opts);
+  const tmp = await mkdtemp(join(tmpdir(), 'ocipack-pull-'));
+  try {
+    emit({ type: 'step', message: `pulling artifact from ${t.display}` });
+    const { digest, manifest } = await resolveImage(opened.target, referenceIn(t), opts.platform);
+    const layer = chooseLayer(manifest, opts);
+    const file = join(tmp, 'layer');
+    await downloadBlob(opened.target, layer, file, opts.onEvent, opts.signal);
+    const output = resolvePath(opts.output);
+    const unpackOpts: Parameters<typeof unpackFile>[1] = { target: output, onWarning: (message) => emit({ type: 'warning', message }) };
+    if (opts.maxLayerBytes !== undefined) unpackOpts.maxLayerBytes = opts.maxLayerBytes;
+    if (opts.maxEntries !== undefined) unpackOpts.maxEntries = opts.maxEntries;
+    if (opts.maxPathBytes !== undefined) unpackOpts.maxPathBytes = opts.maxPathBytes;
+    if (opts.signal) unpackOpts.signal = opts.signal;
+    await unpackFile(file, unpackOpts);
+    const a = manifest.annotations ?? {};
+    const repository = repositoryOf(t);
+    const tag = t.tag ?? (t.digest ? '' : 'latest');
+    return {
+      url: t.kind === 'remote' ? `oci://${t.display}` : t.display,
+      repository,
+      tag,
+      digest,
+      source: a[ANNOTATIONS.source] ?? '',
+      revision: a[ANNOTATIONS.revision] ?? '',
+      output,
+      layer,
+    };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+    await opened.close();
+  }
+}

@@ -1,0 +1,160 @@
+/** push: pack a tree into Flux's artifact format and store it in a registry or layout (SPEC §3, §4). */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { emitter } from '../events.js';
+import { OcipackError, usageError } from '../errors.js';
+import type { CommonOptions } from '../options.js';
+import { packToFile, type PackResult } from '../artifact/pack.js';
+import { createdTime, resolveMetadata } from '../artifact/metadata.js';
+import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/manifest.js';
+import { MT } from '../oci/mediatypes.js';
+import { isIndex, type Manifest } from '../oci/descriptor.js';
+import { openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../content/open.js';
+import type { Target } from '../content/target.js';
+
+export interface PushOptions extends CommonOptions {
+  /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`. */
+  reference: string;
+  /** Directory or file to pack; `-` reads one file from `stdin`. */
+  path: string;
+  source?: string;
+  revision?: string;
+  /** `key=value` strings (flags) or a ready map. */
+  annotations?: string[] | Record<string, string>;
+  ignorePaths?: string[];
+  addIgnorePaths?: string[];
+  reproducible?: boolean;
+  resolveSymlinks?: boolean;
+  /** Stream and file name for `path: '-'`. */
+  stdin?: NodeJS.ReadableStream;
+  stdinName?: string;
+}
+
+export interface PushResult {
+  url: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  /** True when the tag already held the same content and annotations, so nothing was uploaded. */
+  unchanged: boolean;
+}
+
+/** Validate everything a push needs that involves no network, so bad input fails first (exit 2). */
+export async function preparePush(opts: PushOptions): Promise<{ t: TargetRef; tag: string; user: Record<string, string> }> {
+  if (!opts.path) throw usageError('--path is required: the directory or file to push');
+  const t = parseTargetRef(opts.reference, opts.ociLayout);
+  const tag = pushTag(t);
+  const user = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
+  if (opts.path !== '-') {
+    try {
+      await stat(opts.path);
+    } catch {
+      throw usageError(`--path "${opts.path}" does not exist`);
+    }
+  }
+  return { t, tag, user };
+}
+
+/** Pack `path`, upload layer and config (skipping blobs that exist), then the manifest under the tag. */
+export async function push(opts: PushOptions): Promise<PushResult> {
+  const emit = emitter(opts.onEvent);
+  const env = opts.env ?? {};
+  const { t, tag, user } = await preparePush(opts);
+  const created = createdTime(opts.reproducible ?? false, env);
+  const metaDir = opts.path === '-' ? process.cwd() : await dirOf(opts.path);
+  const meta = await resolveMetadata({ source: opts.source, revision: opts.revision }, metaDir, env);
+  const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
+
+  const tmp = await mkdtemp(join(tmpdir(), 'ocipack-push-'));
+  const opened = await openTarget(t, { ...opts, push: true, create: true });
+  try {
+    emit({ type: 'step', message: `pushing artifact to ${repositoryOf(t)}:${tag}` });
+    const packed = await pack(opts, join(tmp, 'layer.tar.gz'), emit);
+    const config = fluxConfig(created, packed.diffId);
+    const layer = { mediaType: MT.fluxContent, size: packed.size, digest: packed.digest };
+    const manifest = imageManifest(config.descriptor, [layer], annotations);
+    const repository = repositoryOf(t);
+    const existing = await sameContentAt(opened.target, tag, packed.diffId, annotations);
+    if (existing) {
+      emit({ type: 'info', message: `${repository}:${tag} already holds this content; nothing uploaded` });
+      return { url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true };
+    }
+    await opened.target.pushBlob(layer, () => createReadStream(packed.file));
+    await opened.target.pushBlob(config.descriptor, config.bytes);
+    await opened.target.pushManifest(manifest.descriptor, manifest.bytes, tag);
+    emit({ type: 'manifest:pushed', digest: manifest.descriptor.digest, tag });
+    return { url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false };
+  } finally {
+    await opened.close();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+function urlOf(t: TargetRef, repository: string, tag: string): string {
+  return t.kind === 'remote' ? `oci://${repository}:${tag}` : `${repository}:${tag}`;
+}
+
+async function dirOf(path: string): Promise<string> {
+  const s = await stat(path);
+  return s.isDirectory() ? path : dirname(path);
+}
+
+async function pack(opts: PushOptions, file: string, emit: ReturnType<typeof emitter>): Promise<PackResult> {
+  emit({ type: 'blob:start', action: 'pack' });
+  const packOpts: Parameters<typeof packToFile>[0] = {
+    path: opts.path,
+    onWarning: (message) => emit({ type: 'warning', message }),
+    onProgress: (bytes) => emit({ type: 'blob:progress', action: 'pack', bytes }),
+  };
+  if (opts.ignorePaths) packOpts.ignorePaths = opts.ignorePaths;
+  if (opts.addIgnorePaths) packOpts.addIgnorePaths = opts.addIgnorePaths;
+  if (opts.resolveSymlinks) packOpts.resolveSymlinks = true;
+  if (opts.signal) packOpts.signal = opts.signal;
+  if (opts.path === '-') {
+    if (!opts.stdin) throw usageError('--path - needs data on standard input');
+    packOpts.stdin = opts.stdin as unknown as NonNullable<typeof packOpts.stdin>;
+    packOpts.stdinName = opts.stdinName ?? 'stdin';
+  }
+  const packed = await packToFile(packOpts, file);
+  emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });
+  return packed;
+}
+
+/**
+ * SPEC §4: a tag that already holds the same diff_ids and annotations is left alone, so re-pushing
+ * unchanged content (with --reproducible) uploads nothing, even when zlib versions differ.
+ */
+async function sameContentAt(
+  target: Target,
+  tag: string,
+  diffId: string,
+  annotations: Record<string, string>,
+): Promise<string | undefined> {
+  let fetched;
+  try {
+    fetched = await target.fetchManifest(tag);
+  } catch (err) {
+    if (err instanceof OcipackError && err.code === 'NOT_FOUND') return undefined;
+    throw err;
+  }
+  let m: Manifest;
+  try {
+    m = JSON.parse(fetched.bytes.toString('utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+  if (isIndex(m) || m.config?.mediaType !== MT.fluxConfig || m.layers?.length !== 1) return undefined;
+  if (!sameAnnotations(m.annotations ?? {}, annotations)) return undefined;
+  if (m.config.size > 64 * 1024) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const c of await target.fetchBlob(m.config)) chunks.push(c as Buffer);
+  const ids = diffIdsOf(Buffer.concat(chunks));
+  return ids.length === 1 && ids[0] === diffId ? fetched.descriptor.digest : undefined;
+}
+
+function sameAnnotations(a: Record<string, string>, b: Record<string, string>): boolean {
+  const sorted = (x: Record<string, string>) => JSON.stringify(Object.entries(x).sort(([k1], [k2]) => (k1 < k2 ? -1 : 1)));
+  return sorted(a) === sorted(b);
+}
