@@ -1,0 +1,37 @@
+/** Spawn the built CLI (bin/ocipack.js) and capture its exit code and output. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const BIN = fileURLToPath(new URL('../../../bin/ocipack.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `ocipack args…`; `env` is merged over a clean environment (HOME isolated unless given). */
+export function ocipack(args: string[], opts: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.OCIPACK_TEST_HOME ?? process.env.HOME, NO_COLOR: '1', ...opts.env })) {
+      if (v !== undefined) env[k] = v;
+    }
+    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: opts.cwd ?? process.cwd(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A fresh temporary directory. */
+export function tempDir(prefix = 'ocipack-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
