@@ -1,0 +1,240 @@
+/**
+ * Image references (SPEC §2): `[oci://][host[:port]/]path[:tag][@digest]`, with the Docker Hub
+ * defaults and the grammar and limits of the distribution reference package. Pure: parse, then act.
+ */
+import { isIPv6 } from 'node:net';
+import { DEFAULTS } from '../defaults.js';
+import { usageError } from '../errors.js';
+import { digestProblem } from './digest.js';
+
+export interface Reference {
+  /** As the user means it, normalised: 'docker.io' for Docker Hub, 'ghcr.io', 'localhost:5000', '[::1]:5000'. */
+  registry: string;
+  /** host[:port] used on the wire: 'registry-1.docker.io' for Docker Hub. */
+  host: string;
+  /** 'library/alpine', 'org/app/manifests'. */
+  repository: string;
+  /** Only when written (or defaulted by parseReference). */
+  tag?: string;
+  /** 'sha256:<64 hex>' when written. */
+  digest?: string;
+}
+
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_HOST = 'registry-1.docker.io';
+const DOCKER_HUB_ALIASES = new Set([DOCKER_HUB, 'index.docker.io', DOCKER_HUB_HOST]);
+const DOCKER_HUB_CREDENTIAL_KEY = 'https://index.docker.io/v1/';
+const MAX_NAME_LENGTH = 255;
+
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DOMAIN_NAME = /^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?:\.(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*$/;
+const PORT = /^[0-9]{1,5}$/;
+
+/** Parses a registry reference; a malformed one is a usage error (exit 2) naming what is wrong. */
+export function parseReference(input: string, opts: { defaultTag?: boolean } = {}): Reference {
+  const fail = (why: string): never => {
+    throw usageError(`invalid reference ${quote(input)}: ${why}`);
+  };
+  if (input.length === 0) fail('empty');
+  if (/\s/.test(input)) fail('must not contain whitespace');
+  let rest = input.startsWith('oci://') ? input.slice('oci://'.length) : input;
+  if (rest.length === 0) fail('nothing after oci://');
+  if (rest.includes('://')) fail('only the oci:// scheme is supported');
+
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (digest.includes('/')) fail('"@" must be followed by a digest (credentials go in --creds)');
+    const problem = digestProblem(digest);
+    if (problem !== undefined) fail(`invalid digest: ${problem}`);
+  }
+
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/') && colon > rest.lastIndexOf(']')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (tag.length === 0) fail('empty tag');
+    if (!TAG.test(tag)) fail(`invalid tag "${tag}": must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
+  }
+
+  const { registry, host, repository } = splitName(rest, fail);
+  if (registry.length + 1 + repository.length > MAX_NAME_LENGTH) fail(`name longer than ${MAX_NAME_LENGTH} characters`);
+  if (tag === undefined && digest === undefined && opts.defaultTag !== false) tag = DEFAULTS.defaultTag;
+
+  const ref: Reference = { registry, host, repository };
+  if (tag !== undefined) ref.tag = tag;
+  if (digest !== undefined) ref.digest = digest;
+  return ref;
+}
+
+/** Parses a repository (for `list`, `--semver`, `--chart` bases); a tag or digest is a usage error. */
+export function parseRepository(input: string): Reference {
+  const ref = parseReference(input, { defaultTag: false });
+  if (ref.tag !== undefined || ref.digest !== undefined) {
+    throw usageError(`invalid repository ${quote(input)}: expected a repository without tag or digest`);
+  }
+  return ref;
+}
+
+/** What to resolve: the digest when written (it wins over a tag), else the tag, else 'latest'. */
+export function referenceOf(ref: Reference): string {
+  return ref.digest ?? ref.tag ?? DEFAULTS.defaultTag;
+}
+
+/** `registry/repository[:tag][@digest]` for messages and output (docker.io stays docker.io). */
+export function formatReference(ref: Reference): string {
+  const tag = ref.tag === undefined ? '' : `:${ref.tag}`;
+  const digest = ref.digest === undefined ? '' : `@${ref.digest}`;
+  return `${repositoryName(ref)}${tag}${digest}`;
+}
+
+/** `registry/repository`, as flux prints the repository of an artifact. */
+export function repositoryName(ref: Reference): string {
+  return `${ref.registry}/${ref.repository}`;
+}
+
+/** The key docker's config.json and credential helpers use for a registry (SPEC §2, §6). */
+export function credentialKey(registry: string): string {
+  return DOCKER_HUB_ALIASES.has(registry.toLowerCase()) ? DOCKER_HUB_CREDENTIAL_KEY : registry;
+}
+
+/** True for localhost, 127.0.0.0/8 and ::1, with or without a port (SPEC §2: plain HTTP fallback). */
+export function isLoopback(host: string): boolean {
+  let name = host.toLowerCase();
+  if (name.startsWith('[')) {
+    const end = name.indexOf(']');
+    if (end < 0) return false;
+    name = name.slice(1, end);
+  } else if (name.split(':').length === 2) {
+    name = name.slice(0, name.indexOf(':'));
+  }
+  if (name === 'localhost') return true;
+  if (isIPv6(name)) return isLoopbackV6(name);
+  const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
+}
+
+/**
+ * Splits an `--oci-layout` reference `<dir>[:tag|@digest]`. A ':' suffix is a tag only when it
+ * follows the last path separator and is a valid tag; a Windows drive letter (`C:`) is not a tag.
+ */
+export function parseLayoutReference(input: string): { dir: string; tag?: string; digest?: string } {
+  const fail = (why: string): never => {
+    throw usageError(`invalid layout reference ${quote(input)}: ${why}`);
+  };
+  if (input.length === 0) fail('empty');
+  let dir = input;
+  const out: { dir: string; tag?: string; digest?: string } = { dir };
+  const at = dir.lastIndexOf('@');
+  if (at > lastSeparator(dir)) {
+    const candidate = dir.slice(at + 1);
+    if (/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:/.test(candidate)) {
+      const problem = digestProblem(candidate);
+      if (problem !== undefined) fail(`invalid digest: ${problem}`);
+      out.digest = candidate;
+      dir = dir.slice(0, at);
+    }
+  }
+  const colon = dir.lastIndexOf(':');
+  if (colon > lastSeparator(dir) && !isDriveLetter(dir, colon)) {
+    const candidate = dir.slice(colon + 1);
+    if (TAG.test(candidate)) {
+      out.tag = candidate;
+      dir = dir.slice(0, colon);
+    }
+  }
+  if (dir.length === 0) fail('missing directory');
+  out.dir = dir;
+  return out;
+}
+
+type Fail = (why: string) => never;
+
+/** Splits `[host/]path` into registry, wire host and repository, applying the Docker Hub rules. */
+function splitName(name: string, fail: Fail): { registry: string; host: string; repository: string } {
+  if (name.length === 0) fail('missing repository');
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? name : name.slice(0, slash);
+  const isHost = first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('[');
+  if (isHost && slash < 0) fail(`missing repository after registry "${first}"`);
+
+  let registry = DOCKER_HUB;
+  let host = DOCKER_HUB_HOST;
+  let path = name;
+  if (isHost) {
+    registry = checkHost(first, fail);
+    host = registry;
+    path = name.slice(slash + 1);
+    if (DOCKER_HUB_ALIASES.has(registry)) {
+      registry = DOCKER_HUB;
+      host = DOCKER_HUB_HOST;
+    }
+  }
+  checkPath(path, fail);
+  if (registry === DOCKER_HUB && !path.includes('/')) path = `library/${path}`;
+  return { registry, host, repository: path };
+}
+
+/** Validates `host[:port]` (a domain name, or a bracketed IPv6 address) and lowercases it. */
+function checkHost(hostPort: string, fail: Fail): string {
+  let hostname = hostPort;
+  let port: string | undefined;
+  if (hostPort.startsWith('[')) {
+    const end = hostPort.indexOf(']');
+    if (end < 0 || !isIPv6(hostPort.slice(1, end))) fail(`invalid IPv6 registry host "${hostPort}"`);
+    hostname = hostPort.slice(0, end + 1);
+    const after = hostPort.slice(end + 1);
+    if (after.length > 0) {
+      if (!after.startsWith(':')) fail(`invalid registry host "${hostPort}"`);
+      port = after.slice(1);
+    }
+  } else {
+    const colon = hostPort.indexOf(':');
+    if (colon >= 0) {
+      hostname = hostPort.slice(0, colon);
+      port = hostPort.slice(colon + 1);
+    }
+    if (!DOMAIN_NAME.test(hostname)) fail(`invalid registry host "${hostPort}"`);
+  }
+  if (port !== undefined && (!PORT.test(port) || Number(port) < 1 || Number(port) > 65535)) {
+    fail(`invalid port "${port}": must be 1-65535`);
+  }
+  return hostPort.toLowerCase();
+}
+
+/** Validates the repository path components (distribution grammar, lowercase only). */
+function checkPath(path: string, fail: Fail): void {
+  if (path.length === 0) fail('missing repository');
+  if (path.endsWith('/')) fail('repository must not end with "/"');
+  if (path.startsWith('/') || path.includes('//')) fail('empty path component');
+  for (const component of path.split('/')) {
+    if (PATH_COMPONENT.test(component)) continue;
+    if (PATH_COMPONENT.test(component.toLowerCase())) fail('repository must be lowercase');
+    fail(`invalid repository path component "${component}"`);
+  }
+}
+
+/** ::1 in any spelling, and the IPv4-mapped form of 127.0.0.0/8. */
+function isLoopbackV6(address: string): boolean {
+  const normalised = new URL(`http://[${address}]/`).hostname;
+  return normalised === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(normalised);
+}
+
+function lastSeparator(s: string): number {
+  return Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\'));
+}
+
+function isDriveLetter(s: string, colon: number): boolean {
+  return colon === 1 && /^[A-Za-z]$/.test(s.charAt(0));
+}
+
+/** The input for an error message: quoted on one line, shortened, a `user:pass@` prefix masked. */
+function quote(input: string): string {
+  let shown = input.replace(/^(oci:\/\/)?[^/@]*:[^/@]*@(?=[^/@]*\/)/, '$1***@');
+  if (shown.length > 300) shown = `${shown.slice(0, 300)}…`;
+  return JSON.stringify(shown);
+}
