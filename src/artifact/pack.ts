@@ -1,0 +1,230 @@
+/**
+ * Pack: directory (or file, or stdin) → deterministic tar → deterministic gzip, computing the layer
+ * digest and the diff_id in one streaming pass (SPEC §4). Nothing is held in memory whole.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream, promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { DEFAULTS } from '../defaults.js';
+import { OcipackError } from '../errors.js';
+import { encodeHeader, endOfArchive, padding } from './tarheader.js';
+import { walk, type WalkEntry, type WalkOptions } from './walk.js';
+
+export type { WalkEntry } from './walk.js';
+
+export interface PackOptions {
+  /** Directory or file to pack, or `-` for one file read from `stdin`. */
+  path: string;
+  ignorePaths?: string[];
+  addIgnorePaths?: string[];
+  resolveSymlinks?: boolean;
+  onWarning?: (message: string) => void;
+  /** Cumulative bytes of file content read so far. */
+  onProgress?: (bytesIn: number) => void;
+  signal?: AbortSignal;
+  /** Name of the single entry when packing stdin (default `stdin`). */
+  stdinName?: string;
+  /** The stream `-` reads; required when `path` is `-`. */
+  stdin?: Readable;
+  /** Where stdin is buffered (default: the OS temp directory). */
+  tmpDir?: string;
+}
+
+export interface PackResult {
+  /** The .tar.gz written. */
+  file: string;
+  /** sha256 digest and size of the gzip stream: the layer descriptor. */
+  digest: string;
+  size: number;
+  /** sha256 digest and size of the uncompressed tar: the config's `diff_ids[0]`. */
+  diffId: string;
+  tarSize: number;
+  /** Number of tar entries (files and directories). */
+  entries: number;
+}
+
+/** Gzip header byte 9 ("OS"): 255 = unknown, as Go's compress/gzip writes, on every platform. */
+const GZIP_OS_UNKNOWN = 255;
+const READ_CHUNK = 256 * 1024;
+const BATCH_BYTES = 64 * 1024;
+
+/** What would be packed, in archive order (used by diff). */
+export async function listEntries(opts: PackOptions): Promise<WalkEntry[]> {
+  if (opts.path === '-') throw new OcipackError('USAGE', 'cannot list the entries of stdin');
+  return walk(walkOptions(opts));
+}
+
+/** Packs into `outFile` (the caller picks a temp path and renames it); removes it on failure. */
+export async function packToFile(opts: PackOptions, outFile: string): Promise<PackResult> {
+  const out = createWriteStream(outFile);
+  try {
+    return { file: outFile, ...(await packToStream(opts, out)) };
+  } catch (err) {
+    out.destroy();
+    await fsp.rm(outFile, { force: true });
+    throw err;
+  }
+}
+
+/** Packs into `out` (which is ended when done) and returns digests and sizes. */
+export async function packToStream(opts: PackOptions, out: Writable): Promise<Omit<PackResult, 'file'>> {
+  return withEntries(opts, (entries) => writeArchive(entries, out, opts));
+}
+
+function walkOptions(opts: PackOptions): WalkOptions {
+  const w: WalkOptions = { path: opts.path };
+  if (opts.ignorePaths !== undefined) w.ignorePaths = opts.ignorePaths;
+  if (opts.addIgnorePaths !== undefined) w.addIgnorePaths = opts.addIgnorePaths;
+  if (opts.resolveSymlinks !== undefined) w.resolveSymlinks = opts.resolveSymlinks;
+  if (opts.onWarning !== undefined) w.onWarning = opts.onWarning;
+  if (opts.signal !== undefined) w.signal = opts.signal;
+  return w;
+}
+
+/** Walks the tree, or buffers stdin into a temp file so its size is known before the header. */
+async function withEntries<T>(opts: PackOptions, fn: (entries: WalkEntry[]) => Promise<T>): Promise<T> {
+  if (opts.path !== '-') return fn(await walk(walkOptions(opts)));
+  const name = opts.stdinName ?? 'stdin';
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
+    throw new OcipackError('USAGE', `invalid name for stdin: "${name}"`);
+  }
+  if (!opts.stdin) throw new OcipackError('USAGE', 'no stdin stream to pack');
+  const dir = await fsp.mkdtemp(path.join(opts.tmpDir ?? os.tmpdir(), 'ocipack-stdin-'));
+  try {
+    const file = path.join(dir, 'stdin');
+    await runPipeline([opts.stdin, createWriteStream(file, { mode: 0o600 })], opts.signal);
+    const { size } = await fsp.stat(file);
+    return await fn([{ path: name, type: 'file', mode: 0o644, size, absPath: file }]);
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function writeArchive(entries: WalkEntry[], out: Writable, opts: PackOptions) {
+  const tar = new Counter();
+  const gz = new Counter();
+  const source = tarStream(entries, tar, opts);
+  await runPipeline([source, createGzip({ level: DEFAULTS.gzipLevel }), gzipTail(gz), out], opts.signal);
+  return { digest: gz.digest(), size: gz.size, diffId: tar.digest(), tarSize: tar.size, entries: entries.length };
+}
+
+class Counter {
+  readonly hash: Hash = createHash('sha256');
+  size = 0;
+  update(chunk: Buffer): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+  }
+  digest(): string {
+    return `sha256:${this.hash.digest('hex')}`;
+  }
+}
+
+/** The tar bytes, batched into chunks of about 64 KiB, hashed as they are produced. */
+async function* tarStream(entries: WalkEntry[], tar: Counter, opts: PackOptions): AsyncGenerator<Buffer> {
+  const batch = new Batch(tar);
+  const progress = { bytes: 0 };
+  for (const entry of entries) {
+    if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
+    batch.add(encodeHeader(entry));
+    if (entry.type === 'file') {
+      for await (const chunk of readExactly(entry, progress, opts)) {
+        batch.add(chunk);
+        if (batch.full()) yield batch.take();
+      }
+      batch.add(padding(entry.size));
+    }
+    if (batch.full()) yield batch.take();
+  }
+  batch.add(endOfArchive());
+  yield batch.take();
+}
+
+/** Collects small buffers so the gzip stream sees few, larger writes. */
+class Batch {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  constructor(private readonly counter: Counter) {}
+  add(part: Buffer): void {
+    if (part.length === 0) return;
+    this.parts.push(part);
+    this.bytes += part.length;
+  }
+  full(): boolean {
+    return this.bytes >= BATCH_BYTES;
+  }
+  take(): Buffer {
+    const chunk = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.bytes);
+    this.parts = [];
+    this.bytes = 0;
+    this.counter.update(chunk);
+    return chunk;
+  }
+}
+
+/** Reads exactly the size the header announced; a file that changed size meanwhile is an error. */
+async function* readExactly(entry: WalkEntry, progress: { bytes: number }, opts: PackOptions): AsyncGenerator<Buffer> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(entry.absPath, 'r');
+  } catch (err) {
+    throw new OcipackError('IO', `cannot read "${entry.path}": ${codeOf(err)}`, { cause: err });
+  }
+  try {
+    let left = entry.size;
+    while (left > 0) {
+      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) throw changed(entry);
+      left -= bytesRead;
+      progress.bytes += bytesRead;
+      opts.onProgress?.(progress.bytes);
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    }
+    const probe = await fh.read(Buffer.alloc(1), 0, 1, null);
+    if (probe.bytesRead !== 0) throw changed(entry);
+  } finally {
+    await fh.close();
+  }
+}
+
+function changed(entry: WalkEntry): OcipackError {
+  return new OcipackError('IO', `"${entry.path}" changed size while it was being packed`);
+}
+
+/** Rewrites the gzip header's OS byte to a fixed value and hashes the compressed bytes. */
+function gzipTail(gz: Counter): Transform {
+  let offset = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      if (offset <= 9 && offset + chunk.length > 9) {
+        chunk = Buffer.from(chunk);
+        chunk[9 - offset] = GZIP_OS_UNKNOWN;
+      }
+      offset += chunk.length;
+      gz.update(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
+async function runPipeline(streams: Array<NodeJS.ReadableStream | NodeJS.WritableStream | AsyncIterable<Buffer>>, signal?: AbortSignal): Promise<void> {
+  try {
+    await (pipeline as (...args: unknown[]) => Promise<void>)(...streams, signal ? { signal } : {});
+  } catch (err) {
+    if (err instanceof OcipackError) throw err;
+    if (signal?.aborted || (err instanceof Error && err.name === 'AbortError')) {
+      throw new OcipackError('CANCELLED', 'packing cancelled', { cause: err });
+    }
+    throw new OcipackError('IO', `packing failed: ${codeOf(err)}`, { cause: err });
+  }
+}
+
+function codeOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'code' in err) return String(err.code);
+  return err instanceof Error ? err.message : 'error';
+}

@@ -1,0 +1,197 @@
+/**
+ * Walks a directory (or one file) into the sorted entry list that pack writes (SPEC §4): byte-wise
+ * sorted depth-first order, directories before their contents, ignore rules and nested
+ * `.sourceignore` files honoured, symlinks skipped with a warning unless resolved inside the root.
+ */
+import { promises as fsp, type Dirent, type Stats } from 'node:fs';
+import * as path from 'node:path';
+import { OcipackError } from '../errors.js';
+import { IgnoreMatcher, ignoreRulesFor, parseIgnore } from './ignore.js';
+
+export interface WalkEntry {
+  /** Posix path relative to the root, no trailing slash. */
+  path: string;
+  type: 'file' | 'dir';
+  /** Normalised mode: files 0644 or 0755 (owner may execute), directories 0755. */
+  mode: number;
+  /** Content size in bytes (0 for directories). */
+  size: number;
+  /** Where to read the content from (a symlink's target when resolved). */
+  absPath: string;
+}
+
+export interface WalkOptions {
+  path: string;
+  ignorePaths?: string[];
+  addIgnorePaths?: string[];
+  resolveSymlinks?: boolean;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export const SOURCEIGNORE = '.sourceignore';
+
+interface Ctx {
+  opts: WalkOptions;
+  realRoot: string;
+  out: WalkEntry[];
+  /** Real paths of the directories being walked, to stop symlink cycles. */
+  stack: Set<string>;
+}
+
+/** Every entry pack would write for `opts.path`, in archive order. */
+export async function walk(opts: WalkOptions): Promise<WalkEntry[]> {
+  const root = path.resolve(opts.path);
+  const st = await statRoot(root, opts.path);
+  if (st.isFile()) {
+    return [{ path: path.basename(root), type: 'file', mode: fileMode(st), size: st.size, absPath: root }];
+  }
+  if (!st.isDirectory()) {
+    throw new OcipackError('USAGE', `path "${opts.path}" is neither a file nor a directory`);
+  }
+  const realRoot = await fsp.realpath(root);
+  const ctx: Ctx = { opts, realRoot, out: [], stack: new Set([realRoot]) };
+  const matcher = new IgnoreMatcher(ignoreRulesFor(ignoreOpts(opts)));
+  await walkDir(ctx, root, '', matcher);
+  return ctx.out;
+}
+
+function ignoreOpts(opts: WalkOptions): { ignorePaths?: string[]; addIgnorePaths?: string[] } {
+  const o: { ignorePaths?: string[]; addIgnorePaths?: string[] } = {};
+  if (opts.ignorePaths !== undefined) o.ignorePaths = opts.ignorePaths;
+  if (opts.addIgnorePaths !== undefined) o.addIgnorePaths = opts.addIgnorePaths;
+  return o;
+}
+
+async function statRoot(root: string, given: string): Promise<Stats> {
+  try {
+    return await fsp.stat(root);
+  } catch (err) {
+    if (isCode(err, 'ENOENT')) throw new OcipackError('USAGE', `path "${given}" does not exist`);
+    throw ioError(`cannot read "${given}"`, err);
+  }
+}
+
+/** Walks one directory: `dir` is absolute, `rel` its posix path below the root ('' for the root). */
+async function walkDir(ctx: Ctx, dir: string, rel: string, parent: IgnoreMatcher): Promise<void> {
+  if (ctx.opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
+  const matcher = await withSourceignore(dir, rel, parent);
+  for (const dirent of await readSorted(dir, rel)) {
+    const abs = path.join(dir, dirent.name);
+    const relPath = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
+    if (dirent.isSymbolicLink()) {
+      await visitSymlink(ctx, abs, relPath, matcher);
+    } else if (dirent.isDirectory()) {
+      if (matcher.ignores(relPath, true)) continue;
+      ctx.out.push(dirEntry(relPath, abs));
+      await walkDir(ctx, abs, relPath, matcher);
+    } else if (dirent.isFile()) {
+      if (matcher.ignores(relPath, false)) continue;
+      ctx.out.push(await fileEntry(relPath, abs));
+    } else if (!matcher.ignores(relPath, false)) {
+      warn(ctx, `skipping "${relPath}": not a regular file or directory`);
+    }
+  }
+}
+
+async function visitSymlink(ctx: Ctx, abs: string, relPath: string, matcher: IgnoreMatcher): Promise<void> {
+  if (!ctx.opts.resolveSymlinks) {
+    if (!matcher.ignores(relPath, false)) warn(ctx, `skipping symlink "${relPath}"`);
+    return;
+  }
+  const real = await resolveInside(ctx, abs, relPath);
+  const st = await fsp.stat(real).catch((err: unknown) => {
+    throw ioError(`cannot read symlink target of "${relPath}"`, err);
+  });
+  if (st.isDirectory()) {
+    if (matcher.ignores(relPath, true)) return;
+    if (ctx.stack.has(real)) {
+      warn(ctx, `skipping symlink "${relPath}": it points to one of its parent directories`);
+      return;
+    }
+    ctx.out.push(dirEntry(relPath, real));
+    ctx.stack.add(real);
+    await walkDir(ctx, real, relPath, matcher);
+    ctx.stack.delete(real);
+  } else if (st.isFile()) {
+    if (matcher.ignores(relPath, false)) return;
+    ctx.out.push({ path: relPath, type: 'file', mode: fileMode(st), size: st.size, absPath: real });
+  } else {
+    warn(ctx, `skipping symlink "${relPath}": its target is not a regular file or directory`);
+  }
+}
+
+/** The real target of a symlink, which must stay inside the root (`--resolve-symlinks`). */
+async function resolveInside(ctx: Ctx, abs: string, relPath: string): Promise<string> {
+  let real: string;
+  try {
+    real = await fsp.realpath(abs);
+  } catch (err) {
+    throw new OcipackError('BAD_INPUT', `cannot resolve symlink "${relPath}": ${errCode(err)}`);
+  }
+  const inside = path.relative(ctx.realRoot, real);
+  if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
+    throw new OcipackError('BAD_INPUT', `symlink "${relPath}" points outside the packed directory`, {
+      hint: 'copy the target into the directory, or drop --resolve-symlinks to skip symlinks',
+    });
+  }
+  return real;
+}
+
+/** Adds the rules of `dir/.sourceignore` (base = `rel`) when the file exists. */
+async function withSourceignore(dir: string, rel: string, matcher: IgnoreMatcher): Promise<IgnoreMatcher> {
+  let text: string;
+  try {
+    text = await fsp.readFile(path.join(dir, SOURCEIGNORE), 'utf8');
+  } catch (err) {
+    if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR') || isCode(err, 'EISDIR')) return matcher;
+    throw ioError(`cannot read "${rel === '' ? SOURCEIGNORE : `${rel}/${SOURCEIGNORE}`}"`, err);
+  }
+  return matcher.withRules(parseIgnore(text, rel));
+}
+
+/** Directory entries sorted by the UTF-8 bytes of their names. */
+async function readSorted(dir: string, rel: string): Promise<Dirent[]> {
+  let list: Dirent[];
+  try {
+    list = await fsp.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    throw ioError(`cannot list "${rel === '' ? '.' : rel}"`, err);
+  }
+  return list
+    .map((d) => ({ d, key: Buffer.from(d.name, 'utf8') }))
+    .sort((a, b) => Buffer.compare(a.key, b.key))
+    .map((x) => x.d);
+}
+
+async function fileEntry(relPath: string, abs: string): Promise<WalkEntry> {
+  const st = await fsp.stat(abs).catch((err: unknown) => {
+    throw ioError(`cannot read "${relPath}"`, err);
+  });
+  return { path: relPath, type: 'file', mode: fileMode(st), size: st.size, absPath: abs };
+}
+
+function dirEntry(relPath: string, abs: string): WalkEntry {
+  return { path: relPath, type: 'dir', mode: 0o755, size: 0, absPath: abs };
+}
+
+/** 0755 when the owner may execute, else 0644 (SPEC §4). */
+export function fileMode(st: { mode: number }): number {
+  return st.mode & 0o100 ? 0o755 : 0o644;
+}
+
+function warn(ctx: Ctx, message: string): void {
+  ctx.opts.onWarning?.(message);
+}
+
+function isCode(err: unknown, code: string): boolean {
+  return errCode(err) === code;
+}
+
+function errCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
+}
+
+function ioError(message: string, err: unknown): OcipackError {
+  return new OcipackError('IO', `${message}: ${errCode(err)}`, { cause: err });
+}
