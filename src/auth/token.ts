@@ -1,0 +1,117 @@
+/**
+ * Token fetch (docker registry token spec, "Requesting a Token" and the OAuth2 refresh-token flow):
+ * GET realm?service&scope… with Basic auth, or POST grant_type=refresh_token for identity tokens.
+ */
+import { DEFAULTS } from '../defaults.js';
+import { OcipackError } from '../errors.js';
+import type { Credential } from '../credentials/types.js';
+import { basicPair } from '../credentials/types.js';
+import { discard, readCapped } from '../http/body.js';
+import { failure } from '../http/failure.js';
+import { redactUrl } from '../http/redact.js';
+import { request, type HttpContext, type HttpResponse } from '../http/request.js';
+import type { CachedToken } from './cache.js';
+
+export interface TokenRequest {
+  /** The `realm` of the Bearer challenge. */
+  realm: string;
+  service?: string;
+  scopes: readonly string[];
+  credential?: Credential;
+  /** The registry's own URL (scheme decided): decides what may be sent to the realm. */
+  registry: URL;
+  /** Registry name for messages. */
+  host: string;
+}
+
+/** Basic auth header value for a username/password pair. */
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/**
+ * The realm as a URL, refusing a downgrade from an https registry to an http token server and any
+ * scheme but http(s).
+ */
+export function realmUrl(realm: string, registry: URL, host: string): URL {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    throw new OcipackError('REGISTRY', `${host} sent an invalid token realm`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new OcipackError('REGISTRY', `${host} sent a token realm with unsupported scheme ${url.protocol}`);
+  }
+  if (registry.protocol === 'https:' && url.protocol === 'http:') {
+    throw new OcipackError('REGISTRY', `refusing token realm ${redactUrl(url)} of ${host}: it downgrades https to http`);
+  }
+  return url;
+}
+
+/** Credentials go to the realm only over https, or to the registry's own origin. */
+export function mayCarryCredentials(realm: URL, registry: URL): boolean {
+  return realm.protocol === 'https:' || realm.origin === registry.origin;
+}
+
+function withQuery(realm: URL, service: string | undefined, scopes: readonly string[]): URL {
+  const url = new URL(realm);
+  if (service !== undefined) url.searchParams.append('service', service);
+  for (const scope of scopes) url.searchParams.append('scope', scope);
+  return url;
+}
+
+/** Fetches a token for the scopes; failures are UNAUTHORIZED/DENIED/REGISTRY errors naming the host. */
+export async function fetchToken(http: HttpContext, req: TokenRequest): Promise<CachedToken> {
+  const realm = realmUrl(req.realm, req.registry, req.host);
+  const cred = mayCarryCredentials(realm, req.registry) ? req.credential : undefined;
+  if (cred && 'identityToken' in cred) {
+    const res = await postRefreshToken(http, realm, req, cred.identityToken);
+    if (res.status !== 404 && res.status !== 405) return readToken(res, req.host);
+    await discard(res.body);
+    return readToken(await getToken(http, realm, req, basicAuth(cred.username ?? '<token>', cred.identityToken)), req.host);
+  }
+  const pair = basicPair(cred);
+  return readToken(await getToken(http, realm, req, pair && basicAuth(pair.username, pair.password)), req.host);
+}
+
+function getToken(http: HttpContext, realm: URL, req: TokenRequest, authorization: string | undefined): Promise<HttpResponse> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (authorization !== undefined) headers.authorization = authorization;
+  return request(http, { method: 'GET', url: withQuery(realm, req.service, req.scopes), headers });
+}
+
+function postRefreshToken(http: HttpContext, realm: URL, req: TokenRequest, refreshToken: string): Promise<HttpResponse> {
+  const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'ocipack', refresh_token: refreshToken });
+  if (req.service !== undefined) form.set('service', req.service);
+  // One space-separated scope parameter, as the OAuth2 form of the token spec has it.
+  if (req.scopes.length > 0) form.set('scope', req.scopes.join(' '));
+  return request(http, {
+    method: 'POST',
+    url: realm,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: Buffer.from(form.toString(), 'utf8'),
+  });
+}
+
+/** Reads `token` or `access_token` and `expires_in` from a token response. */
+async function readToken(res: HttpResponse, host: string): Promise<CachedToken> {
+  if (res.status !== 200) return failure(res, { host, subject: 'token' });
+  const { bytes, complete } = await readCapped(res.body, DEFAULTS.caps.tokenBodyBytes);
+  if (!complete) throw new OcipackError('REGISTRY', `token response from ${host}'s token server is larger than ${DEFAULTS.caps.tokenBodyBytes} bytes`);
+  let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+  try {
+    doc = JSON.parse(bytes.toString('utf8')) as typeof doc;
+  } catch {
+    throw new OcipackError('REGISTRY', `token server of ${host} sent a response that is not JSON`);
+  }
+  const token = typeof doc.token === 'string' && doc.token !== '' ? doc.token : doc.access_token;
+  if (typeof token !== 'string' || token === '') throw new OcipackError('REGISTRY', `token server of ${host} sent no token`);
+  return { token, expiresAt: Date.now() + lifetimeMs(doc.expires_in) };
+}
+
+/** `expires_in` in ms, with a margin so a token is not used in its last seconds; the default when absent. */
+export function lifetimeMs(expiresIn: unknown): number {
+  const seconds = typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : DEFAULTS.tokenTtlSeconds;
+  return Math.max(1, seconds - Math.min(10, seconds / 10)) * 1000;
+}

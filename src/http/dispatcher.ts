@@ -1,0 +1,67 @@
+/** One undici dispatcher per run: proxies from the passed `env`, extra CAs, optional insecure TLS. */
+import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { DEFAULTS } from '../defaults.js';
+import { OcipackError } from '../errors.js';
+import type { Env } from '../options.js';
+
+export interface DispatcherOptions {
+  env?: Env;
+  /** PEM file whose certificates are trusted on top of the default CAs. */
+  caFile?: string;
+  /** Skip certificate checks (`--insecure-registry`). */
+  insecureRegistry?: boolean;
+}
+
+/** The proxy settings found in `env`, lower case winning as curl does; undefined when none is set. */
+export function proxySettings(env: Env): { httpProxy: string; httpsProxy: string; noProxy: string } | undefined {
+  const pick = (name: string): string => env[name.toLowerCase()] ?? env[name.toUpperCase()] ?? '';
+  const httpProxy = pick('http_proxy');
+  const httpsProxy = pick('https_proxy');
+  const noProxy = pick('no_proxy');
+  if (httpProxy === '' && httpsProxy === '' && noProxy === '') return undefined;
+  return { httpProxy, httpsProxy, noProxy };
+}
+
+async function readPem(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new OcipackError('IO', `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+  }
+}
+
+/**
+ * TLS options for connections to registries. Passing `ca` replaces Node's default store, so the
+ * bundled roots and NODE_EXTRA_CA_CERTS (from `env`) are added back explicitly.
+ */
+export async function tlsOptions(opts: DispatcherOptions): Promise<{ ca?: string[]; rejectUnauthorized?: boolean }> {
+  const tls: { ca?: string[]; rejectUnauthorized?: boolean } = {};
+  if (opts.caFile !== undefined) {
+    const ca = [...rootCertificates];
+    const extra = opts.env?.NODE_EXTRA_CA_CERTS;
+    if (extra) ca.push(await readPem(extra, 'NODE_EXTRA_CA_CERTS file'));
+    ca.push(await readPem(opts.caFile, 'CA file'));
+    tls.ca = ca;
+  }
+  if (opts.insecureRegistry) tls.rejectUnauthorized = false;
+  return tls;
+}
+
+/** Builds the run's dispatcher: an `EnvHttpProxyAgent` when `env` names a proxy, an `Agent` otherwise. */
+export async function createDispatcher(opts: DispatcherOptions = {}): Promise<Dispatcher> {
+  const tls = await tlsOptions(opts);
+  const connect = { ...tls, timeout: DEFAULTS.connectTimeoutMs };
+  const common = {
+    connect,
+    headersTimeout: DEFAULTS.idleTimeoutMs,
+    bodyTimeout: DEFAULTS.idleTimeoutMs,
+  };
+  const proxy = proxySettings(opts.env ?? {});
+  if (!proxy) return new Agent(common);
+  // Every proxy field is passed explicitly so undici never falls back to process.env.
+  // --insecure-registry concerns registries, not the proxy: the proxy connection only gets the CAs.
+  const proxyTls = tls.ca ? { ca: tls.ca, timeout: DEFAULTS.connectTimeoutMs } : { timeout: DEFAULTS.connectTimeoutMs };
+  return new EnvHttpProxyAgent({ ...common, ...proxy, requestTls: connect, proxyTls });
+}

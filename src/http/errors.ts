@@ -1,0 +1,57 @@
+/** Turning low-level connection failures into OcipackErrors that name the host and never a secret. */
+import { OcipackError } from '../errors.js';
+
+const CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE',
+]);
+
+/** TLS handshake failures that mean "this server does not speak TLS" (a plain-HTTP server answered). */
+const NOT_TLS_CODES = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST',
+  'ERR_SSL_UNKNOWN_PROTOCOL', 'EPROTO', 'ECONNRESET',
+]);
+
+export type FailureKind = 'certificate' | 'not-tls' | 'aborted' | 'network';
+
+/** The error's `code`, looking through `cause` chains that undici sometimes adds. */
+export function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/** What kind of connection failure an error is, for the scheme decision and for messages. */
+export function classifyFailure(err: unknown, signal?: AbortSignal): FailureKind {
+  if (signal?.aborted) return 'aborted';
+  const code = errorCode(err);
+  if (code === undefined) return 'network';
+  if (CERT_CODES.has(code) || code.startsWith('ERR_TLS_CERT') || code.startsWith('CERT_')) return 'certificate';
+  if (NOT_TLS_CODES.has(code)) return 'not-tls';
+  if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return 'aborted';
+  return 'network';
+}
+
+/** The OcipackError for a failed connection to `host`: TLS, CANCELLED or NETWORK. Passes OcipackErrors through. */
+export function networkError(err: unknown, host: string, signal?: AbortSignal): OcipackError {
+  if (err instanceof OcipackError) return err;
+  const code = errorCode(err) ?? 'error';
+  switch (classifyFailure(err, signal)) {
+    case 'certificate':
+      return new OcipackError('TLS', `TLS certificate of ${host} not trusted (${code})`, {
+        hint: 'use --ca-file <pem> to trust a private CA',
+        cause: err,
+      });
+    case 'aborted': {
+      const reason = signal?.reason as { name?: string } | undefined;
+      const timedOut = reason?.name === 'TimeoutError';
+      return new OcipackError('CANCELLED', timedOut ? `timed out talking to ${host}` : `cancelled while talking to ${host}`, { cause: err });
+    }
+    default:
+      return new OcipackError('NETWORK', `cannot reach ${host} (${code})`, { cause: err });
+  }
+}

@@ -1,0 +1,136 @@
+/** The one way ocipack talks HTTP: undici.request plus retries, manual redirects and a redacted trace. */
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import { DEFAULTS, USER_AGENT } from '../defaults.js';
+import { OcipackError } from '../errors.js';
+import { discard, type ResponseBody } from './body.js';
+import { redactUrl, requestLine, responseLine } from './redact.js';
+import { DEFAULT_RETRY, delayForResponse, backoffMs, isRetryableError, isRetryableStatus, sleep, type RetryPolicy } from './retry.js';
+
+/** A body that can be sent again (bytes, or a function that reopens the source) or a one-shot stream. */
+export type RequestBody = Buffer | (() => Readable) | Readable;
+
+export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  method: Method;
+  url: URL;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  /** Follow redirects; only ever for GET and HEAD. Default true. */
+  followRedirects?: boolean;
+}
+
+export interface HttpContext {
+  dispatcher: Dispatcher;
+  signal?: AbortSignal;
+  onDebug?: (line: string) => void;
+  retry?: RetryPolicy;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: ResponseBody;
+  /** The URL that answered, after redirects: relative `Location` and `Link` values resolve against it. */
+  url: URL;
+}
+
+/** Headers that may follow a redirect to another origin; credentials and custom headers may not. */
+const CROSS_ORIGIN_SAFE = new Set(['accept', 'user-agent', 'range', 'if-none-match', 'if-match']);
+
+/** The first value of a response header. */
+export function header(res: { headers: IncomingHttpHeaders }, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+function isReplayable(body: RequestBody | undefined): boolean {
+  return body === undefined || Buffer.isBuffer(body) || typeof body === 'function';
+}
+
+function openBody(body: RequestBody | undefined): Buffer | Readable | undefined {
+  return typeof body === 'function' ? body() : body;
+}
+
+/** Only the headers that may travel to another origin. */
+export function crossOriginHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => CROSS_ORIGIN_SAFE.has(k.toLowerCase())));
+}
+
+/** The next URL of a redirect, refusing schemes other than http(s) and any https→http downgrade. */
+export function redirectTarget(from: URL, location: string): URL {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new OcipackError('REGISTRY', `${from.host} sent an invalid redirect`);
+  }
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+    throw new OcipackError('REGISTRY', `${from.host} redirected to an unsupported scheme ${next.protocol}`);
+  }
+  if (from.protocol === 'https:' && next.protocol === 'http:') {
+    throw new OcipackError('REGISTRY', `refusing redirect from https to plain http (${redactUrl(next)})`);
+  }
+  return next;
+}
+
+/**
+ * Sends one request; GET/HEAD follow up to DEFAULTS.maxRedirects redirects, dropping credentials and
+ * custom headers when the origin changes. The caller must consume or discard the returned body.
+ */
+export async function request(ctx: HttpContext, req: HttpRequest): Promise<HttpResponse> {
+  let url = req.url;
+  let headers: Record<string, string> = { 'user-agent': USER_AGENT, ...req.headers };
+  const follow = (req.followRedirects ?? true) && (req.method === 'GET' || req.method === 'HEAD');
+  for (let hop = 0; ; hop++) {
+    const res = await sendWithRetry(ctx, req.method, url, headers, req.body);
+    const location = header(res, 'location');
+    if (!follow || !isRedirect(res.status) || location === undefined) return res;
+    await discard(res.body);
+    if (hop >= DEFAULTS.maxRedirects) throw new OcipackError('REGISTRY', `too many redirects from ${req.url.host}`);
+    const next = redirectTarget(url, location);
+    if (next.origin !== url.origin) headers = crossOriginHeaders(headers);
+    url = next;
+  }
+}
+
+async function sendWithRetry(
+  ctx: HttpContext, method: Method, url: URL, headers: Record<string, string>, body: RequestBody | undefined,
+): Promise<HttpResponse> {
+  const policy = ctx.retry ?? DEFAULT_RETRY;
+  const debug = ctx.onDebug;
+  for (let n = 0; ; n++) {
+    const canRetry = n + 1 < policy.attempts && isReplayable(body);
+    debug?.(requestLine(method, url, headers));
+    const started = Date.now();
+    const payload = openBody(body);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await undiciRequest(url, { method, headers, body: payload ?? null, dispatcher: ctx.dispatcher, signal: ctx.signal ?? null });
+    } catch (err) {
+      if (payload instanceof Readable) payload.destroy();
+      if (!canRetry || ctx.signal?.aborted || !isRetryableError(err)) throw err;
+      const wait = backoffMs(n, policy);
+      debug?.(`! ${method} ${redactUrl(url)} failed (${(err as { code?: string }).code}), retry ${n + 1} in ${wait} ms`);
+      await sleep(wait, ctx.signal);
+      continue;
+    }
+    debug?.(responseLine(method, url, res.statusCode, res.headers, Date.now() - started));
+    if (canRetry && isRetryableStatus(res.statusCode)) {
+      const wait = delayForResponse(n, res.headers['retry-after'], policy);
+      if (wait !== undefined) {
+        await discard(res.body);
+        debug?.(`! ${method} ${redactUrl(url)} answered ${res.statusCode}, retry ${n + 1} in ${wait} ms`);
+        await sleep(wait, ctx.signal);
+        continue;
+      }
+    }
+    return { status: res.statusCode, headers: res.headers, body: res.body, url };
+  }
+}
