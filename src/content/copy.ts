@@ -1,0 +1,256 @@
+/**
+ * Copy a manifest graph between two Targets (oras-go's Copy, trimmed): an index's child manifests,
+ * an image manifest's config and layers, children before parents, the root manifest last, and
+ * nothing the destination already holds. `subject` is not followed (referrers are not "children").
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DEFAULTS } from '../defaults.js';
+import { OcipackError } from '../errors.js';
+import { emitter, type OnEvent } from '../events.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { isIndexType, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
+import { removeQuietly } from './fsutil.js';
+import { OciLayoutStore } from './layout.js';
+import type { Body, Target } from './target.js';
+
+/** Blobs up to this size are held in memory, so any destination can resend them on retry. */
+const BUFFER_LIMIT = 4 * 1024 * 1024;
+
+const FOREIGN_LAYER_TYPES = new Set([
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+]);
+
+export interface CopyOptions {
+  /** Tag the root manifest gets in the destination (by digest only when absent). */
+  tag?: string;
+  /** Parallel transfers; default DEFAULTS.concurrency. */
+  concurrency?: number;
+  onEvent?: OnEvent;
+  signal?: AbortSignal;
+  /** Try to make a missing blob appear in the destination without a transfer (cross-repo mount). */
+  mount?: (desc: Descriptor) => Promise<boolean>;
+  /** Where big blobs are spooled when the destination may need to resend them; default os.tmpdir(). */
+  tmpDir?: string;
+}
+
+export interface CopyResult {
+  /** Blobs and manifests written to the destination (the root manifest included). */
+  copied: number;
+  /** Blobs and manifests the destination already had, or that were mounted or left out. */
+  skipped: number;
+  /** Bytes of everything written. */
+  bytes: number;
+}
+
+/** Copy `root` and everything it references from `src` to `dst`; the root manifest is written last. */
+export async function copyGraph(src: Target, dst: Target, root: Descriptor, opts: CopyOptions = {}): Promise<CopyResult> {
+  return new GraphCopier(src, dst, opts).run(root);
+}
+
+/** Runs at most `max` tasks at once; queued tasks do not start once `signal` is aborted. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly max: number, private readonly signal: AbortSignal) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.active >= this.max) await new Promise<void>((wake) => this.waiting.push(wake));
+    this.active++;
+    try {
+      if (this.signal.aborted) throw cancelled(this.signal);
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+class GraphCopier {
+  private readonly result: CopyResult = { copied: 0, skipped: 0, bytes: 0 };
+  private readonly emit: OnEvent;
+  private readonly stop = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly limit: Limiter;
+  private readonly started = new Map<string, Promise<void>>();
+  private firstError: unknown;
+
+  constructor(private readonly src: Target, private readonly dst: Target, private readonly opts: CopyOptions) {
+    this.emit = emitter(opts.onEvent);
+    this.signal = opts.signal ? AbortSignal.any([opts.signal, this.stop.signal]) : this.stop.signal;
+    this.limit = new Limiter(Math.max(1, opts.concurrency ?? DEFAULTS.concurrency), this.signal);
+  }
+
+  async run(root: Descriptor): Promise<CopyResult> {
+    try {
+      const fetched = await this.limit.run(() => this.src.fetchManifest(root.digest));
+      const desc = withMediaType(root, fetched.descriptor.mediaType);
+      checkSize(desc, fetched.bytes);
+      if (await this.dst.exists(desc)) this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
+      else await this.children(desc, fetched.bytes, 0);
+      await this.limit.run(() => this.dst.pushManifest(desc, fetched.bytes, this.opts.tag));
+      this.count(desc);
+      const pushed: { type: 'manifest:pushed'; digest: string; tag?: string } = { type: 'manifest:pushed', digest: desc.digest };
+      if (this.opts.tag !== undefined) pushed.tag = this.opts.tag;
+      this.emit(pushed);
+      return { ...this.result };
+    } catch (err) {
+      throw this.firstError ?? err;
+    }
+  }
+
+  /** Copy what a manifest references, all in parallel (bounded by the limiter), and wait for all. */
+  private async children(desc: Descriptor, bytes: Buffer, depth: number): Promise<void> {
+    if (depth >= DEFAULTS.caps.depth) throw new OcipackError('CAP', `manifest graph deeper than ${DEFAULTS.caps.depth} levels at ${desc.digest}`);
+    const kids = successors(desc, bytes);
+    const tasks = kids.map((k) => (isManifestType(k.mediaType) ? this.manifest(k, depth + 1) : this.blob(k)));
+    const failed = (await Promise.allSettled(tasks)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private manifest(desc: Descriptor, depth: number): Promise<void> {
+    return this.once(desc, async () => {
+      if (await this.limit.run(() => this.dst.exists(desc))) return this.skip(desc, 'exists');
+      const fetched = await this.limit.run(() => this.src.fetchManifest(desc.digest));
+      checkSize(desc, fetched.bytes);
+      const full = withMediaType(desc, fetched.descriptor.mediaType);
+      await this.children(full, fetched.bytes, depth);
+      await this.limit.run(() => this.dst.pushManifest(full, fetched.bytes));
+      this.count(full);
+      this.emit({ type: 'debug', message: `copied manifest ${desc.digest}` });
+    });
+  }
+
+  private blob(desc: Descriptor): Promise<void> {
+    return this.once(desc, () => this.limit.run(async () => {
+      if (await this.dst.exists(desc)) return this.skip(desc, 'exists');
+      if (this.opts.mount && (await this.opts.mount(desc))) return this.skip(desc, 'mounted');
+      if (FOREIGN_LAYER_TYPES.has(desc.mediaType) && (desc.urls?.length ?? 0) > 0 && !(await this.src.exists(desc))) {
+        this.emit({ type: 'warning', message: `foreign layer ${desc.digest} is not in ${this.src.name}; left out (its urls are not contacted)` });
+        return this.skip(desc, 'foreign layer');
+      }
+      this.emit({ type: 'blob:start', action: 'upload', digest: desc.digest, total: desc.size });
+      await this.transfer(desc);
+      this.count(desc);
+      this.emit({ type: 'blob:done', action: 'upload', digest: desc.digest, size: desc.size });
+    }));
+  }
+
+  /** One fetch → push: small blobs as bytes, big ones streamed (or spooled to a file for a retrying destination). */
+  private async transfer(desc: Descriptor): Promise<void> {
+    const stream = await this.src.fetchBlob(desc);
+    try {
+      if (desc.size <= BUFFER_LIMIT) await this.dst.pushBlob(desc, await readAll(stream, this.signal));
+      else if (this.dst instanceof OciLayoutStore) await this.dst.pushBlob(desc, oneShot(stream));
+      else await this.spooled(desc, stream);
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  private async spooled(desc: Descriptor, stream: Readable): Promise<void> {
+    const tmp = join(this.opts.tmpDir ?? tmpdir(), `ocipack-blob-${randomBytes(8).toString('hex')}`);
+    try {
+      await pipeline(stream, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }), { signal: this.signal });
+      await this.dst.pushBlob(desc, () => createReadStream(tmp));
+    } finally {
+      await removeQuietly(tmp);
+    }
+  }
+
+  /** Start each digest's copy once; the first failure stops work that has not started yet. */
+  private once(desc: Descriptor, fn: () => Promise<void>): Promise<void> {
+    let p = this.started.get(desc.digest);
+    if (!p) {
+      p = fn().catch((err: unknown) => {
+        if (this.firstError === undefined && !this.stop.signal.aborted) {
+          this.firstError = err;
+          this.stop.abort(err);
+        }
+        throw err;
+      });
+      this.started.set(desc.digest, p);
+    }
+    return p;
+  }
+
+  private skip(desc: Descriptor, reason: string): void {
+    this.result.skipped++;
+    this.emit({ type: 'blob:skip', digest: desc.digest, reason });
+  }
+
+  private count(desc: Descriptor): void {
+    this.result.copied++;
+    this.result.bytes += desc.size;
+  }
+}
+
+/** What a manifest points at (image-spec manifest.md / image-index.md); `subject` is left out on purpose. */
+function successors(desc: Descriptor, bytes: Buffer): Descriptor[] {
+  let parsed: { manifests?: unknown; config?: unknown; layers?: unknown; mediaType?: unknown };
+  try {
+    parsed = JSON.parse(bytes.toString('utf8')) as typeof parsed;
+  } catch {
+    throw new OcipackError('BAD_INPUT', `manifest ${desc.digest} is not valid JSON`);
+  }
+  const list = isIndexType(desc.mediaType) || Array.isArray(parsed.manifests)
+    ? parsed.manifests
+    : [parsed.config, ...(Array.isArray(parsed.layers) ? parsed.layers : [])];
+  if (!Array.isArray(list) || !list.every(isDescriptor)) {
+    throw new OcipackError('BAD_INPUT', `manifest ${desc.digest} has malformed descriptors`);
+  }
+  return list;
+}
+
+function isDescriptor(d: unknown): d is Descriptor {
+  const x = d as Partial<Descriptor> | null;
+  return typeof x === 'object' && x !== null && typeof x.digest === 'string' && typeof x.size === 'number'
+    && Number.isSafeInteger(x.size) && x.size >= 0 && typeof x.mediaType === 'string';
+}
+
+function isManifestType(mediaType: string): boolean {
+  return (MANIFEST_MEDIA_TYPES as readonly string[]).includes(mediaType);
+}
+
+function withMediaType(desc: Descriptor, fallback: string): Descriptor {
+  return desc.mediaType ? desc : { ...desc, mediaType: fallback };
+}
+
+function checkSize(desc: Descriptor, bytes: Buffer): void {
+  if (bytes.length !== desc.size) {
+    throw new OcipackError('VERIFY', `manifest ${desc.digest} is ${bytes.length} bytes, its descriptor says ${desc.size}`);
+  }
+}
+
+/** A Body for a destination that never retries: hands out the open stream once. */
+function oneShot(stream: Readable): Body {
+  let used = false;
+  return () => {
+    if (used) throw new OcipackError('IO', 'blob body cannot be replayed');
+    used = true;
+    return stream;
+  };
+}
+
+async function readAll(stream: Readable, signal: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) {
+    if (signal.aborted) throw cancelled(signal);
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks);
+}
+
+function cancelled(signal: AbortSignal): OcipackError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof OcipackError) return new OcipackError('CANCELLED', 'copy stopped after an earlier failure', { cause: reason });
+  return new OcipackError('CANCELLED', 'copy cancelled', { cause: reason });
+}

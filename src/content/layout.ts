@@ -1,0 +1,289 @@
+/**
+ * An OCI image-layout directory as a Target (image-spec image-layout.md): an `oci-layout` marker,
+ * `index.json` listing the roots, and content-addressed blobs under `blobs/<alg>/<hex>`. Tags are
+ * `org.opencontainers.image.ref.name` annotations on index entries, as skopeo (`oci:dir:tag`) and
+ * oras write them.
+ */
+import { mkdir, open as openFile, readFile } from 'node:fs/promises';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+import { DEFAULTS } from '../defaults.js';
+import { OcipackError, usageError } from '../errors.js';
+import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
+import { DigestStream, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
+import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
+import { dirState, errCode, fileSize, ioError, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
+import type { Body, FetchedManifest, Target } from './target.js';
+
+const LAYOUT_FILE = 'oci-layout';
+const INDEX_FILE = 'index.json';
+const LAYOUT_VERSION = '1.0.0';
+/** Same grammar as a registry tag (distribution spec), so a layout tag can also be pushed remotely. */
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+export interface LayoutOpenOptions {
+  /** Allow a missing (or empty) directory; the layout files are written on the first push. */
+  create: boolean;
+  /** Cap for manifest reads (SPEC §5); defaults to DEFAULTS.caps.manifestBytes. */
+  maxManifestBytes?: number;
+}
+
+/** True when `dir` holds an `oci-layout` file with an `imageLayoutVersion` (image-layout.md). */
+export async function isLayoutDir(dir: string): Promise<boolean> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, LAYOUT_FILE), 'utf8')) as { imageLayoutVersion?: unknown };
+    return typeof parsed?.imageLayoutVersion === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** A Target over an OCI image-layout directory; every read is size- and digest-checked. */
+export class OciLayoutStore implements Target {
+  readonly name: string;
+  /** Absolute path of the layout directory. */
+  readonly dir: string;
+  private readonly maxManifestBytes: number;
+  private ready: Promise<void> | undefined;
+
+  private constructor(dir: string, name: string, maxManifestBytes: number) {
+    this.dir = dir;
+    this.name = name;
+    this.maxManifestBytes = maxManifestBytes;
+  }
+
+  /** Open a layout; NOT_FOUND for a missing dir and BAD_INPUT for a non-layout one unless `create`. */
+  static async open(dir: string, opts: LayoutOpenOptions): Promise<OciLayoutStore> {
+    const abs = resolvePath(dir);
+    const kind = await dirState(abs, LAYOUT_FILE);
+    if (kind === 'file') throw new OcipackError('BAD_INPUT', `${dir} is a file, not an OCI layout directory`);
+    if (kind === 'marked') await checkLayoutFile(abs, dir);
+    else if (!opts.create) {
+      if (kind === 'missing') throw new OcipackError('NOT_FOUND', `OCI layout directory ${dir} does not exist`);
+      throw new OcipackError('BAD_INPUT', `${dir} is not an OCI image layout (no ${LAYOUT_FILE} file)`);
+    } else if (kind === 'other') {
+      throw new OcipackError('BAD_INPUT', `${dir} is not empty and not an OCI image layout; refusing to write into it`);
+    }
+    return new OciLayoutStore(abs, dir, opts.maxManifestBytes ?? DEFAULTS.caps.manifestBytes);
+  }
+
+  /** Tag or digest → descriptor: the index entry, or for an unlisted digest the stored manifest. */
+  async resolve(reference: string): Promise<Descriptor> {
+    const entry = await this.lookup(reference);
+    if (entry) return entryDescriptor(entry);
+    return (await this.fetchManifest(reference)).descriptor;
+  }
+
+  /** Manifest bytes by tag or digest, capped and verified against the digest (and the entry's size). */
+  async fetchManifest(reference: string): Promise<FetchedManifest> {
+    const entry = await this.lookup(reference);
+    const digest = entry?.digest ?? reference;
+    const bytes = await this.readManifestBlob(digest, entry?.size);
+    const mediaType = entry?.mediaType ?? detectMediaType(bytes, digest);
+    return { descriptor: { mediaType, digest, size: bytes.length }, bytes };
+  }
+
+  /** A stream of the blob that fails with VERIFY at the end when size or digest disagree. */
+  async fetchBlob(desc: Descriptor): Promise<Readable> {
+    const path = this.blobPath(desc.digest);
+    let handle;
+    try {
+      handle = await openFile(path, 'r');
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') throw notFound(`blob ${desc.digest}`, this.name);
+      throw ioError('cannot open', path, err);
+    }
+    const verifier = new DigestStream({ digest: desc.digest, size: desc.size });
+    return pipeline(handle.createReadStream(), verifier, () => undefined);
+  }
+
+  /** True when the blob file is there with the descriptor's size (a cheap check; fetches verify). */
+  async exists(desc: Descriptor): Promise<boolean> {
+    if (!isDigest(desc.digest)) return false;
+    return (await fileSize(this.blobPath(desc.digest))) === desc.size;
+  }
+
+  /** Store a blob: written to a temp file in `blobs/<alg>/`, renamed only after the digest check. */
+  async pushBlob(desc: Descriptor, body: Body): Promise<void> {
+    const path = this.blobPath(desc.digest);
+    await this.ensureLayout();
+    if ((await fileSize(path)) === desc.size) return;
+    await mkdir(dirname(path), { recursive: true }).catch((err: unknown) => { throw ioError('cannot create', dirname(path), err); });
+    if (Buffer.isBuffer(body)) {
+      verifyBytes(body, { digest: desc.digest, size: desc.size });
+      await writeFileAtomic(path, body);
+      return;
+    }
+    const verified = pipeline(body(), new DigestStream({ digest: desc.digest, size: desc.size }), () => undefined);
+    try {
+      await writeFileAtomic(path, verified);
+    } finally {
+      verified.destroy();
+    }
+  }
+
+  /** Store manifest bytes as a blob, then list them in index.json (under `tag` when given). */
+  async pushManifest(desc: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
+    if (tag !== undefined && !TAG_RE.test(tag)) throw usageError(`invalid tag ${JSON.stringify(tag.slice(0, 140))}`);
+    verifyBytes(bytes, { digest: desc.digest, size: desc.size });
+    const mediaType = desc.mediaType || detectMediaType(bytes, desc.digest);
+    await this.pushBlob({ ...desc, mediaType }, bytes);
+    await this.updateIndex((entries) => withEntry(entries, { ...desc, mediaType }, tag));
+  }
+
+  /** Every `ref.name` in index.json, in index order, without duplicates. */
+  async listTags(): Promise<string[]> {
+    const names = (await this.readIndex()).manifests.map(refName).filter((n): n is string => n !== undefined);
+    return [...new Set(names)];
+  }
+
+  /** The path of a blob; a malformed digest is a usage error, so no path ever leaves `blobs/`. */
+  blobPath(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return join(this.dir, 'blobs', algorithm, hex);
+  }
+
+  /** The index entry a reference names: by digest, or by `ref.name` for a tag (NOT_FOUND if none). */
+  private async lookup(reference: string): Promise<Descriptor | undefined> {
+    const { manifests } = await this.readIndex();
+    if (looksLikeDigest(reference)) {
+      parseDigest(reference);
+      return manifests.find((e) => e.digest === reference);
+    }
+    const entry = manifests.find((e) => refName(e) === reference);
+    if (!entry) throw notFound(`tag ${JSON.stringify(reference)}`, this.name);
+    return entry;
+  }
+
+  private async readManifestBlob(digest: string, size: number | undefined): Promise<Buffer> {
+    const path = this.blobPath(digest);
+    const actual = await fileSize(path);
+    if (actual === undefined) throw notFound(`manifest ${digest}`, this.name);
+    if (actual > this.maxManifestBytes) {
+      throw new OcipackError('CAP', `manifest ${digest} is ${actual} bytes, more than the ${this.maxManifestBytes}-byte cap`, {
+        hint: 'raise the manifest size cap if this manifest is expected',
+      });
+    }
+    const bytes = await readFile(path).catch((err: unknown) => { throw ioError('cannot read', path, err); });
+    verifyBytes(bytes, size === undefined ? { digest } : { digest, size });
+    return bytes;
+  }
+
+  private async readIndex(): Promise<ImageIndex> {
+    const path = join(this.dir, INDEX_FILE);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR') return emptyIndex();
+      throw ioError('cannot read', path, err);
+    }
+    return parseIndex(text, this.name);
+  }
+
+  /** Read-modify-write of index.json, serialised per directory; `change` returns null for "no change". */
+  private updateIndex(change: (entries: Descriptor[]) => Descriptor[] | null): Promise<void> {
+    return serialized(join(this.dir, INDEX_FILE), async () => {
+      const index = await this.readIndex();
+      const next = change(index.manifests);
+      if (next === null) return;
+      const out: ImageIndex = { ...index, schemaVersion: 2, mediaType: MT.ociIndex, manifests: next };
+      await writeFileAtomic(join(this.dir, INDEX_FILE), JSON.stringify(out));
+    });
+  }
+
+  /** Create the directory, `oci-layout` and an empty `index.json` once, never overwriting either. */
+  private ensureLayout(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true }).catch((err: unknown) => {
+        throw ioError('cannot create', this.dir, err);
+      });
+      await writeFileExclusive(join(this.dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
+      await writeFileExclusive(join(this.dir, INDEX_FILE), JSON.stringify(emptyIndex()));
+    })();
+    this.ready.catch(() => { this.ready = undefined; });
+    return this.ready;
+  }
+}
+
+/**
+ * The index entries after storing `desc`: untagged, it is added unless already listed (as oras-go
+ * does, so untagged roots stay discoverable); tagged, the entry that held the tag is replaced in
+ * place and an untagged entry for the same digest is folded in. Other entries are kept.
+ */
+function withEntry(entries: Descriptor[], desc: Descriptor, tag: string | undefined): Descriptor[] | null {
+  const entry = indexEntry(desc, tag);
+  if (tag === undefined) return entries.some((e) => e.digest === desc.digest) ? null : [...entries, entry];
+  if (entries.some((e) => e.digest === desc.digest && refName(e) === tag)) return null;
+  const at = entries.findIndex((e) => refName(e) === tag);
+  const keep = entries.map((e, i) => (i === at ? entry : e))
+    .filter((e) => e === entry || refName(e) !== tag)
+    .filter((e) => !(e.digest === desc.digest && refName(e) === undefined));
+  return at === -1 ? [...keep, entry] : keep;
+}
+
+function indexEntry(desc: Descriptor, tag: string | undefined): Descriptor {
+  const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  if (desc.artifactType !== undefined) entry.artifactType = desc.artifactType;
+  if (desc.platform !== undefined) entry.platform = desc.platform;
+  const annotations = { ...desc.annotations };
+  delete annotations[ANNOTATIONS.refName];
+  if (tag !== undefined) annotations[ANNOTATIONS.refName] = tag;
+  if (Object.keys(annotations).length > 0) entry.annotations = annotations;
+  return entry;
+}
+
+/** An index entry as a caller sees it: without the layout's own `ref.name` bookkeeping. */
+function entryDescriptor(entry: Descriptor): Descriptor {
+  return indexEntry(entry, undefined);
+}
+
+/** A digest, or something meant as one (`sha256:...`) that parseDigest should reject loudly. */
+function looksLikeDigest(reference: string): boolean {
+  return isDigest(reference) || /^sha(256|512):/.test(reference);
+}
+
+function refName(e: Descriptor): string | undefined {
+  return e.annotations?.[ANNOTATIONS.refName];
+}
+
+function emptyIndex(): ImageIndex {
+  return { schemaVersion: 2, mediaType: MT.ociIndex, manifests: [] };
+}
+
+function parseIndex(text: string, name: string): ImageIndex {
+  const parsed = parseJson(text) as { manifests?: unknown } | undefined;
+  const manifests = parsed?.manifests;
+  const ok = Array.isArray(manifests) && manifests.every((e: unknown) => typeof (e as Descriptor | null)?.digest === 'string');
+  if (!ok) throw new OcipackError('BAD_INPUT', `${name}/${INDEX_FILE} is not an OCI image index`);
+  return parsed as ImageIndex;
+}
+
+/** The media type a manifest declares, or the one its shape implies (image-spec manifest.md, image-index.md). */
+function detectMediaType(bytes: Buffer, digest: string): string {
+  const m = parseJson(bytes.toString('utf8')) as { mediaType?: unknown; manifests?: unknown; config?: unknown } | undefined;
+  if (typeof m?.mediaType === 'string' && m.mediaType !== '') return m.mediaType;
+  if (Array.isArray(m?.manifests)) return MT.ociIndex;
+  if (typeof m?.config === 'object' && m.config !== null) return MT.ociManifest;
+  throw new OcipackError('BAD_INPUT', `${digest} is not an OCI manifest or index`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+async function checkLayoutFile(abs: string, name: string): Promise<void> {
+  const text = await readFile(join(abs, LAYOUT_FILE), 'utf8').catch((err: unknown) => { throw ioError('cannot read', abs, err); });
+  const version = (parseJson(text) as { imageLayoutVersion?: unknown } | undefined)?.imageLayoutVersion;
+  if (version !== LAYOUT_VERSION) {
+    throw new OcipackError('BAD_INPUT', `${name}: unsupported or missing imageLayoutVersion ${JSON.stringify(version)} (want ${LAYOUT_VERSION})`);
+  }
+}
+
+function notFound(what: string, name: string): OcipackError {
+  return new OcipackError('NOT_FOUND', `${what} not found in OCI layout ${name}`);
+}
