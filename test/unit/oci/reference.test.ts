@@ -1,0 +1,188 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OcipackError } from '../../../src/errors.js';
+import {
+  credentialKey, formatReference, isLoopback, parseLayoutReference, parseReference, parseRepository,
+  referenceOf, repositoryName, type Reference,
+} from '../../../src/oci/reference.js';
+
+const D = `sha256:${'a'.repeat(64)}`;
+const D512 = `sha512:${'b'.repeat(128)}`;
+const HUB = { registry: 'docker.io', host: 'registry-1.docker.io' };
+
+/** input → the exact Reference expected. */
+const VALID: Array<[string, Reference]> = [
+  ['alpine', { ...HUB, repository: 'library/alpine', tag: 'latest' }],
+  ['alpine:3.20', { ...HUB, repository: 'library/alpine', tag: '3.20' }],
+  ['docker.io/alpine', { ...HUB, repository: 'library/alpine', tag: 'latest' }],
+  ['index.docker.io/alpine', { ...HUB, repository: 'library/alpine', tag: 'latest' }],
+  ['registry-1.docker.io/library/alpine', { ...HUB, repository: 'library/alpine', tag: 'latest' }],
+  ['docker.io/stefanprodan/podinfo:6.5.0', { ...HUB, repository: 'stefanprodan/podinfo', tag: '6.5.0' }],
+  ['oci://docker.io/library/nginx', { ...HUB, repository: 'library/nginx', tag: 'latest' }],
+  ['org/app', { ...HUB, repository: 'org/app', tag: 'latest' }],
+  ['ghcr.io/org/app', { registry: 'ghcr.io', host: 'ghcr.io', repository: 'org/app', tag: 'latest' }],
+  ['oci://ghcr.io/org/app/manifests:v1', { registry: 'ghcr.io', host: 'ghcr.io', repository: 'org/app/manifests', tag: 'v1' }],
+  ['GHCR.IO/org/app:V1', { registry: 'ghcr.io', host: 'ghcr.io', repository: 'org/app', tag: 'V1' }],
+  ['localhost/app', { registry: 'localhost', host: 'localhost', repository: 'app', tag: 'latest' }],
+  ['localhost:5000/app', { registry: 'localhost:5000', host: 'localhost:5000', repository: 'app', tag: 'latest' }],
+  ['localhost:5000/a/b:1.0.0', { registry: 'localhost:5000', host: 'localhost:5000', repository: 'a/b', tag: '1.0.0' }],
+  ['127.0.0.1:5000/app:dev', { registry: '127.0.0.1:5000', host: '127.0.0.1:5000', repository: 'app', tag: 'dev' }],
+  ['[::1]:5000/app', { registry: '[::1]:5000', host: '[::1]:5000', repository: 'app', tag: 'latest' }],
+  ['[::1]/app:x', { registry: '[::1]', host: '[::1]', repository: 'app', tag: 'x' }],
+  ['myhost:443/a', { registry: 'myhost:443', host: 'myhost:443', repository: 'a', tag: 'latest' }],
+  ['reg.example.com:65535/a', { registry: 'reg.example.com:65535', host: 'reg.example.com:65535', repository: 'a', tag: 'latest' }],
+  [`ghcr.io/org/app@${D}`, { registry: 'ghcr.io', host: 'ghcr.io', repository: 'org/app', digest: D }],
+  [`ghcr.io/org/app:v1@${D}`, { registry: 'ghcr.io', host: 'ghcr.io', repository: 'org/app', tag: 'v1', digest: D }],
+  [`oci://localhost:5000/app@${D512}`, { registry: 'localhost:5000', host: 'localhost:5000', repository: 'app', digest: D512 }],
+  ['ghcr.io/a.b/c_d/e__f/g-h/i---j:x', { registry: 'ghcr.io', host: 'ghcr.io', repository: 'a.b/c_d/e__f/g-h/i---j', tag: 'x' }],
+  ['ghcr.io/a/b:_under.score-1', { registry: 'ghcr.io', host: 'ghcr.io', repository: 'a/b', tag: '_under.score-1' }],
+  [`ghcr.io/a/b:${'t'.repeat(128)}`, { registry: 'ghcr.io', host: 'ghcr.io', repository: 'a/b', tag: 't'.repeat(128) }],
+  ['my-registry.local/x', { registry: 'my-registry.local', host: 'my-registry.local', repository: 'x', tag: 'latest' }],
+];
+
+/** input → a substring the usage error message must contain. */
+const INVALID: Array<[string, string]> = [
+  ['', 'empty'],
+  ['   ', 'whitespace'],
+  ['ghcr.io/org/app :v1', 'whitespace'],
+  ['oci://', 'nothing after oci://'],
+  ['https://ghcr.io/org/app', 'only the oci:// scheme'],
+  ['Foo/Bar', 'invalid reference "Foo/Bar": repository must be lowercase'],
+  ['ghcr.io/Org/app', 'repository must be lowercase'],
+  ['ghcr.io/org/app/', 'must not end with "/"'],
+  ['ghcr.io//app', 'empty path component'],
+  ['ghcr.io/org//app', 'empty path component'],
+  ['ghcr.io', 'missing repository after registry "ghcr.io"'],
+  ['localhost:5000', 'missing repository'],
+  ['ghcr.io/', 'missing repository'],
+  ['ghcr.io/org/app:', 'empty tag'],
+  ['ghcr.io/org/app:-bad', 'invalid tag "-bad"'],
+  ['ghcr.io/org/app:.bad', 'invalid tag'],
+  [`ghcr.io/org/app:${'t'.repeat(129)}`, 'invalid tag'],
+  ['ghcr.io/org/app@sha256:abc', 'sha256 needs exactly 64 lowercase hex'],
+  [`ghcr.io/org/app@sha256:${'A'.repeat(64)}`, 'lowercase hex'],
+  [`ghcr.io/org/app@md5:${'a'.repeat(32)}`, 'unsupported digest algorithm "md5"'],
+  ['ghcr.io/org/app@', 'invalid digest'],
+  [`ghcr.io/org/app@${D}@${D}`, 'invalid digest'],
+  ['localhost:0/app', 'invalid port "0"'],
+  ['localhost:65536/app', 'invalid port "65536"'],
+  ['localhost:/app', 'invalid port ""'],
+  ['localhost:50a/app', 'invalid port'],
+  ['[::1/app', 'invalid IPv6'],
+  ['[zz::1]:5000/app', 'invalid IPv6'],
+  ['bad_host.io/app', 'invalid registry host'],
+  ['-bad.io/app', 'invalid registry host'],
+  ['ghcr.io/org/a$p', 'invalid repository path component "a$p"'],
+  ['ghcr.io/org/-app', 'invalid repository path component'],
+  ['ghcr.io/org/app.', 'invalid repository path component'],
+  ['ghcr.io/a..b', 'invalid repository path component'],
+  [`ghcr.io/${'a'.repeat(250)}`, 'name longer than 255'],
+  ['user:secret@ghcr.io/org/app', 'credentials go in --creds'],
+];
+
+for (const [input, expected] of VALID) {
+  test(`parseReference(${JSON.stringify(input.length > 60 ? input.slice(0, 60) : input)})`, () => {
+    assert.deepEqual(parseReference(input), expected);
+  });
+}
+
+for (const [input, fragment] of INVALID) {
+  test(`parseReference rejects ${JSON.stringify(input.length > 60 ? input.slice(0, 60) : input)}`, () => {
+    assert.throws(() => parseReference(input), (err: unknown) => {
+      assert.ok(err instanceof OcipackError, 'an OcipackError');
+      assert.equal(err.code, 'USAGE');
+      assert.ok(err.message.includes(fragment), `message ${JSON.stringify(err.message)} lacks ${JSON.stringify(fragment)}`);
+      assert.ok(!err.message.includes('\n'), 'one line');
+      return true;
+    });
+  });
+}
+
+test('the table is big enough', () => {
+  assert.ok(VALID.length + INVALID.length >= 40);
+});
+
+test('error messages never echo credentials written before the host', () => {
+  assert.throws(() => parseReference('oci://user:s3cr3t@ghcr.io/org/app'), (err: Error) => !err.message.includes('s3cr3t'));
+});
+
+test('a name of exactly 255 characters is accepted', () => {
+  const repo = 'a'.repeat(255 - 'ghcr.io/'.length);
+  assert.equal(parseReference(`ghcr.io/${repo}`).repository, repo);
+});
+
+test('defaultTag: false leaves the tag unset', () => {
+  assert.deepEqual(parseReference('ghcr.io/org/app', { defaultTag: false }), { registry: 'ghcr.io', host: 'ghcr.io', repository: 'org/app' });
+  assert.equal(parseReference('ghcr.io/org/app:v2', { defaultTag: false }).tag, 'v2');
+});
+
+test('parseRepository accepts a bare repository and rejects tag or digest', () => {
+  assert.deepEqual(parseRepository('oci://localhost:5000/org/app'), { registry: 'localhost:5000', host: 'localhost:5000', repository: 'org/app' });
+  assert.deepEqual(parseRepository('alpine'), { ...HUB, repository: 'library/alpine' });
+  for (const bad of ['ghcr.io/org/app:v1', `ghcr.io/org/app@${D}`, 'Bad/Repo']) {
+    assert.throws(() => parseRepository(bad), (err: unknown) => err instanceof OcipackError && err.code === 'USAGE');
+  }
+});
+
+test('referenceOf: digest wins over tag, tag over the default', () => {
+  assert.equal(referenceOf(parseReference(`ghcr.io/a/b:v1@${D}`)), D);
+  assert.equal(referenceOf(parseReference('ghcr.io/a/b:v1')), 'v1');
+  assert.equal(referenceOf(parseReference('ghcr.io/a/b', { defaultTag: false })), 'latest');
+});
+
+test('formatReference and repositoryName keep docker.io as written by users', () => {
+  assert.equal(formatReference(parseReference('alpine')), 'docker.io/library/alpine:latest');
+  assert.equal(formatReference(parseReference(`oci://ghcr.io/a/b:v1@${D}`)), `ghcr.io/a/b:v1@${D}`);
+  assert.equal(formatReference(parseReference(`[::1]:5000/a@${D}`)), `[::1]:5000/a@${D}`);
+  assert.equal(repositoryName(parseReference('index.docker.io/org/app:v1')), 'docker.io/org/app');
+  assert.equal(repositoryName(parseReference('localhost:5000/x/y')), 'localhost:5000/x/y');
+});
+
+test('formatReference round-trips through parseReference', () => {
+  for (const [input] of VALID) {
+    const ref = parseReference(input);
+    assert.deepEqual(parseReference(formatReference(ref)), ref, input);
+  }
+});
+
+test('credentialKey uses the legacy Docker Hub key and host[:port] elsewhere', () => {
+  assert.equal(credentialKey('docker.io'), 'https://index.docker.io/v1/');
+  assert.equal(credentialKey('index.docker.io'), 'https://index.docker.io/v1/');
+  assert.equal(credentialKey('registry-1.docker.io'), 'https://index.docker.io/v1/');
+  assert.equal(credentialKey('ghcr.io'), 'ghcr.io');
+  assert.equal(credentialKey('localhost:5000'), 'localhost:5000');
+  assert.equal(credentialKey('[::1]:5000'), '[::1]:5000');
+  assert.equal(credentialKey(parseReference('alpine').registry), 'https://index.docker.io/v1/');
+});
+
+test('isLoopback', () => {
+  const yes = ['localhost', 'LOCALHOST:5000', '127.0.0.1', '127.0.0.1:5000', '127.255.1.2:80', '[::1]', '[::1]:5000',
+    '::1', '[0:0:0:0:0:0:0:1]:443', '[::ffff:127.0.0.1]:5000'];
+  const no = ['ghcr.io', 'localhost.example.com', '128.0.0.1', '127.0.0.256', '10.0.0.1:5000', '[::2]:5000', '[::]',
+    '1127.0.0.1', 'mylocalhost', '0.0.0.0', '[::1'];
+  for (const h of yes) assert.equal(isLoopback(h), true, h);
+  for (const h of no) assert.equal(isLoopback(h), false, h);
+});
+
+test('parseLayoutReference', () => {
+  const cases: Array<[string, { dir: string; tag?: string; digest?: string }]> = [
+    ['./layout', { dir: './layout' }],
+    ['layout:v1', { dir: 'layout', tag: 'v1' }],
+    ['/tmp/oci/layout:1.2.3', { dir: '/tmp/oci/layout', tag: '1.2.3' }],
+    [`./layout@${D}`, { dir: './layout', digest: D }],
+    [`./layout:v1@${D}`, { dir: './layout', tag: 'v1', digest: D }],
+    ['/tmp/a:b/layout', { dir: '/tmp/a:b/layout' }],
+    ['/tmp/x@y/layout', { dir: '/tmp/x@y/layout' }],
+    ['dir:with space', { dir: 'dir:with space' }],
+    ['dir:.notatag', { dir: 'dir:.notatag' }],
+    ['C:', { dir: 'C:' }],
+    ['C:\\work\\layout', { dir: 'C:\\work\\layout' }],
+    ['C:\\work\\layout:v2', { dir: 'C:\\work\\layout', tag: 'v2' }],
+    ['D:/layout', { dir: 'D:/layout' }],
+    ['mail@example', { dir: 'mail@example' }],
+  ];
+  for (const [input, expected] of cases) assert.deepEqual(parseLayoutReference(input), expected, input);
+  for (const bad of ['', ':v1', `@${D}`, './layout@sha256:abc']) {
+    assert.throws(() => parseLayoutReference(bad), (err: unknown) => err instanceof OcipackError && err.code === 'USAGE', bad);
+  }
+});
