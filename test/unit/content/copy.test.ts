@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { copyGraph } from '../../../src/content/copy.js';
+import { OciLayoutStore } from '../../../src/content/layout.js';
+import type { Body, FetchedManifest, Target } from '../../../src/content/target.js';
+import { OcipackError } from '../../../src/errors.js';
+import type { ProgressEvent } from '../../../src/events.js';
+import type { Descriptor } from '../../../src/oci/descriptor.js';
+import { digestOf } from '../../../src/oci/digest.js';
+import { MT } from '../../../src/oci/mediatypes.js';
+
+const roots: string[] = [];
+after(async () => {
+  for (const r of roots) await rm(r, { recursive: true, force: true });
+});
+
+async function layout(): Promise<OciLayoutStore> {
+  const d = await mkdtemp(join(tmpdir(), 'ocipack-copy-'));
+  roots.push(d);
+  return OciLayoutStore.open(join(d, 'layout'), { create: true });
+}
+
+interface Item { desc: Descriptor; bytes: Buffer }
+
+function item(content: string | Buffer, mediaType: string, extra: Partial<Descriptor> = {}): Item {
+  const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
+  return { desc: { mediaType, digest: digestOf(bytes), size: bytes.length, ...extra }, bytes };
+}
+
+async function putBlobs(store: Target, ...items: Item[]): Promise<void> {
+  for (const i of items) await store.pushBlob(i.desc, i.bytes);
+}
+
+/** An image (config + layers) stored in `store`; returns the manifest. */
+async function image(store: Target, name: string, layers: Item[], extra: Record<string, unknown> = {}): Promise<Item> {
+  const config = item(JSON.stringify({ name }), MT.ociConfig);
+  await putBlobs(store, config, ...layers);
+  const m = item(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: config.desc, layers: layers.map((l) => l.desc), ...extra }), MT.ociManifest);
+  await store.pushManifest(m.desc, m.bytes);
+  return m;
+}
+
+async function readAll(r: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of r) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A Target that is not an OciLayoutStore (so copy must give it a replayable body), recording the order of writes. */
+class Recording implements Target {
+  readonly name = 'recording';
+  readonly writes: string[] = [];
+  constructor(private readonly inner: OciLayoutStore, private readonly replays = 1) {}
+  resolve(r: string): Promise<Descriptor> { return this.inner.resolve(r); }
+  fetchManifest(r: string): Promise<FetchedManifest> { return this.inner.fetchManifest(r); }
+  fetchBlob(d: Descriptor): Promise<Readable> { return this.inner.fetchBlob(d); }
+  exists(d: Descriptor): Promise<boolean> { return this.inner.exists(d); }
+  listTags(): Promise<string[]> { return this.inner.listTags(); }
+  async pushBlob(d: Descriptor, body: Body): Promise<void> {
+    // Simulate failed attempts that read the body partly, as a retrying registry client would.
+    if (typeof body === 'function') for (let i = 0; i < this.replays; i++) body().destroy();
+    await this.inner.pushBlob(d, body);
+    this.writes.push(d.digest);
+  }
+  async pushManifest(d: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
+    await this.inner.pushManifest(d, bytes, tag);
+    this.writes.push(d.digest);
+  }
+}
+
+function collect(): { events: ProgressEvent[]; onEvent: (e: ProgressEvent) => void } {
+  const events: ProgressEvent[] = [];
+  return { events, onEvent: (e) => events.push(e) };
+}
+
+describe('copyGraph', () => {
+  it('copies an image layout to layout and skips the blobs the destination has', async () => {
+    const src = await layout();
+    const dst = await layout();
+    const l1 = item('layer one', MT.ociLayerTarGzip);
+    const l2 = item('layer two', MT.ociLayerTarGzip);
+    const m = await image(src, 'app', [l1, l2]);
+    await putBlobs(dst, l1);
+    const { events, onEvent } = collect();
+    const result = await copyGraph(src, dst, m.desc, { tag: 'v1', onEvent });
+    assert.deepEqual(events.filter((e) => e.type === 'blob:skip'), [{ type: 'blob:skip', digest: l1.desc.digest, reason: 'exists' }]);
+    assert.deepEqual(events.filter((e) => e.type === 'blob:done').map((e) => e.type === 'blob:done' && e.digest).sort(), [l2.desc.digest, JSON.parse(m.bytes.toString()).config.digest].sort());
+    assert.deepEqual(events.at(-1), { type: 'manifest:pushed', digest: m.desc.digest, tag: 'v1' });
+    assert.equal(result.copied, 3);
+    assert.equal(result.skipped, 1);
+    assert.equal((await dst.resolve('v1')).digest, m.desc.digest);
+    assert.deepEqual(await readAll(await dst.fetchBlob(l2.desc)), l2.bytes);
+
+    const again = collect();
+    const second = await copyGraph(src, dst, m.desc, { tag: 'v2', onEvent: again.onEvent });
+    assert.deepEqual(second, { copied: 1, skipped: 0, bytes: m.desc.size });
+    assert.equal(again.events.filter((e) => e.type === 'blob:done').length, 0);
+    assert.deepEqual(await dst.listTags(), ['v1', 'v2']);
+  });
+
+  it('copies an index with two child manifests completely, children before the root', async () => {
+    const src = await layout();
+    const shared = item('shared layer', MT.ociLayerTarGzip);
+    const a = await image(src, 'amd64', [shared, item('amd64 layer', MT.ociLayerTarGzip)]);
+    const b = await image(src, 'arm64', [shared, item('arm64 layer', MT.ociLayerTarGzip)]);
+    const idx = item(JSON.stringify({
+      schemaVersion: 2, mediaType: MT.ociIndex,
+      manifests: [{ ...a.desc, platform: { architecture: 'amd64', os: 'linux' } }, { ...b.desc, platform: { architecture: 'arm64', os: 'linux' } }],
+    }), MT.ociIndex);
+    await src.pushManifest(idx.desc, idx.bytes, 'multi');
+    const dst = new Recording(await layout());
+    const result = await copyGraph(src, dst, idx.desc, { tag: 'multi', concurrency: 2 });
+    assert.equal(result.copied, 8); // 2 configs + 3 distinct layers + 2 manifests + the index
+    assert.equal(dst.writes.at(-1), idx.desc.digest);
+    assert.ok(dst.writes.indexOf(a.desc.digest) > dst.writes.indexOf(shared.desc.digest));
+    for (const child of [a, b]) {
+      const fetched = await dst.fetchManifest(child.desc.digest);
+      assert.deepEqual(fetched.bytes, child.bytes);
+      const parsed = JSON.parse(fetched.bytes.toString()) as { config: Descriptor; layers: Descriptor[] };
+      for (const d of [parsed.config, ...parsed.layers]) assert.ok((await readAll(await dst.fetchBlob(d))).length === d.size);
+    }
+    assert.equal((await dst.resolve('multi')).digest, idx.desc.digest);
+  });
+
+  it('streams big blobs to a layout and spools them for a destination that replays bodies', async () => {
+    const src = await layout();
+    const big = item(randomBytes(5 * 1024 * 1024), MT.ociLayerTarGzip);
+    const m = await image(src, 'big', [big]);
+    const direct = await layout();
+    assert.equal((await copyGraph(src, direct, m.desc)).bytes, m.desc.size + big.desc.size + JSON.parse(m.bytes.toString()).config.size);
+    assert.deepEqual(await readAll(await direct.fetchBlob(big.desc)), big.bytes);
+    const spoolDir = await mkdtemp(join(tmpdir(), 'ocipack-spool-'));
+    roots.push(spoolDir);
+    const replaying = new Recording(await layout(), 2);
+    await copyGraph(src, replaying, m.desc, { tmpDir: spoolDir });
+    assert.deepEqual(await readAll(await replaying.fetchBlob(big.desc)), big.bytes);
+    assert.deepEqual(await readdir(spoolDir), []);
+  });
+
+  it('does not follow subject and leaves out a foreign layer the source lacks', async () => {
+    const src = await layout();
+    const foreign = item('not here', 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', { urls: ['https://example.invalid/layer'] });
+    const subject = item('{"not":"stored"}', MT.ociManifest);
+    const config = item('{}', MT.ociConfig);
+    await putBlobs(src, config);
+    const m = item(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: config.desc, layers: [foreign.desc], subject: subject.desc }), MT.ociManifest);
+    await src.pushManifest(m.desc, m.bytes);
+    const dst = await layout();
+    const { events, onEvent } = collect();
+    const result = await copyGraph(src, dst, m.desc, { onEvent });
+    assert.deepEqual(result, { copied: 2, skipped: 1, bytes: config.desc.size + m.desc.size });
+    assert.ok(events.some((e) => e.type === 'warning' && e.message.includes(foreign.desc.digest)));
+    assert.equal(await dst.exists(subject.desc), false);
+  });
+
+  it('counts a mounted blob as skipped', async () => {
+    const src = await layout();
+    const layer = item('mount me', MT.ociLayerTarGzip);
+    const m = await image(src, 'm', [layer]);
+    const dst = await layout();
+    const mounted: string[] = [];
+    const mount = async (d: Descriptor): Promise<boolean> => {
+      if (d.digest !== layer.desc.digest) return false;
+      mounted.push(d.digest);
+      await dst.pushBlob(layer.desc, layer.bytes);
+      return true;
+    };
+    const { events, onEvent } = collect();
+    const result = await copyGraph(src, dst, m.desc, { mount, onEvent });
+    assert.deepEqual(mounted, [layer.desc.digest]);
+    assert.equal(result.skipped, 1);
+    assert.ok(events.some((e) => e.type === 'blob:skip' && e.reason === 'mounted'));
+  });
+
+  it('fails with VERIFY on a corrupted source blob and does not push the root', async () => {
+    const src = await layout();
+    const layer = item('good bytes', MT.ociLayerTarGzip);
+    const m = await image(src, 'c', [layer]);
+    await writeFile(join(src.dir, 'blobs', 'sha256', layer.desc.digest.slice(7)), 'evil bytes');
+    const dst = await layout();
+    await assert.rejects(copyGraph(src, dst, m.desc, { tag: 'v1' }), (err: unknown) => err instanceof OcipackError && err.code === 'VERIFY');
+    assert.equal(await dst.exists(layer.desc), false);
+    await assert.rejects(dst.resolve('v1'), (err: unknown) => err instanceof OcipackError && err.code === 'NOT_FOUND');
+  });
+
+  it('stops with CANCELLED when the signal is aborted', async () => {
+    const src = await layout();
+    const m = await image(src, 'x', [item('l', MT.ociLayerTarGzip)]);
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(copyGraph(src, await layout(), m.desc, { signal: ac.signal }), (err: unknown) => err instanceof OcipackError && err.code === 'CANCELLED');
+  });
+});
