@@ -1,0 +1,153 @@
+/**
+ * Writes checked tar entries into a fresh staging directory (SPEC §5). The directory is ours and
+ * never receives a symlink, so plain paths below it cannot lead outside; files are opened with
+ * O_EXCL|O_NOFOLLOW anyway. All calls are synchronous so the tar reader never buffers a body.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcipackError } from '../errors.js';
+import type { TarItem, TarSink } from './tarread.js';
+import { quote } from './tarpath.js';
+
+type Known = 'file' | 'dir' | 'implicit' | 'symlink';
+
+const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
+
+/** File mode: permission bits only (no setuid/setgid/sticky), always owner read/write. */
+export function safeFileMode(mode: number): number {
+  return (mode & 0o777) | 0o600;
+}
+
+/** Directory mode: permission bits only, always owner rwx so extraction and cleanup work. */
+export function safeDirMode(mode: number): number {
+  return (mode & 0o777) | 0o700;
+}
+
+export class StagingWriter {
+  private readonly known = new Map<string, Known>();
+  private openFd: number | undefined;
+  private files = 0;
+  private dirs = 0;
+  private bytes = 0;
+  private readonly skipped: string[] = [];
+
+  constructor(
+    private readonly root: string,
+    private readonly onWarning?: (message: string) => void,
+  ) {}
+
+  /** Creates the entry (or records why not) and returns a sink for a file's body. */
+  visit(item: TarItem): TarSink | undefined {
+    if (item.path === '') return undefined; // the archive root ('./'): the target itself
+    this.claim(item);
+    switch (item.kind) {
+      case 'dir':
+        this.mkdir(item.path, safeDirMode(item.mode));
+        this.dirs += 1;
+        return undefined;
+      case 'file':
+        return this.createFile(item);
+      case 'symlink':
+        this.skip(item.path, `symlink to ${quote(item.linkpath ?? '')}`);
+        return undefined;
+      default:
+        throw new OcipackError('UNSAFE', `refusing ${item.kind} entry ${quote(item.path)}`);
+    }
+  }
+
+  /** Records an entry that was not extracted, with a warning naming it. */
+  skip(name: string, reason: string): void {
+    this.skipped.push(name);
+    this.onWarning?.(`skipping ${quote(name)}: ${reason}`);
+  }
+
+  /** Closes a file left open by a failed read. */
+  close(): void {
+    if (this.openFd !== undefined) {
+      fs.closeSync(this.openFd);
+      this.openFd = undefined;
+    }
+  }
+
+  result(): { files: number; dirs: number; bytes: number; skipped: string[] } {
+    return { files: this.files, dirs: this.dirs, bytes: this.bytes, skipped: [...this.skipped] };
+  }
+
+  /** Rejects duplicates and names that would pass through a file or a (skipped) symlink. */
+  private claim(item: TarItem): void {
+    const segs = item.path.split('/');
+    for (let i = 1; i < segs.length; i++) {
+      const parent = segs.slice(0, i).join('/');
+      const kind = this.known.get(parent);
+      if (kind === 'symlink') throw unsafe(`refusing entry ${quote(item.path)} below symlink ${quote(parent)}`);
+      if (kind === 'file') throw unsafe(`refusing entry ${quote(item.path)} below file ${quote(parent)}`);
+      if (kind === undefined) {
+        this.mkdir(parent, 0o755);
+        this.known.set(parent, 'implicit');
+      }
+    }
+    const before = this.known.get(item.path);
+    if (before === 'implicit' && item.kind === 'dir') {
+      this.known.set(item.path, 'dir');
+      return;
+    }
+    if (before !== undefined) throw unsafe(`refusing duplicate entry ${quote(item.path)}`);
+    this.known.set(item.path, item.kind === 'dir' ? 'dir' : item.kind === 'file' ? 'file' : 'symlink');
+  }
+
+  private mkdir(rel: string, mode: number): void {
+    const abs = this.abs(rel);
+    try {
+      fs.mkdirSync(abs, { mode });
+    } catch (err) {
+      const code = codeOf(err);
+      if (code === 'EEXIST' && fs.lstatSync(abs).isDirectory()) return;
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw unsafe(`entry ${quote(rel)} collides with an earlier entry`);
+      throw io(`cannot create directory ${quote(rel)}`, err);
+    }
+  }
+
+  private createFile(item: TarItem): TarSink {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.abs(item.path), OPEN_FLAGS, safeFileMode(item.mode));
+    } catch (err) {
+      const code = codeOf(err);
+      if (code === 'EEXIST' || code === 'ELOOP' || code === 'ENOTDIR' || code === 'EISDIR') {
+        throw unsafe(`entry ${quote(item.path)} collides with an earlier entry`);
+      }
+      throw io(`cannot create ${quote(item.path)}`, err);
+    }
+    this.openFd = fd;
+    return {
+      write: (chunk) => {
+        try {
+          for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+        } catch (err) {
+          throw io(`cannot write ${quote(item.path)}`, err);
+        }
+        this.bytes += chunk.length;
+      },
+      end: () => {
+        this.close();
+        this.files += 1;
+      },
+    };
+  }
+
+  private abs(rel: string): string {
+    return path.join(this.root, ...rel.split('/'));
+  }
+}
+
+function unsafe(message: string): OcipackError {
+  return new OcipackError('UNSAFE', message);
+}
+
+function io(message: string, err: unknown): OcipackError {
+  return new OcipackError('IO', `${message}: ${codeOf(err)}`, { cause: err });
+}
+
+function codeOf(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
+}

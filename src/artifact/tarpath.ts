@@ -1,0 +1,44 @@
+/**
+ * Entry-name rules for untrusted archives (SPEC §5): no absolute paths, no `..`, no backslashes,
+ * NUL or drive letters, bounded length and depth. Applied to the FINAL name, after PAX `path` and
+ * GNU long-name overrides.
+ */
+import { OcipackError } from '../errors.js';
+
+export interface PathCaps {
+  maxPathBytes: number;
+  maxDepth: number;
+}
+
+/**
+ * The entry name as posix segments joined by '/', without `./`, empty segments or a trailing '/';
+ * '' for the archive root (`.` or `./`). Throws UNSAFE or CAP.
+ */
+export function normalizeEntryPath(raw: string, caps: PathCaps): string {
+  if (raw.includes('\0')) throw unsafe(`refusing entry name with a NUL byte ${quote(raw)}`);
+  if (raw.includes('\\')) throw unsafe(`refusing entry name with a backslash ${quote(raw)}`);
+  if (raw.startsWith('/')) throw unsafe(`refusing absolute path ${quote(raw)}`);
+  if (/^[A-Za-z]:/.test(raw)) throw unsafe(`refusing path with a drive letter ${quote(raw)}`);
+  if (Buffer.byteLength(raw, 'utf8') > caps.maxPathBytes) {
+    throw new OcipackError('CAP', `entry path exceeds ${caps.maxPathBytes} bytes: ${quote(raw)}`, {
+      hint: 'raise it with --max-path-length',
+    });
+  }
+  const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) throw unsafe(`refusing path with a ".." segment ${quote(raw)}`);
+  if (segments.length > caps.maxDepth) {
+    throw new OcipackError('CAP', `entry path is deeper than ${caps.maxDepth} directories: ${quote(raw)}`);
+  }
+  return segments.join('/');
+}
+
+/** A name from an archive made safe for a one-line message: quoted, control bytes escaped, bounded. */
+export function quote(name: string): string {
+  const shown = name.length > 200 ? `${name.slice(0, 200)}…` : name;
+  // eslint-disable-next-line no-control-regex
+  return `"${shown.replace(/[\u0000-\u001f\u007f-\u009f"\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`;
+}
+
+function unsafe(message: string): OcipackError {
+  return new OcipackError('UNSAFE', message);
+}
