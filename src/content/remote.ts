@@ -1,0 +1,179 @@
+/** A repository on a registry as a Target (oras-go's remote.Repository, trimmed), plus mount and referrers. */
+import type { Readable } from 'node:stream';
+import { repositoryScope } from '../auth/authorizer.js';
+import { emitter, type OnEvent } from '../events.js';
+import { registryError } from '../http/failure.js';
+import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
+import { digestOf, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
+import { MANIFEST_MEDIA_TYPES, MT } from '../oci/mediatypes.js';
+import type { Reference } from '../oci/reference.js';
+import { getBlob, headBlob, putUpload, startUpload } from '../registry/blobs.js';
+import type { RegistryClient } from '../registry/client.js';
+import { getManifest, headManifest, putManifest, type RawManifest } from '../registry/manifests.js';
+import { getReferrers } from '../registry/referrers.js';
+import { ctxOf, type Repo } from '../registry/repo.js';
+import { listTags, TAG_PAGE_SIZE } from '../registry/tags.js';
+import type { Body, FetchedManifest, Target } from './target.js';
+
+export interface RemoteRepositoryOptions {
+  /** Ask for `pull,push` up front so one token serves the whole push. */
+  push?: boolean;
+  maxManifestBytes: number;
+  /** Tags per page when listing (`n=`); mainly for tests of `Link` pagination. */
+  tagPageSize?: number;
+  onEvent?: OnEvent;
+}
+
+/** True for the media types served from the manifests endpoint. */
+export function isManifestMediaType(mediaType: string): boolean {
+  return (MANIFEST_MEDIA_TYPES as readonly string[]).includes(mediaType);
+}
+
+/** A manifest's media type: its own `mediaType` field, else the Content-Type served, else guessed from its shape. */
+export function manifestMediaType(bytes: Buffer, contentType: string | undefined): string {
+  let doc: { mediaType?: unknown; manifests?: unknown } | undefined;
+  try {
+    doc = JSON.parse(bytes.toString('utf8')) as typeof doc;
+  } catch {
+    doc = undefined;
+  }
+  if (typeof doc?.mediaType === 'string' && doc.mediaType !== '') return doc.mediaType;
+  if (contentType !== undefined && contentType !== 'application/json' && contentType !== 'text/plain') return contentType;
+  return Array.isArray(doc?.manifests) ? MT.ociIndex : MT.ociManifest;
+}
+
+/** The `<alg>-<hex>` tag of the referrers tag schema (distribution-spec v1.1 "Referrers Tag Schema"). */
+export function referrersTag(digest: string): string {
+  const d = parseDigest(digest);
+  return `${d.algorithm.slice(0, 32)}-${d.hex.slice(0, 64)}`;
+}
+
+/** One repository of a registry, reached through the session's client for its host. */
+export class RemoteRepository implements Target {
+  readonly name: string;
+  readonly reference: Reference;
+  private readonly repo: Repo;
+  private readonly opts: RemoteRepositoryOptions;
+  private readonly emit: OnEvent;
+  /** Upload sessions a refused mount (202) opened, reused by the next pushBlob of that digest. */
+  private readonly pendingUploads = new Map<string, URL>();
+
+  constructor(client: RegistryClient, reference: Reference, opts: RemoteRepositoryOptions) {
+    this.reference = reference;
+    this.name = `${reference.registry}/${reference.repository}`;
+    this.repo = { client, name: reference.repository, scopes: [repositoryScope(reference.repository, opts.push ?? false)] };
+    this.opts = opts;
+    this.emit = emitter(opts.onEvent);
+  }
+
+  /** Tag or digest to a descriptor, by HEAD when the registry says enough, else by GET. */
+  async resolve(reference: string): Promise<Descriptor> {
+    const head = await headManifest(this.repo, reference);
+    if (!head) throw registryError(404, Buffer.alloc(0), ctxOf(this.repo, `manifest ${reference}`));
+    const digest = isDigest(reference) ? reference : head.digest;
+    if (digest !== undefined && isDigest(digest) && head.size !== undefined && head.contentType !== undefined && isManifestMediaType(head.contentType)) {
+      return { mediaType: head.contentType, digest, size: head.size };
+    }
+    return (await this.fetchManifest(reference)).descriptor;
+  }
+
+  /** Manifest bytes exactly as served plus their Content-Type; verified when `reference` is a digest. */
+  async fetchManifestRaw(reference: string): Promise<RawManifest> {
+    const raw = await getManifest(this.repo, reference, this.opts.maxManifestBytes);
+    if (isDigest(reference)) verifyBytes(raw.bytes, { digest: reference });
+    return raw;
+  }
+
+  /** Manifest by tag or digest; for a tag the digest is computed from the bytes, whatever the registry says. */
+  async fetchManifest(reference: string): Promise<FetchedManifest> {
+    const raw = await this.fetchManifestRaw(reference);
+    const digest = isDigest(reference) ? reference : digestOf(raw.bytes);
+    if (raw.servedDigest !== undefined && raw.servedDigest !== digest && raw.servedDigest.startsWith('sha256:') && digest.startsWith('sha256:')) {
+      this.emit({ type: 'warning', message: `${this.repo.client.host} reported digest ${raw.servedDigest} for ${this.name}:${reference}, but the bytes hash to ${digest}; using ${digest}` });
+    }
+    const descriptor: Descriptor = { mediaType: manifestMediaType(raw.bytes, raw.contentType), digest, size: raw.bytes.length };
+    return { descriptor, bytes: raw.bytes };
+  }
+
+  /** A stream of the blob, failing with VERIFY at the end when size or digest disagree. */
+  fetchBlob(desc: Descriptor): Promise<Readable> {
+    return getBlob(this.repo, desc);
+  }
+
+  /** HEAD on the manifests endpoint for manifest media types, on the blobs endpoint otherwise. */
+  async exists(desc: Descriptor): Promise<boolean> {
+    if (isManifestMediaType(desc.mediaType)) return (await headManifest(this.repo, desc.digest)) !== undefined;
+    return headBlob(this.repo, desc.digest);
+  }
+
+  /** Uploads a blob unless the registry already has it (HEAD first); POST then one monolithic PUT. */
+  async pushBlob(desc: Descriptor, body: Body): Promise<void> {
+    if (await headBlob(this.repo, desc.digest)) return;
+    let location = this.pendingUploads.get(desc.digest);
+    this.pendingUploads.delete(desc.digest);
+    if (location === undefined) {
+      const started = await startUpload(this.repo);
+      if (started.mounted) return;
+      location = started.location;
+    }
+    await putUpload(this.repo, location, desc, body);
+  }
+
+  /** PUTs manifest bytes (checked against `desc` first) under `tag`, or by digest. */
+  async pushManifest(desc: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
+    verifyBytes(bytes, { digest: desc.digest, size: desc.size });
+    const served = await putManifest(this.repo, tag ?? desc.digest, bytes, desc.mediaType);
+    if (served !== undefined && served !== desc.digest && served.startsWith('sha256:') && desc.digest.startsWith('sha256:')) {
+      this.emit({ type: 'warning', message: `${this.repo.client.host} reported digest ${served} for the manifest pushed as ${desc.digest}` });
+    }
+  }
+
+  /** Every tag, following `Link` pages. */
+  listTags(): Promise<string[]> {
+    return listTags(this.repo, this.opts.tagPageSize ?? TAG_PAGE_SIZE);
+  }
+
+  /**
+   * Cross-repository mount from another repository of the same registry: true when mounted (201);
+   * false when the registry opened an upload instead (202), which the next pushBlob then uses.
+   */
+  async mountBlob(desc: Descriptor, fromRepository: string): Promise<boolean> {
+    const repo: Repo = { ...this.repo, scopes: [...this.repo.scopes, repositoryScope(fromRepository)] };
+    const started = await startUpload(repo, { digest: desc.digest, from: fromRepository });
+    if (started.mounted) return true;
+    this.pendingUploads.set(desc.digest, started.location);
+    return false;
+  }
+
+  /**
+   * Manifests that refer to `digest` (their `subject`), optionally of one artifact type: the referrers
+   * API, or the referrers tag schema when the registry has no such API.
+   */
+  async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
+    const page = await getReferrers(this.repo, digest, this.opts.maxManifestBytes, artifactType);
+    let manifests: Descriptor[];
+    if (page) {
+      manifests = page.index.manifests;
+      if (page.filtered) return manifests;
+    } else {
+      manifests = await this.referrersFromTag(digest);
+    }
+    return artifactType === undefined ? manifests : manifests.filter((m) => m.artifactType === artifactType);
+  }
+
+  private async referrersFromTag(digest: string): Promise<Descriptor[]> {
+    let fetched: FetchedManifest;
+    try {
+      fetched = await this.fetchManifest(referrersTag(digest));
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'NOT_FOUND') return [];
+      throw err;
+    }
+    try {
+      const index = JSON.parse(fetched.bytes.toString('utf8')) as Partial<ImageIndex>;
+      return Array.isArray(index.manifests) ? index.manifests : [];
+    } catch {
+      return [];
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * One registry host: decides the scheme with a ping of `GET /v2/` (OCI distribution-spec
+ * "Determining support"), then sends requests with the right `Authorization`, retrying once after a 401.
+ */
+import { Authorizer } from '../auth/authorizer.js';
+import type { TokenCache } from '../auth/cache.js';
+import { challengesOf } from '../auth/challenge.js';
+import type { Credential } from '../credentials/types.js';
+import { OcipackError } from '../errors.js';
+import { discard } from '../http/body.js';
+import { classifyFailure, networkError } from '../http/errors.js';
+import { failure } from '../http/failure.js';
+import { request, type HttpContext, type HttpResponse, type Method, type RequestBody } from '../http/request.js';
+import { isLoopback } from '../oci/reference.js';
+
+export interface ClientOptions {
+  /** host[:port] on the wire. */
+  host: string;
+  http: () => Promise<HttpContext>;
+  credential: () => Promise<Credential | undefined>;
+  cache: TokenCache;
+  insecureRegistry?: boolean;
+}
+
+export interface SendRequest {
+  method: Method;
+  /** Path below the registry root (`/v2/…`), or an absolute URL (upload `Location`, `Link` page). */
+  target: string | URL;
+  scopes: readonly string[];
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  followRedirects?: boolean;
+}
+
+function replayable(body: RequestBody | undefined): boolean {
+  return body === undefined || Buffer.isBuffer(body) || typeof body === 'function';
+}
+
+/** A client for one registry host, shared by every repository of that host in a session. */
+export class RegistryClient {
+  readonly host: string;
+  private readonly opts: ClientOptions;
+  private ready: Promise<{ base: URL; auth: Authorizer }> | undefined;
+
+  constructor(opts: ClientOptions) {
+    this.opts = opts;
+    this.host = opts.host;
+  }
+
+  /** The registry's base URL (`https://host` or `http://host`), pinging it on first use. */
+  async base(): Promise<URL> {
+    return (await this.connect()).base;
+  }
+
+  private connect(): Promise<{ base: URL; auth: Authorizer }> {
+    this.ready ??= this.ping().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  /** HTTPS first; plain HTTP only for a loopback host that does not speak TLS, or with --insecure-registry (SPEC §2). */
+  private async ping(): Promise<{ base: URL; auth: Authorizer }> {
+    const http = await this.opts.http();
+    const https = new URL(`https://${this.host}/`);
+    try {
+      return await this.pingAt(http, https);
+    } catch (err) {
+      if (err instanceof OcipackError) throw err;
+      const kind = classifyFailure(err, http.signal);
+      if (kind === 'certificate' || kind === 'aborted') throw networkError(err, this.host, http.signal);
+      const plainAllowed = this.opts.insecureRegistry === true || (kind === 'not-tls' && isLoopback(this.host));
+      if (!plainAllowed) {
+        if (kind !== 'not-tls') throw networkError(err, this.host, http.signal);
+        throw new OcipackError('PLAIN_HTTP', `${this.host} does not speak TLS`, {
+          hint: 'use --insecure-registry for a plain-HTTP registry',
+        });
+      }
+    }
+    try {
+      return await this.pingAt(http, new URL(`http://${this.host}/`));
+    } catch (err) {
+      throw networkError(err, this.host, http.signal);
+    }
+  }
+
+  private async pingAt(http: HttpContext, base: URL): Promise<{ base: URL; auth: Authorizer }> {
+    const res = await request(http, { method: 'GET', url: new URL('/v2/', base) });
+    const auth = new Authorizer(this.opts, base);
+    if (res.status === 401) auth.learn(challengesOf(res.headers['www-authenticate']));
+    else if (res.status >= 400 && res.status !== 404) await failure(res, { host: this.host, subject: 'API root /v2/' });
+    await discard(res.body);
+    return { base, auth };
+  }
+
+  /**
+   * Sends a request with credentials for `scopes`. Credentials only go to the registry's own origin;
+   * after a 401 it retries once with what the new challenge asks for. The caller owns the body.
+   */
+  async send(req: SendRequest): Promise<HttpResponse> {
+    const { base, auth } = await this.connect();
+    const http = await this.opts.http();
+    const url = typeof req.target === 'string' ? new URL(req.target, base) : req.target;
+    const own = url.origin === base.origin;
+    const go = async (authorization: string | undefined): Promise<HttpResponse> => {
+      const headers: Record<string, string> = { ...req.headers };
+      if (authorization !== undefined) headers.authorization = authorization;
+      const r: Parameters<typeof request>[1] = { method: req.method, url, headers };
+      if (req.body !== undefined) r.body = req.body;
+      if (req.followRedirects !== undefined) r.followRedirects = req.followRedirects;
+      try {
+        return await request(http, r);
+      } catch (err) {
+        throw networkError(err, this.host, http.signal);
+      }
+    };
+    const first = own ? await auth.authorization(req.scopes) : undefined;
+    const res = await go(first);
+    if (res.status !== 401 || !own || !replayable(req.body)) return res;
+    if (!auth.learn(challengesOf(res.headers['www-authenticate']))) return res;
+    let second: string | undefined;
+    try {
+      second = await auth.authorization(req.scopes, true);
+    } catch (err) {
+      await discard(res.body);
+      throw err;
+    }
+    if (second === first) return res;
+    await discard(res.body);
+    return go(second);
+  }
+}

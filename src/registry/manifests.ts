@@ -1,0 +1,88 @@
+/** Manifest endpoints (OCI distribution-spec "Pulling manifests", "Pushing Manifests"). */
+import { OcipackError } from '../errors.js';
+import { discard, readCapped } from '../http/body.js';
+import { failure } from '../http/failure.js';
+import { header } from '../http/request.js';
+import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
+import { apiPath, ctxOf, type Repo } from './repo.js';
+
+const ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
+
+export interface RawManifest {
+  bytes: Buffer;
+  /** Content-Type as served, parameters stripped. */
+  contentType: string | undefined;
+  /** `Docker-Content-Digest` as served, if any: a hint, never trusted over the bytes. */
+  servedDigest: string | undefined;
+}
+
+export interface ManifestHead {
+  digest: string | undefined;
+  size: number | undefined;
+  contentType: string | undefined;
+}
+
+/** The media type of a Content-Type header, without parameters. */
+export function mediaTypeOf(contentType: string | undefined): string | undefined {
+  const t = contentType?.split(';')[0]?.trim();
+  return t ? t : undefined;
+}
+
+function sizeOf(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}
+
+function capError(repo: Repo, reference: string, max: number): OcipackError {
+  return new OcipackError('CAP', `manifest ${reference} in ${repo.client.host}/${repo.name} is larger than the ${max}-byte cap`, {
+    hint: 'raise it with --max-manifest-size if this manifest is expected',
+  });
+}
+
+/** GET a manifest by tag or digest, reading at most `maxBytes`. */
+export async function getManifest(repo: Repo, reference: string, maxBytes: number): Promise<RawManifest> {
+  const res = await repo.client.send({
+    method: 'GET', target: apiPath(repo, `manifests/${reference}`), scopes: repo.scopes, headers: { accept: ACCEPT },
+  });
+  if (res.status !== 200) return failure(res, ctxOf(repo, `manifest ${reference}`));
+  const declared = sizeOf(header(res, 'content-length'));
+  if (declared !== undefined && declared > maxBytes) {
+    await discard(res.body);
+    throw capError(repo, reference, maxBytes);
+  }
+  const { bytes, complete } = await readCapped(res.body, maxBytes);
+  if (!complete) throw capError(repo, reference, maxBytes);
+  return { bytes, contentType: mediaTypeOf(header(res, 'content-type')), servedDigest: header(res, 'docker-content-digest') };
+}
+
+/** HEAD a manifest: what the registry says about it, or undefined when it does not exist. */
+export async function headManifest(repo: Repo, reference: string): Promise<ManifestHead | undefined> {
+  const res = await repo.client.send({
+    method: 'HEAD', target: apiPath(repo, `manifests/${reference}`), scopes: repo.scopes, headers: { accept: ACCEPT },
+  });
+  if (res.status === 404) {
+    await discard(res.body);
+    return undefined;
+  }
+  if (res.status !== 200) return failure(res, ctxOf(repo, `manifest ${reference}`));
+  await discard(res.body);
+  return {
+    digest: header(res, 'docker-content-digest'),
+    size: sizeOf(header(res, 'content-length')),
+    contentType: mediaTypeOf(header(res, 'content-type')),
+  };
+}
+
+/** PUT manifest bytes under a tag or digest with their own media type; returns the digest the registry reports. */
+export async function putManifest(repo: Repo, reference: string, bytes: Buffer, mediaType: string): Promise<string | undefined> {
+  const res = await repo.client.send({
+    method: 'PUT',
+    target: apiPath(repo, `manifests/${reference}`),
+    scopes: repo.scopes,
+    headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
+    body: bytes,
+  });
+  if (res.status !== 201 && res.status !== 200 && res.status !== 202) return failure(res, ctxOf(repo, `manifest ${reference}`));
+  await discard(res.body);
+  return header(res, 'docker-content-digest');
+}

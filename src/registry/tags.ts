@@ -1,0 +1,62 @@
+/** Tag listing with `Link` pagination (OCI distribution-spec "Listing Tags"; RFC 8288 links). */
+import { OcipackError } from '../errors.js';
+import { readCapped } from '../http/body.js';
+import { failure } from '../http/failure.js';
+import { header } from '../http/request.js';
+import { apiPath, ctxOf, type Repo } from './repo.js';
+
+/** Tags per page we ask for. */
+export const TAG_PAGE_SIZE = 1000;
+const MAX_PAGES = 10_000;
+const PAGE_BYTES = 16 * 1024 * 1024;
+
+/** The `rel="next"` target of a `Link` header, if any. */
+export function nextLink(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  for (const m of value.matchAll(/<([^>]*)>([^,]*)/g)) {
+    for (const param of (m[2] ?? '').split(';')) {
+      const rel = /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(param);
+      if (rel?.[1] !== undefined && rel[1].toLowerCase().split(/\s+/).includes('next')) return m[1];
+    }
+  }
+  return undefined;
+}
+
+/** Every tag of the repository, following `Link` pages on the registry's own origin only. */
+export async function listTags(repo: Repo, pageSize = TAG_PAGE_SIZE): Promise<string[]> {
+  const base = await repo.client.base();
+  let url: URL | undefined = new URL(apiPath(repo, `tags/list?n=${pageSize}`), base);
+  const tags: string[] = [];
+  const seen = new Set<string>();
+  for (let page = 0; url !== undefined && page < MAX_PAGES; page++) {
+    if (seen.has(url.href)) break;
+    seen.add(url.href);
+    const res = await repo.client.send({ method: 'GET', target: url, scopes: repo.scopes, headers: { accept: 'application/json' } });
+    if (res.status !== 200) return failure(res, ctxOf(repo, 'tag list'));
+    const { bytes, complete } = await readCapped(res.body, PAGE_BYTES);
+    if (!complete) throw new OcipackError('CAP', `a tag list page of ${repo.client.host}/${repo.name} is larger than ${PAGE_BYTES} bytes`);
+    tags.push(...parseTagPage(bytes, repo));
+    const next = nextLink(header(res, 'link'));
+    url = next === undefined ? undefined : sameOrigin(new URL(next, res.url), base, repo);
+  }
+  return tags;
+}
+
+function parseTagPage(bytes: Buffer, repo: Repo): string[] {
+  let doc: { tags?: unknown };
+  try {
+    doc = JSON.parse(bytes.toString('utf8')) as { tags?: unknown };
+  } catch {
+    throw new OcipackError('REGISTRY', `${repo.client.host} sent a tag list for ${repo.name} that is not JSON`);
+  }
+  if (doc.tags === null || doc.tags === undefined) return [];
+  if (!Array.isArray(doc.tags)) throw new OcipackError('REGISTRY', `${repo.client.host} sent a malformed tag list for ${repo.name}`);
+  return doc.tags.filter((t): t is string => typeof t === 'string');
+}
+
+function sameOrigin(next: URL, base: URL, repo: Repo): URL {
+  if (next.origin !== base.origin) {
+    throw new OcipackError('REGISTRY', `${repo.client.host} linked the next tag page to another origin (${next.host}); refusing`);
+  }
+  return next;
+}
