@@ -147,11 +147,14 @@ class GraphCopier {
   /** One fetch → push: small blobs as bytes, big ones streamed (or spooled to a file for a retrying destination). */
   private async transfer(desc: Descriptor): Promise<void> {
     const stream = await this.src.fetchBlob(desc);
+    const onAbort = (): void => void stream.destroy(cancelled(this.signal));
+    this.signal.addEventListener('abort', onAbort, { once: true });
     try {
       if (desc.size <= BUFFER_LIMIT) await this.dst.pushBlob(desc, await readAll(stream, this.signal));
       else if (this.dst instanceof OciLayoutStore) await this.dst.pushBlob(desc, oneShot(stream));
       else await this.spooled(desc, stream);
     } finally {
+      this.signal.removeEventListener('abort', onAbort);
       stream.destroy();
     }
   }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { copyGraph } from '../../../src/content/copy.js';
 import { OciLayoutStore } from '../../../src/content/layout.js';
@@ -186,6 +186,27 @@ describe('copyGraph', () => {
     await assert.rejects(copyGraph(src, dst, m.desc, { tag: 'v1' }), (err: unknown) => err instanceof OcipackError && err.code === 'VERIFY');
     assert.equal(await dst.exists(layer.desc), false);
     await assert.rejects(dst.resolve('v1'), (err: unknown) => err instanceof OcipackError && err.code === 'NOT_FOUND');
+  });
+
+  it('aborts a blob transfer in flight and leaves no blob file', async () => {
+    const src = await layout();
+    const stalled = { mediaType: MT.ociLayerTarGzip, digest: digestOf('never completes'), size: 8 * 1024 * 1024 };
+    const config = item('{}', MT.ociConfig);
+    await putBlobs(src, config);
+    const m = item(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: config.desc, layers: [stalled] }), MT.ociManifest);
+    await src.pushManifest(m.desc, m.bytes);
+    const hanging = Object.create(src) as OciLayoutStore;
+    hanging.fetchBlob = async (d: Descriptor) => {
+      if (d.digest !== stalled.digest) return src.fetchBlob(d);
+      const p = new PassThrough();
+      p.write(Buffer.alloc(1024));
+      return p;
+    };
+    const dst = await layout();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(copyGraph(hanging, dst, m.desc, { signal: ac.signal }), (err: unknown) => err instanceof OcipackError && err.code === 'CANCELLED');
+    assert.deepEqual((await readdir(join(dst.dir, 'blobs', 'sha256'))).filter((n) => !n.startsWith(config.desc.digest.slice(7))), []);
   });
 
   it('stops with CANCELLED when the signal is aborted', async () => {
