@@ -153,10 +153,14 @@ async function pemFile(dir: string, name: string, value: string): Promise<string
   return path;
 }
 
-/** Parses the access-log lines (combined log format) of the registry's output. */
+/** Marks the helper's readiness probes so they are not counted as the test's requests. */
+const PROBE = 'ocipack-ready-probe';
+
+/** Parses the access-log lines (combined log format) of the registry's output, without readiness probes. */
 export function parseAccessLog(text: string): AccessLogEntry[] {
   const out: AccessLogEntry[] = [];
   for (const m of text.matchAll(/"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /g)) {
+    if ((m[2] as string).includes(PROBE)) continue;
     out.push({ method: m[1] as string, path: m[2] as string, status: Number(m[3]) });
   }
   return out;
@@ -224,7 +228,7 @@ async function launch(binary: string, opts: RegistryOptions, dir: string, files:
     await rm(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 20_000;
-  while (!(await answers(`${scheme}://${host}/v2/`))) {
+  while (!(await answers(`${scheme}://${host}/v2/?${PROBE}`))) {
     if (exited || Date.now() > deadline) {
       const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
       if (!exited) child.kill('SIGKILL');
@@ -233,8 +237,7 @@ async function launch(binary: string, opts: RegistryOptions, dir: string, files:
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  // The readiness probes are not the test's requests.
-  let offset = (await readFile(logFile)).length;
+  let offset = 0;
   return {
     host,
     url: `${scheme}://${host}`,
