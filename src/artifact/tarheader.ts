@@ -98,19 +98,19 @@ export function paxRecord(key: string, value: string): Buffer {
 }
 
 /**
- * Splits an ASCII name into ustar prefix (≤155 bytes) and name (≤100 bytes) at a '/', or undefined
- * when no split fits. Names of 100 bytes or less need no prefix.
+ * Splits an ASCII name into ustar prefix (≤155 bytes) and name (≤100 bytes), or undefined when it
+ * does not fit. Same choice as Go's archive/tar: the last '/' within the first 156 bytes (ignoring a
+ * directory's trailing '/'); names of 100 bytes or less need no prefix.
  */
 export function splitUstarName(name: string): { prefix: string; name: string } | undefined {
   if (name.length <= 100) return { prefix: '', name };
-  // Leftmost '/' that leaves a non-empty name part of at most 100 bytes.
-  for (let i = name.indexOf('/'); i > 0 && i <= 155; i = name.indexOf('/', i + 1)) {
-    const rest = name.length - i - 1;
-    if (rest <= 100 && rest > 0 && !(rest === 1 && name.endsWith('/'))) {
-      return { prefix: name.slice(0, i), name: name.slice(i + 1) };
-    }
-  }
-  return undefined;
+  let length = name.length;
+  if (length > 156) length = 156;
+  else if (name.endsWith('/')) length -= 1;
+  const i = name.lastIndexOf('/', length - 1);
+  const rest = name.length - i - 1;
+  if (i <= 0 || rest > 100 || rest === 0 || i > 155) return undefined;
+  return { prefix: name.slice(0, i), name: name.slice(i + 1) };
 }
 
 function isAscii(s: string): boolean {
