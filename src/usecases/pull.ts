@@ -14,6 +14,8 @@ import { openTarget, parseTargetRef, referenceIn, repositoryOf, type TargetRef }
 import type { Target } from '../content/target.js';
 import { unpackFile } from '../artifact/unpack.js';
 import { selectPlatform, parsePlatform } from '../oci/platform.js';
+import { parseSemverFilter } from '../oci/semver.js';
+import { highestTagIn, parseRepositoryTarget, withTag } from './list.js';
 
 export interface PullOptions extends CommonOptions {
   reference: string;
@@ -24,6 +26,8 @@ export interface PullOptions extends CommonOptions {
   layer?: number;
   /** For an index: `os/arch[/variant]`, default linux/amd64. */
   platform?: string;
+  /** The reference is a repository: pull its highest tag inside this semver range (as `list --filter-semver`). */
+  semver?: string;
 }
 
 export interface PullResult {
@@ -114,11 +118,16 @@ export async function downloadBlob(target: Target, desc: Descriptor, file: strin
 export async function pull(opts: PullOptions): Promise<PullResult> {
   const emit = emitter(opts.onEvent);
   if (!opts.output) throw usageError('--output is required: the directory to extract into');
-  const t: TargetRef = parseTargetRef(opts.reference, opts.ociLayout);
+  const range = opts.semver === undefined ? undefined : parseSemverFilter(opts.semver, '--semver');
+  let t: TargetRef = range ? parseRepositoryTarget(opts.reference, opts.ociLayout) : parseTargetRef(opts.reference, opts.ociLayout);
   if (opts.platform !== undefined) parsePlatform(opts.platform);
   const opened = await openTarget(t, opts);
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-pull-'));
   try {
+    if (range) {
+      t = withTag(t, await highestTagIn(opened.target, range, t.display));
+      emit({ type: 'step', message: `semver range "${range.text}" resolved to tag ${t.tag}` });
+    }
     emit({ type: 'step', message: `pulling artifact from ${t.display}` });
     const { digest, manifest } = await resolveImage(opened.target, referenceIn(t), opts.platform);
     const layer = chooseLayer(manifest, opts);

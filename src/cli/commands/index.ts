@@ -2,7 +2,12 @@
 import type { Command } from 'commander';
 import { definePush } from './push.js';
 import { definePull } from './pull.js';
+import { defineTag } from './tag.js';
+import { defineList } from './list.js';
+import { defineDiff } from './diff.js';
+import { defineBuild } from './build.js';
+import { defineInspect } from './inspect.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect];

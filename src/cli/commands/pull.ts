@@ -20,12 +20,14 @@ export function definePull(program: Command): Command {
     .option('-o, --output <dir>', 'directory to extract into (created when missing)')
     .option('--media-type <type>', 'extract the first layer with this media type')
     .option('--layer <n>', 'extract the layer at this position (0-based)', parseCount('--layer'))
-    .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default linux/amd64)');
+    .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default linux/amd64)')
+    .option('--semver <range>', 'the reference is a repository: pull its highest tag inside this semver range');
   return addReadFlags(cmd)
     .addHelpText('after', `
 Example:
   ocipack pull oci://ghcr.io/org/app-manifests:v1.0.0 --output ./deploy
-  ocipack pull ./layout:v1 --oci-layout -o ./out`)
+  ocipack pull ./layout:v1 --oci-layout -o ./out
+  ocipack pull oci://ghcr.io/org/app-manifests --semver ">=1.0.0 <2.0.0" -o ./deploy`)
     .action(action<PullFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, false);
       const { pull } = await import('../../usecases/pull.js');
@@ -33,6 +35,7 @@ Example:
       if (flags.mediaType !== undefined) opts.mediaType = flags.mediaType;
       if (flags.layer !== undefined) opts.layer = flags.layer;
       if (flags.platform !== undefined) opts.platform = flags.platform;
+      if (flags.semver !== undefined) opts.semver = flags.semver;
       const r = await pull(opts);
       if (r.source) ui.success(`source ${r.source}`);
       if (r.revision) ui.success(`revision ${r.revision}`);

@@ -1,0 +1,40 @@
+/** `ocipack tag`: flux tag artifact — more tags for an existing manifest, no blob moved. */
+import type { Command } from 'commander';
+import { action } from '../run.js';
+import { addReadFlags, collectList, formatOf } from '../common.js';
+
+interface TagFlags {
+  tag?: string[];
+}
+
+/** Register `tag`. */
+export function defineTag(program: Command): Command {
+  const cmd = program
+    .command('tag')
+    .summary('give an existing artifact more tags in the same repository; the digest is unchanged (flux tag artifact)')
+    .argument('<reference>', 'oci://host/repository:tag|@digest (or <dir>[:tag|@digest] with --oci-layout)')
+    .option('-t, --tag <tag>', 'new tag (repeatable, comma-separated)', collectList);
+  return addReadFlags(cmd)
+    .addHelpText('after', `
+Example:
+  ocipack tag oci://ghcr.io/org/app-manifests:v1.0.0 --tag latest --tag stable
+  ocipack tag oci://ghcr.io/org/app-manifests@sha256:<hex> -t v1,v1.0
+  ocipack tag ./layout:v1 --oci-layout -t latest`)
+    .action(action<TagFlags>(async ({ ui, flags, common, args }) => {
+      const format = formatOf(flags, false);
+      const { tag } = await import('../../usecases/tag.js');
+      const { parseTargetRef, repositoryOf } = await import('../../content/open.js');
+      const repository = repositoryOf(parseTargetRef(args[0]!, common.ociLayout));
+      const onEvent = common.onEvent;
+      const r = await tag({
+        ...common,
+        reference: args[0]!,
+        tags: flags.tag ?? [],
+        onEvent: (e) => {
+          if (e.type === 'manifest:pushed' && e.tag !== undefined) ui.success(`artifact tagged as ${repository}:${e.tag}`);
+          else onEvent?.(e);
+        },
+      });
+      ui.data({ repository: r.repository, digest: r.digest, mediaType: r.mediaType, tags: r.tags }, format);
+    }));
+}

@@ -1,0 +1,106 @@
+/** build: write the exact layer bytes push would upload, without a registry (SPEC §3, §4; flux build artifact). */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve as resolvePath, isAbsolute } from 'node:path';
+import { emitter } from '../events.js';
+import { OcipackError, usageError } from '../errors.js';
+import type { CommonOptions } from '../options.js';
+import { packToFile, type PackOptions } from '../artifact/pack.js';
+import { errCode, writeFileAtomic } from '../content/fsutil.js';
+
+export interface BuildOptions extends CommonOptions {
+  /** Directory or file to pack; `-` reads one file from `stdin`. */
+  path: string;
+  /** Where the .tgz goes; replaced atomically. */
+  output: string;
+  ignorePaths?: string[];
+  addIgnorePaths?: string[];
+  resolveSymlinks?: boolean;
+  stdin?: NodeJS.ReadableStream;
+  stdinName?: string;
+}
+
+export interface BuildResult {
+  /** Absolute path of the written file. */
+  output: string;
+  /** The layer descriptor push would write: sha256 and size of the gzip stream. */
+  digest: string;
+  size: number;
+  /** sha256 of the uncompressed tar (the config's `diff_ids[0]`). */
+  diffId: string;
+  entries: number;
+}
+
+/** Check flags and paths before any work, so bad input is exit 2 and nothing is written. */
+export async function prepareBuild(opts: BuildOptions): Promise<{ output: string }> {
+  if (!opts.path) throw usageError('--path is required: the directory or file to pack');
+  if (!opts.output) throw usageError('--output is required: the .tgz file to write');
+  if (opts.path !== '-') {
+    try {
+      await stat(opts.path);
+    } catch {
+      throw usageError(`--path "${opts.path}" does not exist`);
+    }
+  }
+  const output = resolvePath(opts.output);
+  const parent = await stat(dirname(output)).catch(() => undefined);
+  if (!parent?.isDirectory()) throw usageError(`cannot write ${opts.output}: directory ${dirname(opts.output)} does not exist`);
+  const existing = await stat(output).catch(() => undefined);
+  if (existing?.isDirectory()) throw usageError(`--output ${opts.output} is a directory; give a file name such as artifact.tgz`);
+  return { output };
+}
+
+/** Pack into the OS temp dir (never the source tree), then move the file into place atomically. */
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const emit = emitter(opts.onEvent);
+  const { output } = await prepareBuild(opts);
+  if (opts.path !== '-' && isInside(output, resolvePath(opts.path))) {
+    emit({ type: 'warning', message: `${opts.output} is inside --path; pushing or building that path again will include it` });
+  }
+  const tmp = await mkdtemp(join(tmpdir(), 'ocipack-build-'));
+  try {
+    emit({ type: 'step', message: `building artifact from ${opts.path}` });
+    emit({ type: 'blob:start', action: 'pack' });
+    const packed = await packToFile(packOptions(opts, emit), join(tmp, 'layer.tar.gz'));
+    emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });
+    await moveIntoPlace(packed.file, output, opts.signal);
+    return { output, digest: packed.digest, size: packed.size, diffId: packed.diffId, entries: packed.entries };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+function packOptions(opts: BuildOptions, emit: ReturnType<typeof emitter>): PackOptions {
+  const p: PackOptions = {
+    path: opts.path,
+    onWarning: (message) => emit({ type: 'warning', message }),
+    onProgress: (bytes) => emit({ type: 'blob:progress', action: 'pack', bytes }),
+  };
+  if (opts.ignorePaths) p.ignorePaths = opts.ignorePaths;
+  if (opts.addIgnorePaths) p.addIgnorePaths = opts.addIgnorePaths;
+  if (opts.resolveSymlinks) p.resolveSymlinks = true;
+  if (opts.signal) p.signal = opts.signal;
+  if (opts.path === '-') {
+    if (!opts.stdin) throw usageError('--path - needs data on standard input');
+    p.stdin = opts.stdin as unknown as NonNullable<PackOptions['stdin']>;
+    p.stdinName = opts.stdinName ?? 'stdin';
+  }
+  return p;
+}
+
+/** A rename when temp and output share a filesystem; otherwise a copy to a temp name beside the output, then rename. */
+async function moveIntoPlace(file: string, output: string, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await rename(file, output);
+    return;
+  } catch (err) {
+    if (errCode(err) !== 'EXDEV') throw new OcipackError('IO', `cannot write ${output}: ${errCode(err) ?? 'error'}`, { cause: err });
+  }
+  await writeFileAtomic(output, createReadStream(file), signal ? { signal } : {});
+}
+
+function isInside(file: string, dir: string): boolean {
+  const rel = relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}

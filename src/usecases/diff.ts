@@ -1,0 +1,150 @@
+/**
+ * diff: compare a local tree (after the same ignores as push) with a remote artifact file by file —
+ * sha256 of each file's content and the owner-exec bit, the two things the Flux tar keeps (SPEC §3,
+ * §4). Works on any tar(+gzip) layer, whoever pushed it; nothing is written to disk.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { emitter, type OnEvent } from '../events.js';
+import { OcipackError, usageError } from '../errors.js';
+import type { CommonOptions } from '../options.js';
+import { listEntries, type PackOptions, type WalkEntry } from '../artifact/pack.js';
+import { readTarEntries, type TarListEntry } from '../artifact/unpack.js';
+import { openTarget, parseTargetRef, referenceIn } from '../content/open.js';
+import type { Target } from '../content/target.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { chooseLayer, resolveImage } from './pull.js';
+import { mapLimit } from './list.js';
+import { DEFAULTS } from '../defaults.js';
+
+export interface DiffOptions extends CommonOptions {
+  /** The artifact: `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `ociLayout`. */
+  reference: string;
+  /** Local directory (or file) to compare. */
+  path: string;
+  ignorePaths?: string[];
+  addIgnorePaths?: string[];
+  resolveSymlinks?: boolean;
+  /** For an index: `os/arch[/variant]`. */
+  platform?: string;
+}
+
+export type DiffStatus = 'added' | 'removed' | 'changed';
+
+export interface DiffChange {
+  /** added: only local; removed: only in the artifact; changed: in both, different. */
+  status: DiffStatus;
+  path: string;
+  /** For `changed`: what differs. */
+  reason?: 'content' | 'mode' | 'type';
+}
+
+export interface DiffResult {
+  /** The artifact's manifest digest. */
+  digest: string;
+  layer: Descriptor;
+  differ: boolean;
+  /** Sorted by path (byte order). */
+  changes: DiffChange[];
+}
+
+/** What one side holds at a path: a file (hash + exec bit) or a directory. */
+export interface SideEntry {
+  type: 'file' | 'dir';
+  sha256?: string;
+  exec?: boolean;
+}
+
+/** Compare a local tree with an artifact's layer; throws on any trouble (the CLI makes that exit 2). */
+export async function diff(opts: DiffOptions): Promise<DiffResult> {
+  const emit = emitter(opts.onEvent);
+  if (!opts.path) throw usageError('--path is required: the local directory to compare');
+  const t = parseTargetRef(opts.reference, opts.ociLayout);
+  try {
+    await stat(opts.path);
+  } catch {
+    throw usageError(`--path "${opts.path}" does not exist`);
+  }
+  const opened = await openTarget(t, opts);
+  try {
+    emit({ type: 'step', message: `comparing ${opts.path} with ${t.display}` });
+    const [local, remote] = await Promise.all([localSide(opts, emit), remoteSide(opened.target, referenceIn(t), opts, emit)]);
+    const changes = compareTrees(local, remote.entries);
+    return { digest: remote.digest, layer: remote.layer, differ: changes.length > 0, changes };
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Paths that differ between two trees; directories count only where the other side has a file. */
+export function compareTrees(local: ReadonlyMap<string, SideEntry>, remote: ReadonlyMap<string, SideEntry>): DiffChange[] {
+  const out: DiffChange[] = [];
+  const paths = new Set([...local.keys(), ...remote.keys()]);
+  for (const path of paths) {
+    const l = local.get(path);
+    const r = remote.get(path);
+    if (l?.type !== 'file' && r?.type !== 'file') continue;
+    if (!r) out.push({ status: 'added', path });
+    else if (!l) out.push({ status: 'removed', path });
+    else if (l.type !== r.type) out.push({ status: 'changed', path, reason: 'type' });
+    else if (l.sha256 !== r.sha256) out.push({ status: 'changed', path, reason: 'content' });
+    else if (l.exec !== r.exec) out.push({ status: 'changed', path, reason: 'mode' });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The local tree exactly as push would pack it, each file hashed (a few at a time). */
+async function localSide(opts: DiffOptions, emit: OnEvent): Promise<Map<string, SideEntry>> {
+  const p: PackOptions = { path: opts.path, onWarning: (message) => emit({ type: 'warning', message }) };
+  if (opts.ignorePaths) p.ignorePaths = opts.ignorePaths;
+  if (opts.addIgnorePaths) p.addIgnorePaths = opts.addIgnorePaths;
+  if (opts.resolveSymlinks) p.resolveSymlinks = true;
+  if (opts.signal) p.signal = opts.signal;
+  const entries = await listEntries(p);
+  const hashes = await mapLimit(entries, DEFAULTS.concurrency, (e) => (e.type === 'file' ? hashFile(e, opts.signal) : Promise.resolve('')), opts.signal);
+  const out = new Map<string, SideEntry>();
+  entries.forEach((e, i) => {
+    out.set(e.path, e.type === 'file' ? { type: 'file', sha256: hashes[i] ?? '', exec: (e.mode & 0o100) !== 0 } : { type: 'dir' });
+  });
+  return out;
+}
+
+async function hashFile(e: WalkEntry, signal: AbortSignal | undefined): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    await pipeline(createReadStream(e.absPath), hash, signal ? { signal } : {});
+  } catch (err) {
+    if (signal?.aborted) throw new OcipackError('CANCELLED', 'diff cancelled', { cause: err });
+    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
+    throw new OcipackError('IO', `cannot read "${e.path}": ${code}`, { cause: err });
+  }
+  return hash.digest('hex');
+}
+
+/** The artifact's layer entries, read from the stream with the hostile-archive rules of pull. */
+async function remoteSide(target: Target, reference: string, opts: DiffOptions, emit: OnEvent) {
+  const { digest, manifest } = await resolveImage(target, reference, opts.platform);
+  const layer = chooseLayer(manifest, {});
+  emit({ type: 'blob:start', action: 'download', digest: layer.digest, total: layer.size });
+  const entries = new Map<string, SideEntry>();
+  const skipped: string[] = [];
+  const onEntry = (e: TarListEntry): void => {
+    if (e.type === 'other') skipped.push(e.path);
+    else if (e.type === 'dir') entries.set(e.path, { type: 'dir' });
+    else entries.set(e.path, { type: 'file', sha256: e.sha256 ?? '', exec: (e.mode & 0o100) !== 0 });
+  };
+  const caps: Parameters<typeof readTarEntries>[2] = {};
+  if (opts.maxLayerBytes !== undefined) caps.maxLayerBytes = opts.maxLayerBytes;
+  if (opts.maxEntries !== undefined) caps.maxEntries = opts.maxEntries;
+  if (opts.maxPathBytes !== undefined) caps.maxPathBytes = opts.maxPathBytes;
+  if (opts.signal) caps.signal = opts.signal;
+  await readTarEntries(await target.fetchBlob(layer), onEntry, caps);
+  emit({ type: 'blob:done', action: 'download', digest: layer.digest, size: layer.size });
+  if (skipped.length > 0) {
+    const shown = skipped.slice(0, 5).join(', ') + (skipped.length > 5 ? `, and ${skipped.length - 5} more` : '');
+    emit({ type: 'warning', message: `not compared (links or special files in the artifact, which pull never creates): ${shown}` });
+  }
+  return { digest, layer, entries };
+}

@@ -1,0 +1,97 @@
+/** inspect: what a manifest says — digest, media types, config, layers or child manifests, annotations (SPEC §3). */
+import { emitter } from '../events.js';
+import type { CommonOptions } from '../options.js';
+import { isIndex, type Descriptor, type Platform } from '../oci/descriptor.js';
+import { openTarget, parseTargetRef, referenceIn } from '../content/open.js';
+import { parseManifest } from './pull.js';
+
+export interface InspectOptions extends CommonOptions {
+  /** `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `ociLayout`. */
+  reference: string;
+}
+
+export interface DescriptorSummary {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  platform?: Platform;
+  annotations?: Record<string, string>;
+}
+
+export interface InspectResult {
+  /** The reference as resolved: `host/repo:tag`, `host/repo@digest`, or `<dir>:tag`. */
+  reference: string;
+  digest: string;
+  mediaType: string;
+  /** Bytes of the manifest. */
+  size: number;
+  /**
+   * The manifest's `artifactType`, else (image manifests) its config media type, as the referrers
+   * API reports it (distribution-spec "Listing Referrers").
+   */
+  artifactType: string;
+  /** Image manifests only. */
+  config?: DescriptorSummary;
+  layers?: DescriptorSummary[];
+  /** Indexes only. */
+  manifests?: DescriptorSummary[];
+  subject?: DescriptorSummary;
+  annotations: Record<string, string>;
+  /** The manifest bytes exactly as stored or served (`--raw`); they hash to `digest`. */
+  raw: Buffer;
+}
+
+/** Fetch a manifest once (verified when asked for by digest) and summarise it without following it. */
+export async function inspect(opts: InspectOptions): Promise<InspectResult> {
+  const emit = emitter(opts.onEvent);
+  const t = parseTargetRef(opts.reference, opts.ociLayout);
+  const opened = await openTarget(t, opts);
+  try {
+    emit({ type: 'step', message: `inspecting ${t.display}` });
+    const { descriptor, bytes } = await opened.target.fetchManifest(referenceIn(t));
+    const m = parseManifest(bytes, descriptor.digest);
+    const out: InspectResult = {
+      reference: t.display,
+      digest: descriptor.digest,
+      mediaType: descriptor.mediaType,
+      size: bytes.length,
+      artifactType: '',
+      annotations: stringMap(m.annotations),
+      raw: bytes,
+    };
+    if (isIndex(m)) {
+      out.artifactType = str(m.artifactType);
+      out.manifests = m.manifests.map(summary);
+    } else {
+      out.config = summary(m.config);
+      out.layers = m.layers.map(summary);
+      out.artifactType = str(m.artifactType) || out.config.mediaType;
+    }
+    if (m.subject !== undefined) out.subject = summary(m.subject);
+    return out;
+  } finally {
+    await opened.close();
+  }
+}
+
+/** A descriptor from untrusted JSON, reduced to well-typed fields. */
+function summary(d: Descriptor): DescriptorSummary {
+  const s: DescriptorSummary = { mediaType: str(d?.mediaType), digest: str(d?.digest), size: typeof d?.size === 'number' ? d.size : 0 };
+  if (typeof d?.artifactType === 'string') s.artifactType = d.artifactType;
+  if (typeof d?.platform === 'object' && d.platform !== null) s.platform = d.platform;
+  const a = stringMap(d?.annotations);
+  if (Object.keys(a).length > 0) s.annotations = a;
+  return s;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof v !== 'object' || v === null) return out;
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
+}

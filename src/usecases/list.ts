@@ -1,0 +1,154 @@
+/**
+ * list: the tags of a repository with digest, source, revision and creation time (SPEC §3; flux list
+ * artifacts). Tags come from the tags endpoint with `Link` pagination; the per-tag manifest fetches
+ * run with bounded concurrency.
+ */
+import { resolve as resolvePath } from 'node:path';
+import { DEFAULTS } from '../defaults.js';
+import { emitter, type OnEvent } from '../events.js';
+import { OcipackError, usageError } from '../errors.js';
+import type { CommonOptions } from '../options.js';
+import { parseLayoutReference, parseRepository } from '../oci/reference.js';
+import { ANNOTATIONS } from '../oci/mediatypes.js';
+import {
+  filterTags, highestMatchingTag, parseSemverFilter, parseTagRegex, sortTags, type SemverFilter, type TagFilterOptions,
+} from '../oci/semver.js';
+import { openTarget, repositoryOf, type TargetRef } from '../content/open.js';
+import type { Target } from '../content/target.js';
+
+export interface ListOptions extends CommonOptions {
+  /** A repository without tag or digest: `oci://host/repo`, or a layout directory with `ociLayout`. */
+  reference: string;
+  /** node-semver range; prereleases only when the range names one. */
+  filterSemver?: string;
+  /** JavaScript regular expression, unanchored; a leading `(?i)` is accepted. */
+  filterRegex?: string;
+  /** Parallel manifest fetches; default DEFAULTS.concurrency. */
+  concurrency?: number;
+}
+
+/** One row of `list`; the JSON shape scripts rely on (SPEC §3). */
+export interface ListEntry {
+  /** `host/repo:tag` (or `<dir>:tag` for a layout). */
+  artifact: string;
+  tag: string;
+  digest: string;
+  source: string;
+  revision: string;
+  created: string;
+}
+
+/** A repository reference (no tag, no digest) for `list` and `pull --semver`; usage error otherwise. */
+export function parseRepositoryTarget(input: string, ociLayout = false): TargetRef {
+  if (!ociLayout) {
+    const ref = parseRepository(input);
+    return { kind: 'remote', ref, display: `${ref.registry}/${ref.repository}` };
+  }
+  const l = parseLayoutReference(input);
+  if (l.tag !== undefined || l.digest !== undefined) {
+    throw usageError(`invalid layout repository "${input}": expected a directory without tag or digest`);
+  }
+  return { kind: 'layout', dir: resolvePath(l.dir), display: l.dir };
+}
+
+/** The filters of `--filter-semver`/`--filter-regex`, parsed (usage errors before any I/O). */
+export function parseFilters(opts: { filterSemver?: string; filterRegex?: string }): TagFilterOptions {
+  const f: TagFilterOptions = {};
+  if (opts.filterSemver !== undefined) f.semver = parseSemverFilter(opts.filterSemver, '--filter-semver');
+  if (opts.filterRegex !== undefined) f.regex = parseTagRegex(opts.filterRegex, '--filter-regex');
+  return f;
+}
+
+/** List the repository's tags (cosign tags hidden, filtered, newest semver first) with their metadata. */
+export async function list(opts: ListOptions): Promise<ListEntry[]> {
+  const emit = emitter(opts.onEvent);
+  const t = parseRepositoryTarget(opts.reference, opts.ociLayout);
+  const filters = parseFilters(opts);
+  const concurrency = opts.concurrency ?? DEFAULTS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError('concurrency must be a positive integer');
+  const opened = await openTarget(t, opts);
+  try {
+    emit({ type: 'step', message: `listing artifacts in ${t.display}` });
+    const tags = sortTags(filterTags(await opened.target.listTags(), filters));
+    const repository = repositoryOf(t);
+    const rows = await mapLimit(tags, concurrency, (tag) => describeTag(opened.target, repository, tag, emit), opts.signal);
+    return rows.filter((r): r is ListEntry => r !== undefined);
+  } finally {
+    await opened.close();
+  }
+}
+
+/** One tag's row; a tag deleted between listing and fetching is skipped with a warning. */
+async function describeTag(target: Target, repository: string, tag: string, emit: OnEvent): Promise<ListEntry | undefined> {
+  let fetched;
+  try {
+    fetched = await target.fetchManifest(tag);
+  } catch (err) {
+    if (err instanceof OcipackError && err.code === 'NOT_FOUND') {
+      emit({ type: 'warning', message: `tag ${tag} disappeared while listing; skipped` });
+      return undefined;
+    }
+    throw err;
+  }
+  const a = annotationsOf(fetched.bytes);
+  return {
+    artifact: `${repository}:${tag}`,
+    tag,
+    digest: fetched.descriptor.digest,
+    source: a[ANNOTATIONS.source] ?? '',
+    revision: a[ANNOTATIONS.revision] ?? '',
+    created: a[ANNOTATIONS.created] ?? '',
+  };
+}
+
+/** Manifest annotations (string values only); anything unparsable has none. */
+function annotationsOf(bytes: Buffer): Record<string, string> {
+  try {
+    const doc = JSON.parse(bytes.toString('utf8')) as { annotations?: unknown };
+    const out: Record<string, string> = {};
+    if (typeof doc.annotations === 'object' && doc.annotations !== null) {
+      for (const [k, v] of Object.entries(doc.annotations)) if (typeof v === 'string') out[k] = v;
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** `fn` over `items` with at most `limit` running at once; results keep the input order, the first error wins. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      if (signal?.aborted) throw new OcipackError('CANCELLED', 'listing cancelled', { cause: signal.reason });
+      const i = next++;
+      try {
+        results[i] = await fn(items[i] as T);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The highest tag of `target` inside the range (cosign tags excluded); NOT_FOUND when none matches. */
+export async function highestTagIn(target: Target, filter: SemverFilter, where: string): Promise<string> {
+  const tags = await target.listTags();
+  const picked = highestMatchingTag(tags, filter);
+  if (picked === undefined) {
+    throw new OcipackError('NOT_FOUND', `no tag of ${where} matches the semver range "${filter.text}" (${tags.length} tag(s) listed)`);
+  }
+  return picked;
+}
+
+/** The same repository reference with `tag` set (and no digest), for an ordinary resolve by tag. */
+export function withTag(t: TargetRef, tag: string): TargetRef {
+  if (t.kind === 'layout') return { kind: 'layout', dir: t.dir, tag, display: `${t.display}:${tag}` };
+  const ref = { registry: t.ref.registry, host: t.ref.host, repository: t.ref.repository, tag };
+  return { kind: 'remote', ref, tag, display: `${ref.registry}/${ref.repository}:${tag}` };
+}

@@ -1,0 +1,84 @@
+/**
+ * tag: give an existing manifest more tags in the same repository (SPEC §3; flux tag artifact). The
+ * manifest bytes are fetched once and PUT unchanged under each tag (distribution-spec "Pushing
+ * Manifests"), so the digest stays and no blob moves; indexes work the same way.
+ */
+import { emitter } from '../events.js';
+import { OcipackError, exitCodeFor, usageError } from '../errors.js';
+import type { CommonOptions } from '../options.js';
+import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../content/open.js';
+
+/** Tag grammar of the distribution spec. */
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+export interface TagOptions extends CommonOptions {
+  /** The manifest to tag: `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
+  reference: string;
+  /** New tags (flags may be comma-separated; split them before). */
+  tags: string[];
+}
+
+export interface TagResult {
+  repository: string;
+  digest: string;
+  mediaType: string;
+  /** Tags written, in the order given. */
+  tags: string[];
+}
+
+/** Thrown when some tags were written and then one failed; `applied` lists the written ones. */
+export class PartialTagError extends OcipackError {
+  readonly applied: string[];
+  readonly failed: string;
+  constructor(applied: string[], failed: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const done = applied.length === 0 ? 'no tag was applied' : `applied: ${applied.join(', ')}`;
+    super(codeOf(cause), `tagging ${failed} failed (${done}): ${why}`, hintOf(cause));
+    this.name = 'PartialTagError';
+    this.applied = applied;
+    this.failed = failed;
+  }
+}
+
+/** Validate the reference and tags (usage errors, exit 2) and drop duplicates, before any I/O. */
+export function parseTags(tags: readonly string[]): string[] {
+  if (tags.length === 0) throw usageError('at least one --tag is required');
+  for (const t of tags) {
+    if (!TAG_RE.test(t)) throw usageError(`invalid tag "${t}": must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
+  }
+  return [...new Set(tags)];
+}
+
+/** Fetch the manifest once, then PUT the same bytes with the same media type under each new tag. */
+export async function tag(opts: TagOptions): Promise<TagResult> {
+  const emit = emitter(opts.onEvent);
+  const t = parseTargetRef(opts.reference, opts.ociLayout);
+  const tags = parseTags(opts.tags);
+  const opened = await openTarget(t, { ...opts, push: true });
+  try {
+    emit({ type: 'step', message: `tagging artifact ${t.display}` });
+    const { descriptor, bytes } = await opened.target.fetchManifest(referenceIn(t));
+    const applied: string[] = [];
+    for (const name of tags) {
+      try {
+        await opened.target.pushManifest(descriptor, bytes, name);
+      } catch (err) {
+        throw new PartialTagError(applied, name, err);
+      }
+      applied.push(name);
+      emit({ type: 'manifest:pushed', digest: descriptor.digest, tag: name });
+    }
+    return { repository: repositoryOf(t), digest: descriptor.digest, mediaType: descriptor.mediaType, tags: applied };
+  } finally {
+    await opened.close();
+  }
+}
+
+/** The cause's code when it means "the operation failed" (exit 1); anything else becomes REGISTRY. */
+function codeOf(cause: unknown): OcipackError['code'] {
+  return cause instanceof OcipackError && exitCodeFor(cause) === 1 ? cause.code : 'REGISTRY';
+}
+
+function hintOf(cause: unknown): { hint?: string; cause?: unknown } {
+  return cause instanceof OcipackError && cause.hint !== undefined ? { hint: cause.hint, cause } : { cause };
+}
