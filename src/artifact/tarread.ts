@@ -74,6 +74,8 @@ export async function readTar(
 class TarRun {
   private readonly parser: Parser;
   private failure: unknown;
+  private onFailure: (() => void) | undefined;
+  private head = Buffer.alloc(0);
   private eof = false;
   private entries = 0;
   private bytes = 0;
@@ -101,20 +103,19 @@ class TarRun {
 
   /** Pushes the (decompressed) bytes through the parser, then waits for it to finish. */
   async feed(source: Readable): Promise<void> {
-    let first = true;
     for await (const chunk of decompress(source, this.opts.signal)) {
       this.check();
       this.count(chunk.length);
       if (this.eof) continue; // drain trailing padding, still counted against the cap
-      if (first && chunk[0] === GZIP_MAGIC[0] && chunk[1] === GZIP_MAGIC[1]) {
-        throw new OcipackError('BAD_INPUT', 'layer is compressed twice');
-      }
-      first = false;
+      this.checkHead(chunk);
       this.parser.write(chunk);
       this.check();
     }
     this.check();
-    const ended = new Promise<void>((resolve) => this.parser.once('end', () => resolve()));
+    const ended = new Promise<void>((resolve) => {
+      this.parser.once('end', () => resolve());
+      this.onFailure = resolve;
+    });
     this.parser.end();
     this.check();
     await ended;
@@ -137,7 +138,18 @@ class TarRun {
   }
 
   private fail(err: unknown): void {
-    if (this.failure === undefined) this.failure = err;
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    this.onFailure?.();
+  }
+
+  /** node-tar would silently gunzip a tar that starts with the gzip magic: refuse a second layer of compression. */
+  private checkHead(chunk: Buffer): void {
+    if (this.head.length >= GZIP_MAGIC.length) return;
+    this.head = Buffer.concat([this.head, chunk.subarray(0, GZIP_MAGIC.length - this.head.length)]);
+    if (this.head.length === GZIP_MAGIC.length && this.head.equals(Buffer.from(GZIP_MAGIC))) {
+      throw new OcipackError('BAD_INPUT', 'layer is compressed twice');
+    }
   }
 
   private guard(fn: () => void): void {

@@ -13,7 +13,7 @@ import { readTar, type TarCaps } from './tarread.js';
 import { quote } from './tarpath.js';
 import { StagingWriter } from './staging.js';
 
-export { readTarEntries } from './tarhash.js';
+export { readTarEntries, type TarListEntry } from './tarhash.js';
 
 export interface UnpackOptions {
   target: string;
