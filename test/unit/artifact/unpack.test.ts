@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -149,6 +150,21 @@ describe('unpack: well-formed archives', () => {
     await fsp.writeFile(target, 'not a dir');
     await assert.rejects(extract([file('x')]), { code: 'USAGE' });
   });
+
+  for (const format of ['gnu', 'pax', 'ustar']) {
+    it(`extracts what GNU tar --format=${format} writes (./ prefixes, long names)`, async () => {
+      const src = path.join(work, 'src');
+      const long = format === 'ustar' ? 'l'.repeat(90) : `${'l'.repeat(120)}/${'m'.repeat(130)}.yaml`;
+      await fsp.mkdir(path.join(src, path.dirname(long), 'sub'), { recursive: true });
+      await fsp.writeFile(path.join(src, long), 'long');
+      await fsp.writeFile(path.join(src, 'sub.txt'), 'sub');
+      const file1 = path.join(work, `gnu-${format}.tar.gz`);
+      execFileSync('tar', [`--format=${format}`, '-czf', file1, '-C', src, '.']);
+      await unpackFile(file1, { target });
+      assert.equal(await fsp.readFile(path.join(target, long), 'utf8'), 'long');
+      assert.equal(await fsp.readFile(path.join(target, 'sub.txt'), 'utf8'), 'sub');
+    });
+  }
 
   it('reads from a stream too', async () => {
     await unpackStream(Readable.from([buildTarGz([file('s', 'stream')])]), { target });
