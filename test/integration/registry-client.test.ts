@@ -1,0 +1,256 @@
+/** The distribution client against the real CNCF registry (no auth and htpasswd), plus a paginating proxy. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { ProgressEvent } from '../../src/events.js';
+import { OcipackError } from '../../src/errors.js';
+import type { Descriptor } from '../../src/oci/descriptor.js';
+import { digestOf } from '../../src/oci/digest.js';
+import { MT } from '../../src/oci/mediatypes.js';
+import { parseReference } from '../../src/oci/reference.js';
+import { RegistrySession, type SessionOptions } from '../../src/registry/session.js';
+import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+
+const PASSWORD = 'pw-8c1f7e2a';
+let open: RunningRegistry;
+let locked: RunningRegistry;
+const sessions: RegistrySession[] = [];
+
+before(async () => {
+  [open, locked] = await Promise.all([startRegistry({ auth: 'none' }), startRegistry({ auth: 'htpasswd', users: { alice: PASSWORD } })]);
+});
+after(async () => {
+  await Promise.all(sessions.map((s) => s.close()));
+  await Promise.all([open?.stop(), locked?.stop()]);
+});
+
+function session(opts: SessionOptions = {}): RegistrySession {
+  const s = new RegistrySession(opts);
+  sessions.push(s);
+  return s;
+}
+
+function blob(text: string): { desc: Descriptor; bytes: Buffer } {
+  const bytes = Buffer.from(text);
+  return { bytes, desc: { mediaType: 'application/octet-stream', digest: digestOf(bytes), size: bytes.length } };
+}
+
+/** Pushes config + layer + manifest to `repo` under `tag`; returns the manifest descriptor. */
+async function pushArtifact(s: RegistrySession, host: string, repo: string, tag: string, content = `layer of ${repo}`): Promise<Descriptor> {
+  const r = s.repository(parseReference(`${host}/${repo}:${tag}`), { push: true });
+  const config = blob('{}');
+  const layer = blob(content);
+  await r.pushBlob({ ...config.desc, mediaType: MT.fluxConfig }, config.bytes);
+  await r.pushBlob({ ...layer.desc, mediaType: MT.fluxContent }, layer.bytes);
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: MT.ociManifest,
+    config: { ...config.desc, mediaType: MT.fluxConfig }, layers: [{ ...layer.desc, mediaType: MT.fluxContent }],
+  }));
+  const desc = { mediaType: MT.ociManifest, digest: digestOf(manifest), size: manifest.length };
+  await r.pushManifest(desc, manifest, tag);
+  return desc;
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<OcipackError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof OcipackError, `expected OcipackError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    return err;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+test('ping picks plain HTTP for a loopback registry that does not speak TLS, after trying HTTPS', async () => {
+  const debug: string[] = [];
+  const s = session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) });
+  const r = s.repository(parseReference(`${open.host}/ping/check:v1`));
+  await rejectsWith(r.resolve('v1'), 'NOT_FOUND');
+  assert.match(debug[0] ?? '', new RegExp(`^> GET https://${open.host}/v2/`));
+  assert.ok(debug.some((l) => l.startsWith(`< 200 GET http://${open.host}/v2/`)), debug.join('\n'));
+});
+
+test('a non-loopback name for a plain-HTTP registry is PLAIN_HTTP without --insecure-registry, fine with it', async () => {
+  // 0.0.0.0 reaches the loopback listener on Linux but is not a loopback name.
+  const host = open.host.replace('127.0.0.1', '0.0.0.0');
+  const err = await rejectsWith(session().repository(parseReference(`${host}/x/y:v1`)).resolve('v1'), 'PLAIN_HTTP');
+  assert.equal(err.hint, 'use --insecure-registry for a plain-HTTP registry');
+  await rejectsWith(session({ insecureRegistry: true }).repository(parseReference(`${host}/x/y:v1`)).resolve('v1'), 'NOT_FOUND');
+});
+
+test('blob upload, HEAD and verified GET; existing blobs are not uploaded again', async () => {
+  const s = session();
+  const r = s.repository(parseReference(`${open.host}/blobs/one:v1`), { push: true });
+  const { desc, bytes } = blob('hello blob '.repeat(1000));
+  assert.equal(await r.exists(desc), false);
+  await r.pushBlob(desc, () => Readable.from([bytes.subarray(0, 5000), bytes.subarray(5000)]));
+  assert.equal(await r.exists(desc), true);
+  assert.deepEqual(await buffer(await r.fetchBlob(desc)), bytes);
+
+  await open.resetRequests();
+  await r.pushBlob(desc, bytes);
+  assert.deepEqual((await open.requests()).map((q) => q.method), ['HEAD']);
+
+  await rejectsWith(r.fetchBlob({ ...desc, size: desc.size + 1 }), 'VERIFY');
+  const other = blob('not stored');
+  await rejectsWith(r.fetchBlob(other.desc), 'NOT_FOUND');
+});
+
+test('a blob whose bytes do not match the digest is refused by the registry', async () => {
+  const r = session().repository(parseReference(`${open.host}/blobs/bad:v1`), { push: true });
+  const { desc } = blob('real');
+  const err = await rejectsWith(r.pushBlob(desc, Buffer.from('fake')), 'REGISTRY');
+  assert.match(err.message, /DIGEST_INVALID/);
+});
+
+test('manifest PUT, then GET and resolve by tag and by digest', async () => {
+  const s = session();
+  const desc = await pushArtifact(s, open.host, 'team/app', 'v1');
+  const r = s.repository(parseReference(`${open.host}/team/app:v1`));
+  const byTag = await r.fetchManifest('v1');
+  assert.deepEqual(byTag.descriptor, desc);
+  const byDigest = await r.fetchManifest(desc.digest);
+  assert.deepEqual(byDigest.bytes, byTag.bytes);
+  assert.deepEqual(await r.resolve('v1'), desc);
+  assert.deepEqual(await r.resolve(desc.digest), desc);
+  assert.equal(await r.exists(desc), true);
+  const raw = await r.fetchManifestRaw('v1');
+  assert.equal(raw.contentType, MT.ociManifest);
+  await rejectsWith(r.fetchManifest('missing'), 'NOT_FOUND');
+  await rejectsWith(r.resolve('missing'), 'NOT_FOUND');
+  await rejectsWith(session({ maxManifestBytes: 10 }).repository(parseReference(`${open.host}/team/app:v1`)).fetchManifest('v1'), 'CAP');
+});
+
+test('pushManifest refuses bytes that do not match the descriptor', async () => {
+  const r = session().repository(parseReference(`${open.host}/team/bad:v1`), { push: true });
+  const bytes = Buffer.from('{"schemaVersion":2}');
+  await rejectsWith(r.pushManifest({ mediaType: MT.ociManifest, digest: digestOf('other'), size: bytes.length }, bytes, 'v1'), 'VERIFY');
+});
+
+test('tags: an unknown repository is NOT_FOUND, a known one lists every tag', async () => {
+  const s = session();
+  await rejectsWith(s.repository(parseReference(`${open.host}/nobody/here:v1`)).listTags(), 'NOT_FOUND');
+  for (const t of ['a', 'b', 'c', 'd', 'e']) await pushArtifact(s, open.host, 'paged/app', t);
+  assert.deepEqual((await s.repository(parseReference(`${open.host}/paged/app:a`)).listTags()).sort(), ['a', 'b', 'c', 'd', 'e']);
+});
+
+/**
+ * distribution 2.8 ignores `n` and sends no `Link`; this proxy pages the real list the way newer
+ * registries do (`n`, `last`, `Link: <…>; rel="next"`) and forwards everything else untouched.
+ */
+async function pagingProxy(upstream: string, linkOrigin?: string): Promise<{ host: string; pages: string[]; server: Server }> {
+  const pages: string[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const up = httpRequest(`${upstream}${url.pathname}`, { method: req.method, headers: req.headers }, (ur) => {
+      if (!url.pathname.endsWith('/tags/list') || ur.statusCode !== 200) {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+        return;
+      }
+      pages.push(url.search);
+      void buffer(ur).then((body) => {
+        const all = ((JSON.parse(body.toString()) as { tags: string[] }).tags).sort();
+        const n = Number(url.searchParams.get('n') ?? all.length);
+        const last = url.searchParams.get('last');
+        const rest = last === null ? all : all.filter((t) => t > last);
+        const page = rest.slice(0, n);
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (rest.length > n) headers.link = `<${linkOrigin ?? ''}${url.pathname}?n=${n}&last=${page[page.length - 1]}>; rel="next"`;
+        res.writeHead(200, headers).end(JSON.stringify({ name: 'x', tags: page }));
+      });
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  after(() => new Promise<void>((r) => server.close(() => r())));
+  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, pages, server };
+}
+
+test('tag listing follows Link pages (n=2 over 5 tags) and refuses a next page on another origin', async () => {
+  const s = session();
+  for (const t of ['a', 'b', 'c', 'd', 'e']) await pushArtifact(s, open.host, 'linked/app', t);
+  const proxy = await pagingProxy(open.url);
+  const tags = await s.repository(parseReference(`${proxy.host}/linked/app:a`), { tagPageSize: 2 }).listTags();
+  assert.deepEqual(tags, ['a', 'b', 'c', 'd', 'e']);
+  assert.deepEqual(proxy.pages, ['?n=2', '?n=2&last=b', '?n=2&last=d']);
+
+  const hostile = await pagingProxy(open.url, 'http://evil.example:1');
+  const err = await rejectsWith(s.repository(parseReference(`${hostile.host}/linked/app:a`), { tagPageSize: 2 }).listTags(), 'REGISTRY');
+  assert.match(err.message, /another origin/);
+  assert.equal(hostile.pages.length, 1);
+});
+
+test('cross-repository mount: 201 mounts without upload; a refused mount reuses its upload session', async () => {
+  const s = session();
+  const src = s.repository(parseReference(`${open.host}/mount/src:v1`), { push: true });
+  const dst = s.repository(parseReference(`${open.host}/mount/dst:v1`), { push: true });
+  const { desc, bytes } = blob('shared layer');
+  await src.pushBlob(desc, bytes);
+  await open.resetRequests();
+  assert.equal(await dst.mountBlob(desc, 'mount/src'), true);
+  assert.deepEqual((await open.requests()).map((q) => `${q.method} ${q.status}`), ['POST 201']);
+  assert.equal(await dst.exists(desc), true);
+
+  const lonely = blob('only local');
+  assert.equal(await dst.mountBlob(lonely.desc, 'mount/nowhere'), false);
+  await open.resetRequests();
+  await dst.pushBlob(lonely.desc, lonely.bytes);
+  assert.deepEqual((await open.requests()).map((q) => q.method), ['HEAD', 'PUT']);
+  assert.deepEqual(await buffer(await dst.fetchBlob(lonely.desc)), lonely.bytes);
+});
+
+test('referrers: no API on distribution 2.8, so the referrers tag schema is read and filtered', async () => {
+  const s = session();
+  const subject = await pushArtifact(s, open.host, 'refs/app', 'v1');
+  const r = s.repository(parseReference(`${open.host}/refs/app:v1`), { push: true });
+  assert.deepEqual(await r.referrers(subject.digest), []);
+  const sig = await pushArtifact(s, open.host, 'refs/app', 'sig-holder', 'signature');
+  const index = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: MT.ociIndex,
+    manifests: [{ ...sig, artifactType: 'application/vnd.example.sig' }, { ...subject, artifactType: 'application/vnd.example.sbom' }],
+  }));
+  const tag = `sha256-${subject.digest.slice('sha256:'.length)}`;
+  await r.pushManifest({ mediaType: MT.ociIndex, digest: digestOf(index), size: index.length }, index, tag);
+  assert.equal((await r.referrers(subject.digest)).length, 2);
+  assert.deepEqual((await r.referrers(subject.digest, 'application/vnd.example.sig')).map((d) => d.digest), [sig.digest]);
+});
+
+test('htpasswd: the right password pushes and pulls; debug lines never show it', async () => {
+  const events: ProgressEvent[] = [];
+  const s = session({ creds: `alice:${PASSWORD}`, onEvent: (e) => events.push(e) });
+  const desc = await pushArtifact(s, locked.host, 'private/app', 'v1');
+  assert.deepEqual((await s.repository(parseReference(`${locked.host}/private/app:v1`)).fetchManifest('v1')).descriptor, desc);
+  const b64 = Buffer.from(`alice:${PASSWORD}`).toString('base64');
+  const debug = events.filter((e) => e.type === 'debug').map((e) => (e as { message: string }).message);
+  assert.ok(debug.length > 5);
+  assert.ok(debug.some((l) => l.includes('authorization: Basic <redacted>')));
+  for (const line of debug) assert.ok(!line.includes(PASSWORD) && !line.includes(b64), line);
+});
+
+test('htpasswd: a wrong password or none is UNAUTHORIZED with a login hint and no password in the message', async () => {
+  const wrong = 'wrong-Pa55word';
+  const err = await rejectsWith(session({ creds: `alice:${wrong}` }).repository(parseReference(`${locked.host}/private/app:v1`)).resolve('v1'), 'UNAUTHORIZED');
+  assert.equal(err.message, `authentication required for ${locked.host}`);
+  assert.equal(err.hint, `run \`ocipack login ${locked.host}\` or pass --creds`);
+  assert.ok(!err.message.includes(wrong) && !String(err.hint).includes(wrong));
+  await rejectsWith(session().repository(parseReference(`${locked.host}/private/app:v1`)).listTags(), 'UNAUTHORIZED');
+  const resolver = session({ credentials: async (registry) => (registry === locked.host ? { username: 'alice', password: PASSWORD } : undefined) });
+  assert.ok((await resolver.repository(parseReference(`${locked.host}/private/app:v1`)).listTags()).includes('v1'));
+});
+
+test('a closed port is a NETWORK error naming the host; an aborted signal is CANCELLED', async () => {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const host = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => srv.close(() => r()));
+  const err = await rejectsWith(session().repository(parseReference(`${host}/x/y:v1`)).resolve('v1'), 'NETWORK');
+  assert.match(err.message, new RegExp(`cannot reach ${host.replace(/\./g, '\\.')} \\(ECONNREFUSED\\)`));
+  const ac = new AbortController();
+  ac.abort();
+  await rejectsWith(session({ signal: ac.signal }).repository(parseReference(`${open.host}/x/y:v1`)).resolve('v1'), 'CANCELLED');
+});
