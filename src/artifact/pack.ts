@@ -70,6 +70,18 @@ export async function packToFile(opts: PackOptions, outFile: string): Promise<Pa
   }
 }
 
+/** Packs an entry list the caller made (a Helm chart's `<name>/…` files) into `outFile`, like packToFile. */
+export async function packEntriesToFile(entries: WalkEntry[], outFile: string, opts: Omit<PackOptions, 'path'> = {}): Promise<PackResult> {
+  const out = createWriteStream(outFile);
+  try {
+    return { file: outFile, ...(await writeArchive(entries, out, { ...opts, path: '' })) };
+  } catch (err) {
+    out.destroy();
+    await fsp.rm(outFile, { force: true });
+    throw err;
+  }
+}
+
 /** Packs into `out` (which is ended when done) and returns digests and sizes. */
 export async function packToStream(opts: PackOptions, out: Writable): Promise<Omit<PackResult, 'file'>> {
   return withEntries(opts, (entries) => writeArchive(entries, out, opts));

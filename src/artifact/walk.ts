@@ -27,6 +27,13 @@ export interface WalkOptions {
   resolveSymlinks?: boolean;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
+  /** Replaces flux's ignore rules and `.sourceignore` files (a Helm chart uses its `.helmignore`). */
+  ignore?: PathFilter;
+}
+
+/** Decides whether a path below the root is left out; an ignored directory is not entered. */
+export interface PathFilter {
+  ignores(relPath: string, isDir: boolean): boolean;
 }
 
 export const SOURCEIGNORE = '.sourceignore';
@@ -51,7 +58,7 @@ export async function walk(opts: WalkOptions): Promise<WalkEntry[]> {
   }
   const realRoot = await fsp.realpath(root);
   const ctx: Ctx = { opts, realRoot, out: [], stack: new Set([realRoot]) };
-  const matcher = new IgnoreMatcher(ignoreRulesFor(ignoreOpts(opts)));
+  const matcher = opts.ignore ?? new IgnoreMatcher(ignoreRulesFor(ignoreOpts(opts)));
   await walkDir(ctx, root, '', matcher);
   return ctx.out;
 }
@@ -73,9 +80,9 @@ async function statRoot(root: string, given: string): Promise<Stats> {
 }
 
 /** Walks one directory: `dir` is absolute, `rel` its posix path below the root ('' for the root). */
-async function walkDir(ctx: Ctx, dir: string, rel: string, parent: IgnoreMatcher): Promise<void> {
+async function walkDir(ctx: Ctx, dir: string, rel: string, parent: PathFilter): Promise<void> {
   if (ctx.opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
-  const matcher = await withSourceignore(dir, rel, parent);
+  const matcher = parent instanceof IgnoreMatcher ? await withSourceignore(dir, rel, parent) : parent;
   for (const dirent of await readSorted(dir, rel)) {
     const abs = path.join(dir, dirent.name);
     const relPath = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
@@ -94,7 +101,7 @@ async function walkDir(ctx: Ctx, dir: string, rel: string, parent: IgnoreMatcher
   }
 }
 
-async function visitSymlink(ctx: Ctx, abs: string, relPath: string, matcher: IgnoreMatcher): Promise<void> {
+async function visitSymlink(ctx: Ctx, abs: string, relPath: string, matcher: PathFilter): Promise<void> {
   if (!ctx.opts.resolveSymlinks) {
     if (!matcher.ignores(relPath, false)) warn(ctx, `skipping symlink "${relPath}"`);
     return;
