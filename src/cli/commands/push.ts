@@ -2,6 +2,9 @@
 import type { Command } from 'commander';
 import { action } from '../run.js';
 import { collect, collectList, formatOf } from '../common.js';
+import { usageError } from '../../errors.js';
+import type { CommonOptions } from '../../options.js';
+import type { Format, Ui } from '../ui.js';
 
 interface PushFlags {
   path?: string;
@@ -13,6 +16,7 @@ interface PushFlags {
   reproducible?: boolean;
   resolveSymlinks?: boolean;
   output?: string;
+  chart?: string;
 }
 
 /** Register `push`. */
@@ -31,13 +35,16 @@ export function definePush(program: Command): Command {
     .option('--resolve-symlinks', 'archive what symlinks point to (targets must stay inside --path)')
     .option('--oci-layout', 'push into an OCI image-layout directory <dir>[:tag] instead of a registry')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml')
+    .option('--chart <dir|tgz>', 'push a Helm chart as helm push does, to <reference>/<chart name>:<version>')
     .addHelpText('after', `
 Example:
   ocipack push oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy \\
     --source "$(git config --get remote.origin.url)" --revision "main@sha1:$(git rev-parse HEAD)"
-  ocipack push ./layout:v1 --oci-layout --path ./deploy --reproducible -o json`)
+  ocipack push ./layout:v1 --oci-layout --path ./deploy --reproducible -o json
+  ocipack push oci://ghcr.io/org/charts --chart ./charts/podinfo   # → ghcr.io/org/charts/podinfo:<version>`)
     .action(action<PushFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, true);
+      if (flags.chart !== undefined) return pushChartAction(ui, flags, common, args[0]!, format);
       const { push } = await import('../../usecases/push.js');
       const opts: import('../../usecases/push.js').PushOptions = { ...common, reference: args[0]!, path: flags.path ?? '' };
       if (flags.source !== undefined) opts.source = flags.source;
@@ -52,4 +59,15 @@ Example:
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);
       ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest }, format);
     }));
+}
+
+/** `push --chart`: the Helm path, kept apart from the Flux artifact path above. */
+async function pushChartAction(ui: Ui, flags: PushFlags, common: CommonOptions, reference: string, format: Format): Promise<void> {
+  if (flags.path !== undefined) throw usageError('--chart and --path cannot be used together');
+  const { pushChart } = await import('../../usecases/push-chart.js');
+  const opts: import('../../usecases/push-chart.js').PushChartOptions = { ...common, reference, chart: flags.chart ?? '' };
+  if (flags.reproducible) opts.reproducible = true;
+  const r = await pushChart(opts);
+  ui.success(`chart ${r.chart.name} ${r.chart.version} successfully pushed to ${r.repository}@${r.digest}`);
+  ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest }, format);
 }

@@ -1,0 +1,157 @@
+/**
+ * push --chart: store a Helm chart the way `helm push` (Helm 3.8+) does, to `<reference>/<chart
+ * name>:<version>` with '+' written as '_' — Helm's config, media types, layer order and annotations
+ * (see src/artifact/helmoci.ts). A directory is packaged first, as `helm package` would.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emitter } from '../events.js';
+import { usageError } from '../errors.js';
+import type { CommonOptions, Env } from '../options.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { MT } from '../oci/mediatypes.js';
+import { parseRepository } from '../oci/reference.js';
+import { createdTime } from '../artifact/metadata.js';
+import type { ChartMetadata } from '../artifact/chart.js';
+import { packageChartDir, readChartArchive, readChartDir } from '../artifact/chartpack.js';
+import { chartAnnotations, chartConfig, chartTag, helmManifest } from '../artifact/helmoci.js';
+import { openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../content/open.js';
+
+export interface PushChartOptions extends CommonOptions {
+  /** `oci://host/path` (the chart goes to `path/<name>`), or a layout `<dir>` with `ociLayout`. */
+  reference: string;
+  /** A chart directory (packaged as `helm package` does) or a packaged `.tgz`. */
+  chart: string;
+  /** Created annotation 1970-01-01T00:00:00Z, so the same chart gives the same digest. */
+  reproducible?: boolean;
+}
+
+export interface PushChartResult {
+  url: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  chart: { name: string; version: string; appVersion?: string };
+  /** True when a `<chart>.tgz.prov` file was pushed as the provenance layer. */
+  provenance: boolean;
+}
+
+interface ChartSource {
+  kind: 'dir' | 'archive';
+  meta: ChartMetadata;
+  provenance?: Buffer;
+  mtime?: Date;
+}
+
+/** Everything that needs no network: the chart's metadata and the exact destination (exit 2 on bad input). */
+export async function prepareChartPush(opts: PushChartOptions): Promise<{ src: ChartSource; t: TargetRef; tag: string }> {
+  if (!opts.chart) throw usageError('--chart needs a chart directory or a packaged chart (.tgz)');
+  const base = opts.reference.replace(/\/+$/, '');
+  if (opts.ociLayout) {
+    const l = parseTargetRef(base, true);
+    if (l.tag !== undefined || l.digest !== undefined) throw usageError(`--chart tags the chart with its version; give the layout directory without :tag or @digest`);
+  } else {
+    try {
+      parseRepository(base);
+    } catch (err) {
+      if (/without tag or digest/.test((err as Error).message)) {
+        throw usageError(`--chart pushes to <reference>/<chart name>:<version>; give "${opts.reference}" without a tag or digest`);
+      }
+      throw err;
+    }
+  }
+  const src = await readSource(opts.chart);
+  const tag = chartTag(src.meta.version);
+  const t = opts.ociLayout ? parseTargetRef(`${base}:${tag}`, true) : parseTargetRef(`${base}/${src.meta.name}:${tag}`);
+  return { src, t, tag };
+}
+
+async function readSource(chart: string): Promise<ChartSource> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(chart)).isDirectory();
+  } catch {
+    throw usageError(`--chart "${chart}" does not exist`);
+  }
+  if (isDir) return { kind: 'dir', meta: await readChartDir(chart) };
+  const a = await readChartArchive(chart);
+  const src: ChartSource = { kind: 'archive', meta: a.meta, mtime: a.mtime };
+  if (a.provenance) src.provenance = a.provenance;
+  return src;
+}
+
+/** helm push: chart layer (+ provenance), config from Chart.yaml, manifest tagged with the version. */
+export async function pushChart(opts: PushChartOptions): Promise<PushChartResult> {
+  const emit = emitter(opts.onEvent);
+  const env = opts.env ?? {};
+  const { src, t, tag } = await prepareChartPush(opts);
+  const created = chartCreated(src, opts.reproducible ?? false, env);
+  const repository = repositoryOf(t);
+  const tmp = await mkdtemp(join(tmpdir(), 'ocipack-chart-'));
+  const opened = await openTarget(t, { ...opts, push: true, create: true });
+  try {
+    emit({ type: 'step', message: `pushing chart ${src.meta.name} ${src.meta.version} to ${repository}:${tag}` });
+    const file = src.kind === 'dir' ? join(tmp, `${src.meta.name}-${src.meta.version}.tgz`) : opts.chart;
+    const layer = src.kind === 'dir' ? await packageDir(opts, file, emit) : await describeFile(file, MT.helmChart);
+    const config = chartConfig(src.meta);
+    const layers: Descriptor[] = [layer];
+    let prov: Descriptor | undefined;
+    if (src.provenance) {
+      prov = { mediaType: MT.helmProvenance, digest: sha256(src.provenance), size: src.provenance.length };
+      layers.push(prov);
+    }
+    const manifest = helmManifest(config.descriptor, layers, chartAnnotations(src.meta, created));
+    emit({ type: 'blob:start', action: 'upload', digest: layer.digest, total: layer.size });
+    await opened.target.pushBlob(layer, () => createReadStream(file));
+    emit({ type: 'blob:done', action: 'upload', digest: layer.digest, size: layer.size });
+    if (prov && src.provenance) await opened.target.pushBlob(prov, src.provenance);
+    await opened.target.pushBlob(config.descriptor, config.bytes);
+    await opened.target.pushManifest(manifest.descriptor, manifest.bytes, tag);
+    emit({ type: 'manifest:pushed', digest: manifest.descriptor.digest, tag });
+    const chart: PushChartResult['chart'] = { name: src.meta.name, version: src.meta.version };
+    if (src.meta.appVersion) chart.appVersion = src.meta.appVersion;
+    const url = t.kind === 'remote' ? `oci://${repository}:${tag}` : `${repository}:${tag}`;
+    return { url, repository, tag, digest: manifest.descriptor.digest, chart, provenance: prov !== undefined };
+  } finally {
+    await opened.close();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The created annotation: helm push writes the archive's modification time; a directory has no
+ * archive yet, so it gets the push time. `--reproducible` and SOURCE_DATE_EPOCH win, as for push.
+ */
+function chartCreated(src: ChartSource, reproducible: boolean, env: Env): string {
+  if (reproducible || (env.SOURCE_DATE_EPOCH ?? '') !== '' || !src.mtime) return createdTime(reproducible, env);
+  return createdTime(false, {}, src.mtime);
+}
+
+async function packageDir(opts: PushChartOptions, file: string, emit: ReturnType<typeof emitter>): Promise<Descriptor> {
+  emit({ type: 'blob:start', action: 'pack' });
+  const packOpts: Parameters<typeof packageChartDir>[2] = {
+    onWarning: (message) => emit({ type: 'warning', message }),
+    onProgress: (bytes) => emit({ type: 'blob:progress', action: 'pack', bytes }),
+  };
+  if (opts.signal) packOpts.signal = opts.signal;
+  const { packed } = await packageChartDir(opts.chart, file, packOpts);
+  emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });
+  return { mediaType: MT.helmChart, digest: packed.digest, size: packed.size };
+}
+
+async function describeFile(file: string, mediaType: string): Promise<Descriptor> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { mediaType, digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+function sha256(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
