@@ -1,10 +1,15 @@
 /** The distribution client against the real CNCF registry (no auth and htpasswd), plus a paginating proxy. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { promisify } from 'node:util';
 import type { ProgressEvent } from '../../src/events.js';
 import { OcipackError } from '../../src/errors.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
@@ -14,6 +19,7 @@ import { parseReference } from '../../src/oci/reference.js';
 import { RegistrySession, type SessionOptions } from '../../src/registry/session.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
+const exec = promisify(execFile);
 const PASSWORD = 'pw-8c1f7e2a';
 let open: RunningRegistry;
 let locked: RunningRegistry;
@@ -253,4 +259,36 @@ test('a closed port is a NETWORK error naming the host; an aborted signal is CAN
   const ac = new AbortController();
   ac.abort();
   await rejectsWith(session({ signal: ac.signal }).repository(parseReference(`${open.host}/x/y:v1`)).resolve('v1'), 'CANCELLED');
+});
+
+/** A CA and a leaf for 127.0.0.1 signed by it, made with openssl in `dir`. */
+async function makeCerts(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const run = (args: string[]): Promise<unknown> => exec('openssl', args, { cwd: dir });
+  await run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', '/CN=ocipack test CA', '-keyout', 'ca.key', '-out', 'ca.pem']);
+  await run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1',
+    '-keyout', 'leaf.key', '-out', 'leaf.csr']);
+  await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
+  await run(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
+    '-extfile', 'ext.cnf', '-out', 'leaf.pem']);
+  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'leaf.pem'), key: join(dir, 'leaf.key') };
+}
+
+test('TLS registry: an unknown CA is a TLS error (never a fallback to HTTP); --ca-file or --insecure-registry work', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ocipack-certs-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  const certs = await makeCerts(dir);
+  const tls = await startRegistry({ tls: { cert: certs.cert, key: certs.key } });
+  after(() => tls.stop());
+  const ref = parseReference(`${tls.host}/secure/app:v1`);
+  const debug: string[] = [];
+  const err = await rejectsWith(session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) }).repository(ref).resolve('v1'), 'TLS');
+  assert.equal(err.hint, 'use --ca-file <pem> to trust a private CA');
+  assert.ok(debug.length > 0 && debug.every((l) => !l.includes('http://')), debug.join('\n'));
+  await rejectsWith(session({ caFile: certs.ca }).repository(ref).resolve('v1'), 'NOT_FOUND');
+  const s = session({ caFile: certs.ca });
+  const desc = await pushArtifact(s, tls.host, 'secure/app', 'v1');
+  assert.deepEqual(await s.repository(ref).resolve('v1'), desc);
+  assert.deepEqual(await session({ insecureRegistry: true }).repository(ref).resolve('v1'), desc);
+  await rejectsWith(session({ caFile: join(dir, 'missing.pem') }).repository(ref).resolve('v1'), 'IO');
 });
