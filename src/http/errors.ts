@@ -14,7 +14,10 @@ const NOT_TLS_CODES = new Set([
   'ERR_SSL_UNKNOWN_PROTOCOL', 'EPROTO', 'ECONNRESET',
 ]);
 
-export type FailureKind = 'certificate' | 'not-tls' | 'aborted' | 'network';
+/** Failures of our own request body (a file that vanished, a stream that lied about its size). */
+const LOCAL_BODY_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'EMFILE', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
+
+export type FailureKind = 'certificate' | 'not-tls' | 'aborted' | 'local' | 'network';
 
 /** The error's `code`, looking through `cause` chains that undici sometimes adds. */
 export function errorCode(err: unknown): string | undefined {
@@ -32,6 +35,7 @@ export function classifyFailure(err: unknown, signal?: AbortSignal): FailureKind
   if (code === undefined) return 'network';
   if (CERT_CODES.has(code) || code.startsWith('ERR_TLS_CERT') || code.startsWith('CERT_')) return 'certificate';
   if (NOT_TLS_CODES.has(code)) return 'not-tls';
+  if (LOCAL_BODY_CODES.has(code)) return 'local';
   if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return 'aborted';
   return 'network';
 }
@@ -51,6 +55,9 @@ export function networkError(err: unknown, host: string, signal?: AbortSignal): 
       const timedOut = reason?.name === 'TimeoutError';
       return new OcipackError('CANCELLED', timedOut ? `timed out talking to ${host}` : `cancelled while talking to ${host}`, { cause: err });
     }
+    case 'local':
+      return new OcipackError(code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' ? 'VERIFY' : 'IO',
+        `cannot send the request body to ${host} (${code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' ? 'its length differs from the declared size' : code})`, { cause: err });
     default:
       return new OcipackError('NETWORK', `cannot reach ${host} (${code})`, { cause: err });
   }
