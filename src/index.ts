@@ -1,0 +1,7 @@
+/** The ocipack library: the same use-cases as the CLI, typed, silent (progress through `onEvent`). */
+export { push, type PushOptions, type PushResult } from './usecases/push.js';
+export { pull, type PullOptions, type PullResult } from './usecases/pull.js';
+export { OcipackError, RegistryError, type ErrorCode } from './errors.js';
+export type { ProgressEvent, OnEvent } from './events.js';
+export type { CommonOptions } from './options.js';
+export { parseReference, type Reference } from './oci/reference.js';
