@@ -7,7 +7,8 @@ import { defineList } from './list.js';
 import { defineDiff } from './diff.js';
 import { defineBuild } from './build.js';
 import { defineInspect } from './inspect.js';
+import { defineCopy } from './copy.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy];

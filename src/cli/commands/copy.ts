@@ -1,0 +1,47 @@
+/** `ocipack copy`: an artifact with everything it references, between registries and layout directories. */
+import type { Command } from 'commander';
+import { action } from '../run.js';
+import { formatOf, parseCount, parseSize } from '../common.js';
+
+interface CopyFlags {
+  fromOciLayout?: boolean;
+  toOciLayout?: boolean;
+  includeReferrers?: boolean;
+  concurrency?: number;
+}
+
+/** Register `copy`. */
+export function defineCopy(program: Command): Command {
+  return program
+    .command('copy')
+    .summary('copy an artifact with everything it references between registries and/or layout directories (oras cp, crane copy)')
+    .argument('<source>', 'oci://host/repository[:tag|@digest] (or <dir>[:tag|@digest] with --from-oci-layout)')
+    .argument('<destination>', 'oci://host/repository[:tag] (or <dir>[:tag] with --to-oci-layout); without a tag the source tag is kept')
+    .option('--from-oci-layout', 'the source is an OCI image-layout directory <dir>[:tag|@digest]')
+    .option('--to-oci-layout', 'the destination is an OCI image-layout directory <dir>[:tag] (created when missing)')
+    .option('--include-referrers', 'also copy signatures, attestations and other referrers (OCI referrers and cosign .sig/.att/.sbom tags)')
+    .option('--concurrency <n>', 'parallel blob transfers (default 4)', parseCount('--concurrency'))
+    .option('--max-manifest-size <size>', 'largest manifest or index to read (default 4MiB)', parseSize('--max-manifest-size'))
+    .addHelpText('after', `
+Example:
+  ocipack copy oci://ghcr.io/org/app:v1 oci://registry.example.com/mirror/app --include-referrers
+  # air gap: registry → directory → (carry it over) → registry; the digest never changes
+  ocipack copy oci://ghcr.io/org/app:v1 ./transfer:v1 --to-oci-layout --include-referrers
+  ocipack copy ./transfer:v1 oci://registry.internal/org/app:v1 --from-oci-layout --include-referrers`)
+    .action(action<CopyFlags>(async ({ ui, flags, common, args }) => {
+      const format = formatOf(flags, false);
+      const { copy } = await import('../../usecases/copy.js');
+      const opts: import('../../usecases/copy.js').CopyOptions = { ...common, source: args[0]!, destination: args[1]! };
+      if (flags.fromOciLayout) opts.fromOciLayout = true;
+      if (flags.toOciLayout) opts.toOciLayout = true;
+      if (flags.includeReferrers) opts.includeReferrers = true;
+      if (flags.concurrency !== undefined) opts.concurrency = flags.concurrency;
+      const r = await copy(opts);
+      const extra = r.referrers > 0 ? ` and ${r.referrers} referrer(s)` : '';
+      ui.success(`copied ${r.source} to ${r.destination}@${r.digest}${extra} (${r.copied} written, ${r.skipped} skipped)`);
+      ui.data({
+        source: r.source, destination: r.destination, digest: r.digest, mediaType: r.mediaType, tag: r.tag ?? '',
+        copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: r.referrers,
+      }, format);
+    }));
+}

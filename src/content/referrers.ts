@@ -1,0 +1,125 @@
+/**
+ * Referrers between Targets: signatures, attestations and SBOMs that point at a manifest. Found
+ * through the referrers API or its tag schema (distribution-spec v1.1 "Listing Referrers" and
+ * "Referrers Tag Schema": an index tagged `sha256-<hex>`), plus cosign's classic tags
+ * `sha256-<hex>.sig|.att|.sbom`; copied whole, and listed in the destination's tag-schema index
+ * when the destination cannot list them otherwise (a layout, or a registry without the API).
+ */
+import { OcipackError } from '../errors.js';
+import type { OnEvent } from '../events.js';
+import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
+import { digestOf } from '../oci/digest.js';
+import { MT } from '../oci/mediatypes.js';
+import { copyGraph, type CopyResult } from './copy.js';
+import { referrersTag, type RemoteRepository } from './remote.js';
+import type { Target } from './target.js';
+
+/** cosign's tag suffixes for signatures, attestations and SBOMs attached to `sha256-<hex>`. */
+export const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
+/** More referrer manifests than this in one copy is treated as a loop or an attack. */
+const MAX_REFERRERS = 1000;
+
+/** A Target plus its registry side, when it has one (for the referrers API). */
+export interface Side {
+  target: Target;
+  remote?: RemoteRepository;
+}
+
+export interface ReferrerCopyOptions {
+  concurrency?: number;
+  onEvent?: OnEvent;
+  signal?: AbortSignal;
+  mount?: (desc: Descriptor) => Promise<boolean>;
+}
+
+/** Referrers of `digest`: the registry's API (or its tag-schema fallback), or a layout's tag-schema index. */
+export async function listReferrers(side: Side, digest: string): Promise<Descriptor[]> {
+  if (side.remote) return side.remote.referrers(digest);
+  return (await tagIndex(side.target, referrersTag(digest)))?.manifests ?? [];
+}
+
+/**
+ * Copies everything that refers to `roots` (and, recursively, what refers to those) from `src` to
+ * `dst`; returns how many referrer manifests were copied.
+ */
+export async function copyReferrers(src: Side, dst: Side, roots: string[], opts: ReferrerCopyOptions = {}): Promise<{ count: number; result: CopyResult }> {
+  const total: CopyResult = { copied: 0, skipped: 0, bytes: 0 };
+  const queue = [...roots];
+  const seen = new Set<string>();
+  let count = 0;
+  const copyOne = async (desc: Descriptor, tag?: string) => {
+    if (++count > MAX_REFERRERS) throw new OcipackError('CAP', `more than ${MAX_REFERRERS} referrers; refusing to copy further`);
+    const o: Parameters<typeof copyGraph>[3] = { ...opts };
+    if (tag !== undefined) o.tag = tag;
+    const r = await copyGraph(src.target, dst.target, desc, o);
+    total.copied += r.copied;
+    total.skipped += r.skipped;
+    total.bytes += r.bytes;
+    queue.push(desc.digest);
+  };
+  while (queue.length > 0) {
+    const digest = queue.shift() as string;
+    if (seen.has(digest)) continue;
+    seen.add(digest);
+    for (const suffix of COSIGN_SUFFIXES) {
+      const tag = `${referrersTag(digest)}${suffix}`;
+      const desc = await tryResolve(src.target, tag);
+      if (desc) await copyOne(desc, tag);
+    }
+    const refs = await listReferrers(src, digest);
+    for (const r of refs) await copyOne(r);
+    if (refs.length > 0) await ensureListed(dst, digest, refs);
+  }
+  return { count, result: total };
+}
+
+/** Adds to the destination's tag-schema index the referrers it cannot list yet. */
+async function ensureListed(dst: Side, digest: string, refs: Descriptor[]): Promise<void> {
+  const have = new Set((await listReferrers(dst, digest)).map((d) => d.digest));
+  const missing = refs.filter((r) => !have.has(r.digest));
+  if (missing.length === 0) return;
+  const tag = referrersTag(digest);
+  const existing = (await tagIndex(dst.target, tag))?.manifests ?? [];
+  const known = new Set(existing.map((d) => d.digest));
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: MT.ociIndex,
+    manifests: [...existing, ...missing.filter((m) => !known.has(m.digest)).map(listing)],
+  };
+  const bytes = Buffer.from(JSON.stringify(index));
+  await dst.target.pushManifest({ mediaType: MT.ociIndex, digest: digestOf(bytes), size: bytes.length }, bytes, tag);
+}
+
+/** The descriptor fields a referrers listing carries. */
+function listing(d: Descriptor): Descriptor {
+  const out: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+  if (d.artifactType !== undefined) out.artifactType = d.artifactType;
+  if (d.annotations !== undefined) out.annotations = d.annotations;
+  return out;
+}
+
+async function tagIndex(target: Target, tag: string): Promise<ImageIndex | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = (await target.fetchManifest(tag)).bytes;
+  } catch (err) {
+    if (err instanceof OcipackError && err.code === 'NOT_FOUND') return undefined;
+    throw err;
+  }
+  try {
+    const index = JSON.parse(bytes.toString('utf8')) as Partial<ImageIndex>;
+    return Array.isArray(index.manifests) ? (index as ImageIndex) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The descriptor a tag names, or undefined when there is no such tag. */
+export async function tryResolve(target: Target, reference: string): Promise<Descriptor | undefined> {
+  try {
+    return await target.resolve(reference);
+  } catch (err) {
+    if (err instanceof OcipackError && err.code === 'NOT_FOUND') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * copy: an artifact with everything it references — image or index, child manifests, config and
+ * layers — between registries and OCI layout directories (oras cp / crane copy). The bytes are not
+ * touched, so the digest is the same on both sides; blobs the destination has are skipped; on one
+ * registry, blobs are mounted across repositories instead of transferred (distribution-spec
+ * "Mounting a blob from another repository"); `includeReferrers` also copies signatures and other
+ * referrers (src/content/referrers.ts).
+ */
+import { emitter } from '../events.js';
+import { OcipackError, usageError } from '../errors.js';
+import type { CommonOptions } from '../options.js';
+import { isIndex, type Descriptor } from '../oci/descriptor.js';
+import { isIndexType } from '../oci/mediatypes.js';
+import { parseReference } from '../oci/reference.js';
+import { copyGraph, type CopyOptions as GraphOptions } from '../content/copy.js';
+import { openTarget, parseTargetRef, referenceIn, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../content/open.js';
+import { copyReferrers } from '../content/referrers.js';
+import type { Target } from '../content/target.js';
+import { RegistrySession } from '../registry/session.js';
+
+export interface CopyOptions extends CommonOptions {
+  /** `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `fromOciLayout`. */
+  source: string;
+  /** `oci://host/repo[:tag]`, or `<dir>[:tag]` with `toOciLayout`; without a tag the source's tag is used. */
+  destination: string;
+  fromOciLayout?: boolean;
+  toOciLayout?: boolean;
+  /** Also copy what refers to the artifact: OCI referrers and cosign `.sig/.att/.sbom` tags. */
+  includeReferrers?: boolean;
+  /** Parallel blob transfers (default DEFAULTS.concurrency). */
+  concurrency?: number;
+}
+
+export interface CopyResult {
+  source: string;
+  destination: string;
+  /** The same on both sides. */
+  digest: string;
+  mediaType: string;
+  /** The destination tag, when the copy was tagged. */
+  tag?: string;
+  /** Manifests and blobs written, skipped (already there, or mounted), and bytes written. */
+  copied: number;
+  skipped: number;
+  bytes: number;
+  /** Referrer manifests copied (with `includeReferrers`). */
+  referrers: number;
+}
+
+interface CopyPlan {
+  src: TargetRef;
+  dst: TargetRef;
+  tag?: string;
+}
+
+/** Parse both references before any I/O; a bad one is a usage error (exit 2). */
+export function prepareCopy(opts: CopyOptions): CopyPlan {
+  if (!opts.source) throw usageError('copy needs a source reference');
+  if (!opts.destination) throw usageError('copy needs a destination reference');
+  if (opts.concurrency !== undefined && (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)) {
+    throw usageError('--concurrency must be a positive integer');
+  }
+  const src = parseTargetRef(opts.source, opts.fromOciLayout ?? false);
+  const dst = parseTargetRef(opts.destination, opts.toOciLayout ?? false);
+  if (dst.kind === 'remote' && parseReference(opts.destination, { defaultTag: false }).tag === undefined) delete dst.tag;
+  const plan: CopyPlan = { src, dst };
+  const tag = dst.tag ?? (dst.digest === undefined ? src.tag : undefined);
+  if (tag !== undefined) plan.tag = tag;
+  return plan;
+}
+
+/** Copy the artifact `source` names, and everything it references, to `destination`. */
+export async function copy(opts: CopyOptions): Promise<CopyResult> {
+  const emit = emitter(opts.onEvent);
+  const plan = prepareCopy(opts);
+  const session = plan.src.kind === 'remote' || plan.dst.kind === 'remote' ? new RegistrySession(sessionOptions(opts)) : undefined;
+  let src: OpenedTarget | undefined;
+  let dst: OpenedTarget | undefined;
+  try {
+    src = await openTarget(plan.src, opts, session);
+    dst = await openTarget(plan.dst, { ...opts, push: true, create: true }, session);
+    const to = plan.tag === undefined ? repositoryOf(plan.dst) : `${repositoryOf(plan.dst)}:${plan.tag}`;
+    emit({ type: 'step', message: `copying ${plan.src.display} to ${to}` });
+    const root = await src.target.resolve(referenceIn(plan.src));
+    if (plan.dst.digest !== undefined && plan.dst.digest !== root.digest) {
+      throw new OcipackError('USAGE', `destination digest ${plan.dst.digest} is not the source's digest ${root.digest}`);
+    }
+    const graphOpts = copyOptions(opts, mountFor(plan, src, dst, emit));
+    const r = await copyGraph(src.target, dst.target, root, plan.tag === undefined ? graphOpts : { ...graphOpts, tag: plan.tag });
+    const out: CopyResult = {
+      source: plan.src.display, destination: to, digest: root.digest, mediaType: root.mediaType,
+      copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: 0,
+    };
+    if (plan.tag !== undefined) out.tag = plan.tag;
+    if (opts.includeReferrers) {
+      const roots = [root.digest, ...(await childManifests(src.target, root))];
+      const refs = await copyReferrers(src, dst, roots, graphOpts);
+      out.referrers = refs.count;
+      out.copied += refs.result.copied;
+      out.skipped += refs.result.skipped;
+      out.bytes += refs.result.bytes;
+    }
+    return out;
+  } finally {
+    await src?.close();
+    await dst?.close();
+    await session?.close();
+  }
+}
+
+function copyOptions(opts: CopyOptions, mount: ((d: Descriptor) => Promise<boolean>) | undefined): GraphOptions {
+  const o: GraphOptions = {};
+  if (opts.concurrency !== undefined) o.concurrency = opts.concurrency;
+  if (opts.onEvent) o.onEvent = opts.onEvent;
+  if (opts.signal) o.signal = opts.signal;
+  if (mount) o.mount = mount;
+  return o;
+}
+
+/** Cross-repository mount when both sides are repositories of the same registry; a refused mount means "transfer it". */
+function mountFor(plan: CopyPlan, src: OpenedTarget, dst: OpenedTarget, emit: ReturnType<typeof emitter>): ((d: Descriptor) => Promise<boolean>) | undefined {
+  if (plan.src.kind !== 'remote' || plan.dst.kind !== 'remote' || !dst.remote || !src.remote) return undefined;
+  if (plan.src.ref.host !== plan.dst.ref.host || plan.src.ref.repository === plan.dst.ref.repository) return undefined;
+  const from = plan.src.ref.repository;
+  const to = dst.remote;
+  return async (d) => {
+    try {
+      const mounted = await to.mountBlob(d, from);
+      if (mounted) emit({ type: 'debug', message: `mounted ${d.digest} from ${from}` });
+      return mounted;
+    } catch (err) {
+      if (err instanceof OcipackError && err.code === 'CANCELLED') throw err;
+      emit({ type: 'debug', message: `mount of ${d.digest} from ${from} failed (${err instanceof Error ? err.message : 'error'}); copying it` });
+      return false;
+    }
+  };
+}
+
+/** Digests of the manifests an index lists (recursively), whose referrers are copied too. */
+async function childManifests(target: Target, root: Descriptor, depth = 0): Promise<string[]> {
+  if (!isIndexType(root.mediaType) || depth > 4) return [];
+  const fetched = await target.fetchManifest(root.digest);
+  const m = JSON.parse(fetched.bytes.toString('utf8')) as { manifests?: Descriptor[] };
+  if (!isIndex(m as never)) return [];
+  const out: string[] = [];
+  for (const child of m.manifests ?? []) {
+    out.push(child.digest);
+    out.push(...(await childManifests(target, child, depth + 1)));
+  }
+  return out;
+}
