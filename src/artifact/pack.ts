@@ -8,9 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { DEFAULTS } from '../defaults.js';
 import { OcipackError } from '../errors.js';
+import { createParallelGzip } from './gzip.js';
 import { encodeHeader, endOfArchive, padding } from './tarheader.js';
 import { walk, type WalkEntry, type WalkOptions } from './walk.js';
 
@@ -47,8 +47,6 @@ export interface PackResult {
   entries: number;
 }
 
-/** Gzip header byte 9 ("OS"): 255 = unknown, as Go's compress/gzip writes, on every platform. */
-const GZIP_OS_UNKNOWN = 255;
 const READ_CHUNK = 256 * 1024;
 const BATCH_BYTES = 64 * 1024;
 
@@ -120,7 +118,8 @@ async function writeArchive(entries: WalkEntry[], out: Writable, opts: PackOptio
   const tar = new Counter();
   const gz = new Counter();
   const source = tarStream(entries, tar, opts);
-  await runPipeline([source, createGzip({ level: DEFAULTS.gzipLevel }), gzipTail(gz), out], opts.signal);
+  // Chunked deflate on the thread pool (gzip.ts): deterministic, and about twice as fast on two cores.
+  await runPipeline([source, createParallelGzip({ level: DEFAULTS.gzipLevel }), hashing(gz), out], opts.signal);
   return { digest: gz.digest(), size: gz.size, diffId: tar.digest(), tarSize: tar.size, entries: entries.length };
 }
 
@@ -208,16 +207,10 @@ function changed(entry: WalkEntry): OcipackError {
   return new OcipackError('IO', `"${entry.path}" changed size while it was being packed`);
 }
 
-/** Rewrites the gzip header's OS byte to a fixed value and hashes the compressed bytes. */
-function gzipTail(gz: Counter): Transform {
-  let offset = 0;
+/** Hashes the compressed bytes on their way out (the gzip header is already fixed by gzip.ts). */
+function hashing(gz: Counter): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      if (offset <= 9 && offset + chunk.length > 9) {
-        chunk = Buffer.from(chunk);
-        chunk[9 - offset] = GZIP_OS_UNKNOWN;
-      }
-      offset += chunk.length;
       gz.update(chunk);
       cb(null, chunk);
     },
