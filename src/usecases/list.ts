@@ -13,7 +13,8 @@ import { ANNOTATIONS } from '../oci/mediatypes.js';
 import {
   filterTags, highestMatchingTag, parseSemverFilter, parseTagRegex, sortTags, type SemverFilter, type TagFilterOptions,
 } from '../oci/semver.js';
-import { openTarget, repositoryOf, type TargetRef } from '../content/open.js';
+import { openTarget, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../content/open.js';
+import { RegistrySession } from '../registry/session.js';
 import type { Target } from '../content/target.js';
 
 export interface ListOptions extends CommonOptions {
@@ -25,6 +26,8 @@ export interface ListOptions extends CommonOptions {
   filterRegex?: string;
   /** Parallel manifest fetches; default DEFAULTS.concurrency. */
   concurrency?: number;
+  /** Tags per page (`n=`) when listing a registry; mainly for tests of `Link` pagination. */
+  tagPageSize?: number;
 }
 
 /** One row of `list`; the JSON shape scripts rely on (SPEC §3). */
@@ -66,7 +69,7 @@ export async function list(opts: ListOptions): Promise<ListEntry[]> {
   const filters = parseFilters(opts);
   const concurrency = opts.concurrency ?? DEFAULTS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError('concurrency must be a positive integer');
-  const opened = await openTarget(t, opts);
+  const opened = await openForList(t, opts);
   try {
     emit({ type: 'step', message: `listing artifacts in ${t.display}` });
     const tags = sortTags(filterTags(await opened.target.listTags(), filters));
@@ -76,6 +79,14 @@ export async function list(opts: ListOptions): Promise<ListEntry[]> {
   } finally {
     await opened.close();
   }
+}
+
+/** openTarget, or for a registry with a page size of its own, a session asked for that page size. */
+async function openForList(t: TargetRef, opts: ListOptions): Promise<OpenedTarget> {
+  if (t.kind === 'layout' || opts.tagPageSize === undefined) return openTarget(t, opts);
+  const session = new RegistrySession(sessionOptions(opts));
+  const remote = session.repository(t.ref, { tagPageSize: opts.tagPageSize });
+  return { target: remote, remote, close: () => session.close() };
 }
 
 /** One tag's row; a tag deleted between listing and fetching is skipped with a warning. */
