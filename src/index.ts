@@ -1,6 +1,10 @@
 /** The ocipack library: the same use-cases as the CLI, typed, silent (progress through `onEvent`). */
 export { push, type PushOptions, type PushResult } from './usecases/push.js';
 export { pull, type PullOptions, type PullResult } from './usecases/pull.js';
+export { verify, type VerifyOptions, type VerifyResult } from './usecases/verify.js';
+export { sign, type SignOptions, type SignResult } from './usecases/sign.js';
+export { generateKeyPair, type GenerateKeyPairOptions, type GenerateKeyPairResult } from './usecases/keys.js';
+export type { SignatureVerdict } from './signing/policy.js';
 export { OcipackError, RegistryError, type ErrorCode } from './errors.js';
 export type { ProgressEvent, OnEvent } from './events.js';
 export type { CommonOptions } from './options.js';

@@ -8,7 +8,10 @@ import { defineDiff } from './diff.js';
 import { defineBuild } from './build.js';
 import { defineInspect } from './inspect.js';
 import { defineCopy } from './copy.js';
+import { defineVerify } from './verify.js';
+import { defineSign } from './sign.js';
+import { defineGenerateKeyPair } from './generate-key-pair.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineVerify, defineSign, defineGenerateKeyPair];

@@ -1,0 +1,76 @@
+/** `ocipack verify`: integrity of every blob, and cosign signatures (keyed or keyless). */
+import type { Command } from 'commander';
+import { action } from '../run.js';
+import { addReadFlags, collect, formatOf } from '../common.js';
+import { formatBytes, type Ui } from '../ui.js';
+import type { SignatureVerdict } from '../../signing/policy.js';
+import type { VerifyResult } from '../../usecases/verify.js';
+
+interface VerifyFlags {
+  key?: string[];
+  certificateIdentity?: string;
+  certificateOidcIssuer?: string;
+  trustedRoot?: string;
+  annotations?: string[];
+  output?: string;
+}
+
+function by(s: SignatureVerdict): string {
+  if (s.key !== undefined) return `key ${s.key}`;
+  if (s.identity !== undefined) return `identity ${s.identity} (issuer ${s.issuer ?? '?'})`;
+  return 'no trusted signer';
+}
+
+/** The human report on stderr: integrity, each signature, the verdict. */
+function report(ui: Ui, r: VerifyResult, signaturesAsked: boolean): void {
+  const i = r.integrity;
+  if (i.ok) ui.success(`integrity: ${i.manifests} manifest(s) and ${i.blobs} blob(s) (${formatBytes(i.bytes)}) match their digests`);
+  for (const p of i.problems) ui.error(`integrity: ${p}`);
+  for (const s of r.signatures) {
+    if (s.verified) ui.success(`signature verified with ${by(s)} [${s.format}, ${s.source}]`);
+    else ui.warn(`signature not accepted [${s.format}, ${s.source}]: ${s.reason ?? 'unknown reason'}`);
+  }
+  if (signaturesAsked && r.signatures.length === 0) ui.error(`no signatures found for ${r.digest}`);
+  else if (signaturesAsked && !r.signatures.some((s) => s.verified)) ui.error(`no signature for ${r.digest} verified`);
+  if (r.verified) ui.success(`${r.repository}@${r.digest} verified`);
+  else ui.error(`${r.repository}@${r.digest} not verified`);
+}
+
+/** Register `verify`. */
+export function defineVerify(program: Command): Command {
+  const cmd = program
+    .command('verify')
+    .summary('check every blob of an artifact against its digest, and its cosign signatures (cosign verify)')
+    .argument('<reference>', 'oci://host/repository:tag|@digest (or <dir>[:tag|@digest] with --oci-layout)')
+    .option('--key <cosign.pub>', 'public key (PEM) a signature must verify with (repeatable: any of them)', collect)
+    .option('--certificate-identity <san>', 'keyless: the exact certificate identity (SAN: URI or e-mail)')
+    .option('--certificate-oidc-issuer <url>', 'keyless: the exact OIDC issuer in the certificate')
+    .option('--trusted-root <trusted_root.json>', 'keyless: sigstore trusted root (Fulcio CAs, Rekor and CT log keys)')
+    .option('-a, --annotations <key=value>', 'annotation the signed payload must carry (repeatable)', collect)
+    .option('-o, --output <format>', 'machine output on stdout: json or yaml');
+  return addReadFlags(cmd)
+    .addHelpText('after', `
+Exit codes: 0 verified, 3 not verified (integrity or signature), 1 could not check, 2 usage.
+
+Example:
+  ocipack verify oci://ghcr.io/org/app-manifests:v1.0.0
+  ocipack verify oci://ghcr.io/org/app-manifests:v1.0.0 --key cosign.pub -a env=prod
+  ocipack verify oci://ghcr.io/org/app-manifests@sha256:<hex> \\
+    --certificate-identity https://github.com/org/app/.github/workflows/release.yaml@refs/heads/main \\
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root trusted_root.json -o json`)
+    .action(action<VerifyFlags>(async ({ ui, flags, common, args }) => {
+      const format = formatOf(flags, true);
+      const { verify } = await import('../../usecases/verify.js');
+      const opts: import('../../usecases/verify.js').VerifyOptions = { ...common, reference: args[0]! };
+      if (flags.key) opts.key = flags.key;
+      if (flags.certificateIdentity !== undefined) opts.certificateIdentity = flags.certificateIdentity;
+      if (flags.certificateOidcIssuer !== undefined) opts.certificateOidcIssuer = flags.certificateOidcIssuer;
+      if (flags.trustedRoot !== undefined) opts.trustedRoot = flags.trustedRoot;
+      if (flags.annotations) opts.annotations = flags.annotations;
+      const r = await verify(opts);
+      const asked = (flags.key?.length ?? 0) > 0 || flags.certificateIdentity !== undefined;
+      report(ui, r, asked);
+      ui.data({ digest: r.digest, verified: r.verified, signatures: r.signatures, url: r.url, repository: r.repository, integrity: r.integrity }, format);
+      return r.verified ? 0 : 3;
+    }));
+}

@@ -1,0 +1,149 @@
+/**
+ * Finding the signatures of a digest, in every place cosign puts them: the classic tag
+ * `sha256-<hex>.sig` (cosign's storage spec), and referrers (OCI distribution-spec v1.1 "Listing
+ * Referrers", or the referrers tag schema `sha256-<hex>` on registries without the API, such as
+ * distribution 2.8) of artifactType `application/vnd.dev.cosign.artifact.sig.v1+json` (cosign's
+ * OCI 1.1 mode) or `application/vnd.dev.sigstore.bundle.v0.3+json` (the new bundle format).
+ * What is read is capped: signature manifests by the target's manifest cap, payloads and bundles
+ * at 1 MiB, at most 100 candidates.
+ */
+import { DEFAULTS } from '../defaults.js';
+import { OcipackError } from '../errors.js';
+import type { OnEvent } from '../events.js';
+import { isIndex, type Descriptor, type ImageIndex, type ImageManifest, type Manifest } from '../oci/descriptor.js';
+import { parseDigest } from '../oci/digest.js';
+import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
+import type { Target } from '../content/target.js';
+import { BUNDLE_MEDIA_TYPES } from './bundle.js';
+import { signatureTag } from './sigimage.js';
+
+export type SignatureFormat = 'cosign' | 'cosign-oci-1.1' | 'sigstore-bundle';
+
+interface CandidateBase {
+  format: SignatureFormat;
+  /** Where it was found: `tag sha256-….sig` or `referrer sha256:…`. */
+  source: string;
+  /** The layer (payload or bundle blob) descriptor. */
+  layer: Descriptor;
+}
+
+export type Candidate =
+  | (CandidateBase & { kind: 'simple'; payload: Buffer; signature: Buffer | undefined; annotations: Record<string, string> })
+  | (CandidateBase & { kind: 'bundle'; bundle: Buffer })
+  | (CandidateBase & { kind: 'unreadable'; reason: string });
+
+export interface DiscoverOptions {
+  maxPayloadBytes?: number;
+  maxCandidates?: number;
+  onEvent?: OnEvent;
+}
+
+/** A target that can list referrers (RemoteRepository); others use the referrers tag schema. */
+type WithReferrers = Target & { referrers(digest: string, artifactType?: string): Promise<Descriptor[]> };
+
+const SIG_ARTIFACT_TYPES: readonly string[] = [MT.cosignArtifactSig, ...BUNDLE_MEDIA_TYPES];
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof OcipackError && err.code === 'NOT_FOUND';
+}
+
+async function readBlob(target: Target, desc: Descriptor, max: number): Promise<Buffer> {
+  if (!Number.isSafeInteger(desc.size) || desc.size < 0 || desc.size > max) {
+    throw new OcipackError('CAP', `blob ${desc.digest} is ${desc.size} bytes, more than the ${max} bytes a signature may have`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of await target.fetchBlob(desc)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function fetchJson(target: Target, reference: string): Promise<Manifest | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = (await target.fetchManifest(reference)).bytes;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8')) as Manifest;
+  } catch {
+    throw new OcipackError('VERIFY', `signature manifest ${reference} is not JSON`);
+  }
+}
+
+/** Collects candidates up to the cap; the first one beyond it is reported once. */
+class Collector {
+  readonly found: Candidate[] = [];
+  private warned = false;
+  constructor(private readonly max: number, private readonly emit: OnEvent | undefined) {}
+  full(): boolean {
+    if (this.found.length < this.max) return false;
+    if (!this.warned) this.emit?.({ type: 'warning', message: `more than ${this.max} signature candidates; only the first ${this.max} were checked` });
+    this.warned = true;
+    return true;
+  }
+}
+
+/** Read one layer into a candidate; a missing or corrupt blob is an unreadable candidate, not a failure of the run. */
+async function layerCandidate(target: Target, base: CandidateBase, maxBytes: number): Promise<Candidate> {
+  try {
+    const bytes = await readBlob(target, base.layer, maxBytes);
+    if (base.format === 'sigstore-bundle') return { ...base, kind: 'bundle', bundle: bytes };
+    const annotations = base.layer.annotations ?? {};
+    const b64 = annotations[ANNOTATIONS.cosignSignature];
+    const signature = typeof b64 === 'string' && b64 !== '' ? Buffer.from(b64.replace(/\s+/g, ''), 'base64') : undefined;
+    return { ...base, kind: 'simple', payload: bytes, signature, annotations };
+  } catch (err) {
+    if (err instanceof OcipackError && ['NOT_FOUND', 'VERIFY', 'CAP'].includes(err.code)) {
+      return { ...base, kind: 'unreadable', reason: err.message };
+    }
+    throw err;
+  }
+}
+
+async function fromSignatureManifest(target: Target, m: ImageManifest, format: SignatureFormat, source: string, c: Collector, maxBytes: number): Promise<void> {
+  const wanted = format === 'sigstore-bundle' ? (BUNDLE_MEDIA_TYPES as readonly string[]) : [MT.cosignSimpleSigning];
+  for (const layer of Array.isArray(m.layers) ? m.layers : []) {
+    if (!wanted.includes(layer.mediaType)) continue;
+    if (c.full()) return;
+    c.found.push(await layerCandidate(target, { format, source, layer }, maxBytes));
+  }
+}
+
+async function referrersOf(target: Target, digest: string): Promise<Descriptor[]> {
+  if (typeof (target as Partial<WithReferrers>).referrers === 'function') return (target as WithReferrers).referrers(digest);
+  const { algorithm, hex } = parseDigest(digest);
+  const index = await fetchJson(target, `${algorithm}-${hex}`);
+  return index && isIndex(index) ? (index as ImageIndex).manifests : [];
+}
+
+function formatOf(m: ImageManifest): SignatureFormat | undefined {
+  const type = m.artifactType ?? m.config?.mediaType;
+  if (type === MT.cosignArtifactSig) return 'cosign-oci-1.1';
+  if (type !== undefined && (BUNDLE_MEDIA_TYPES as readonly string[]).includes(type)) return 'sigstore-bundle';
+  return undefined;
+}
+
+/** Every signature candidate for `digest` in `target`, classic tag first, then referrers. */
+export async function discoverSignatures(target: Target, digest: string, opts: DiscoverOptions = {}): Promise<Candidate[]> {
+  const maxBytes = opts.maxPayloadBytes ?? DEFAULTS.caps.signaturePayloadBytes;
+  const c = new Collector(opts.maxCandidates ?? DEFAULTS.caps.signatureCandidates, opts.onEvent);
+  const tag = signatureTag(digest);
+  const classic = await fetchJson(target, tag);
+  if (classic && !isIndex(classic)) await fromSignatureManifest(target, classic, 'cosign', `tag ${tag}`, c, maxBytes);
+  for (const ref of await referrersOf(target, digest)) {
+    if (ref.artifactType !== undefined && !SIG_ARTIFACT_TYPES.includes(ref.artifactType)) continue;
+    if (c.full()) break;
+    const m = await fetchJson(target, ref.digest);
+    if (!m || isIndex(m)) continue;
+    const format = formatOf(m);
+    if (format === undefined) continue;
+    const source = `referrer ${ref.digest}`;
+    if (m.subject?.digest !== digest) {
+      c.found.push({ format, source, layer: ref, kind: 'unreadable', reason: `its subject is ${m.subject?.digest ?? 'missing'}, not ${digest}` });
+      continue;
+    }
+    await fromSignatureManifest(target, m, format, source, c, maxBytes);
+  }
+  return c.found;
+}

@@ -1,0 +1,85 @@
+/**
+ * Keyless verification of sigstore bundles, offline, against a `trusted_root.json`
+ * (protobuf-specs TrustedRoot) with @sigstore/verify. The library checks the certificate chain to a
+ * trusted CA at a verified time (a transparency-log SET or an RFC 3161 timestamp: at least one is
+ * required, since without a time the chain is not checked at all), the log entries and SCTs the root
+ * calls for, and the signature. We compare the certificate's SAN and OIDC issuer ourselves, exactly:
+ * the library's policy treats strings as unanchored regular expressions. The subject digest is
+ * checked by the caller (policy.ts). @sigstore/* are loaded only when keyless flags are used.
+ */
+import { OcipackError } from '../errors.js';
+import type { ParsedBundle } from './bundle.js';
+
+export interface KeylessPolicy {
+  /** `--certificate-identity`: the exact SAN (URI or e-mail). */
+  identity: string;
+  /** `--certificate-oidc-issuer`: the exact issuer extension (OID 1.3.6.1.4.1.57264.1.8, or legacy .1.1). */
+  issuer: string;
+  /** The trusted_root.json bytes. */
+  trustedRoot: Buffer;
+  /** Name of the trusted root file, for messages. */
+  trustedRootName?: string;
+}
+
+export type KeylessResult = { ok: true; identity: string; issuer: string } | { ok: false; reason: string };
+
+export interface KeylessVerifier {
+  verify(bundle: ParsedBundle): Promise<KeylessResult>;
+}
+
+interface RootShape {
+  tlogs?: unknown[];
+  ctlogs?: unknown[];
+  certificateAuthorities?: unknown[];
+}
+
+/** Thresholds implied by the trusted root: require a log entry / SCT only where the root names a log. */
+export function thresholdsFor(root: RootShape): { tlogThreshold: number; ctlogThreshold: number; timestampThreshold: number } {
+  return {
+    tlogThreshold: (root.tlogs?.length ?? 0) > 0 ? 1 : 0,
+    ctlogThreshold: (root.ctlogs?.length ?? 0) > 0 ? 1 : 0,
+    timestampThreshold: 1,
+  };
+}
+
+function messageOf(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown; cause?: { message?: unknown } };
+  const msg = typeof e?.message === 'string' ? e.message : String(err);
+  const cause = typeof e?.cause?.message === 'string' ? ` (${e.cause.message})` : '';
+  return `${msg}${cause}`.split('\n')[0]!;
+}
+
+/** Parse the trusted root now (BAD_INPUT when it is not one) and return a verifier for bundles. */
+export async function keylessVerifier(policy: KeylessPolicy): Promise<KeylessVerifier> {
+  const name = policy.trustedRootName ?? 'the trusted root';
+  const [{ Verifier, toSignedEntity, toTrustMaterial }, { bundleFromJSON }, { TrustedRoot }] = await Promise.all([
+    import('@sigstore/verify'), import('@sigstore/bundle'), import('@sigstore/protobuf-specs'),
+  ]);
+  let json: RootShape;
+  let verifier: InstanceType<typeof Verifier>;
+  try {
+    json = JSON.parse(policy.trustedRoot.toString('utf8')) as RootShape;
+    if (!Array.isArray(json.certificateAuthorities) || json.certificateAuthorities.length === 0) {
+      throw new Error('it lists no certificateAuthorities');
+    }
+    verifier = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(json)), thresholdsFor(json));
+  } catch (err) {
+    throw new OcipackError('BAD_INPUT', `${name} is not a usable trusted_root.json: ${messageOf(err)}`);
+  }
+  return {
+    async verify(b: ParsedBundle): Promise<KeylessResult> {
+      if (b.material.kind !== 'certificate') return { ok: false, reason: 'the bundle is signed with a key, not a certificate' };
+      let signer;
+      try {
+        signer = verifier.verify(toSignedEntity(bundleFromJSON(b.json)));
+      } catch (err) {
+        return { ok: false, reason: `keyless verification failed: ${messageOf(err)}` };
+      }
+      const identity = signer.identity?.subjectAlternativeName ?? '';
+      const issuer = signer.identity?.extensions?.issuer ?? '';
+      if (identity !== policy.identity) return { ok: false, reason: `certificate identity "${identity}" is not "${policy.identity}"` };
+      if (issuer !== policy.issuer) return { ok: false, reason: `certificate OIDC issuer "${issuer}" is not "${policy.issuer}"` };
+      return { ok: true, identity, issuer };
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * generate-key-pair: `cosign.key` (ECDSA P-256, PKCS#8, encrypted: scrypt N=65536 + nacl/secretbox,
+ * PEM `ENCRYPTED SIGSTORE PRIVATE KEY`) and `cosign.pub` (PKIX PEM), as `cosign generate-key-pair`
+ * writes them. Existing files are never overwritten without `force`; files appear complete or not at all.
+ */
+import { randomBytes } from 'node:crypto';
+import { access, chmod, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { usageError, OcipackError } from '../errors.js';
+import type { Env } from '../options.js';
+import { generateKeyPair as generate } from '../signing/keys.js';
+import { loadPublicKey } from '../signing/keys.js';
+import type { PasswordSource } from './sign.js';
+
+export interface GenerateKeyPairOptions {
+  /** `--output-key-prefix`: file names `<prefix>.key` and `<prefix>.pub` (default `cosign`). */
+  outputKeyPrefix?: string;
+  /** Directory to write into (default: the current directory). */
+  dir?: string;
+  /** Overwrite existing files. */
+  force?: boolean;
+  /** Wins over `COSIGN_PASSWORD` in `env`; a function (the CLI's prompt) is the fallback. */
+  password?: PasswordSource;
+  env?: Env;
+}
+
+export interface GenerateKeyPairResult {
+  privateKeyPath: string;
+  publicKeyPath: string;
+  publicKeyPem: string;
+  keyFingerprint: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
+  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, data, { mode, flag: 'wx' });
+    await chmod(tmp, mode);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new OcipackError('IO', `cannot write ${path}: ${(err as Error).message}`);
+  }
+}
+
+async function passwordOf(opts: GenerateKeyPairOptions): Promise<string> {
+  if (typeof opts.password === 'string') return opts.password;
+  const env = opts.env ?? {};
+  if (env.COSIGN_PASSWORD !== undefined) return env.COSIGN_PASSWORD;
+  if (opts.password) return opts.password();
+  throw usageError('set COSIGN_PASSWORD to the password for the new key', 'there is no terminal to prompt for it on');
+}
+
+/** Generate a key pair and write both files (private 0600, public 0644). */
+export async function generateKeyPair(opts: GenerateKeyPairOptions = {}): Promise<GenerateKeyPairResult> {
+  const prefix = opts.outputKeyPrefix ?? 'cosign';
+  if (prefix === '' || prefix.endsWith('/')) throw usageError(`invalid --output-key-prefix "${prefix}"`);
+  const base = resolve(opts.dir ?? '.', prefix);
+  const privateKeyPath = `${base}.key`;
+  const publicKeyPath = `${base}.pub`;
+  if (!opts.force) {
+    for (const p of [privateKeyPath, publicKeyPath]) {
+      if (await exists(p)) throw usageError(`${p} already exists; refusing to overwrite it`, 'use --force to replace the key pair');
+    }
+  }
+  const password = await passwordOf(opts);
+  const pair = await generate(password);
+  await writeAtomic(privateKeyPath, pair.privateKeyPem, 0o600);
+  await writeAtomic(publicKeyPath, pair.publicKeyPem, 0o644);
+  return { privateKeyPath, publicKeyPath, publicKeyPem: pair.publicKeyPem, keyFingerprint: loadPublicKey(pair.publicKeyPem).description.fingerprint };
+}

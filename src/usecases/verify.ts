@@ -1,0 +1,121 @@
+/**
+ * verify: integrity of every blob of an artifact, and its cosign signatures (SPEC §3; issue 5).
+ * The reference is resolved to a digest once; everything after that is fetched by digest. A
+ * signature counts when its cryptography verifies with a `--key` (or keyless: the certificate chains
+ * to `--trusted-root` and names exactly `--certificate-identity` and `--certificate-oidc-issuer`) AND
+ * it signs that digest. Not verified is a result (`verified: false`, exit 3), not an exception;
+ * bad input is a usage error (exit 2) raised before any network call; network trouble throws (exit 1).
+ */
+import { readFile } from 'node:fs/promises';
+import { emitter } from '../events.js';
+import { usageError } from '../errors.js';
+import type { CommonOptions } from '../options.js';
+import { parseAnnotations } from '../artifact/manifest.js';
+import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../content/open.js';
+import { checkIntegrity, type IntegrityReport } from '../signing/integrity.js';
+import { discoverSignatures } from '../signing/discover.js';
+import { loadPublicKey } from '../signing/keys.js';
+import { judge, type SignatureVerdict, type TrustedKey, type VerifyPolicy } from '../signing/policy.js';
+import { keylessVerifier } from '../signing/keyless.js';
+
+export interface VerifyOptions extends CommonOptions {
+  /** `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
+  reference: string;
+  /** `--key`: PEM public key file(s); any one of them may verify a signature. */
+  key?: string | string[];
+  /** Keyless: the exact certificate SAN, the exact OIDC issuer, and the trusted_root.json file. */
+  certificateIdentity?: string;
+  certificateOidcIssuer?: string;
+  trustedRoot?: string;
+  /** `-a key=value`: required annotations in the signed payload. */
+  annotations?: string[] | Record<string, string>;
+  /** Caps (defaults: 1 MiB payload or bundle, 100 candidates). */
+  maxPayloadBytes?: number;
+  maxCandidates?: number;
+}
+
+export interface VerifyResult {
+  /** The reference as given, normalised. */
+  url: string;
+  repository: string;
+  digest: string;
+  /** Integrity held and, when keys or an identity were given, at least one signature counted. */
+  verified: boolean;
+  integrity: IntegrityReport;
+  /** Every candidate found, verified or not (empty when no key or identity was given). */
+  signatures: SignatureVerdict[];
+}
+
+interface Prepared {
+  policy: VerifyPolicy | undefined;
+}
+
+async function readInput(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw usageError(`${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`);
+  }
+}
+
+/** Everything verify needs that involves no network: keys, trusted root, flags. Bad input fails here (exit 2). */
+export async function prepareVerify(opts: VerifyOptions): Promise<Prepared> {
+  const keyFiles = opts.key === undefined ? [] : Array.isArray(opts.key) ? opts.key : [opts.key];
+  const keylessFlags = [opts.certificateIdentity, opts.certificateOidcIssuer, opts.trustedRoot];
+  const keylessCount = keylessFlags.filter((f) => f !== undefined && f !== '').length;
+  if (keylessCount !== 0 && keylessCount !== 3) {
+    throw usageError('--certificate-identity, --certificate-oidc-issuer and --trusted-root go together', 'give all three for keyless verification');
+  }
+  const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
+  if (keyFiles.length === 0 && keylessCount === 0) {
+    if (Object.keys(annotations).length > 0) throw usageError('-a/--annotations needs --key or keyless flags: annotations are checked in signatures');
+    return { policy: undefined };
+  }
+  const keys: TrustedKey[] = [];
+  for (const file of keyFiles) {
+    const { key, description } = loadPublicKey(await readInput(file, '--key'), `--key ${file}`);
+    keys.push({ name: file, key, description });
+  }
+  const policy: VerifyPolicy = { keys, annotations };
+  if (keylessCount === 3) {
+    const trustedRoot = Buffer.from(await readInput(opts.trustedRoot!, '--trusted-root'), 'utf8');
+    policy.keyless = await keylessVerifier({
+      identity: opts.certificateIdentity!, issuer: opts.certificateOidcIssuer!, trustedRoot, trustedRootName: `--trusted-root ${opts.trustedRoot!}`,
+    });
+  }
+  return { policy };
+}
+
+/** Verify integrity (and signatures when keys or an identity are given) of the artifact at `reference`. */
+export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
+  const emit = emitter(opts.onEvent);
+  const t = parseTargetRef(opts.reference, opts.ociLayout);
+  const { policy } = await prepareVerify(opts);
+  const opened = await openTarget(t, opts);
+  try {
+    emit({ type: 'step', message: `verifying ${t.display}` });
+    const root = await opened.target.resolve(referenceIn(t));
+    const digest = root.digest;
+    emit({ type: 'info', message: `resolved to ${digest}` });
+    const integrity = await checkIntegrity(opened.target, root, { onEvent: opts.onEvent });
+    const signatures: SignatureVerdict[] = [];
+    if (policy) {
+      const discoverOpts: Parameters<typeof discoverSignatures>[2] = { onEvent: emit };
+      if (opts.maxPayloadBytes !== undefined) discoverOpts.maxPayloadBytes = opts.maxPayloadBytes;
+      if (opts.maxCandidates !== undefined) discoverOpts.maxCandidates = opts.maxCandidates;
+      for (const c of await discoverSignatures(opened.target, digest, discoverOpts)) signatures.push(await judge(c, digest, policy));
+    }
+    const signed = !policy || signatures.some((s) => s.verified);
+    return {
+      url: t.kind === 'remote' ? `oci://${t.display}` : t.display,
+      repository: repositoryOf(t),
+      digest,
+      verified: integrity.ok && signed,
+      integrity,
+      signatures,
+    };
+  } finally {
+    await opened.close();
+  }
+}
