@@ -26,19 +26,35 @@ export function formatPlatform(p: { os: string; architecture: string; variant?: 
 }
 
 /**
- * The index entry for `want`: os and architecture must match; a requested variant must match too,
- * and without one the entry without a variant (or the first) wins. No entry → NOT_FOUND listing them.
+ * The index entry for `want`, as go-containerregistry picks it for Flux's controller
+ * (remote.Descriptor.Image → childByPlatform): an entry without `platform` counts as linux/amd64;
+ * os and architecture must match; a requested variant must match too (arm64's implied `v8` equals
+ * no variant, as containerd normalises it). Without a requested variant the entry without one (or
+ * the first) wins. No entry → NOT_FOUND listing the platforms the index has.
  */
 export function selectPlatform(index: ImageIndex, want: PlatformSpec): Descriptor {
-  const candidates = index.manifests.filter(
-    (d) => d.platform && d.platform.os === want.os && d.platform.architecture === want.architecture,
-  );
+  const candidates = index.manifests.filter((d) => {
+    const p = platformOf(d);
+    return p.os === want.os && p.architecture === want.architecture;
+  });
   const exact = want.variant === undefined
-    ? candidates.find((d) => !d.platform?.variant) ?? candidates[0]
-    : candidates.find((d) => d.platform?.variant === want.variant);
+    ? candidates.find((d) => !platformOf(d).variant) ?? candidates[0]
+    : candidates.find((d) => sameVariant(want.architecture, platformOf(d).variant, want.variant));
   if (exact) return exact;
-  const available = index.manifests.filter((d) => d.platform).map((d) => formatPlatform(d.platform!));
+  const available = [...new Set(index.manifests.map((d) => formatPlatform(platformOf(d))))];
   throw new OcipackError('NOT_FOUND', `no manifest for platform ${formatPlatform(want)} in the index (available: ${available.join(', ') || 'none'})`, {
     hint: 'choose one with --platform os/arch[/variant]',
   });
+}
+
+/** An entry's platform; go-containerregistry assumes linux/amd64 when the index does not say. */
+function platformOf(d: Descriptor): PlatformSpec {
+  const p = d.platform;
+  if (!p || typeof p.os !== 'string' || typeof p.architecture !== 'string') return { os: 'linux', architecture: 'amd64' };
+  return typeof p.variant === 'string' && p.variant !== '' ? { os: p.os, architecture: p.architecture, variant: p.variant } : { os: p.os, architecture: p.architecture };
+}
+
+function sameVariant(arch: string, have: string | undefined, want: string | undefined): boolean {
+  const norm = (v: string | undefined) => (arch === 'arm64' && (v === undefined || v === '') ? 'v8' : v ?? '');
+  return norm(have) === norm(want);
 }

@@ -4,6 +4,7 @@ import type { CommonOptions } from '../options.js';
 import { isIndex, type Descriptor, type Platform } from '../oci/descriptor.js';
 import { openTarget, parseTargetRef, referenceIn } from '../content/open.js';
 import { parseManifest } from './pull.js';
+import { chartInfo, type ChartInfo } from './chart-info.js';
 
 export interface InspectOptions extends CommonOptions {
   /** `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `ociLayout`. */
@@ -38,6 +39,8 @@ export interface InspectResult {
   manifests?: DescriptorSummary[];
   subject?: DescriptorSummary;
   annotations: Record<string, string>;
+  /** Helm charts: name, version, appVersion (from the config) and the provenance layer, if any. */
+  chart?: ChartInfo;
   /** The manifest bytes exactly as stored or served (`--raw`); they hash to `digest`. */
   raw: Buffer;
 }
@@ -67,6 +70,8 @@ export async function inspect(opts: InspectOptions): Promise<InspectResult> {
       out.config = summary(m.config);
       out.layers = m.layers.map(summary);
       out.artifactType = str(m.artifactType) || out.config.mediaType;
+      const chart = await chartInfo(opened.target, m);
+      if (chart) out.chart = chart;
     }
     if (m.subject !== undefined) out.subject = summary(m.subject);
     return out;

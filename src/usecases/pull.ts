@@ -16,6 +16,7 @@ import { unpackFile } from '../artifact/unpack.js';
 import { selectPlatform, parsePlatform } from '../oci/platform.js';
 import { parseSemverFilter } from '../oci/semver.js';
 import { highestTagIn, parseRepositoryTarget, withTag } from './list.js';
+import { chartInfo, type ChartInfo } from './chart-info.js';
 
 export interface PullOptions extends CommonOptions {
   reference: string;
@@ -39,6 +40,8 @@ export interface PullResult {
   revision: string;
   output: string;
   layer: Descriptor;
+  /** For a Helm chart: name, version and appVersion from its config (extracted to `<output>/<name>/`). */
+  chart?: ChartInfo;
 }
 
 /** Resolve a reference to one image manifest, following an index to the requested platform. */
@@ -143,7 +146,13 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     const a = manifest.annotations ?? {};
     const repository = repositoryOf(t);
     const tag = t.tag ?? (t.digest ? '' : 'latest');
+    const chart = await chartInfo(opened.target, manifest).catch((err: unknown) => {
+      if (err instanceof OcipackError && err.code === 'CANCELLED') throw err;
+      emit({ type: 'warning', message: `cannot read the chart metadata: ${err instanceof Error ? err.message : 'error'}` });
+      return undefined;
+    });
     return {
+      ...(chart ? { chart } : {}),
       url: t.kind === 'remote' ? `oci://${t.display}` : t.display,
       repository,
       tag,

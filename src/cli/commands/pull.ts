@@ -40,7 +40,8 @@ Example:
       if (r.source) ui.success(`source ${r.source}`);
       if (r.revision) ui.success(`revision ${r.revision}`);
       ui.success(`digest ${r.digest}`);
+      if (r.chart) ui.success(`chart ${r.chart.name} ${r.chart.version}${r.chart.appVersion ? ` (app ${r.chart.appVersion})` : ''}`);
       ui.success(`artifact content extracted to ${flags.output}`);
-      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, source: r.source, revision: r.revision, output: r.output }, format);
+      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, source: r.source, revision: r.revision, output: r.output, ...(r.chart ? { chart: r.chart } : {}) }, format);
     }));
 }

@@ -1,0 +1,31 @@
+/** What inspect and pull say about a Helm chart artifact: name, version, appVersion, provenance layer. */
+import { chartSummary, type ChartSummary } from '../artifact/chart.js';
+import type { Target } from '../content/target.js';
+import type { ImageManifest } from '../oci/descriptor.js';
+import { MT } from '../oci/mediatypes.js';
+
+/** Chart metadata larger than this is not read for a summary. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export interface ChartInfo extends ChartSummary {
+  /** The provenance layer (`helm package --sign`), when the artifact carries one. */
+  provenance?: { digest: string; size: number };
+}
+
+/** True when the manifest is a Helm chart (`helm push` config media type). */
+export function isChartManifest(m: Partial<ImageManifest>): boolean {
+  return m.config?.mediaType === MT.helmConfig;
+}
+
+/** Reads the chart metadata from a Helm manifest's config blob (verified); undefined for other artifacts. */
+export async function chartInfo(target: Target, m: ImageManifest): Promise<ChartInfo | undefined> {
+  if (!isChartManifest(m) || typeof m.config.size !== 'number' || m.config.size > MAX_CONFIG_BYTES) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const c of await target.fetchBlob(m.config)) chunks.push(c as Buffer);
+  const summary = chartSummary(Buffer.concat(chunks));
+  if (!summary) return undefined;
+  const info: ChartInfo = { ...summary };
+  const prov = (Array.isArray(m.layers) ? m.layers : []).find((l) => l?.mediaType === MT.helmProvenance);
+  if (prov) info.provenance = { digest: prov.digest, size: prov.size };
+  return info;
+}
