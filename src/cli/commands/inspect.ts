@@ -1,7 +1,7 @@
 /** `ocipack inspect`: a manifest in human-readable form, as JSON/YAML, or its raw bytes. */
 import type { Command } from 'commander';
 import { action } from '../run.js';
-import { addReadFlags, formatOf } from '../common.js';
+import { parseSize, formatOf } from '../common.js';
 import { formatBytes } from '../ui.js';
 import { usageError } from '../../errors.js';
 import { formatPlatform } from '../../oci/platform.js';
@@ -20,7 +20,9 @@ export function defineInspect(program: Command): Command {
     .argument('<reference>', 'oci://host/repository[:tag|@digest] (or <dir>[:tag|@digest] with --oci-layout)')
     .option('--raw', 'print the manifest bytes exactly as served, nothing else')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml');
-  return addReadFlags(cmd)
+  return cmd
+    .option('--oci-layout', 'treat the reference as an OCI image-layout directory <dir>[:tag|@digest]')
+    .option('--max-manifest-size <size>', 'largest manifest to read (default 4MiB)', parseSize('--max-manifest-size'))
     .addHelpText('after', `
 Example:
   ocipack inspect oci://ghcr.io/org/app-manifests:v1.0.0

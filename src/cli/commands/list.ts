@@ -1,7 +1,7 @@
 /** `ocipack list`: flux list artifacts — tags with digest, source and revision, newest semver first. */
 import type { Command } from 'commander';
 import { action } from '../run.js';
-import { addReadFlags, formatOf } from '../common.js';
+import { parseSize, formatOf } from '../common.js';
 import { renderTable } from '../table.js';
 
 interface ListFlags {
@@ -19,7 +19,9 @@ export function defineList(program: Command): Command {
     .option('--filter-semver <range>', 'only tags inside this semver range, e.g. ">=1.0.0 <2.0.0" (prereleases only when the range names one)')
     .option('--filter-regex <regex>', 'only tags matching this regular expression (with --filter-semver: both must match)')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml (default: a table)');
-  return addReadFlags(cmd)
+  return cmd
+    .option('--oci-layout', 'treat the reference as an OCI image-layout directory <dir>[:tag|@digest]')
+    .option('--max-manifest-size <size>', 'largest manifest to read (default 4MiB)', parseSize('--max-manifest-size'))
     .addHelpText('after', `
 Example:
   ocipack list oci://ghcr.io/org/app-manifests

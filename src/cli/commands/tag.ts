@@ -1,7 +1,7 @@
 /** `ocipack tag`: flux tag artifact — more tags for an existing manifest, no blob moved. */
 import type { Command } from 'commander';
 import { action } from '../run.js';
-import { addReadFlags, collectList, formatOf } from '../common.js';
+import { parseSize, collectList, formatOf } from '../common.js';
 
 interface TagFlags {
   tag?: string[];
@@ -14,7 +14,9 @@ export function defineTag(program: Command): Command {
     .summary('give an existing artifact more tags in the same repository; the digest is unchanged (flux tag artifact)')
     .argument('<reference>', 'oci://host/repository:tag|@digest (or <dir>[:tag|@digest] with --oci-layout)')
     .option('-t, --tag <tag>', 'new tag (repeatable, comma-separated)', collectList);
-  return addReadFlags(cmd)
+  return cmd
+    .option('--oci-layout', 'treat the reference as an OCI image-layout directory <dir>[:tag|@digest]')
+    .option('--max-manifest-size <size>', 'largest manifest to read (default 4MiB)', parseSize('--max-manifest-size'))
     .addHelpText('after', `
 Example:
   ocipack tag oci://ghcr.io/org/app-manifests:v1.0.0 --tag latest --tag stable
