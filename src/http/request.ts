@@ -50,7 +50,8 @@ function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
-function isReplayable(body: RequestBody | undefined): boolean {
+/** True when the body can be sent again: none, bytes, or a function that reopens the source. */
+export function isReplayable(body: RequestBody | undefined): boolean {
   return body === undefined || Buffer.isBuffer(body) || typeof body === 'function';
 }
 

@@ -10,7 +10,7 @@ import { OcipackError } from '../errors.js';
 import { discard } from '../http/body.js';
 import { classifyFailure, networkError } from '../http/errors.js';
 import { failure } from '../http/failure.js';
-import { request, type HttpContext, type HttpResponse, type Method, type RequestBody } from '../http/request.js';
+import { isReplayable, request, type HttpContext, type HttpResponse, type Method, type RequestBody } from '../http/request.js';
 import { isLoopback } from '../oci/reference.js';
 
 export interface ClientOptions {
@@ -30,10 +30,6 @@ export interface SendRequest {
   headers?: Record<string, string>;
   body?: RequestBody;
   followRedirects?: boolean;
-}
-
-function replayable(body: RequestBody | undefined): boolean {
-  return body === undefined || Buffer.isBuffer(body) || typeof body === 'function';
 }
 
 /** A client for one registry host, shared by every repository of that host in a session. */
@@ -117,7 +113,7 @@ export class RegistryClient {
     };
     const first = own ? await auth.authorization(req.scopes) : undefined;
     const res = await go(first);
-    if (res.status !== 401 || !own || !replayable(req.body)) return res;
+    if (res.status !== 401 || !own || !isReplayable(req.body)) return res;
     if (!auth.learn(challengesOf(res.headers['www-authenticate']))) return res;
     let second: string | undefined;
     try {
