@@ -1,6 +1,11 @@
 /** The ocipack library: the same use-cases as the CLI, typed, silent (progress through `onEvent`). */
 export { push, type PushOptions, type PushResult } from './usecases/push.js';
 export { pull, type PullOptions, type PullResult } from './usecases/pull.js';
+export { tag, PartialTagError, type TagOptions, type TagResult } from './usecases/tag.js';
+export { list, type ListOptions, type ListEntry } from './usecases/list.js';
+export { diff, type DiffOptions, type DiffResult, type DiffChange, type DiffStatus } from './usecases/diff.js';
+export { build, type BuildOptions, type BuildResult } from './usecases/build.js';
+export { inspect, type InspectOptions, type InspectResult, type DescriptorSummary } from './usecases/inspect.js';
 export { verify, type VerifyOptions, type VerifyResult } from './usecases/verify.js';
 export { sign, type SignOptions, type SignResult } from './usecases/sign.js';
 export { generateKeyPair, type GenerateKeyPairOptions, type GenerateKeyPairResult } from './usecases/keys.js';
