@@ -48,6 +48,11 @@ export function referrersTag(digest: string): string {
   return `${d.algorithm.slice(0, 32)}-${d.hex.slice(0, 64)}`;
 }
 
+/** True when the registry reported a digest of the same algorithm that differs from ours. */
+function disagrees(served: string | undefined, ours: string): boolean {
+  return served !== undefined && served !== ours && served.split(':')[0] === ours.split(':')[0];
+}
+
 /** One repository of a registry, reached through the session's client for its host. */
 export class RemoteRepository implements Target {
   readonly name: string;
@@ -88,7 +93,7 @@ export class RemoteRepository implements Target {
   async fetchManifest(reference: string): Promise<FetchedManifest> {
     const raw = await this.fetchManifestRaw(reference);
     const digest = isDigest(reference) ? reference : digestOf(raw.bytes);
-    if (raw.servedDigest !== undefined && raw.servedDigest !== digest && raw.servedDigest.startsWith('sha256:') && digest.startsWith('sha256:')) {
+    if (disagrees(raw.servedDigest, digest)) {
       this.emit({ type: 'warning', message: `${this.repo.client.host} reported digest ${raw.servedDigest} for ${this.name}:${reference}, but the bytes hash to ${digest}; using ${digest}` });
     }
     const descriptor: Descriptor = { mediaType: manifestMediaType(raw.bytes, raw.contentType), digest, size: raw.bytes.length };
@@ -123,7 +128,7 @@ export class RemoteRepository implements Target {
   async pushManifest(desc: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
     verifyBytes(bytes, { digest: desc.digest, size: desc.size });
     const served = await putManifest(this.repo, tag ?? desc.digest, bytes, desc.mediaType);
-    if (served !== undefined && served !== desc.digest && served.startsWith('sha256:') && desc.digest.startsWith('sha256:')) {
+    if (disagrees(served, desc.digest)) {
       this.emit({ type: 'warning', message: `${this.repo.client.host} reported digest ${served} for the manifest pushed as ${desc.digest}` });
     }
   }

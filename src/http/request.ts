@@ -46,6 +46,12 @@ export function header(res: { headers: IncomingHttpHeaders }, name: string): str
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** `Content-Length` as a number, or undefined when absent or malformed. */
+export function contentLength(res: { headers: IncomingHttpHeaders }): number | undefined {
+  const v = header(res, 'content-length');
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }

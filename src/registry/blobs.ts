@@ -3,7 +3,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { OcipackError } from '../errors.js';
 import { discard } from '../http/body.js';
 import { failure } from '../http/failure.js';
-import { header, type RequestBody } from '../http/request.js';
+import { contentLength, header, type RequestBody } from '../http/request.js';
 import { DigestStream } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { apiPath, ctxOf, type Repo } from './repo.js';
@@ -26,8 +26,8 @@ export async function headBlob(repo: Repo, digest: string): Promise<boolean> {
 export async function getBlob(repo: Repo, desc: Descriptor): Promise<Readable> {
   const res = await repo.client.send({ method: 'GET', target: apiPath(repo, `blobs/${desc.digest}`), scopes: repo.scopes });
   if (res.status !== 200) return failure(res, ctxOf(repo, `blob ${desc.digest}`));
-  const declared = header(res, 'content-length');
-  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) !== desc.size) {
+  const declared = contentLength(res);
+  if (declared !== undefined && declared !== desc.size) {
     await discard(res.body);
     throw new OcipackError('VERIFY', `size mismatch for ${desc.digest}: expected ${desc.size} bytes, ${repo.client.host} announced ${declared}`);
   }

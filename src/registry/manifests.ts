@@ -2,7 +2,7 @@
 import { OcipackError } from '../errors.js';
 import { discard, readCapped } from '../http/body.js';
 import { failure } from '../http/failure.js';
-import { header } from '../http/request.js';
+import { contentLength, header } from '../http/request.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { apiPath, ctxOf, type Repo } from './repo.js';
 
@@ -28,11 +28,6 @@ export function mediaTypeOf(contentType: string | undefined): string | undefined
   return t ? t : undefined;
 }
 
-function sizeOf(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d+$/.test(value)) return undefined;
-  return Number(value);
-}
-
 function capError(repo: Repo, reference: string, max: number): OcipackError {
   return new OcipackError('CAP', `manifest ${reference} in ${repo.client.host}/${repo.name} is larger than the ${max}-byte cap`, {
     hint: 'raise it with --max-manifest-size if this manifest is expected',
@@ -45,7 +40,7 @@ export async function getManifest(repo: Repo, reference: string, maxBytes: numbe
     method: 'GET', target: apiPath(repo, `manifests/${reference}`), scopes: repo.scopes, headers: { accept: ACCEPT },
   });
   if (res.status !== 200) return failure(res, ctxOf(repo, `manifest ${reference}`));
-  const declared = sizeOf(header(res, 'content-length'));
+  const declared = contentLength(res);
   if (declared !== undefined && declared > maxBytes) {
     await discard(res.body);
     throw capError(repo, reference, maxBytes);
@@ -68,7 +63,7 @@ export async function headManifest(repo: Repo, reference: string): Promise<Manif
   await discard(res.body);
   return {
     digest: header(res, 'docker-content-digest'),
-    size: sizeOf(header(res, 'content-length')),
+    size: contentLength(res),
     contentType: mediaTypeOf(header(res, 'content-type')),
   };
 }
