@@ -53,6 +53,10 @@ export function renderInspect(r: InspectResult): string {
   ];
   if (r.artifactType) lines.push(field('Artifact type', r.artifactType));
   if (r.config) lines.push(field('Config', `${safe(r.config.mediaType)} ${safe(r.config.digest)} (${sizeOf(r.config.size)})`));
+  if (r.chart) {
+    lines.push(field('Chart', `${r.chart.name} ${r.chart.version}${r.chart.appVersion ? ` (app ${r.chart.appVersion})` : ''}`));
+    if (r.chart.provenance) lines.push(field('Provenance', `${r.chart.provenance.digest} (${sizeOf(r.chart.provenance.size)})`));
+  }
   if (r.layers) {
     lines.push(`Layers (${r.layers.length}):`);
     r.layers.forEach((l, i) => lines.push(`  ${i}  ${describe(l)}`));
