@@ -30,6 +30,10 @@ export interface PushOptions extends CommonOptions {
   /** Stream and file name for `path: '-'`. */
   stdin?: NodeJS.ReadableStream;
   stdinName?: string;
+  /** `--sign-key`: after a successful push, sign the pushed digest (cosign classic layout, see sign.ts). */
+  signKey?: string;
+  /** Password for `signKey`; `COSIGN_PASSWORD` in `env` otherwise (see SignOptions.password). */
+  signPassword?: import('./sign.js').PasswordSource;
 }
 
 export interface PushResult {
@@ -39,6 +43,8 @@ export interface PushResult {
   digest: string;
   /** True when the tag already held the same content and annotations, so nothing was uploaded. */
   unchanged: boolean;
+  /** With `signKey`: where the signature was stored. */
+  signature?: { signatureTag: string; signatureDigest: string; alreadySigned: boolean };
 }
 
 /** Validate everything a push needs that involves no network, so bad input fails first (exit 2). */
@@ -66,6 +72,14 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   const metaDir = opts.path === '-' ? process.cwd() : await dirOf(opts.path);
   const meta = await resolveMetadata({ source: opts.source, revision: opts.revision }, metaDir, env);
   const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
+  // decrypt the signing key before any network call: a wrong password pushes nothing
+  const sign = opts.signKey === undefined ? undefined : await import('./sign.js');
+  const signer = opts.signKey === undefined ? undefined : await sign!.loadSigner(opts.signKey, opts.signPassword, env);
+  const signed = async (r: PushResult, target: Target): Promise<PushResult> => {
+    if (!signer || !sign) return r;
+    const s = await sign.signDigest(target, t, r.digest, signer, {}, opts.onEvent);
+    return { ...r, signature: { signatureTag: s.signatureTag, signatureDigest: s.signatureDigest, alreadySigned: s.alreadySigned } };
+  };
 
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-push-'));
   const opened = await openTarget(t, { ...opts, push: true, create: true });
@@ -79,13 +93,13 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     const existing = await sameContentAt(opened.target, tag, packed.diffId, annotations);
     if (existing) {
       emit({ type: 'info', message: `${repository}:${tag} already holds this content; nothing uploaded` });
-      return { url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true };
+      return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, opened.target);
     }
     await opened.target.pushBlob(layer, () => createReadStream(packed.file));
     await opened.target.pushBlob(config.descriptor, config.bytes);
     await opened.target.pushManifest(manifest.descriptor, manifest.bytes, tag);
     emit({ type: 'manifest:pushed', digest: manifest.descriptor.digest, tag });
-    return { url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false };
+    return signed({ url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false }, opened.target);
   } finally {
     await opened.close();
     await rm(tmp, { recursive: true, force: true });

@@ -17,6 +17,7 @@ interface PushFlags {
   resolveSymlinks?: boolean;
   output?: string;
   chart?: string;
+  signKey?: string;
 }
 
 /** Register `push`. */
@@ -36,6 +37,7 @@ export function definePush(program: Command): Command {
     .option('--oci-layout', 'push into an OCI image-layout directory <dir>[:tag] instead of a registry')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml')
     .option('--chart <dir|tgz>', 'push a Helm chart as helm push does, to <reference>/<chart name>:<version>')
+    .option('--sign-key <cosign.key>', 'sign the pushed digest with this cosign key (password from COSIGN_PASSWORD or a prompt)')
     .addHelpText('after', `
 Example:
   ocipack push oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy \\
@@ -55,8 +57,14 @@ Example:
       if (flags.reproducible) opts.reproducible = true;
       if (flags.resolveSymlinks) opts.resolveSymlinks = true;
       if (flags.path === '-') opts.stdin = process.stdin;
+      if (flags.signKey !== undefined) {
+        opts.signKey = flags.signKey;
+        const prompt = flags.path === '-' ? undefined : (await import('../password.js')).passwordPrompt({ confirm: false });
+        if (prompt) opts.signPassword = prompt;
+      }
       const r = await push(opts);
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);
+      if (r.signature) ui.success(`signed ${r.repository}@${r.digest}; signature stored as ${r.repository}:${r.signature.signatureTag}`);
       ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest }, format);
     }));
 }
@@ -64,6 +72,7 @@ Example:
 /** `push --chart`: the Helm path, kept apart from the Flux artifact path above. */
 async function pushChartAction(ui: Ui, flags: PushFlags, common: CommonOptions, reference: string, format: Format): Promise<void> {
   if (flags.path !== undefined) throw usageError('--chart and --path cannot be used together');
+  if (flags.signKey !== undefined) throw usageError('--sign-key is not supported with --chart; sign the pushed chart with ocipack sign');
   const { pushChart } = await import('../../usecases/push-chart.js');
   const opts: import('../../usecases/push-chart.js').PushChartOptions = { ...common, reference, chart: flags.chart ?? '' };
   if (flags.reproducible) opts.reproducible = true;
