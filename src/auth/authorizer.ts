@@ -60,16 +60,19 @@ export class Authorizer {
   /**
    * The `Authorization` value for a request needing `scopes`, or undefined for anonymous access.
    * `fresh` skips the cache (after a 401); the challenge's own scopes are added to ours.
+   * Credentials are looked up only once the registry has challenged us.
    */
   async authorization(scopes: readonly string[], fresh = false): Promise<string | undefined> {
+    const ch = this.challenge;
+    // No challenge yet: the registry asked for nothing, so no credential is looked up (no helper runs).
+    if (ch === undefined) return undefined;
     const cred = await this.opts.credential();
     if (cred && 'registryToken' in cred) return `Bearer ${cred.registryToken}`;
-    const ch = this.challenge;
-    if (ch?.scheme === 'basic') {
+    if (ch.scheme === 'basic') {
       const pair = basicPair(cred);
       return pair && basicAuth(pair.username, pair.password);
     }
-    if (ch?.scheme !== 'bearer' || ch.params.realm === undefined) return undefined;
+    if (ch.scheme !== 'bearer' || ch.params.realm === undefined) return undefined;
     const realm = ch.params.realm;
     const service = ch.params.service;
     const base = tokenKey(this.opts.host, scopes);

@@ -1,5 +1,6 @@
 /** Shared CLI plumbing: global flags → CommonOptions, durations, repeatable flags, formats. */
 import type { Command } from 'commander';
+import { homedir } from 'node:os';
 import { DEFAULTS } from '../defaults.js';
 import { usageError } from '../errors.js';
 import type { CommonOptions } from '../options.js';
@@ -79,6 +80,7 @@ export interface GlobalFlags {
 export function commonOptions(flags: GlobalFlags, ui: Ui, signal: AbortSignal): CommonOptions {
   const o: CommonOptions = {
     env: process.env,
+    homeDir: homedir(),
     onEvent: ui.onEvent,
     signal,
     timeoutMs: flags.timeout ? parseDuration(flags.timeout) : DEFAULTS.timeoutMs,

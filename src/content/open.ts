@@ -81,6 +81,7 @@ export function sessionOptions(opts: CommonOptions): ConstructorParameters<typeo
   if (opts.insecureRegistry !== undefined) o.insecureRegistry = opts.insecureRegistry;
   if (opts.caFile !== undefined) o.caFile = opts.caFile;
   if (opts.env !== undefined) o.env = opts.env;
+  if (opts.homeDir !== undefined) o.homeDir = opts.homeDir;
   if (opts.onEvent !== undefined) o.onEvent = opts.onEvent;
   if (opts.signal !== undefined) o.signal = opts.signal;
   if (opts.timeoutMs !== undefined) o.timeoutMs = opts.timeoutMs;

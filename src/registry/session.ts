@@ -2,10 +2,14 @@
 import type { Dispatcher } from 'undici';
 import { TokenCache } from '../auth/cache.js';
 import { RemoteRepository } from '../content/remote.js';
+import { credentialChain } from '../credentials/chain.js';
+import type { HelperExec } from '../credentials/helper.js';
 import { credentialFromFlag, type Credential, type CredentialResolver } from '../credentials/types.js';
 import { DEFAULTS } from '../defaults.js';
 import { emitter, type OnEvent } from '../events.js';
 import { createDispatcher } from '../http/dispatcher.js';
+import { failure } from '../http/failure.js';
+import { discard } from '../http/body.js';
 import type { HttpContext } from '../http/request.js';
 import type { Reference } from '../oci/reference.js';
 import { RegistryClient } from './client.js';
@@ -13,8 +17,15 @@ import { RegistryClient } from './client.js';
 export interface SessionOptions {
   /** `--creds`: `user:pass`, or a registry token; used for every registry of the run. */
   creds?: string;
-  /** Looked up per registry when `creds` is not given (docker config, helpers, ...). */
+  /**
+   * Looked up per registry when `creds` is not given; by default the chain of SPEC §6 (docker config,
+   * helpers, podman files) over `env` and `homeDir`.
+   */
   credentials?: CredentialResolver;
+  /** Home directory for the docker/podman config lookup (default: `env.HOME`). */
+  homeDir?: string;
+  /** Runs credential helpers (tests inject it); default spawns `docker-credential-<name>`. */
+  credentialHelperExec?: HelperExec;
   insecureRegistry?: boolean;
   caFile?: string;
   env?: Record<string, string | undefined>;
@@ -23,6 +34,8 @@ export interface SessionOptions {
   /** Deadline for everything done through this session, from its creation. */
   timeoutMs?: number;
   maxManifestBytes?: number;
+  /** A response that sends nothing for this long is abandoned (default DEFAULTS.idleTimeoutMs). */
+  idleTimeoutMs?: number;
 }
 
 export interface RepositoryOptions {
@@ -46,7 +59,7 @@ export class RegistrySession {
   private readonly opts: SessionOptions;
   private readonly emit: OnEvent;
   private readonly signal: AbortSignal | undefined;
-  private readonly flagCredential: Credential | undefined;
+  private readonly resolver: CredentialResolver;
   private readonly cache = new TokenCache();
   private readonly clients = new Map<string, RegistryClient>();
   private readonly credentials = new Map<string, Promise<Credential | undefined>>();
@@ -58,7 +71,35 @@ export class RegistrySession {
     this.opts = opts;
     this.emit = emitter(opts.onEvent);
     this.signal = runSignal(opts.signal, opts.timeoutMs);
-    this.flagCredential = opts.creds === undefined ? undefined : credentialFromFlag(opts.creds);
+    this.resolver = this.makeResolver();
+  }
+
+  /** `--creds` for every registry, else the given resolver, else the default credential chain. */
+  private makeResolver(): CredentialResolver {
+    const o = this.opts;
+    if (o.creds !== undefined) {
+      const flag = credentialFromFlag(o.creds);
+      return () => Promise.resolve(flag);
+    }
+    if (o.credentials) return o.credentials;
+    return credentialChain({
+      ...(o.env === undefined ? {} : { env: o.env }),
+      ...(o.homeDir === undefined ? {} : { homeDir: o.homeDir }),
+      ...(o.credentialHelperExec === undefined ? {} : { exec: o.credentialHelperExec }),
+      onDebug: (message) => this.emit({ type: 'debug', message }),
+    });
+  }
+
+  /**
+   * `GET /v2/` with the credentials of `ref`'s registry, following the token flow (OCI
+   * distribution-spec "Determining support"): resolves when the registry accepts them, else throws
+   * UNAUTHORIZED/DENIED. What `login` checks before it stores anything.
+   */
+  async checkAccess(ref: Pick<Reference, 'registry' | 'host'>): Promise<void> {
+    const client = this.client(ref);
+    const res = await client.send({ method: 'GET', target: '/v2/', scopes: [] });
+    if (res.status !== 200) await failure(res, { host: ref.registry, subject: 'API root /v2/' });
+    await discard(res.body);
   }
 
   /** A repository of the registry named by `ref`, sharing this session's client for its host. */
@@ -80,7 +121,7 @@ export class RegistrySession {
     if (d) await (await d.catch(() => undefined))?.close();
   }
 
-  private client(ref: Reference): RegistryClient {
+  private client(ref: Pick<Reference, 'registry' | 'host'>): RegistryClient {
     let c = this.clients.get(ref.host);
     if (!c) {
       const o: ConstructorParameters<typeof RegistryClient>[0] = {
@@ -96,13 +137,11 @@ export class RegistrySession {
     return c;
   }
 
+  /** One lookup per registry and run, shared by every request (a helper runs at most once). */
   private credential(registry: string): Promise<Credential | undefined> {
-    if (this.flagCredential) return Promise.resolve(this.flagCredential);
-    const resolver = this.opts.credentials;
-    if (!resolver) return Promise.resolve(undefined);
     let p = this.credentials.get(registry);
     if (!p) {
-      p = resolver(registry);
+      p = this.resolver(registry);
       this.credentials.set(registry, p);
     }
     return p;
@@ -118,6 +157,11 @@ export class RegistrySession {
     if (this.opts.env !== undefined) o.env = this.opts.env;
     if (this.opts.caFile !== undefined) o.caFile = this.opts.caFile;
     if (this.opts.insecureRegistry !== undefined) o.insecureRegistry = this.opts.insecureRegistry;
+    if (this.opts.idleTimeoutMs !== undefined) o.idleTimeoutMs = this.opts.idleTimeoutMs;
+    o.onWarning = (message) => this.emit({ type: 'warning', message });
+    if (this.opts.insecureRegistry) {
+      this.emit({ type: 'warning', message: 'TLS certificate verification is off and plain HTTP is allowed (--insecure-registry)' });
+    }
     this.dispatcher = createDispatcher(o);
     const ctx: HttpContext = {
       dispatcher: await this.dispatcher,

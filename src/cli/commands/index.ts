@@ -11,7 +11,9 @@ import { defineCopy } from './copy.js';
 import { defineVerify } from './verify.js';
 import { defineSign } from './sign.js';
 import { defineGenerateKeyPair } from './generate-key-pair.js';
+import { defineLogin } from './login.js';
+import { defineLogout } from './logout.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineVerify, defineSign, defineGenerateKeyPair];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineVerify, defineSign, defineGenerateKeyPair, defineLogin, defineLogout];
