@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { emitter, type OnEvent } from '../events.js';
 import { OcipackError, usageError } from '../errors.js';
@@ -111,10 +111,14 @@ async function localSide(opts: DiffOptions, emit: OnEvent): Promise<Map<string, 
   return out;
 }
 
+/** Files up to this size are read whole: a stream per small file costs more than the hashing. */
+const READ_WHOLE_BYTES = 1024 * 1024;
+
 async function hashFile(e: WalkEntry, signal: AbortSignal | undefined): Promise<string> {
   const hash = createHash('sha256');
   try {
-    await pipeline(createReadStream(e.absPath), hash, signal ? { signal } : {});
+    if (e.size <= READ_WHOLE_BYTES) hash.update(await readFile(e.absPath, signal ? { signal } : {}));
+    else await pipeline(createReadStream(e.absPath), hash, signal ? { signal } : {});
   } catch (err) {
     if (signal?.aborted) throw new OcipackError('CANCELLED', 'diff cancelled', { cause: err });
     const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
