@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline as pipelineCb, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULTS } from '../defaults.js';
 import { OcipackError } from '../errors.js';
 import { emitter, type OnEvent } from '../events.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import { DigestStream } from '../oci/digest.js';
 import { isIndexType, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { removeQuietly } from './fsutil.js';
 import { OciLayoutStore } from './layout.js';
@@ -146,6 +147,11 @@ class GraphCopier {
 
   /** One fetch → push: small blobs as bytes, big ones streamed (or spooled to a file for a retrying destination). */
   private async transfer(desc: Descriptor): Promise<void> {
+    if (desc.size > BUFFER_LIMIT && this.src instanceof OciLayoutStore && !(this.dst instanceof OciLayoutStore) && (await this.src.exists(desc))) {
+      // The layout's own file is replayable: reopen it (verified) on every attempt instead of spooling a copy.
+      await this.dst.pushBlob(desc, layoutBody(this.src, desc, this.signal));
+      return;
+    }
     const stream = await this.src.fetchBlob(desc);
     const onAbort = (): void => void stream.destroy(cancelled(this.signal));
     this.signal.addEventListener('abort', onAbort, { once: true });
@@ -231,6 +237,17 @@ function checkSize(desc: Descriptor, bytes: Buffer): void {
   if (bytes.length !== desc.size) {
     throw new OcipackError('VERIFY', `manifest ${desc.digest} is ${bytes.length} bytes, its descriptor says ${desc.size}`);
   }
+}
+
+/** A replayable Body reading a layout's blob file, checked against `desc` as it streams (VERIFY at the end). */
+function layoutBody(src: OciLayoutStore, desc: Descriptor, signal: AbortSignal): Body {
+  return () => {
+    const verifier = new DigestStream({ digest: desc.digest, size: desc.size });
+    const onAbort = (): void => void verifier.destroy(cancelled(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    verifier.once('close', () => signal.removeEventListener('abort', onAbort));
+    return pipelineCb(createReadStream(src.blobPath(desc.digest)), verifier, () => undefined);
+  };
 }
 
 /** A Body for a destination that never retries: hands out the open stream once. */
