@@ -1,6 +1,7 @@
 /** Entry point of the `ocipack` binary. */
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
+import { exitCodeFor } from '../errors.js';
 
 /** Run the CLI with `argv` and exit with the code SPEC §3 assigns. */
 export async function main(argv: string[]): Promise<void> {
@@ -16,7 +17,8 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = ok ? 0 : 2;
     } else {
       process.stderr.write(`✗ ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
+      // A flag value parser throws OcipackError('USAGE') before any action runs: exit 2, not 1.
+      process.exitCode = exitCodeFor(err);
     }
   }
   const code = Number(process.exitCode ?? 0);
