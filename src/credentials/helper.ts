@@ -100,7 +100,10 @@ async function run(name: string, action: 'get' | 'store' | 'erase', input: strin
         cause: err,
       });
     }
-    if (code === 'ETIMEDOUT') throw new OcipackError('CREDENTIALS', `credential helper ${program} did not answer within ${Math.round(timeoutMs / 1000)} s`, { cause: err });
+    if (code === 'ETIMEDOUT') {
+      const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
+      throw new OcipackError('CREDENTIALS', `credential helper ${program} did not answer within ${limit}; it was stopped`, { cause: err });
+    }
     throw new OcipackError('CREDENTIALS', `cannot run credential helper ${program} (${code ?? 'error'})`, { cause: err });
   }
 }

@@ -10,7 +10,7 @@ import { OcipackError } from '../errors.js';
 import type { Env } from '../options.js';
 import { homeOf } from './chain.js';
 import { dockerConfigPath, helperFor, readConfig, type ConfigDocument } from './config.js';
-import { helperErase, helperStore, type HelperExec } from './helper.js';
+import { helperErase, helperGet, helperStore, type HelperExec } from './helper.js';
 import { keyMatches } from './keys.js';
 
 export interface StoreOptions {
@@ -98,7 +98,10 @@ export async function eraseCredentials(key: string, opts: StoreOptions): Promise
   const doc = await readConfig(configPath);
   const helper = doc && helperFor(doc, key);
   let removed = false;
-  if (helper) removed = await helperErase(helper.name, key, helperCtx(opts));
+  // Ask first: some helpers (docker-credential-pass) fail `erase` for a server they never stored.
+  if (helper && (await helperGet(helper.name, key, helperCtx(opts))) !== undefined) {
+    removed = await helperErase(helper.name, key, helperCtx(opts));
+  }
   const keys = doc ? matchingKeys(doc, key) : [];
   if (doc && keys.length > 0) {
     const auths = { ...(doc.auths ?? {}) };

@@ -59,6 +59,8 @@ export interface RunningTokenServer {
   issuer: string;
   /** PEM file of the signing and TLS certificate: the registry's rootcertbundle and the clients' CA file. */
   certFile: string;
+  /** Its private key (PEM file), e.g. to serve a TLS registry with the same certificate. */
+  keyFile: string;
   /** The `auth.token` section for startRegistry. */
   registryAuth: TokenAuthConfig;
   /** Every request received, in order. */
@@ -217,7 +219,7 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<R
   const port = (server.address() as AddressInfo).port;
   const realm = `${opts.plainHttp ? 'http' : 'https'}://127.0.0.1:${port}/token`;
   return {
-    realm, service, issuer, certFile: signer.certFile,
+    realm, service, issuer, certFile: signer.certFile, keyFile: signer.keyFile,
     registryAuth: { realm, service, issuer, rootCertBundle: signer.certFile },
     requests, issued,
     refreshTokenFor: issueRefresh,
