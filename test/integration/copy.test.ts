@@ -179,3 +179,33 @@ test('bad copy input: usage errors exit 2 before any request, missing artifacts 
   assert.equal(noLayout.code, 1, noLayout.stderr);
   assert.match(noLayout.stderr, /does not exist/);
 });
+
+test('a copied layout works offline with --oci-layout: list, tag, inspect, verify, diff, pull', async () => {
+  const src = await tempDir();
+  await writeFile(join(src, 'app.yaml'), 'offline: true\n');
+  const pushed = await ocipack(['push', `${reg.host}/offline/app:v1`, '-f', src, '--source', 's', '--revision', 'main@sha1:1234', '-o', 'json']);
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const digest = (JSON.parse(pushed.stdout) as { digest: string }).digest;
+  const layout = join(await tempDir(), 'offline');
+  await copyJson([`${reg.host}/offline/app:v1`, layout, '--to-oci-layout']);
+  const run = (args: string[]) => ocipack([...args, '--oci-layout']);
+  const tagged = await run(['tag', `${layout}:v1`, '-t', 'stable']);
+  assert.equal(tagged.code, 0, tagged.stderr);
+  const listed = await run(['list', layout, '--format', 'json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const rows = JSON.parse(listed.stdout) as Array<{ tag: string; digest: string; revision: string }>;
+  assert.deepEqual(rows.map((r) => [r.tag, r.digest, r.revision]).sort(), [['stable', digest, 'main@sha1:1234'], ['v1', digest, 'main@sha1:1234']]);
+  const inspected = await run(['inspect', `${layout}:stable`, '-o', 'json']);
+  assert.equal(inspected.code, 0, inspected.stderr);
+  assert.equal((JSON.parse(inspected.stdout) as { digest: string }).digest, digest);
+  const verified = await run(['verify', `${layout}:v1`]);
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.equal((await run(['diff', `${layout}:v1`, '--path', src])).code, 0);
+  await writeFile(join(src, 'app.yaml'), 'offline: changed\n');
+  const changed = await run(['diff', `${layout}:v1`, '--path', src]);
+  assert.equal(changed.code, 1, changed.stderr);
+  assert.match(changed.stdout, /changed app\.yaml/);
+  const out = join(await tempDir(), 'out');
+  assert.equal((await run(['pull', `${layout}:stable`, '-o', out])).code, 0);
+  assert.equal(await readFile(join(out, 'app.yaml'), 'utf8'), 'offline: true\n');
+});
