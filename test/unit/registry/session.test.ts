@@ -1,0 +1,95 @@
+/** RegistrySession's credential wiring: --creds first, one lookup per registry, no lookup without a challenge. */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseReference } from '../../../src/oci/reference.js';
+import { RegistrySession } from '../../../src/registry/session.js';
+
+async function server(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const s = createServer(handler);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  after(() => new Promise<void>((r) => s.close(() => r())));
+  return `127.0.0.1:${(s.address() as AddressInfo).port}`;
+}
+
+/** A registry that wants Basic `u:p` (or nothing when `open`), recording Authorization headers. */
+async function basicRegistry(open = false): Promise<{ host: string; seen: string[] }> {
+  const seen: string[] = [];
+  const host = await server((req, res) => {
+    seen.push(req.headers.authorization ?? '-');
+    if (!open && req.headers.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) {
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end();
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"a/b","tags":["v1"]}');
+  });
+  return { host, seen };
+}
+
+async function tags(session: RegistrySession, host: string): Promise<string[]> {
+  const repo = session.repository(parseReference(`${host}/a/b`));
+  return repo.listTags();
+}
+
+test('a registry that never challenges causes no credential lookup', async () => {
+  const reg = await basicRegistry(true);
+  let lookups = 0;
+  const session = new RegistrySession({ credentials: async () => { lookups++; return { username: 'u', password: 'p' }; } });
+  try {
+    assert.deepEqual(await tags(session, reg.host), ['v1']);
+  } finally {
+    await session.close();
+  }
+  assert.equal(lookups, 0);
+  assert.ok(reg.seen.every((a) => a === '-'));
+});
+
+test('one lookup per registry and run, however many requests', async () => {
+  const reg = await basicRegistry();
+  const asked: string[] = [];
+  const session = new RegistrySession({ credentials: async (r) => { asked.push(r); return { username: 'u', password: 'p' }; } });
+  try {
+    await tags(session, reg.host);
+    await tags(session, reg.host);
+  } finally {
+    await session.close();
+  }
+  assert.deepEqual(asked, [reg.host]);
+});
+
+test('--creds wins over the resolver; a malformed --creds fails at construction', async () => {
+  const reg = await basicRegistry();
+  let lookups = 0;
+  const session = new RegistrySession({ creds: 'u:p', credentials: async () => { lookups++; return undefined; } });
+  try {
+    assert.deepEqual(await tags(session, reg.host), ['v1']);
+  } finally {
+    await session.close();
+  }
+  assert.equal(lookups, 0);
+  assert.throws(() => new RegistrySession({ creds: ':p' }), (e: Error & { code?: string }) => e.code === 'USAGE');
+});
+
+test('by default the docker config chain is used, with the injected env and homeDir', async () => {
+  const reg = await basicRegistry();
+  const home = await mkdtemp(join(tmpdir(), 'ocipack-session-'));
+  await mkdir(join(home, '.docker'));
+  await writeFile(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('u:p').toString('base64') } } }));
+  const debug: string[] = [];
+  const session = new RegistrySession({ homeDir: home, env: {}, onEvent: (e) => { if (e.type === 'debug') debug.push(e.message); } });
+  try {
+    assert.deepEqual(await tags(session, reg.host), ['v1']);
+  } finally {
+    await session.close();
+  }
+  assert.ok(debug.includes(`credentials for ${reg.host} from auths["${reg.host}"] in ${join(home, '.docker', 'config.json')}`));
+  const anon = new RegistrySession({ homeDir: await mkdtemp(join(tmpdir(), 'ocipack-session-')), env: {} });
+  try {
+    await assert.rejects(tags(anon, reg.host), (e: Error & { code?: string }) => e.code === 'UNAUTHORIZED');
+  } finally {
+    await anon.close();
+  }
+});
