@@ -250,6 +250,7 @@ test('bad charts and references fail with exit 2 before any request', async () =
     [['--chart', notChart], /is not a Helm chart: it has no Chart\.yaml/],
     [['--chart', join(notChart, 'missing')], /does not exist/],
     [['--chart', good, '--path', good], /--chart and --path cannot be used together/],
+    [['--chart', good, '--source', 's', '-a', 'k=v'], /--source, --annotations cannot be used with --chart/],
   ];
   await reg.resetRequests();
   for (const [args, message] of cases) {

@@ -72,6 +72,9 @@ Example:
 /** `push --chart`: the Helm path, kept apart from the Flux artifact path above. */
 async function pushChartAction(ui: Ui, flags: PushFlags, common: CommonOptions, reference: string, format: Format): Promise<void> {
   if (flags.path !== undefined) throw usageError('--chart and --path cannot be used together');
+  const fluxOnly = { '--source': flags.source, '--revision': flags.revision, '--annotations': flags.annotations, '--ignore-paths': flags.ignorePaths, '--add-ignore-paths': flags.addIgnorePaths, '--resolve-symlinks': flags.resolveSymlinks };
+  const given = Object.entries(fluxOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (given.length > 0) throw usageError(`${given.join(', ')} cannot be used with --chart: a chart's metadata comes from its Chart.yaml`);
   if (flags.signKey !== undefined) throw usageError('--sign-key is not supported with --chart; sign the pushed chart with ocipack sign');
   const { pushChart } = await import('../../usecases/push-chart.js');
   const opts: import('../../usecases/push-chart.js').PushChartOptions = { ...common, reference, chart: flags.chart ?? '' };
