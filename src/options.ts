@@ -27,4 +27,8 @@ export interface CommonOptions {
   maxLayerBytes?: number;
   maxEntries?: number;
   maxPathBytes?: number;
+  /** Deepest directory nesting of a layer entry (default 64). */
+  maxDepth?: number;
+  /** A response that sends nothing for this long is abandoned (default 30 s). */
+  idleTimeoutMs?: number;
 }

@@ -79,6 +79,7 @@ class TarRun {
   private eof = false;
   private entries = 0;
   private bytes = 0;
+  private declared = 0;
   private readonly caps: Required<TarCaps>;
 
   constructor(
@@ -124,12 +125,24 @@ class TarRun {
 
   private count(n: number): void {
     this.bytes += n;
-    if (this.bytes > this.caps.maxLayerBytes) {
-      throw new OcipackError('CAP', `layer exceeds ${this.caps.maxLayerBytes} bytes when decompressed`, {
-        hint: 'raise it with --max-layer-size',
-      });
-    }
+    if (this.bytes > this.caps.maxLayerBytes) throw this.layerCap();
     this.opts.onProgress?.(this.bytes);
+  }
+
+  /**
+   * Entry bodies must be present in full, so once the sizes the headers announce add up past the cap
+   * the layer cannot fit: fail before writing such a body instead of after (the real bytes are still
+   * what `count` checks, whatever the headers say).
+   */
+  private declare(size: number): void {
+    this.declared += size;
+    if (this.declared > this.caps.maxLayerBytes) throw this.layerCap();
+  }
+
+  private layerCap(): OcipackError {
+    return new OcipackError('CAP', `layer exceeds ${this.caps.maxLayerBytes} bytes when decompressed`, {
+      hint: 'raise it with --max-layer-size',
+    });
   }
 
   private check(): void {
@@ -172,6 +185,7 @@ class TarRun {
     let sink: TarSink | undefined;
     this.guard(() => {
       this.countEntry();
+      this.declare(entry.size ?? 0);
       sink = this.visit(this.item(entry));
     });
     entry.on('data', (chunk: Buffer) => this.guard(() => sink?.write(chunk)));

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { DEFAULTS } from '../defaults.js';
 import { OcipackError } from '../errors.js';
 import { readTar, type TarCaps } from './tarread.js';
 import { quote } from './tarpath.js';
@@ -36,6 +37,19 @@ export interface UnpackResult {
   bytes: number;
   /** Entries that were not extracted (symlinks, unsupported types). */
   skipped: string[];
+}
+
+/**
+ * Refuses, before any download, a layer whose stored size alone proves it cannot fit the decompressed
+ * cap: gzip never shrinks data by less than its framing (5 bytes per 64 KiB stored block, plus header
+ * and trailer), so a blob this large would only be downloaded to fail.
+ */
+export function checkLayerSize(size: number, maxLayerBytes = DEFAULTS.caps.layerBytes): void {
+  if (size > maxLayerBytes + Math.ceil(maxLayerBytes / 8192) + 1024) {
+    throw new OcipackError('CAP', `layer of ${size} bytes cannot fit the ${maxLayerBytes}-byte cap on decompressed layers`, {
+      hint: 'raise it with --max-layer-size',
+    });
+  }
 }
 
 /** Extracts a verified tar or tar+gzip file into `opts.target` (SPEC §5). */

@@ -74,6 +74,7 @@ export interface GlobalFlags {
   maxLayerSize?: number;
   maxEntries?: number;
   maxPathLength?: number;
+  maxDepth?: number;
 }
 
 /** CommonOptions for a use-case from the merged global + command flags. */
@@ -93,6 +94,7 @@ export function commonOptions(flags: GlobalFlags, ui: Ui, signal: AbortSignal): 
   if (flags.maxLayerSize !== undefined) o.maxLayerBytes = flags.maxLayerSize;
   if (flags.maxEntries !== undefined) o.maxEntries = flags.maxEntries;
   if (flags.maxPathLength !== undefined) o.maxPathBytes = flags.maxPathLength;
+  if (flags.maxDepth !== undefined) o.maxDepth = flags.maxDepth;
   return o;
 }
 
@@ -103,5 +105,6 @@ export function addReadFlags(cmd: Command): Command {
     .option('--max-manifest-size <size>', 'largest manifest or index to read (default 4MiB)', parseSize('--max-manifest-size'))
     .option('--max-layer-size <size>', 'largest decompressed layer to extract (default 1GiB)', parseSize('--max-layer-size'))
     .option('--max-entries <n>', 'most entries a layer may hold (default 100000)', parseCount('--max-entries'))
-    .option('--max-path-length <n>', 'longest path in a layer, in bytes (default 4096)', parseCount('--max-path-length'));
+    .option('--max-path-length <n>', 'longest path in a layer, in bytes (default 4096)', parseCount('--max-path-length'))
+    .option('--max-depth <n>', 'deepest directory nesting in a layer (default 64)', parseCount('--max-depth'));
 }

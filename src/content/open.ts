@@ -65,7 +65,9 @@ export async function openTarget(
   session?: RegistrySession,
 ): Promise<OpenedTarget> {
   if (t.kind === 'layout') {
-    const target = await OciLayoutStore.open(t.dir, { create: opts.create ?? false });
+    const lo: Parameters<typeof OciLayoutStore.open>[1] = { create: opts.create ?? false };
+    if (opts.maxManifestBytes !== undefined) lo.maxManifestBytes = opts.maxManifestBytes;
+    const target = await OciLayoutStore.open(t.dir, lo);
     return { target, close: async () => {} };
   }
   const own = session === undefined;
@@ -86,5 +88,6 @@ export function sessionOptions(opts: CommonOptions): ConstructorParameters<typeo
   if (opts.signal !== undefined) o.signal = opts.signal;
   if (opts.timeoutMs !== undefined) o.timeoutMs = opts.timeoutMs;
   if (opts.maxManifestBytes !== undefined) o.maxManifestBytes = opts.maxManifestBytes;
+  if (opts.idleTimeoutMs !== undefined) o.idleTimeoutMs = opts.idleTimeoutMs;
   return o;
 }

@@ -7,7 +7,7 @@ import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { digestOf, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
 import { MANIFEST_MEDIA_TYPES, MT } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
-import { getBlob, headBlob, putUpload, startUpload } from '../registry/blobs.js';
+import { getBlob, headBlob, startUpload, uploadBlob } from '../registry/blobs.js';
 import type { RegistryClient } from '../registry/client.js';
 import { getManifest, headManifest, putManifest, type RawManifest } from '../registry/manifests.js';
 import { getReferrers } from '../registry/referrers.js';
@@ -111,17 +111,12 @@ export class RemoteRepository implements Target {
     return headBlob(this.repo, desc.digest);
   }
 
-  /** Uploads a blob unless the registry already has it (HEAD first); POST then one monolithic PUT. */
+  /** Uploads a blob unless the registry already has it (HEAD first); POST then one monolithic PUT, restarted with a new session after a break. */
   async pushBlob(desc: Descriptor, body: Body): Promise<void> {
     if (await headBlob(this.repo, desc.digest)) return;
-    let location = this.pendingUploads.get(desc.digest);
+    const location = this.pendingUploads.get(desc.digest);
     this.pendingUploads.delete(desc.digest);
-    if (location === undefined) {
-      const started = await startUpload(this.repo);
-      if (started.mounted) return;
-      location = started.location;
-    }
-    await putUpload(this.repo, location, desc, body);
+    await uploadBlob(this.repo, desc, body, location);
   }
 
   /** PUTs manifest bytes (checked against `desc` first) under `tag`, or by digest. */

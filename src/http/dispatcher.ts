@@ -12,6 +12,10 @@ export interface DispatcherOptions {
   caFile?: string;
   /** Skip certificate checks (`--insecure-registry`). */
   insecureRegistry?: boolean;
+  /** A response that sends nothing for this long is abandoned (headers and between body chunks). */
+  idleTimeoutMs?: number;
+  /** Told when NODE_EXTRA_CA_CERTS names a file that cannot be read (Node itself only warns too). */
+  onWarning?: (message: string) => void;
 }
 
 /** The proxy settings found in `env`, lower case winning as curl does; undefined when none is set. */
@@ -33,16 +37,23 @@ async function readPem(path: string, what: string): Promise<string> {
 }
 
 /**
- * TLS options for connections to registries. Passing `ca` replaces Node's default store, so the
- * bundled roots and NODE_EXTRA_CA_CERTS (from `env`) are added back explicitly.
+ * TLS options for connections to registries. Passing `ca` replaces Node's default store, so with
+ * `--ca-file` or a NODE_EXTRA_CA_CERTS in the passed `env` the bundled roots and that file are added
+ * back explicitly. An unreadable NODE_EXTRA_CA_CERTS is skipped with a warning, as Node does.
  */
 export async function tlsOptions(opts: DispatcherOptions): Promise<{ ca?: string[]; rejectUnauthorized?: boolean }> {
   const tls: { ca?: string[]; rejectUnauthorized?: boolean } = {};
-  if (opts.caFile !== undefined) {
+  const extra = opts.env?.NODE_EXTRA_CA_CERTS;
+  if (opts.caFile !== undefined || (extra !== undefined && extra !== '')) {
     const ca = [...rootCertificates];
-    const extra = opts.env?.NODE_EXTRA_CA_CERTS;
-    if (extra) ca.push(await readPem(extra, 'NODE_EXTRA_CA_CERTS file'));
-    ca.push(await readPem(opts.caFile, 'CA file'));
+    if (extra) {
+      try {
+        ca.push(await readPem(extra, 'NODE_EXTRA_CA_CERTS file'));
+      } catch (err) {
+        opts.onWarning?.(`ignoring NODE_EXTRA_CA_CERTS: ${(err as Error).message}`);
+      }
+    }
+    if (opts.caFile !== undefined) ca.push(await readPem(opts.caFile, 'CA file'));
     tls.ca = ca;
   }
   if (opts.insecureRegistry) tls.rejectUnauthorized = false;
@@ -53,11 +64,8 @@ export async function tlsOptions(opts: DispatcherOptions): Promise<{ ca?: string
 export async function createDispatcher(opts: DispatcherOptions = {}): Promise<Dispatcher> {
   const tls = await tlsOptions(opts);
   const connect = { ...tls, timeout: DEFAULTS.connectTimeoutMs };
-  const common = {
-    connect,
-    headersTimeout: DEFAULTS.idleTimeoutMs,
-    bodyTimeout: DEFAULTS.idleTimeoutMs,
-  };
+  const idle = opts.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs;
+  const common = { connect, headersTimeout: idle, bodyTimeout: idle };
   const proxy = proxySettings(opts.env ?? {});
   if (!proxy) return new Agent(common);
   // Every proxy field is passed explicitly so undici never falls back to process.env.

@@ -59,6 +59,10 @@ export function networkError(err: unknown, host: string, signal?: AbortSignal): 
       return new OcipackError(code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' ? 'VERIFY' : 'IO',
         `cannot send the request body to ${host} (${code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' ? 'its length differs from the declared size' : code})`, { cause: err });
     default:
+      if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+        return new OcipackError('NETWORK', `${host} sent nothing for too long (${code})`, { cause: err });
+      }
+      if (code === 'UND_ERR_SOCKET') return new OcipackError('NETWORK', `connection to ${host} broke (${code})`, { cause: err });
       return new OcipackError('NETWORK', `cannot reach ${host} (${code})`, { cause: err });
   }
 }

@@ -7,6 +7,7 @@ import { DEFAULTS } from '../defaults.js';
 import { RegistryError, type ErrorCode } from '../errors.js';
 import { readCapped } from './body.js';
 import type { HttpResponse } from './request.js';
+import { isRetryableStatus, parseRetryAfter } from './retry.js';
 
 export interface FailureContext {
   /** Registry host[:port] as the user knows it. */
@@ -76,8 +77,23 @@ export function registryError(status: number, body: Buffer, ctx: FailureContext)
   }
 }
 
+/**
+ * Why a retryable status was not retried: the server asked for a longer wait than the cap
+ * (DEFAULTS.retry.maxRetryAfterMs), so we fail instead of hanging. Undefined otherwise.
+ */
+export function retryAfterNote(status: number, retryAfter: string | string[] | undefined, capMs = DEFAULTS.retry.maxRetryAfterMs): string | undefined {
+  if (!isRetryableStatus(status)) return undefined;
+  const asked = parseRetryAfter(retryAfter);
+  if (asked === undefined || asked <= capMs) return undefined;
+  return `asked to retry after ${Math.ceil(asked / 1000)} s, longer than the ${Math.round(capMs / 1000)} s we wait`;
+}
+
 /** Reads at most 64 KiB of an unexpected response and throws the matching RegistryError. */
 export async function failure(res: HttpResponse, ctx: FailureContext): Promise<never> {
   const { bytes } = await readCapped(res.body, DEFAULTS.caps.errorBodyBytes);
-  throw registryError(res.status, bytes, ctx);
+  const err = registryError(res.status, bytes, ctx);
+  const note = retryAfterNote(res.status, res.headers['retry-after']);
+  if (note === undefined) throw err;
+  throw new RegistryError(err.code, err.status, `${ctx.host} answered ${res.status} for ${ctx.subject ?? 'resource'} and ${note}`, err.registryCodes,
+    'try again later');
 }

@@ -20,6 +20,11 @@ export interface HttpRequest {
   body?: RequestBody;
   /** Follow redirects; only ever for GET and HEAD. Default true. */
   followRedirects?: boolean;
+  /**
+   * Retry on 408/429/5xx and connection errors (default true). Off for an upload PUT: resending to the
+   * same upload session after a midway break cannot work, so the caller restarts with a new session.
+   */
+  retry?: boolean;
 }
 
 export interface HttpContext {
@@ -96,7 +101,7 @@ export async function request(ctx: HttpContext, req: HttpRequest): Promise<HttpR
   let headers: Record<string, string> = { 'user-agent': USER_AGENT, ...req.headers };
   const follow = (req.followRedirects ?? true) && (req.method === 'GET' || req.method === 'HEAD');
   for (let hop = 0; ; hop++) {
-    const res = await sendWithRetry(ctx, req.method, url, headers, req.body);
+    const res = await sendWithRetry(ctx, req.method, url, headers, req.body, req.retry ?? true);
     const location = header(res, 'location');
     if (!follow || !isRedirect(res.status) || location === undefined) return res;
     await discard(res.body);
@@ -108,12 +113,12 @@ export async function request(ctx: HttpContext, req: HttpRequest): Promise<HttpR
 }
 
 async function sendWithRetry(
-  ctx: HttpContext, method: Method, url: URL, headers: Record<string, string>, body: RequestBody | undefined,
+  ctx: HttpContext, method: Method, url: URL, headers: Record<string, string>, body: RequestBody | undefined, retry: boolean,
 ): Promise<HttpResponse> {
   const policy = ctx.retry ?? DEFAULT_RETRY;
   const debug = ctx.onDebug;
   for (let n = 0; ; n++) {
-    const canRetry = n + 1 < policy.attempts && isReplayable(body);
+    const canRetry = retry && n + 1 < policy.attempts && isReplayable(body);
     debug?.(requestLine(method, url, headers));
     const started = Date.now();
     const payload = openBody(body);

@@ -1,11 +1,14 @@
 /** Blob endpoints (OCI distribution-spec "Pulling blobs", "Pushing blobs", "Mounting a blob"). */
 import { pipeline, type Readable } from 'node:stream';
-import { OcipackError } from '../errors.js';
+import { OcipackError, RegistryError } from '../errors.js';
 import { discard } from '../http/body.js';
 import { failure } from '../http/failure.js';
+import { redactUrl } from '../http/redact.js';
 import { contentLength, header, type RequestBody } from '../http/request.js';
+import { isRetryableStatus } from '../http/retry.js';
 import { DigestStream } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import { requestBlob, resumableBody } from './download.js';
 import { apiPath, ctxOf, type Repo } from './repo.js';
 
 export type UploadStart = { mounted: true } | { mounted: false; location: URL };
@@ -21,10 +24,11 @@ export async function headBlob(repo: Repo, digest: string): Promise<boolean> {
 
 /**
  * GET a blob as a stream that fails with VERIFY when size or digest disagree with `desc`. Redirects to
- * storage are followed without credentials; Content-Encoding is never decoded (the digest covers the bytes).
+ * storage are followed without credentials; Content-Encoding is never decoded (the digest covers the
+ * bytes as stored); a body that breaks midway is resumed with `Range` (see download.ts).
  */
 export async function getBlob(repo: Repo, desc: Descriptor): Promise<Readable> {
-  const res = await repo.client.send({ method: 'GET', target: apiPath(repo, `blobs/${desc.digest}`), scopes: repo.scopes });
+  const res = await requestBlob(repo, desc);
   if (res.status !== 200) return failure(res, ctxOf(repo, `blob ${desc.digest}`));
   const declared = contentLength(res);
   if (declared !== undefined && declared !== desc.size) {
@@ -32,7 +36,7 @@ export async function getBlob(repo: Repo, desc: Descriptor): Promise<Readable> {
     throw new OcipackError('VERIFY', `size mismatch for ${desc.digest}: expected ${desc.size} bytes, ${repo.client.host} announced ${declared}`);
   }
   const verifier = new DigestStream({ digest: desc.digest, size: desc.size });
-  pipeline(res.body, verifier, () => {
+  pipeline(resumableBody(repo, desc, res), verifier, () => {
     /* errors reach the consumer through `verifier` */
   });
   return verifier;
@@ -50,11 +54,19 @@ export async function startUpload(repo: Repo, mount?: { digest: string; from: st
   if (res.status !== 202) return failure(res, ctxOf(repo, subject));
   const location = header(res, 'location');
   if (location === undefined) throw new OcipackError('REGISTRY', `${repo.client.host} started an upload without a Location`);
+  let url: URL;
   try {
-    return { mounted: false, location: new URL(location, res.url) };
+    url = new URL(location, res.url);
   } catch {
     throw new OcipackError('REGISTRY', `${repo.client.host} sent an invalid upload Location`);
   }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new OcipackError('REGISTRY', `${repo.client.host} sent an upload Location with unsupported scheme ${url.protocol}`);
+  }
+  if (res.url.protocol === 'https:' && url.protocol === 'http:') {
+    throw new OcipackError('REGISTRY', `refusing upload Location ${redactUrl(url)} of ${repo.client.host}: it downgrades https to http`);
+  }
+  return { mounted: false, location: url };
 }
 
 /** The upload URL with `digest=` appended, keeping the registry's own query exactly as sent. */
@@ -73,7 +85,43 @@ export async function putUpload(repo: Repo, location: URL, desc: Descriptor, bod
     scopes: repo.scopes,
     headers: { 'content-length': String(desc.size), 'content-type': 'application/octet-stream' },
     body,
+    retry: false,
   });
   if (res.status !== 201 && res.status !== 204) return failure(res, ctxOf(repo, `blob ${desc.digest}`));
   await discard(res.body);
+}
+
+/** Registry codes that say the upload session is gone or broken; a new session may succeed. */
+const BROKEN_SESSION = new Set(['BLOB_UPLOAD_INVALID', 'BLOB_UPLOAD_UNKNOWN']);
+
+/** True when starting a new upload session may get past `err` (a break midway, 408/429/5xx, a lost session). */
+export function restartsUpload(err: unknown): boolean {
+  if (err instanceof RegistryError) return isRetryableStatus(err.status) || err.registryCodes.some((c) => BROKEN_SESSION.has(c));
+  return err instanceof OcipackError && err.code === 'NETWORK';
+}
+
+/**
+ * Uploads a blob: POST, then one monolithic PUT with the whole body. When the PUT breaks midway the
+ * session's state is unknown, so the next try starts a new session (POST again) and resends the body
+ * from its start, up to the run's retry attempts. `location` is an upload session opened earlier.
+ */
+export async function uploadBlob(repo: Repo, desc: Descriptor, body: RequestBody, location?: URL): Promise<void> {
+  const attempts = await repo.client.attempts();
+  let session = location;
+  for (let n = 0; ; n++) {
+    if (session === undefined) {
+      const started = await startUpload(repo);
+      if (started.mounted) return;
+      session = started.location;
+    }
+    try {
+      await putUpload(repo, session, desc, body);
+      return;
+    } catch (err) {
+      const replayable = typeof body === 'function' || Buffer.isBuffer(body);
+      if (n + 1 >= attempts || !replayable || !restartsUpload(err)) throw err;
+      session = undefined;
+      await repo.client.pause(n);
+    }
+  }
 }

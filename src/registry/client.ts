@@ -11,6 +11,7 @@ import { discard } from '../http/body.js';
 import { classifyFailure, networkError } from '../http/errors.js';
 import { failure } from '../http/failure.js';
 import { isReplayable, request, type HttpContext, type HttpResponse, type Method, type RequestBody } from '../http/request.js';
+import { backoffMs, DEFAULT_RETRY, sleep } from '../http/retry.js';
 import { isLoopback } from '../oci/reference.js';
 
 export interface ClientOptions {
@@ -30,6 +31,8 @@ export interface SendRequest {
   headers?: Record<string, string>;
   body?: RequestBody;
   followRedirects?: boolean;
+  /** Let the HTTP layer retry (default true); an upload PUT restarts a whole session instead. */
+  retry?: boolean;
 }
 
 /** A client for one registry host, shared by every repository of that host in a session. */
@@ -41,6 +44,26 @@ export class RegistryClient {
   constructor(opts: ClientOptions) {
     this.opts = opts;
     this.host = opts.host;
+  }
+
+  /** How many times an operation above one request (upload session, resumed download) may be tried. */
+  async attempts(): Promise<number> {
+    return ((await this.opts.http()).retry ?? DEFAULT_RETRY).attempts;
+  }
+
+  /** Waits the jittered backoff before try `n + 1` of an operation above one request; rejects on abort. */
+  async pause(n: number): Promise<void> {
+    const http = await this.opts.http();
+    try {
+      await sleep(backoffMs(n, http.retry ?? DEFAULT_RETRY), http.signal);
+    } catch (err) {
+      throw networkError(err, this.host, http.signal);
+    }
+  }
+
+  /** The run's abort signal, if any. */
+  async signal(): Promise<AbortSignal | undefined> {
+    return (await this.opts.http()).signal;
   }
 
   /** The registry's base URL (`https://host` or `http://host`), pinging it on first use. */
@@ -105,6 +128,7 @@ export class RegistryClient {
       const r: Parameters<typeof request>[1] = { method: req.method, url, headers };
       if (req.body !== undefined) r.body = req.body;
       if (req.followRedirects !== undefined) r.followRedirects = req.followRedirects;
+      if (req.retry !== undefined) r.retry = req.retry;
       try {
         return await request(http, r);
       } catch (err) {

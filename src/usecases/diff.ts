@@ -143,6 +143,7 @@ async function remoteSide(target: Target, reference: string, opts: DiffOptions, 
   if (opts.maxLayerBytes !== undefined) caps.maxLayerBytes = opts.maxLayerBytes;
   if (opts.maxEntries !== undefined) caps.maxEntries = opts.maxEntries;
   if (opts.maxPathBytes !== undefined) caps.maxPathBytes = opts.maxPathBytes;
+  if (opts.maxDepth !== undefined) caps.maxDepth = opts.maxDepth;
   if (opts.signal) caps.signal = opts.signal;
   await readTarEntries(await target.fetchBlob(layer), onEntry, caps);
   emit({ type: 'blob:done', action: 'download', digest: layer.digest, size: layer.size });

@@ -12,7 +12,7 @@ import { ANNOTATIONS, EXTRACTABLE_LAYER_TYPES } from '../oci/mediatypes.js';
 import { isIndex, type Descriptor, type ImageManifest, type Manifest } from '../oci/descriptor.js';
 import { openTarget, parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../content/open.js';
 import type { Target } from '../content/target.js';
-import { unpackFile } from '../artifact/unpack.js';
+import { checkLayerSize, unpackFile } from '../artifact/unpack.js';
 import { selectPlatform, parsePlatform } from '../oci/platform.js';
 import { parseSemverFilter } from '../oci/semver.js';
 import { highestTagIn, parseRepositoryTarget, withTag } from './list.js';
@@ -134,6 +134,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     emit({ type: 'step', message: `pulling artifact from ${t.display}` });
     const { digest, manifest } = await resolveImage(opened.target, referenceIn(t), opts.platform);
     const layer = chooseLayer(manifest, opts);
+    checkLayerSize(layer.size, opts.maxLayerBytes);
     const file = join(tmp, 'layer');
     await downloadBlob(opened.target, layer, file, opts.onEvent, opts.signal);
     const output = resolvePath(opts.output);
@@ -141,6 +142,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     if (opts.maxLayerBytes !== undefined) unpackOpts.maxLayerBytes = opts.maxLayerBytes;
     if (opts.maxEntries !== undefined) unpackOpts.maxEntries = opts.maxEntries;
     if (opts.maxPathBytes !== undefined) unpackOpts.maxPathBytes = opts.maxPathBytes;
+    if (opts.maxDepth !== undefined) unpackOpts.maxDepth = opts.maxDepth;
     if (opts.signal) unpackOpts.signal = opts.signal;
     await unpackFile(file, unpackOpts);
     const a = manifest.annotations ?? {};
