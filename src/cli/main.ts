@@ -1,24 +1,37 @@
 /** Entry point of the `ocipack` binary. */
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { buildProgram } from './program.js';
-import { exitCodeFor } from '../errors.js';
+import { reportError, uiFor } from './run.js';
+
+/** Commander's own exits that are not errors. */
+const HELP_CODES = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
+
+/** `help <unknown>` would print the top-level help and succeed; make it the unknown-command error instead. */
+function rewriteHelp(program: Command, argv: string[]): string[] {
+  const [node = '', script = '', first, second, ...rest] = argv;
+  if (first !== 'help' || second === undefined || second.startsWith('-')) return argv;
+  const known = program.commands.some((c) => c.name() === second || c.aliases().includes(second));
+  return known ? argv : [node, script, second, ...rest];
+}
 
 /** Run the CLI with `argv` and exit with the code SPEC §3 assigns. */
 export async function main(argv: string[]): Promise<void> {
+  // `ocipack list … | head -1`: a closed stdout ends the run quietly instead of crashing on EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(Number(process.exitCode ?? 0));
+    throw err;
+  });
   const program = buildProgram();
   if (argv.length <= 2) {
     program.outputHelp({ error: true });
     process.exitCode = 2;
-  } else try {
-    await program.parseAsync(argv);
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
-      process.exitCode = ok ? 0 : 2;
-    } else {
-      process.stderr.write(`✗ ${err instanceof Error ? err.message : String(err)}\n`);
-      // A flag value parser throws OcipackError('USAGE') before any action runs: exit 2, not 1.
-      process.exitCode = exitCodeFor(err);
+  } else {
+    try {
+      await program.parseAsync(rewriteHelp(program, argv));
+    } catch (err) {
+      if (err instanceof CommanderError) process.exitCode = HELP_CODES.has(err.code) ? 0 : 2;
+      // A flag value rejected by its parser (`--max-layer-size lots`) is a usage error thrown before any action ran.
+      else process.exitCode = reportError(uiFor(argv.includes('--no-color') ? { color: false } : {}, undefined), err, undefined, argv.includes('--debug'));
     }
   }
   const code = Number(process.exitCode ?? 0);

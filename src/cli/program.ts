@@ -3,6 +3,34 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../defaults.js';
 import { COMMANDS } from './commands/index.js';
 
+const EXIT_CODES = `Exit codes:
+  0  success
+  1  the operation failed (network, registry, I/O)
+  2  usage error or bad input
+  3  verification failed (digest or signature)
+  diff follows diff(1): 0 same, 1 different, 2 trouble`;
+
+const PROGRAM_EXAMPLES = `
+Example:
+  ocipack push oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy
+  ocipack pull oci://ghcr.io/org/app-manifests:v1.0.0 --output ./deploy
+  npx ocipack list oci://ghcr.io/org/app-manifests
+
+Run \`ocipack <command> --help\` for a command's flags and examples.
+
+${EXIT_CODES}`;
+
+/** Usage errors print `✗ <message>` (commander's "Did you mean …?" included) and a pointer to the help. */
+function errorsFlux(cmd: Command, helpHint: string): Command {
+  return cmd
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .showHelpAfterError(`  hint: ${helpHint}`)
+    .configureOutput({
+      outputError: (str, write) => write(`✗ ${str.replace(/^error: /, '').trimEnd()}\n`),
+    });
+}
+
 /** Build the `ocipack` program with every sub-command registered. */
 export function buildProgram(): Command {
   const program = new Command('ocipack')
@@ -17,17 +45,11 @@ export function buildProgram(): Command {
     .option('--quiet', 'print nothing on success')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
     .addOption(new Option('--format <format>', 'machine output on stdout').choices(['json', 'yaml']))
-    .showSuggestionAfterError(true)
-    .showHelpAfterError(false)
-    .exitOverride()
-    .configureOutput({
-      outputError: (str, write) => write(`✗ ${str.replace(/^error: /, '').trimEnd()}\n`),
-    });
+    .addHelpText('after', PROGRAM_EXAMPLES);
+  errorsFlux(program, 'run `ocipack --help` for the list of commands');
   for (const define of COMMANDS) {
     const cmd = define(program);
-    cmd.exitOverride().showSuggestionAfterError(true).configureOutput({
-      outputError: (str, write) => write(`✗ ${str.replace(/^error: /, '').trimEnd()}\n`),
-    });
+    errorsFlux(cmd, `run \`ocipack ${cmd.name()} --help\` for usage and examples`);
   }
   return program;
 }

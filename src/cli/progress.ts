@@ -1,49 +1,74 @@
 /** A TTY progress spinner (ora) showing bytes done/total and rate; never used when stderr is a pipe. */
+import type { Ora } from 'ora';
 import type { ProgressEvent } from '../events.js';
 import { formatBytes } from './ui.js';
 
-type Ora = import('ora').Ora;
+type BlobEvent = Extract<ProgressEvent, { type: 'blob:start' | 'blob:progress' }>;
+type Action = BlobEvent['action'];
+type TtyStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
-/** Renders blob progress events on an interactive terminal. */
+const VERBS: Record<Action, string> = { pack: 'packing', upload: 'uploading', download: 'downloading', extract: 'extracting' };
+
+/** Spinner text for one transfer: `uploading 12.4 MiB / 30.0 MiB (8.1 MiB/s)`. */
+export function describeProgress(action: Action, bytes: number | undefined, total: number | undefined, elapsedMs: number): string {
+  const verb = VERBS[action];
+  if (bytes === undefined) return total ? `${verb} ${formatBytes(total)}…` : `${verb}…`;
+  const of = total ? ` / ${formatBytes(total)}` : '';
+  const rate = elapsedMs >= 200 ? ` (${formatBytes((bytes * 1000) / elapsedMs)}/s)` : '';
+  return `${verb} ${formatBytes(bytes)}${of}${rate}`;
+}
+
+/** Renders blob progress events on an interactive terminal with one ora spinner. */
 export class Progress {
-  private spinner: Ora | undefined;
+  private readonly spinner: Ora;
   private started = 0;
-  private loading: Promise<void> | undefined;
+  private action: Action = 'pack';
+  private lastText = 0;
 
-  constructor(private readonly stream: NodeJS.WritableStream, private readonly color: boolean) {}
+  private constructor(spinner: Ora) {
+    this.spinner = spinner;
+  }
 
-  private async ensure(): Promise<void> {
-    if (this.spinner) return;
+  /** Load ora and build a spinner on `stream` (a TTY); `columns` 0 (a pty without a size) is treated as 80. */
+  static async create(stream: TtyStream, color: boolean): Promise<Progress> {
+    // ora divides by `columns` to count lines to erase; a pty that reports 0 columns would make that Infinity.
+    if (!(typeof stream.columns === 'number' && stream.columns > 0)) stream.columns = 80;
     const { default: ora } = await import('ora');
-    this.spinner = ora({ stream: this.stream as NodeJS.WritableStream & { isTTY: boolean }, color: this.color ? 'cyan' : false, isEnabled: true, discardStdin: false });
+    return new Progress(ora({
+      stream: stream as NodeJS.WritableStream & { isTTY: boolean },
+      color: color ? 'cyan' : false,
+      spinner: color ? 'dots' : 'line',
+      isEnabled: true,
+      discardStdin: false,
+      hideCursor: true,
+    }));
   }
 
-  /** Start or advance the spinner for a blob event. */
-  update(e: Extract<ProgressEvent, { type: 'blob:start' | 'blob:progress' }>): void {
-    if (e.type === 'blob:start') this.started = Date.now();
-    const text = this.describe(e);
-    if (!this.spinner) {
-      this.loading ??= this.ensure().then(() => { this.spinner?.start(text); });
-      return;
+  /** Start or advance the spinner for a blob event (text updates at most every 100 ms). */
+  update(e: BlobEvent): void {
+    const now = Date.now();
+    if (e.type === 'blob:start' || e.action !== this.action) {
+      this.started = now;
+      this.action = e.action;
+      this.show(describeProgress(e.action, undefined, e.total, 0), now);
+    } else if (!this.spinner.isSpinning || now - this.lastText >= 100) {
+      this.show(describeProgress(e.action, e.bytes, e.total, now - this.started), now);
     }
-    if (!this.spinner.isSpinning) this.spinner.start(text);
-    else this.spinner.text = text;
   }
 
-  private describe(e: Extract<ProgressEvent, { type: 'blob:start' | 'blob:progress' }>): string {
-    const verb = { pack: 'packing', upload: 'uploading', download: 'downloading', extract: 'extracting' }[e.action];
-    if (e.type === 'blob:start') return `${verb}…`;
-    const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
-    const total = e.total ? ` / ${formatBytes(e.total)}` : '';
-    return `${verb} ${formatBytes(e.bytes)}${total} (${formatBytes(e.bytes / secs)}/s)`;
+  private show(text: string, now: number): void {
+    this.lastText = now;
+    if (this.spinner.isSpinning) this.spinner.text = text;
+    else this.spinner.start(text);
   }
 
   /** Remove the spinner line so a normal line can be printed. */
   clear(): void {
-    if (this.spinner?.isSpinning) this.spinner.stop();
+    if (this.spinner.isSpinning) this.spinner.stop();
   }
 
+  /** Stop for good (restores the cursor). */
   stop(): void {
-    this.spinner?.stop();
+    this.spinner.stop();
   }
 }

@@ -1,6 +1,6 @@
 /** Wraps a command action: builds the Ui, wires Ctrl-C and --timeout to an AbortSignal, maps errors to exit codes. */
 import type { Command } from 'commander';
-import { exitCodeFor, OcipackError } from '../errors.js';
+import { exitCodeFor, OcipackError, type ErrorCode } from '../errors.js';
 import type { CommonOptions } from '../options.js';
 import { commonOptions, parseDuration, type GlobalFlags } from './common.js';
 import { Ui } from './ui.js';
@@ -13,12 +13,32 @@ export interface ActionContext<F> {
   args: string[];
 }
 
-/** Colour only on a TTY, never with NO_COLOR or --no-color; FORCE_COLOR forces it. */
-export function wantsColor(flags: GlobalFlags, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+type Env = Record<string, string | undefined>;
+
+/** Colour only on a TTY, never with NO_COLOR or --no-color; FORCE_COLOR forces it (chalk's rules). */
+export function wantsColor(flags: Pick<GlobalFlags, 'color'>, env: Env, isTTY: boolean): boolean {
   if (flags.color === false) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
   return isTTY && env.TERM !== 'dumb';
+}
+
+/** An animated spinner only on an interactive terminal that can move the cursor. */
+export function wantsProgress(env: Env, isTTY: boolean): boolean {
+  return isTTY && env.TERM !== 'dumb';
+}
+
+/** The Ui for a run from the merged flags (also used for errors before any command ran). */
+export function uiFor(flags: GlobalFlags, command: string | undefined, env: Env = process.env): Ui {
+  const tty = process.stderr.isTTY === true;
+  return new Ui({
+    quiet: flags.quiet ?? false,
+    verbose: (flags.verbose ?? false) || (flags.debug ?? false),
+    debug: flags.debug ?? false,
+    color: wantsColor(flags, env, tty),
+    progress: wantsProgress(env, tty),
+    ...(command === undefined ? {} : { command }),
+  });
 }
 
 /** Build a commander action handler that runs `fn` and sets the process exit code (SPEC §3). */
@@ -26,14 +46,9 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
   return async (...argv: unknown[]): Promise<void> => {
     const cmd = argv[argv.length - 1] as Command;
     const flags = cmd.optsWithGlobals() as GlobalFlags & F;
-    const ui = new Ui({
-      quiet: flags.quiet ?? false,
-      verbose: (flags.verbose ?? false) || (flags.debug ?? false),
-      debug: flags.debug ?? false,
-      color: wantsColor(flags, process.env, process.stderr.isTTY === true),
-    });
+    const ui = uiFor(flags, cmd.name());
     const controller = new AbortController();
-    const onSignal = (sig: NodeJS.Signals) => controller.abort(new OcipackError('CANCELLED', `interrupted by ${sig}`));
+    const onSignal = (sig: NodeJS.Signals): void => controller.abort(new OcipackError('CANCELLED', `interrupted by ${sig}`));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     let timer: NodeJS.Timeout | undefined;
@@ -41,7 +56,7 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
     try {
       await ui.init();
       const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : DEFAULTS.timeoutMs;
-      timer = setTimeout(() => controller.abort(new OcipackError('CANCELLED', `timed out after ${flags.timeout ?? '5m'}`, { hint: 'raise it with --timeout' })), timeoutMs);
+      timer = setTimeout(() => controller.abort(new OcipackError('CANCELLED', `timed out after ${flags.timeout ?? '5m'}`, { hint: 'raise the deadline with --timeout, e.g. --timeout 15m' })), timeoutMs);
       timer.unref();
       const common = commonOptions(flags, ui, controller.signal);
       code = (await fn({ ui, flags, common, args: cmd.args })) ?? 0;
@@ -57,15 +72,33 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
   };
 }
 
-/** Print one `✗` line (plus hint) for an error and return its exit code; stacks only with --debug. */
+/** A next step for errors whose thrower gave none. */
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  UNAUTHORIZED: 'log in with `ocipack login <host>` or pass --creds',
+  DENIED: 'check that these credentials may access this repository (push needs write access)',
+  TLS: 'use --ca-file <pem> to trust a private CA',
+  PLAIN_HTTP: 'use --insecure-registry for a plain-HTTP registry',
+  NETWORK: 'check the registry host name and your network or proxy (HTTPS_PROXY, NO_PROXY)',
+};
+
+/** The one line for an error: `<what failed>: <why>`; input errors already name what was wrong. */
+export function errorLine(err: unknown, command: string | undefined): { message: string; hint?: string } {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const why = (e.message.split('\n')[0] ?? '').trim() || e.name;
+  const code = e instanceof OcipackError ? e.code : undefined;
+  const hint = e instanceof OcipackError ? (e.hint ?? (code ? HINTS[code] : undefined)) : undefined;
+  const isInput = code === 'USAGE' || code === 'BAD_INPUT';
+  const saysWhat = /^[^:]*\bfailed\b/.test(why);
+  const message = isInput || saysWhat || command === undefined ? why : `${command} failed: ${why}`;
+  return hint === undefined ? { message } : { message, hint };
+}
+
+/** Print one `✗` line (plus hint) for an error and return its exit code; stack traces only with --debug. */
 export function reportError(ui: Ui, err: unknown, signal: AbortSignal | undefined, debug: boolean): number {
-  const e = signal?.aborted && signal.reason instanceof OcipackError && !(err instanceof OcipackError && err.code !== 'NETWORK') ? signal.reason : err;
-  if (e instanceof OcipackError) {
-    ui.error(e.message, e.hint);
-  } else {
-    const msg = e instanceof Error ? e.message : String(e);
-    ui.error(msg.split('\n')[0] ?? msg);
-  }
-  if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  // A cancelled operation surfaces as whatever the aborted I/O threw; the signal's reason says why.
+  const e = signal?.aborted && signal.reason instanceof OcipackError && !(err instanceof OcipackError && err.code !== 'NETWORK' && err.code !== 'CANCELLED') ? signal.reason : err;
+  const { message, hint } = errorLine(e, ui.opts.command);
+  ui.error(message, hint);
+  if (debug && e instanceof Error && e.stack) ui.raw(e.stack);
   return exitCodeFor(e);
 }

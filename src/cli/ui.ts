@@ -1,14 +1,23 @@
 /** Everything the CLI prints: flux-style lines on stderr, machine output on stdout, progress, colours. */
 import type { OnEvent, ProgressEvent } from '../events.js';
+import type { Progress } from './progress.js';
 import { toYaml } from './yaml.js';
 
 export type Format = 'text' | 'json' | 'yaml';
 
 export interface UiOptions {
+  /** Nothing on stderr on success: no steps, results, warnings or progress (errors still print). */
   quiet?: boolean;
+  /** `◎` detail lines (blobs skipped, sizes, digests). */
   verbose?: boolean;
+  /** `[debug]` lines: the redacted HTTP trace. */
   debug?: boolean;
+  /** ANSI colours (decided by `wantsColor`). */
   color?: boolean;
+  /** An animated spinner for transfers; only for an interactive terminal on stderr. */
+  progress?: boolean;
+  /** The sub-command being run, named in error lines (`push failed: …`). */
+  command?: string;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
@@ -17,7 +26,9 @@ type Paint = (s: string) => string;
 interface Palette { blue: Paint; green: Paint; yellow: Paint; red: Paint; dim: Paint }
 const NONE: Palette = { blue: (s) => s, green: (s) => s, yellow: (s) => s, red: (s) => s, dim: (s) => s };
 
-/** Human-readable byte counts: `12.4 MiB`. */
+const DONE: Record<'pack' | 'upload' | 'download' | 'extract', string> = { pack: 'packed', upload: 'uploaded', download: 'downloaded', extract: 'extracted' };
+
+/** Human-readable byte counts in binary units: `512 B`, `12.4 MiB`. */
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
@@ -29,13 +40,13 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-/** The CLI's printer; commands call step/success/warn and `result`, use-cases feed `onEvent`. */
+/** The CLI's printer; commands call step/success/warn and `data`, use-cases feed `onEvent`. */
 export class Ui {
   readonly opts: UiOptions;
   private paint: Palette = NONE;
   private readonly out: NodeJS.WritableStream;
   private readonly err: NodeJS.WritableStream & { isTTY?: boolean };
-  private progress: import('./progress.js').Progress | undefined;
+  private progress: Progress | undefined;
 
   constructor(opts: UiOptions = {}) {
     this.opts = opts;
@@ -43,16 +54,16 @@ export class Ui {
     this.err = opts.stderr ?? process.stderr;
   }
 
-  /** Load chalk only when colour is wanted (keeps start-up fast and pipes clean). */
+  /** Load chalk and ora only when wanted (keeps start-up fast and pipes clean). */
   async init(): Promise<void> {
     if (this.opts.color) {
       const { Chalk } = await import('chalk');
       const c = new Chalk({ level: 1 });
       this.paint = { blue: c.blue, green: c.green, yellow: c.yellow, red: c.red, dim: c.dim };
     }
-    if (this.err.isTTY && !this.opts.quiet) {
+    if ((this.opts.progress ?? this.err.isTTY === true) && !this.opts.quiet) {
       const { Progress } = await import('./progress.js');
-      this.progress = new Progress(this.err, this.opts.color ?? false);
+      this.progress = await Progress.create(this.err, this.opts.color ?? false);
     }
   }
 
@@ -61,28 +72,38 @@ export class Ui {
     this.err.write(`${s}\n`);
   }
 
+  /** `► doing something` */
   step(msg: string): void {
     if (!this.opts.quiet) this.line(`${this.paint.blue('►')} ${msg}`);
   }
+  /** `✔ done` */
   success(msg: string): void {
     if (!this.opts.quiet) this.line(`${this.paint.green('✔')} ${msg}`);
   }
+  /** `◎ detail`, only with --verbose or --debug. */
   info(msg: string): void {
     if (this.opts.verbose && !this.opts.quiet) this.line(`${this.paint.dim('◎')} ${msg}`);
   }
+  /** `⚠ warning` (silenced by --quiet, like every other line of a successful run). */
   warn(msg: string): void {
-    this.line(`${this.paint.yellow('⚠')} ${msg}`);
+    if (!this.opts.quiet) this.line(`${this.paint.yellow('⚠')} ${msg}`);
   }
-  /** Errors always print, even with --quiet: one line, then an optional hint line. */
+  /** Errors always print, even with --quiet: one `✗` line, then an optional hint line. */
   error(msg: string, hint?: string): void {
     this.line(`${this.paint.red('✗')} ${msg}`);
     if (hint) this.err.write(`  ${this.paint.dim('hint:')} ${hint}\n`);
   }
+  /** `[debug] …` lines (the redacted HTTP trace), only with --debug. */
   debugLine(msg: string): void {
     if (this.opts.debug) this.line(this.paint.dim(`[debug] ${msg}`));
   }
+  /** Raw text on stderr (stack traces with --debug). */
+  raw(text: string): void {
+    this.progress?.clear();
+    this.err.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
 
-  /** Machine output on stdout: JSON (2-space indent) or YAML. */
+  /** Machine output on stdout: JSON (2-space indent) or YAML; nothing for `text`. */
   data(value: unknown, format: Format): void {
     if (format === 'json') this.out.write(`${JSON.stringify(value, null, 2)}\n`);
     else if (format === 'yaml') this.out.write(toYaml(value));
@@ -92,20 +113,20 @@ export class Ui {
     this.out.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** The use-case listener: progress to the spinner (TTY) or nothing, warnings and steps as lines. */
+  /** The use-case listener: transfers to the spinner (TTY only), warnings and steps as lines. */
   readonly onEvent: OnEvent = (e: ProgressEvent) => {
     switch (e.type) {
       case 'step': return this.step(e.message);
       case 'info': return this.info(e.message);
       case 'warning': return this.warn(e.message);
       case 'debug': return this.debugLine(e.message);
-      case 'blob:skip': return this.info(`skipped ${e.digest}: ${e.reason}`);
+      case 'blob:skip': return this.info(`skipped ${e.digest} (${e.reason})`);
       case 'blob:start':
       case 'blob:progress':
         return this.progress?.update(e);
       case 'blob:done':
         this.progress?.clear();
-        return this.info(`${e.action} ${e.digest ?? ''} ${formatBytes(e.size)}`.replace(/ {2}/, ' '));
+        return this.info(`${DONE[e.action]} ${formatBytes(e.size)}${e.digest ? ` (${e.digest})` : ''}`);
       case 'manifest:pushed': return this.info(`manifest ${e.digest}${e.tag ? ` tagged ${e.tag}` : ''}`);
     }
   };

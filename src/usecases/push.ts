@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { emitter } from '../events.js';
 import { OcipackError, usageError } from '../errors.js';
 import type { CommonOptions } from '../options.js';
@@ -95,7 +96,10 @@ export async function push(opts: PushOptions): Promise<PushResult> {
       emit({ type: 'info', message: `${repository}:${tag} already holds this content; nothing uploaded` });
       return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, opened.target);
     }
-    await opened.target.pushBlob(layer, () => createReadStream(packed.file));
+    const upload = uploadBody(packed.file, layer.size, emit);
+    await opened.target.pushBlob(layer, upload.open);
+    if (upload.attempts() > 0) emit({ type: 'blob:done', action: 'upload', digest: layer.digest, size: layer.size });
+    else emit({ type: 'blob:skip', digest: layer.digest, reason: 'already in the repository' });
     await opened.target.pushBlob(config.descriptor, config.bytes);
     await opened.target.pushManifest(manifest.descriptor, manifest.bytes, tag);
     emit({ type: 'manifest:pushed', digest: manifest.descriptor.digest, tag });
@@ -104,6 +108,26 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     await opened.close();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** The layer body, reopened on every attempt, counting bytes as they are read for upload progress. */
+function uploadBody(file: string, size: number, emit: ReturnType<typeof emitter>): { open: () => Readable; attempts: () => number } {
+  let attempts = 0;
+  const open = (): Readable => {
+    attempts++;
+    emit({ type: 'blob:start', action: 'upload', total: size });
+    let sent = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        sent += chunk.length;
+        emit({ type: 'blob:progress', action: 'upload', bytes: sent, total: size });
+        cb(null, chunk);
+      },
+    });
+    pipeline(createReadStream(file), counter, () => { /* errors reach the consumer through `counter` */ });
+    return counter;
+  };
+  return { open, attempts: () => attempts };
 }
 
 function urlOf(t: TargetRef, repository: string, tag: string): string {
