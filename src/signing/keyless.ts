@@ -7,6 +7,7 @@
  * the library's policy treats strings as unanchored regular expressions. The subject digest is
  * checked by the caller (policy.ts). @sigstore/* are loaded only when keyless flags are used.
  */
+import { createHash } from 'node:crypto';
 import { OcipackError } from '../errors.js';
 import type { ParsedBundle } from './bundle.js';
 
@@ -25,6 +26,57 @@ export type KeylessResult = { ok: true; identity: string; issuer: string } | { o
 
 export interface KeylessVerifier {
   verify(bundle: ParsedBundle): Promise<KeylessResult>;
+  /** A classic `.sig` layer signed keyless: certificate, chain, Rekor bundle and RFC 3161 annotations. */
+  verifyClassic(payload: Buffer, signature: Buffer, annotations: Record<string, string>): Promise<KeylessResult>;
+}
+
+/** cosign's classic layer annotations for keyless signatures (pkg/oci/static). */
+export const CLASSIC_ANNOTATIONS = {
+  certificate: 'dev.sigstore.cosign/certificate',
+  chain: 'dev.sigstore.cosign/chain',
+  bundle: 'dev.sigstore.cosign/bundle',
+  rfc3161: 'dev.sigstore.cosign/rfc3161timestamp',
+} as const;
+
+function pemCertificates(pem: string | undefined): string[] {
+  const out: string[] = [];
+  for (const m of (pem ?? '').matchAll(/-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/g)) out.push(m[1]!.replace(/\s+/g, ''));
+  return out;
+}
+
+/**
+ * The v0.1 sigstore bundle equivalent to a classic keyless layer: a message signature over the payload,
+ * the certificate chain, the Rekor entry from cosign's `RekorBundle` annotation (SET, body, time,
+ * index, log ID) and any RFC 3161 timestamp. @sigstore/verify then checks it like any bundle.
+ */
+export function classicToBundle(payload: Buffer, signature: Buffer, annotations: Record<string, string>): Record<string, unknown> | string {
+  const certs = [...pemCertificates(annotations[CLASSIC_ANNOTATIONS.certificate]), ...pemCertificates(annotations[CLASSIC_ANNOTATIONS.chain])];
+  if (certs.length === 0) return 'the layer has no certificate annotation';
+  const vm: Record<string, unknown> = { x509CertificateChain: { certificates: certs.map((rawBytes) => ({ rawBytes })) }, tlogEntries: [] };
+  try {
+    const rb = annotations[CLASSIC_ANNOTATIONS.bundle];
+    if (rb) {
+      const { SignedEntryTimestamp: set, Payload: p } = JSON.parse(rb) as { SignedEntryTimestamp: string; Payload: { body: string; integratedTime: number; logIndex: number; logID: string } };
+      const body = JSON.parse(Buffer.from(p.body, 'base64').toString('utf8')) as { kind?: string; apiVersion?: string };
+      vm.tlogEntries = [{
+        logIndex: String(p.logIndex), logId: { keyId: Buffer.from(p.logID, 'hex').toString('base64') },
+        kindVersion: { kind: body.kind, version: body.apiVersion }, integratedTime: String(p.integratedTime),
+        inclusionPromise: { signedEntryTimestamp: set }, canonicalizedBody: p.body,
+      }];
+    }
+    const ts = annotations[CLASSIC_ANNOTATIONS.rfc3161];
+    if (ts) vm.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: (JSON.parse(ts) as { SignedRFC3161Timestamp: string }).SignedRFC3161Timestamp }] };
+  } catch {
+    return 'the Rekor bundle or timestamp annotation is malformed';
+  }
+  return {
+    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
+    verificationMaterial: vm,
+    messageSignature: {
+      messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(payload).digest('base64') },
+      signature: signature.toString('base64'),
+    },
+  };
 }
 
 interface RootShape {
@@ -66,20 +118,27 @@ export async function keylessVerifier(policy: KeylessPolicy): Promise<KeylessVer
   } catch (err) {
     throw new OcipackError('BAD_INPUT', `${name} is not a usable trusted_root.json: ${messageOf(err)}`);
   }
+  const run = (json: unknown, artifact?: Buffer): KeylessResult => {
+    let signer;
+    try {
+      signer = verifier.verify(toSignedEntity(bundleFromJSON(json), artifact));
+    } catch (err) {
+      return { ok: false, reason: `keyless verification failed: ${messageOf(err)}` };
+    }
+    const identity = signer.identity?.subjectAlternativeName ?? '';
+    const issuer = signer.identity?.extensions?.issuer ?? '';
+    if (identity !== policy.identity) return { ok: false, reason: `certificate identity "${identity}" is not "${policy.identity}"` };
+    if (issuer !== policy.issuer) return { ok: false, reason: `certificate OIDC issuer "${issuer}" is not "${policy.issuer}"` };
+    return { ok: true, identity, issuer };
+  };
   return {
     async verify(b: ParsedBundle): Promise<KeylessResult> {
       if (b.material.kind !== 'certificate') return { ok: false, reason: 'the bundle is signed with a key, not a certificate' };
-      let signer;
-      try {
-        signer = verifier.verify(toSignedEntity(bundleFromJSON(b.json)));
-      } catch (err) {
-        return { ok: false, reason: `keyless verification failed: ${messageOf(err)}` };
-      }
-      const identity = signer.identity?.subjectAlternativeName ?? '';
-      const issuer = signer.identity?.extensions?.issuer ?? '';
-      if (identity !== policy.identity) return { ok: false, reason: `certificate identity "${identity}" is not "${policy.identity}"` };
-      if (issuer !== policy.issuer) return { ok: false, reason: `certificate OIDC issuer "${issuer}" is not "${policy.issuer}"` };
-      return { ok: true, identity, issuer };
+      return run(b.json);
+    },
+    async verifyClassic(payload: Buffer, signature: Buffer, annotations: Record<string, string>): Promise<KeylessResult> {
+      const json = classicToBundle(payload, signature, annotations);
+      return typeof json === 'string' ? { ok: false, reason: json } : run(json, payload);
     },
   };
 }

@@ -11,7 +11,7 @@ import { pae, parseBundle, type ParsedBundle } from './bundle.js';
 import { verifySignature, type KeyDescription } from './crypto.js';
 import type { Candidate, SignatureFormat } from './discover.js';
 import { checkSimpleSigning, checkStatement, INTOTO_PAYLOAD_TYPE, type ClaimCheck } from './payload.js';
-import type { KeylessVerifier } from './keyless.js';
+import { CLASSIC_ANNOTATIONS, type KeylessVerifier } from './keyless.js';
 
 export interface TrustedKey {
   /** Where it came from, for output (the file name). */
@@ -74,14 +74,17 @@ function byKey(keys: TrustedKey[], data: Uint8Array, sig: Uint8Array): TrustedKe
   return keys.find((k) => verifySignature(k.key, data, sig));
 }
 
-function checkSimple(c: Extract<Candidate, { kind: 'simple' }>, digest: string, policy: VerifyPolicy): SignatureVerdict {
+async function checkSimple(c: Extract<Candidate, { kind: 'simple' }>, digest: string, policy: VerifyPolicy): Promise<SignatureVerdict> {
   if (!c.signature) return verdict(c, false, { reason: 'the layer has no dev.cosignproject.cosign/signature annotation' });
   const key = byKey(policy.keys, c.payload, c.signature);
-  if (!key) {
-    const why = policy.keys.length === 0 ? 'a classic cosign signature needs --key to verify' : 'the signature does not verify with any given key';
-    return verdict(c, false, { reason: why });
+  if (key) return withClaims(c, { key }, checkSimpleSigning(c.payload, digest, policy.annotations));
+  if (policy.keyless && c.annotations[CLASSIC_ANNOTATIONS.certificate] !== undefined) {
+    const r = await policy.keyless.verifyClassic(c.payload, c.signature, c.annotations);
+    if (!r.ok) return verdict(c, false, { reason: r.reason });
+    return withClaims(c, { identity: r.identity, issuer: r.issuer }, checkSimpleSigning(c.payload, digest, policy.annotations));
   }
-  return withClaims(c, { key }, checkSimpleSigning(c.payload, digest, policy.annotations));
+  if (policy.keys.length === 0) return verdict(c, false, { reason: 'the signature is not keyless (no certificate); verify it with --key' });
+  return verdict(c, false, { reason: 'the signature does not verify with any given key' });
 }
 
 function checkKeyedBundle(c: Candidate, b: ParsedBundle, digest: string, policy: VerifyPolicy): SignatureVerdict {
@@ -121,9 +124,6 @@ export async function judge(c: Candidate, digest: string, policy: VerifyPolicy):
     case 'unreadable':
       return verdict(c, false, { reason: c.reason });
     case 'simple':
-      if (c.format === 'cosign' && policy.keys.length === 0 && policy.keyless && c.annotations['dev.sigstore.cosign/certificate']) {
-        return verdict(c, false, { reason: 'classic keyless signatures (certificate annotation) are not supported; sign with the new bundle format' });
-      }
       return checkSimple(c, digest, policy);
     case 'bundle':
       return checkBundle(c, digest, policy);

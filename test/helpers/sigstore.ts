@@ -93,7 +93,7 @@ export class TestLog {
         signatures: [{ signature: b64(opts.signature), verifier: b64(opts.certPem) }],
       },
     }));
-    const set = sign('sha256', Buffer.from(canonical({ body: b64(body), integratedTime: opts.integratedTime, logID: this.logId.toString('hex'), logIndex: 0 })), this.key);
+    const set = this.set(body, opts.integratedTime);
     const root = createHash('sha256').update(Buffer.from([0])).update(body).digest();
     const note = `${this.name} - 1\n1\n${b64(root)}\n`;
     const noteSig = Buffer.concat([this.logId.subarray(0, 4), sign('sha256', Buffer.from(note), this.key)]);
@@ -105,6 +105,33 @@ export class TestLog {
       inclusionPromise: { signedEntryTimestamp: b64(set) },
       inclusionProof: { logIndex: '0', rootHash: b64(root), treeSize: '1', hashes: [], checkpoint: { envelope: `${note}\n\u2014 ${this.name} ${b64(noteSig)}\n` } },
       canonicalizedBody: b64(body),
+    };
+  }
+
+  /** A signed entry timestamp: the log's signature over the canonical {body, integratedTime, logID, logIndex 0}. */
+  set(body: Buffer, integratedTime: number): Buffer {
+    return sign('sha256', Buffer.from(canonical({ body: b64(body), integratedTime, logID: this.logId.toString('hex'), logIndex: 0 })), this.key);
+  }
+
+  /**
+   * cosign's classic keyless layer for `payload`: signature by the leaf, and the certificate and
+   * `RekorBundle` (hashedrekord 0.0.1 entry with its SET) annotations, as cosign 2 writes them.
+   */
+  classicKeyless(payload: Buffer, leaf: Leaf, opts: { chainPem?: string; integratedTime?: number } = {}): { signature: string; annotations: Record<string, string> } {
+    const signature = sign('sha256', payload, leaf.key);
+    const body = Buffer.from(JSON.stringify({
+      apiVersion: '0.0.1', kind: 'hashedrekord',
+      spec: { data: { hash: { algorithm: 'sha256', value: sha256(payload).toString('hex') } }, signature: { content: b64(signature), publicKey: { content: b64(leaf.certPem) } } },
+    }));
+    const integratedTime = opts.integratedTime ?? Math.floor(Date.now() / 1000);
+    const rekorBundle = { SignedEntryTimestamp: b64(this.set(body, integratedTime)), Payload: { body: b64(body), integratedTime, logIndex: 0, logID: this.logId.toString('hex') } };
+    return {
+      signature: b64(signature),
+      annotations: {
+        'dev.sigstore.cosign/bundle': JSON.stringify(rekorBundle),
+        'dev.sigstore.cosign/certificate': leaf.certPem,
+        'dev.sigstore.cosign/chain': opts.chainPem ?? '',
+      },
     };
   }
 

@@ -16,6 +16,7 @@ import { dsseBundle, makeCa, makeLeaf, statementFor, TestLog, trustedRoot, type 
 import { loadPrivateKey } from '../../src/signing/keys.js';
 import { simpleSigningPayload } from '../../src/signing/payload.js';
 import { signBytes } from '../../src/signing/crypto.js';
+import { appendSignature } from '../../src/signing/sigimage.js';
 import { verify } from '../../src/usecases/verify.js';
 import type { ProgressEvent } from '../../src/events.js';
 
@@ -200,4 +201,49 @@ test('a referrer whose subject is another digest does not count; caps on payload
   const small = await verify({ reference: c.ref, key: join(keys, 'cosign.pub'), maxPayloadBytes: 10 });
   assert.equal(small.verified, false);
   assert.match(small.signatures[0]!.reason!, /more than the 10 bytes a signature may have/);
+});
+
+/** Store a classic `.sig` image with one layer (payload + annotations), as cosign 2 does for keyless signing. */
+async function attachClassic(repo: string, digest: string, payload: Buffer, signature: string, annotations: Record<string, string>): Promise<void> {
+  const img = appendSignature({ payload, signature, annotations });
+  await putBlob(reg.url, repo, payload);
+  await putBlob(reg.url, repo, img.config);
+  await putManifest(reg.url, repo, `${digest.replace(':', '-')}.sig`, img.manifest, img.manifestDescriptor.mediaType);
+}
+
+test('keyless classic signatures (cosign 2: certificate + Rekor bundle annotations) verify; tampering and swaps do not', async () => {
+  const a = await pushArtifact();
+  const payload = simpleSigningPayload(`${reg.host}/${a.repo}`, a.desc.digest);
+  const good = log.classicKeyless(payload, leaf, { chainPem: ca.certPem });
+  await attachClassic(a.repo, a.desc.digest, payload, good.signature, good.annotations);
+  const v = await run([a.ref, ...keyless()]);
+  assert.equal(v.code, 0, v.stderr);
+  assert.deepEqual([v.json.signatures[0].format, v.json.signatures[0].identity], ['cosign', IDENTITY]);
+  assert.equal((await run([a.ref, ...keyless('https://github.com/org/app')])).code, 3);
+
+  // the same keyless signature placed on another digest: the chain and log verify, the payload names A
+  const b = await pushArtifact();
+  await attachClassic(b.repo, b.desc.digest, payload, good.signature, good.annotations);
+  const swapped = await run([b.ref, ...keyless()]);
+  assert.equal(swapped.code, 3);
+  assert.equal(swapped.json.signatures[0].reason, `payload signs ${a.desc.digest}, not ${b.desc.digest}`);
+
+  // no Rekor bundle: no verified time, so no verified chain
+  const c = await pushArtifact();
+  const cPayload = simpleSigningPayload(`${reg.host}/${c.repo}`, c.desc.digest);
+  const noLog = log.classicKeyless(cPayload, leaf);
+  delete noLog.annotations['dev.sigstore.cosign/bundle'];
+  await attachClassic(c.repo, c.desc.digest, cPayload, noLog.signature, noLog.annotations);
+  const r = await run([c.ref, ...keyless()]);
+  assert.equal(r.code, 3);
+  assert.match(r.json.signatures[0].reason, /expected 1 timestamps, got 0/);
+
+  // a signature by another key than the certificate's
+  const d = await pushArtifact();
+  const dPayload = simpleSigningPayload(`${reg.host}/${d.repo}`, d.desc.digest);
+  const forged = log.classicKeyless(dPayload, { ...leaf, key: privateKey });
+  await attachClassic(d.repo, d.desc.digest, dPayload, forged.signature, forged.annotations);
+  const f = await run([d.ref, ...keyless()]);
+  assert.equal(f.code, 3);
+  assert.match(f.json.signatures[0].reason, /signature verification failed/);
 });
