@@ -34,6 +34,8 @@ export interface TokenServerOptions {
   expiresIn?: number;
   /** Omit `expires_in` from answers (the client must then assume 60 s). */
   omitExpiresIn?: boolean;
+  /** Users the token server answers 403 for, as GitLab's does for a user without access. */
+  forbidden?: string[];
 }
 
 export interface TokenRequestRecord {
@@ -182,6 +184,7 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<R
       if (url.searchParams.get('offline_token') === 'true') refreshToken = issueRefresh(user as string);
     }
     rec.user = user;
+    if (user !== undefined && opts.forbidden?.includes(user)) return answer(res, rec, 403, { errors: [{ code: 'DENIED', message: 'access forbidden' }] });
     const access: Array<{ type: string; name: string; actions: string[] }> = [];
     for (const s of scopes) {
       const p = parseScope(s);

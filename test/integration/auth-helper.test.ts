@@ -74,9 +74,21 @@ test('credHelpers[host] = pass, with credentials stored by the helper itself; ot
   assert.equal(pushed.code, 0, pushed.stderr);
 });
 
+test('a helper answering Username "<token>" gives an identity token: OAuth2 refresh-token POST', async () => {
+  const refresh = t.tokens.refreshTokenFor('carol');
+  await pass.store(t.registry.host, '<token>', refresh);
+  await pass.writeDockerConfig({ credsStore: 'pass' });
+  const n = t.tokens.requests.length;
+  const pushed = await cli(['push', `oci://${t.registry.host}/team/helper:v4`, '--path', src, '--debug']);
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const reqs = t.tokens.requests.slice(n);
+  assert.deepEqual(reqs.map((r) => `${r.method} ${r.form?.grant_type} ${r.form?.client_id} ${r.user}`), ['POST refresh_token ocipack carol']);
+  assert.ok(!pushed.stderr.includes(refresh));
+});
+
 test('a credsStore whose helper is not installed is an error naming it', async () => {
   await pass.writeDockerConfig({ credsStore: 'ocipack-missing' });
   const r = await cli(['pull', `oci://${t.registry.host}/team/helper:v1`, '--output', await tempDir()]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /✗ credential helper docker-credential-ocipack-missing not found on PATH/);
+  assert.match(r.stderr, /✗ (?:pull failed: )?credential helper docker-credential-ocipack-missing not found on PATH/);
 });

@@ -14,7 +14,7 @@ import { ocipack, tempDir, type CliResult } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
 import { startTokenRegistry, startTokenServer, type TokenRegistry } from '../helpers/tokenserver.js';
 
-const USERS = { alice: 'alice-Pa55word!', reader: 'reader-pw' };
+const USERS = { alice: 'alice-Pa55word!', reader: 'reader-pw', banned: 'banned-pw' };
 let t: TokenRegistry;
 let src: string;
 
@@ -22,6 +22,7 @@ before(async () => {
   t = await startTokenRegistry({
     users: USERS,
     grant: (user, _repo, asked) => (user === 'alice' ? asked : asked.filter((a) => a === 'pull')),
+    forbidden: ['banned'],
   });
   src = await tempDir();
   await writeFile(join(src, 'app.yaml'), 'kind: ConfigMap\n');
@@ -44,7 +45,7 @@ test('anonymous: push is refused with a login hint; pull of what alice pushed wo
   const ref = `oci://${t.registry.host}/anon/app:v1`;
   const denied = await cli(['push', ref, '--path', src]);
   assert.equal(denied.code, 1, denied.stderr);
-  assert.match(denied.stderr, new RegExp(`✗ authentication required for ${t.registry.host.replace('.', '\\.')}`));
+  assert.match(denied.stderr, new RegExp(`✗ (?:push failed: )?authentication required for ${t.registry.host.replace('.', '\\.')}`));
   assert.match(denied.stderr, new RegExp(`hint: run \`ocipack login ${t.registry.host.replace('.', '\\.')}\` or pass --creds`));
   const pushed = await cli(['push', ref, '--path', src, '--creds', `alice:${USERS.alice}`]);
   assert.equal(pushed.code, 0, pushed.stderr);
@@ -81,6 +82,13 @@ test('a user granted pull only gets an UNAUTHORIZED push after one wider try', a
   assert.match(r.stderr, /authentication required for/);
 });
 
+test('a 403 from the token server is "denied", not a login hint', async () => {
+  const r = await cli(['pull', `oci://${t.registry.host}/team/app:v1`, '--output', await tempDir(), '--creds', `banned:${USERS.banned}`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /✗ (?:pull failed: )?access to 127\.0\.0\.1:\d+ denied: DENIED access forbidden\n/);
+  assert.doesNotMatch(r.stderr, /ocipack login/);
+});
+
 test('wrong password: the token server says 401 and the CLI says so without the password', async () => {
   const r = await cli(['push', `oci://${t.registry.host}/team/app:v2`, '--path', src, '--creds', 'alice:not-the-password']);
   assert.equal(r.code, 1);
@@ -108,7 +116,7 @@ test('login checks with the token server, stores 0600 config.json; push then use
   const home = await tempDir('ocipack-home-');
   const bad = await cli(['login', t.registry.host, '-u', 'alice', '--password-stdin'], { home, input: 'wrong\n' });
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, new RegExp(`✗ login to ${t.registry.host.replace('.', '\\.')} failed: the user name or password was rejected`));
+  assert.match(bad.stderr, new RegExp(`✗ (?:login failed: )?${t.registry.host.replace(/\./g, '\\.')} rejected the user name or password`));
   await assert.rejects(stat(join(home, '.docker', 'config.json')), 'nothing stored after a failed login');
 
   const n = t.tokens.requests.length;
