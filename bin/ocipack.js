@@ -1,2 +1,13 @@
 #!/usr/bin/env node
-import('../dist/src/cli/main.js').then((m) => m.main(process.argv));
+// The bundled CLI (dist/cli, see scripts/bundle.mjs) starts faster; a tsc build newer than it wins.
+import { statSync } from 'node:fs';
+
+const plain = new URL('../dist/src/cli/main.js', import.meta.url);
+const bundle = new URL('../dist/cli/ocipack.js', import.meta.url);
+let entry = plain;
+try {
+  if (statSync(bundle).mtimeMs >= statSync(plain).mtimeMs) entry = bundle;
+} catch {
+  // no bundle (a plain `tsc` build): use the compiled modules
+}
+import(entry.href).then((m) => m.main(process.argv));
