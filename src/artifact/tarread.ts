@@ -254,7 +254,8 @@ async function* decompress(source: Readable, signal?: AbortSignal): AsyncGenerat
     return;
   }
   const compressed = Readable.from(rest());
-  const gunzip = createGunzip();
+  // 1 MiB out per thread-pool round trip instead of zlib's 16 KiB: gunzip of a 200 MiB layer is ~3× faster (bench).
+  const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
   compressed.on('error', (err) => gunzip.destroy(err));
   compressed.pipe(gunzip);
   try {
