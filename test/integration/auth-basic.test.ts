@@ -102,3 +102,54 @@ test('login -p works but warns', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /⚠ a password on the command line is visible/);
 });
+
+/** Runs the CLI on a pseudo-terminal (python3's pty), typing `answers` after each prompt; returns all terminal output. */
+const PTY_DRIVER = `
+import os, pty, sys, json, select, time
+args, env, answers = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvpe(args[0], args, env)
+out = b''
+deadline = time.time() + 30
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    for prompt, answer in list(answers):
+        if prompt.encode() in out and answer is not None:
+            os.write(fd, answer.encode() + b'\\r')
+            answers = [[p, a] for p, a in answers if p != prompt]
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(json.dumps({'code': os.WEXITSTATUS(status), 'out': out.decode('utf8', 'replace')}))
+`;
+
+async function onTerminal(args: string[], env: Record<string, string>, answers: Array<[string, string]>): Promise<{ code: number; out: string }> {
+  const { execFile } = await import('node:child_process');
+  const { BIN } = await import('../helpers/cli.js');
+  const fullEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', TERM: 'xterm', ...env };
+  return new Promise((resolve, reject) => {
+    execFile('python3', ['-c', PTY_DRIVER, JSON.stringify([process.execPath, BIN, ...args]), JSON.stringify(fullEnv), JSON.stringify(answers)], { timeout: 60_000 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(JSON.parse(stdout) as { code: number; out: string });
+    });
+  });
+}
+
+test('login on a terminal prompts for the user name (echoed) and the password (not echoed)', async () => {
+  const home = await tempDir('ocipack-home-');
+  const r = await onTerminal(['login', reg.host], { HOME: home }, [['Username: ', 'bob'], ['Password: ', PASSWORD]]);
+  const text = r.out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  assert.equal(r.code, 0, text);
+  assert.match(text, /Username: bob\r?\r\n/);
+  assert.match(text, /Password: \r\n/);
+  assert.ok(!text.includes(PASSWORD), 'the password is not echoed');
+  assert.match(text, /login succeeded for 127\.0\.0\.1:\d+/);
+  assert.ok((await readFile(join(home, '.docker', 'config.json'), 'utf8')).includes(b64(`bob:${PASSWORD}`)));
+});
