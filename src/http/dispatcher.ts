@@ -5,6 +5,7 @@ import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../defaults.js';
 import { OcipackError } from '../errors.js';
 import type { Env } from '../options.js';
+import { redactUrl } from './redact.js';
 
 export interface DispatcherOptions {
   env?: Env;
@@ -26,6 +27,27 @@ export function proxySettings(env: Env): { httpProxy: string; httpsProxy: string
   const noProxy = pick('no_proxy');
   if (httpProxy === '' && httpsProxy === '' && noProxy === '') return undefined;
   return { httpProxy, httpsProxy, noProxy };
+}
+
+/**
+ * The proxy a request to `url` goes through, as undici's EnvHttpProxyAgent decides it (https falls back
+ * to the http proxy; NO_PROXY entries match the host or a parent domain, with an optional port; `*`
+ * matches everything), redacted for messages; undefined when the request goes direct.
+ */
+export function proxyFor(url: URL, env: Env): string | undefined {
+  const p = proxySettings(env);
+  if (!p) return undefined;
+  const proxy = url.protocol === 'https:' ? p.httpsProxy || p.httpProxy : p.httpProxy;
+  if (proxy === '' || p.noProxy.trim() === '*') return undefined;
+  const host = url.hostname.toLowerCase();
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  for (const entry of p.noProxy.split(/[,\s]/).filter((e) => e !== '')) {
+    const m = /^(.+):(\d+)$/.exec(entry);
+    const name = (m ? m[1]! : entry).replace(/^\*?\./, '').toLowerCase();
+    if (m && Number(m[2]) !== port) continue;
+    if (host === name || host.endsWith(`.${name}`)) return undefined;
+  }
+  return redactUrl(proxy);
 }
 
 async function readPem(path: string, what: string): Promise<string> {

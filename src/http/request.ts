@@ -32,6 +32,8 @@ export interface HttpContext {
   signal?: AbortSignal;
   onDebug?: (line: string) => void;
   retry?: RetryPolicy;
+  /** The (redacted) proxy a request to `url` goes through, for messages; undefined when direct. */
+  proxyFor?: (url: URL) => string | undefined;
 }
 
 export interface HttpResponse {

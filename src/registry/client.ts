@@ -61,6 +61,12 @@ export class RegistryClient {
     }
   }
 
+  /** `host`, or `host through proxy <url>` when requests to `url` go through one (for messages). */
+  private where(http: HttpContext, url: URL): string {
+    const proxy = http.proxyFor?.(url);
+    return proxy === undefined ? this.host : `${this.host} through proxy ${proxy}`;
+  }
+
   /** The run's abort signal, if any. */
   async signal(): Promise<AbortSignal | undefined> {
     return (await this.opts.http()).signal;
@@ -88,10 +94,10 @@ export class RegistryClient {
     } catch (err) {
       if (err instanceof OcipackError) throw err;
       const kind = classifyFailure(err, http.signal);
-      if (kind === 'certificate' || kind === 'aborted') throw networkError(err, this.host, http.signal);
+      if (kind === 'certificate' || kind === 'aborted') throw networkError(err, this.where(http, https), http.signal);
       const plainAllowed = this.opts.insecureRegistry === true || (kind === 'not-tls' && isLoopback(this.host));
       if (!plainAllowed) {
-        if (kind !== 'not-tls') throw networkError(err, this.host, http.signal);
+        if (kind !== 'not-tls') throw networkError(err, this.where(http, https), http.signal);
         throw new OcipackError('PLAIN_HTTP', `${this.host} does not speak TLS`, {
           hint: 'use --insecure-registry for a plain-HTTP registry',
         });
@@ -100,7 +106,7 @@ export class RegistryClient {
     try {
       return await this.pingAt(http, new URL(`http://${this.host}/`));
     } catch (err) {
-      throw networkError(err, this.host, http.signal);
+      throw networkError(err, this.where(http, new URL(`http://${this.host}/`)), http.signal);
     }
   }
 
@@ -132,7 +138,7 @@ export class RegistryClient {
       try {
         return await request(http, r);
       } catch (err) {
-        throw networkError(err, this.host, http.signal);
+        throw networkError(err, this.where(http, url), http.signal);
       }
     };
     const first = own ? await auth.authorization(req.scopes) : undefined;

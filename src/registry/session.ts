@@ -7,7 +7,7 @@ import type { HelperExec } from '../credentials/helper.js';
 import { credentialFromFlag, type Credential, type CredentialResolver } from '../credentials/types.js';
 import { DEFAULTS } from '../defaults.js';
 import { emitter, type OnEvent } from '../events.js';
-import { createDispatcher } from '../http/dispatcher.js';
+import { createDispatcher, proxyFor } from '../http/dispatcher.js';
 import { failure } from '../http/failure.js';
 import { discard } from '../http/body.js';
 import type { HttpContext } from '../http/request.js';
@@ -168,6 +168,8 @@ export class RegistrySession {
       onDebug: (message) => this.emit({ type: 'debug', message }),
     };
     if (this.signal) ctx.signal = this.signal;
+    const env = this.opts.env ?? {};
+    ctx.proxyFor = (url) => proxyFor(url, env);
     return ctx;
   }
 }

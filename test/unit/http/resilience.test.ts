@@ -1,0 +1,104 @@
+/** Issue 6 pieces of the HTTP layer: proxy choice for messages, Retry-After notes, CA lists, idle timeout, no-retry requests. */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { createDispatcher, proxyFor, tlsOptions } from '../../../src/http/dispatcher.js';
+import { retryAfterNote } from '../../../src/http/failure.js';
+import { readCapped } from '../../../src/http/body.js';
+import { networkError } from '../../../src/http/errors.js';
+import { request } from '../../../src/http/request.js';
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('proxyFor mirrors undici: https falls back to HTTP_PROXY, NO_PROXY hosts, suffixes, ports and *', () => {
+  const u = (s: string): URL => new URL(s);
+  assert.equal(proxyFor(u('https://r.example/v2/'), {}), undefined);
+  assert.equal(proxyFor(u('https://r.example/v2/'), { HTTPS_PROXY: 'http://p:3128' }), 'http://p:3128/');
+  assert.equal(proxyFor(u('https://r.example/v2/'), { HTTP_PROXY: 'http://p:80' }), 'http://p/');
+  assert.equal(proxyFor(u('http://r.example/v2/'), { HTTPS_PROXY: 'http://p:3128' }), undefined);
+  assert.equal(proxyFor(u('https://r.example/'), { https_proxy: 'http://user:secret@p:3128' }), 'http://p:3128/', 'credentials never shown');
+  const env = { HTTPS_PROXY: 'http://p:3128', NO_PROXY: 'internal.example, .corp.example,127.0.0.1:5000' };
+  assert.equal(proxyFor(u('https://internal.example/'), env), undefined);
+  assert.equal(proxyFor(u('https://reg.internal.example/'), env), undefined);
+  assert.equal(proxyFor(u('https://a.corp.example/'), env), undefined);
+  assert.equal(proxyFor(u('https://127.0.0.1:5000/'), env), undefined);
+  assert.equal(proxyFor(u('https://127.0.0.1:5001/'), env), 'http://p:3128/');
+  assert.equal(proxyFor(u('https://notinternal.example/'), env), 'http://p:3128/');
+  assert.equal(proxyFor(u('https://x/'), { HTTPS_PROXY: 'http://p:1', NO_PROXY: '*' }), undefined);
+});
+
+test('retryAfterNote explains a retryable status that was not retried because of a long Retry-After', () => {
+  assert.equal(retryAfterNote(429, '3600'), 'asked to retry after 3600 s, longer than the 60 s we wait');
+  assert.equal(retryAfterNote(503, '61'), 'asked to retry after 61 s, longer than the 60 s we wait');
+  assert.equal(retryAfterNote(503, '60'), undefined);
+  assert.equal(retryAfterNote(503, undefined), undefined);
+  assert.equal(retryAfterNote(404, '3600'), undefined, 'not a retryable status');
+  assert.match(retryAfterNote(429, new Date(Date.now() + 2 * 3600_000).toUTCString()) ?? '', /asked to retry after 72\d\d s/);
+});
+
+test('tlsOptions: NODE_EXTRA_CA_CERTS from the given env joins the bundled roots; --ca-file keeps both; unreadable extra is skipped with a warning', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ocipack-ca-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'extra.pem'), 'EXTRA-PEM');
+  await writeFile(join(dir, 'file.pem'), 'FILE-PEM');
+  const extra = await tlsOptions({ env: { NODE_EXTRA_CA_CERTS: join(dir, 'extra.pem') } });
+  assert.deepEqual(extra.ca, [...rootCertificates, 'EXTRA-PEM']);
+  const both = await tlsOptions({ env: { NODE_EXTRA_CA_CERTS: join(dir, 'extra.pem') }, caFile: join(dir, 'file.pem') });
+  assert.deepEqual(both.ca, [...rootCertificates, 'EXTRA-PEM', 'FILE-PEM']);
+  const warnings: string[] = [];
+  const missing = await tlsOptions({ env: { NODE_EXTRA_CA_CERTS: join(dir, 'gone.pem') }, caFile: join(dir, 'file.pem'), onWarning: (m) => warnings.push(m) });
+  assert.deepEqual(missing.ca, [...rootCertificates, 'FILE-PEM']);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /ignoring NODE_EXTRA_CA_CERTS: cannot read NODE_EXTRA_CA_CERTS file .*gone\.pem: ENOENT/);
+  assert.deepEqual(await tlsOptions({ env: { NODE_EXTRA_CA_CERTS: '' } }), {});
+});
+
+test('the idle timeout abandons a response whose body stops, and names it', async () => {
+  const url = await serve((_req, res) => {
+    res.writeHead(200, { 'content-length': '100' });
+    res.write('partial');
+  });
+  const dispatcher = await createDispatcher({ idleTimeoutMs: 200 });
+  after(() => dispatcher.close());
+  const started = Date.now();
+  const res = await request({ dispatcher }, { method: 'GET', url: new URL(url) });
+  const err = await readCapped(res.body, 1000).then(() => undefined, (e: unknown) => e);
+  assert.equal((err as { code?: string }).code, 'UND_ERR_BODY_TIMEOUT');
+  assert.ok(Date.now() - started < 3000);
+  assert.match(networkError(err, 'r.example').message, /^r\.example sent nothing for too long \(UND_ERR_BODY_TIMEOUT\)$/);
+});
+
+test('the idle timeout also bounds waiting for the headers', async () => {
+  const url = await serve(() => undefined);
+  const dispatcher = await createDispatcher({ idleTimeoutMs: 200 });
+  after(() => dispatcher.close());
+  const fast = { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 10 };
+  await assert.rejects(request({ dispatcher, retry: fast }, { method: 'GET', url: new URL(url) }), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+});
+
+test('retry: false sends once, whatever the status', async () => {
+  let n = 0;
+  const url = await serve((_req, res) => {
+    n++;
+    res.writeHead(503).end();
+  });
+  const dispatcher = await createDispatcher();
+  after(() => dispatcher.close());
+  const res = await request({ dispatcher }, { method: 'PUT', url: new URL(url), body: Buffer.from('x'), retry: false });
+  assert.equal(res.status, 503);
+  await readCapped(res.body, 10);
+  assert.equal(n, 1);
+});
