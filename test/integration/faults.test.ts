@@ -296,3 +296,35 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.equal(await exists(join(parent, 'out.ocipack-staging')), false);
   });
 }
+
+test('SIGINT during extraction removes the staging directory beside the target and leaves the target as it was', async () => {
+  // 30 000 small files: extraction takes long enough to be interrupted while the staging directory exists.
+  const entries = Array.from({ length: 30_000 }, (_, i) => file(`d${Math.floor(i / 500)}/f${i}.yaml`, `n: ${i}\n`));
+  await pushRaw(reg.url, 'faults/many', 'v1', artifactFor(tgz(entries)), BASIC);
+  proxy.script([]);
+  const parent = await tempDir();
+  const out = join(parent, 'out');
+  await mkdir(out);
+  await writeFile(join(out, 'keep.txt'), 'mine');
+  tmp = await tempDir('ocipack-faults-tmp-');
+  const child = spawn(process.execPath, [BIN, 'pull', `oci://${proxy.host}/faults/many:v1`, '-o', out, '--creds', `${USER}:${PASS}`], {
+    env: { PATH: process.env.PATH ?? '', HOME: parent, NO_COLOR: '1', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const deadline = Date.now() + 30_000;
+  let staging: string | undefined;
+  while (staging === undefined && Date.now() < deadline) {
+    staging = (await readdir(parent)).find((n) => n.startsWith('out.ocipack-staging-'));
+    if (staging === undefined) await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(staging, `no staging directory appeared; ${stderr}`);
+  await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGINT');
+  const code = await closed;
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /✗ .*(interrupted by SIGINT|extraction cancelled)/);
+  assert.deepEqual(await listing(parent), ['out/', 'out/keep.txt']);
+  assert.deepEqual(await readdir(tmp), []);
+});

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ocipack, tempDir, type CliResult } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
@@ -170,4 +170,16 @@ test('path length and depth caps, and their flags', async () => {
   const dOk = await pullLayer('deep-ok', tgz([{ ...file('x', 'deep'), pax: { path: deep } }]), ['--max-depth', '100']);
   assert.equal(dOk.r.code, 0, dOk.r.stderr);
   assert.equal(await readFile(join(dOk.out, deep), 'utf8'), 'deep');
+});
+
+test('a symlink already in the target is replaced, never written through', async () => {
+  await pushRaw(reg.url, 'hostile/existing-link', 'v1', artifactFor(tgz([dir('d/'), file('d/evil', 'x')])));
+  const work = await tempDir('ocipack-hostile-');
+  const out = join(work, 'out');
+  await mkdir(join(work, 'outside'));
+  await mkdir(out);
+  await symlink('../outside', join(out, 'd'));
+  const r = await ocipack(['pull', `oci://${reg.host}/hostile/existing-link:v1`, '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await listing(work), ['out/', 'out/d/', 'out/d/evil', 'outside/']);
 });
