@@ -3,7 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { BIN, ocipack, tempDir, type CliResult } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
@@ -76,6 +77,20 @@ test('--help lists every command with a one-line summary; every command has an E
   const viaHelp = await ocipack(['help', 'pull']);
   assert.equal(viaHelp.code, 0);
   assert.match(viaHelp.stdout, /Usage: ocipack pull/);
+});
+
+test('every command has a row in the README Commands table and a same-named library export', async () => {
+  const readme = await readFile(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+  const table = readme.slice(readme.indexOf('\n## Commands\n'), readme.indexOf('\n### ', readme.indexOf('\n## Commands\n')));
+  const rows = table.split('\n').filter((l) => l.startsWith('| `'));
+  const lib = (await import('../../src/index.js')) as Record<string, unknown>;
+  for (const name of buildProgram().commands.map((c) => c.name()).filter((n) => n !== 'help')) {
+    const row = rows.find((r) => (r.split('|')[1] ?? '').includes(`\`${name}`));
+    assert.ok(row, `README Commands table has no row for ${name}`);
+    assert.match(row.split('|').slice(3).join('|'), new RegExp(`ocipack ${name}\\b`), `README row for ${name} has no example`);
+    const fn = name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    assert.equal(typeof lib[fn], 'function', `the library exports no ${fn}()`);
+  }
 });
 
 test('unknown commands and flags are exit 2 with a suggestion and no stack trace', async () => {
