@@ -75,7 +75,7 @@ async function fetchJson(target: Target, reference: string): Promise<Manifest | 
 class Collector {
   readonly found: Candidate[] = [];
   private warned = false;
-  constructor(private readonly max: number, private readonly emit: OnEvent | undefined) {}
+  constructor(readonly max: number, private readonly emit: OnEvent | undefined) {}
   full(): boolean {
     if (this.found.length < this.max) return false;
     if (!this.warned) this.emit?.({ type: 'warning', message: `more than ${this.max} signature candidates; only the first ${this.max} were checked` });
@@ -131,9 +131,15 @@ export async function discoverSignatures(target: Target, digest: string, opts: D
   const tag = signatureTag(digest);
   const classic = await fetchJson(target, tag);
   if (classic && !isIndex(classic)) await fromSignatureManifest(target, classic, 'cosign', `tag ${tag}`, c, maxBytes);
+  let fetched = 0;
   for (const ref of await referrersOf(target, digest)) {
     if (ref.artifactType !== undefined && !SIG_ARTIFACT_TYPES.includes(ref.artifactType)) continue;
     if (c.full()) break;
+    // a referrers index may list thousands of entries without artifactType: fetch at most the cap
+    if (++fetched > c.max) {
+      opts.onEvent?.({ type: 'warning', message: `more than ${c.max} referrers of ${digest} to inspect; only the first ${c.max} were read` });
+      break;
+    }
     const m = await fetchJson(target, ref.digest);
     if (!m || isIndex(m)) continue;
     const format = formatOf(m);
