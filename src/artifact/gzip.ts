@@ -15,6 +15,8 @@ import { OcipackError } from '../errors.js';
 export const GZIP_CHUNK_BYTES = 1024 * 1024;
 /** Deflate's window: each chunk may refer this far back into the previous one. */
 const WINDOW_BYTES = 32 * 1024;
+/** Output buffer per deflate round trip. */
+const OUT_CHUNK_BYTES = 64 * 1024;
 /** Gzip header byte 9 ("OS"): 255 = unknown, as Go's compress/gzip writes, on every platform. */
 const OS_UNKNOWN = 255;
 
@@ -25,6 +27,11 @@ export interface ParallelGzipOptions {
   chunkBytes?: number;
   /** Chunks compressed at once; affects speed and memory, never the output (default: cores + 1). */
   concurrency?: number;
+  /**
+   * Called with each written buffer of exactly `chunkBytes` once it has been compressed and is no
+   * longer read, so the writer can fill it again (fewer allocations, lower peak memory).
+   */
+  recycle?: (buf: Buffer) => void;
 }
 
 /** The fixed 10-byte gzip header: no name, MTIME 0, OS unknown; XFL as zlib sets it for `level`. */
@@ -40,12 +47,15 @@ export function createParallelGzip(opts: ParallelGzipOptions = {}): Transform {
 
 interface Pending {
   done: Promise<Buffer>;
+  /** The caller's buffer, handed back through `recycle` once compressed. */
+  owned?: Buffer;
 }
 
 class ParallelGzip extends Transform {
   private readonly level: number;
   private readonly chunkBytes: number;
   private readonly maxInFlight: number;
+  private readonly recycle: ((buf: Buffer) => void) | undefined;
   private parts: Buffer[] = [];
   private buffered = 0;
   private dictionary: Buffer = Buffer.alloc(0);
@@ -65,6 +75,7 @@ class ParallelGzip extends Transform {
       throw new OcipackError('USAGE', `gzip chunk size must be a positive integer, got ${this.chunkBytes}`);
     }
     this.maxInFlight = Math.max(1, opts.concurrency ?? availableParallelism() + 1);
+    this.recycle = opts.recycle;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -76,6 +87,7 @@ class ParallelGzip extends Transform {
   }
 
   private async accept(chunk: Buffer): Promise<void> {
+    if (this.buffered === 0 && chunk.length === this.chunkBytes) return this.dispatch(chunk, false, chunk);
     let data = chunk;
     while (this.buffered + data.length >= this.chunkBytes) {
       const take = this.chunkBytes - this.buffered;
@@ -107,11 +119,13 @@ class ParallelGzip extends Transform {
   }
 
   /** Queue one chunk for compression; waits for the oldest chunk first when enough are in flight. */
-  private async dispatch(input: Buffer, last: boolean): Promise<void> {
+  private async dispatch(input: Buffer, last: boolean, owned?: Buffer): Promise<void> {
     while (this.queue.length >= this.maxInFlight) await this.drainOne();
     this.crc = zlib.crc32(input, this.crc);
     this.total += input.length;
-    this.queue.push({ done: deflateChunk(input, this.dictionary, this.level, last) });
+    const pending: Pending = { done: deflateChunk(input, this.dictionary, this.level, last) };
+    if (owned) pending.owned = owned;
+    this.queue.push(pending);
     this.dictionary = nextDictionary(this.dictionary, input);
   }
 
@@ -119,6 +133,7 @@ class ParallelGzip extends Transform {
     const head = this.queue.shift();
     if (!head) return;
     const out = await head.done;
+    if (head.owned) this.recycle?.(head.owned);
     if (!this.headerSent) {
       this.push(gzipHeader(this.level));
       this.headerSent = true;
@@ -139,8 +154,9 @@ function deflateChunk(input: Buffer, dictionary: Buffer, level: number, last: bo
   const options: zlib.ZlibOptions = {
     level,
     finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-    // One output buffer big enough for the whole chunk (deflate's worst case) saves round trips.
-    chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, input.length + (input.length >>> 8) + 1024),
+    // 64 KiB of output per thread-pool round trip: deflate spends milliseconds on it, so the trips
+    // cost nothing, and small uniform buffers are recycled by malloc instead of raising peak memory.
+    chunkSize: OUT_CHUNK_BYTES,
   };
   if (dictionary.length > 0) options.dictionary = dictionary;
   const p = new Promise<Buffer>((resolve, reject) => {

@@ -6,11 +6,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, createWriteStream, openSync, promises as fsp, readSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULTS } from '../defaults.js';
 import { OcipackError } from '../errors.js';
-import { createParallelGzip } from './gzip.js';
+import { createParallelGzip, GZIP_CHUNK_BYTES } from './gzip.js';
 import { encodeHeader, endOfArchive, padding } from './tarheader.js';
 import { walk, type WalkEntry, type WalkOptions } from './walk.js';
 
@@ -47,8 +47,6 @@ export interface PackResult {
   entries: number;
 }
 
-const READ_CHUNK = 256 * 1024;
-const BATCH_BYTES = 64 * 1024;
 
 /** What would be packed, in archive order (used by diff). */
 export async function listEntries(opts: PackOptions): Promise<WalkEntry[]> {
@@ -117,9 +115,12 @@ async function withEntries<T>(opts: PackOptions, fn: (entries: WalkEntry[]) => P
 async function writeArchive(entries: WalkEntry[], out: Writable, opts: PackOptions) {
   const tar = new Counter();
   const gz = new Counter();
-  const source = tarStream(entries, tar, opts);
+  const chunks = new ChunkFiller(tar);
+  // One chunk read ahead at most (an object stream would buffer 16 of them).
+  const source = Readable.from(tarStream(entries, chunks, opts), { objectMode: true, highWaterMark: 1 });
   // Chunked deflate on the thread pool (gzip.ts): deterministic, and about twice as fast on two cores.
-  await runPipeline([source, createParallelGzip({ level: DEFAULTS.gzipLevel }), hashing(gz), out], opts.signal);
+  const gzip = createParallelGzip({ level: DEFAULTS.gzipLevel, recycle: (buf) => chunks.recycle(buf) });
+  await runPipeline([source, gzip, hashing(gz), out], opts.signal);
   return { digest: gz.digest(), size: gz.size, diffId: tar.digest(), tarSize: tar.size, entries: entries.length };
 }
 
@@ -135,54 +136,64 @@ class Counter {
   }
 }
 
-/** The tar bytes, batched into chunks of about 64 KiB, hashed as they are produced. */
-async function* tarStream(entries: WalkEntry[], tar: Counter, opts: PackOptions): AsyncGenerator<Buffer> {
-  const batch = new Batch(tar);
+/**
+ * The tar bytes in chunks of GZIP_CHUNK_BYTES, hashed as they are produced. File contents are read
+ * straight into the chunk (no intermediate buffers), which keeps the garbage, and so the peak
+ * memory, low: each chunk is handed to the gzip stream as is.
+ */
+async function* tarStream(entries: WalkEntry[], chunk: ChunkFiller, opts: PackOptions): AsyncGenerator<Buffer> {
   const progress = { bytes: 0 };
   for (const entry of entries) {
     if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
-    batch.add(encodeHeader(entry));
+    yield* chunk.add(encodeHeader(entry));
     if (entry.type === 'file') {
-      for (const chunk of readExactly(entry, progress, opts)) {
-        batch.add(chunk);
-        if (batch.full()) yield batch.take();
-      }
-      batch.add(padding(entry.size));
+      yield* readExactly(entry, chunk, progress, opts);
+      yield* chunk.add(padding(entry.size));
     }
-    if (batch.full()) yield batch.take();
   }
-  batch.add(endOfArchive());
-  yield batch.take();
+  yield* chunk.add(endOfArchive());
+  if (chunk.used > 0) yield chunk.take();
 }
 
-/** Collects small buffers so the gzip stream sees few, larger writes. */
-class Batch {
-  private parts: Buffer[] = [];
-  private bytes = 0;
+/** One chunk being filled; `take()` hands it over (hashed) and starts the next, reusing compressed ones. */
+class ChunkFiller {
+  buf: Buffer = Buffer.allocUnsafe(GZIP_CHUNK_BYTES);
+  used = 0;
+  private readonly free: Buffer[] = [];
   constructor(private readonly counter: Counter) {}
-  add(part: Buffer): void {
-    if (part.length === 0) return;
-    this.parts.push(part);
-    this.bytes += part.length;
+
+  /** A chunk the gzip stream has finished with. */
+  recycle(buf: Buffer): void {
+    if (buf.length === GZIP_CHUNK_BYTES && this.free.length < 8) this.free.push(buf);
   }
-  full(): boolean {
-    return this.bytes >= BATCH_BYTES;
+
+  /** Copies `bytes` in, yielding every chunk that fills up. */
+  *add(bytes: Buffer): Generator<Buffer> {
+    let off = 0;
+    while (off < bytes.length) {
+      const n = bytes.copy(this.buf, this.used, off);
+      this.used += n;
+      off += n;
+      if (this.used === this.buf.length) yield this.take();
+    }
   }
+
   take(): Buffer {
-    const chunk = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.bytes);
-    this.parts = [];
-    this.bytes = 0;
+    const chunk = this.used === this.buf.length ? this.buf : this.buf.subarray(0, this.used);
     this.counter.update(chunk);
+    this.buf = this.free.pop() ?? Buffer.allocUnsafe(GZIP_CHUNK_BYTES);
+    this.used = 0;
     return chunk;
   }
 }
 
 /**
- * Reads exactly the size the header announced; a file that changed size meanwhile is an error.
- * Synchronous on purpose: the archive is written in order anyway, and thread-pool reads would queue
- * behind the deflate jobs (gzip.ts), which made a tree of many small files several times slower.
+ * Reads exactly the size the header announced into the chunks; a file that changed size meanwhile is
+ * an error. Synchronous on purpose: the archive is written in order anyway, and thread-pool reads
+ * would queue behind the deflate jobs (gzip.ts), which made a tree of many small files several
+ * times slower.
  */
-function* readExactly(entry: WalkEntry, progress: { bytes: number }, opts: PackOptions): Generator<Buffer> {
+function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: number }, opts: PackOptions): Generator<Buffer> {
   let fd: number;
   try {
     fd = openSync(entry.absPath, 'r');
@@ -192,23 +203,24 @@ function* readExactly(entry: WalkEntry, progress: { bytes: number }, opts: PackO
   try {
     let left = entry.size;
     while (left > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
-      const bytesRead = readFull(fd, buf, entry);
+      const want = Math.min(left, chunk.buf.length - chunk.used);
+      const bytesRead = readInto(fd, chunk.buf, chunk.used, want, entry);
       if (bytesRead === 0) throw changed(entry);
+      chunk.used += bytesRead;
       left -= bytesRead;
       progress.bytes += bytesRead;
       opts.onProgress?.(progress.bytes);
-      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      if (chunk.used === chunk.buf.length) yield chunk.take();
     }
-    if (readFull(fd, Buffer.allocUnsafe(1), entry) !== 0) throw changed(entry);
+    if (readInto(fd, Buffer.allocUnsafe(1), 0, 1, entry) !== 0) throw changed(entry);
   } finally {
     closeSync(fd);
   }
 }
 
-function readFull(fd: number, buf: Buffer, entry: WalkEntry): number {
+function readInto(fd: number, buf: Buffer, offset: number, length: number, entry: WalkEntry): number {
   try {
-    return readSync(fd, buf, 0, buf.length, null);
+    return readSync(fd, buf, offset, length, null);
   } catch (err) {
     throw new OcipackError('IO', `cannot read "${entry.path}": ${codeOf(err)}`, { cause: err });
   }

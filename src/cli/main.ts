@@ -1,5 +1,6 @@
 /** Entry point of the `ocipack` binary. */
 import { CommanderError, type Command } from 'commander';
+import { capBufferGarbage } from './memory.js';
 import { buildProgram } from './program.js';
 import { reportError, uiFor } from './run.js';
 
@@ -16,6 +17,7 @@ function rewriteHelp(program: Command, argv: string[]): string[] {
 
 /** Run the CLI with `argv` and exit with the code SPEC §3 assigns. */
 export async function main(argv: string[]): Promise<void> {
+  capBufferGarbage();
   // `ocipack list … | head -1`: a closed stdout ends the run quietly instead of crashing on EPIPE.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(Number(process.exitCode ?? 0));
