@@ -52,9 +52,22 @@ export function checkLayerSize(size: number, maxLayerBytes = DEFAULTS.caps.layer
   }
 }
 
-/** Extracts a verified tar or tar+gzip file into `opts.target` (SPEC §5). */
+/**
+ * Extracts a verified tar or tar+gzip file into `opts.target` (SPEC §5). The file is read twice: a
+ * first pass checks every rule and cap without writing anything, so a hostile layer (a bomb, 150 000
+ * files, a bad name at the very end) fails in the time it takes to decompress it, before the disk is
+ * touched; the second pass extracts (checking everything again).
+ */
 export async function unpackFile(archive: string, opts: UnpackOptions): Promise<UnpackResult> {
+  await vetFile(archive, opts);
   return unpackStream(createReadStream(archive), opts);
+}
+
+/** Reads a tar or tar+gzip file with every extraction rule and cap, writing nothing and warning about nothing. */
+export async function vetFile(archive: string, opts: Omit<UnpackOptions, 'onWarning' | 'onProgress'>): Promise<void> {
+  const dry = new StagingWriter('', undefined, true);
+  const { onProgress: _ignored, ...c } = caps(opts);
+  await readTar(createReadStream(archive), (item) => dry.visit(item), c, (name, reason) => dry.skip(name, reason));
 }
 
 /** Extracts a tar or tar+gzip stream into `opts.target`; the stream is consumed and closed. */
