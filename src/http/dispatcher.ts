@@ -1,7 +1,8 @@
 /** One undici dispatcher per run: proxies from the passed `env`, extra CAs, optional insecure TLS. */
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent } from './undici.js';
 import { DEFAULTS } from '../defaults.js';
 import { OcipackError } from '../errors.js';
 import type { Env } from '../options.js';

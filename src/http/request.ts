@@ -1,7 +1,8 @@
 /** The one way ocipack talks HTTP: undici.request plus retries, manual redirects and a redacted trace. */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request as undiciRequest } from './undici.js';
 import { DEFAULTS, USER_AGENT } from '../defaults.js';
 import { OcipackError } from '../errors.js';
 import { discard, type ResponseBody } from './body.js';
