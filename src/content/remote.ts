@@ -62,6 +62,8 @@ export class RemoteRepository implements Target {
   private readonly emit: OnEvent;
   /** Upload sessions a refused mount (202) opened, reused by the next pushBlob of that digest. */
   private readonly pendingUploads = new Map<string, URL>();
+  /** Blobs exists() found missing, so the pushBlob that follows skips its own HEAD. */
+  private readonly justMissing = new Set<string>();
 
   constructor(client: RegistryClient, reference: Reference, opts: RemoteRepositoryOptions) {
     this.reference = reference;
@@ -108,12 +110,19 @@ export class RemoteRepository implements Target {
   /** HEAD on the manifests endpoint for manifest media types, on the blobs endpoint otherwise. */
   async exists(desc: Descriptor): Promise<boolean> {
     if (isManifestMediaType(desc.mediaType)) return (await headManifest(this.repo, desc.digest)) !== undefined;
-    return headBlob(this.repo, desc.digest);
+    const found = await headBlob(this.repo, desc.digest);
+    if (!found) this.justMissing.add(desc.digest);
+    return found;
   }
 
-  /** Uploads a blob unless the registry already has it (HEAD first); POST then one monolithic PUT, restarted with a new session after a break. */
+  /**
+   * Uploads a blob unless the registry already has it (HEAD first, unless exists() just said it is
+   * missing: copy asks that first, and a second HEAD per blob is a round trip for nothing); POST then
+   * one monolithic PUT, restarted with a new session after a break.
+   */
   async pushBlob(desc: Descriptor, body: Body): Promise<void> {
-    if (await headBlob(this.repo, desc.digest)) return;
+    const knownMissing = this.justMissing.delete(desc.digest);
+    if (!knownMissing && (await headBlob(this.repo, desc.digest))) return;
     const location = this.pendingUploads.get(desc.digest);
     this.pendingUploads.delete(desc.digest);
     await uploadBlob(this.repo, desc, body, location);
