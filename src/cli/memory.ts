@@ -6,8 +6,6 @@
  * cap 125–130 MiB, at no measurable cost in time. CLI only: a library must not force collections in
  * its host, so nothing below src/cli/ does this.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
 type Gc = (options?: { type?: 'major' | 'minor' }) => void;
 
@@ -17,10 +15,12 @@ const EVERY_MS = 20;
 const START_AFTER_MS = 100;
 
 /** The engine's collector, exposing it if the process was not started with --expose-gc. */
-function collector(): Gc | undefined {
+async function collector(): Promise<Gc | undefined> {
   const existing = (globalThis as { gc?: Gc }).gc;
   if (typeof existing === 'function') return existing;
   try {
+    // Loaded here, not at start-up: node:v8 alone costs a millisecond to every `ocipack --version`.
+    const [{ setFlagsFromString }, { runInNewContext }] = await Promise.all([import('node:v8'), import('node:vm')]);
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;
     return typeof gc === 'function' ? (gc as Gc) : undefined;
@@ -37,9 +37,10 @@ function collector(): Gc | undefined {
  */
 export function capBufferGarbage(limitBytes = LIMIT_BYTES, everyMs = EVERY_MS, startAfterMs = START_AFTER_MS): () => void {
   let timer: NodeJS.Timeout | undefined;
-  const start = setTimeout(() => {
-    const gc = collector();
-    if (!gc) return;
+  let stopped = false;
+  const start = setTimeout(async () => {
+    const gc = await collector();
+    if (!gc || stopped) return;
     timer = setInterval(() => {
       if (process.memoryUsage().arrayBuffers <= limitBytes) return;
       gc({ type: 'minor' });
@@ -49,6 +50,7 @@ export function capBufferGarbage(limitBytes = LIMIT_BYTES, everyMs = EVERY_MS, s
   }, startAfterMs);
   start.unref();
   return () => {
+    stopped = true;
     clearTimeout(start);
     if (timer) clearInterval(timer);
   };
