@@ -2,3 +2,4 @@
 export { CommanderError } from 'commander';
 export { buildProgram } from './program.js';
 export { reportError, uiFor } from './run.js';
+export { tuneEngine } from './engine.js';

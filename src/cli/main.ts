@@ -33,7 +33,8 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   capBufferGarbage();
-  const { CommanderError, buildProgram, reportError, uiFor } = await import('./app.js');
+  const { CommanderError, buildProgram, reportError, uiFor, tuneEngine } = await import('./app.js');
+  tuneEngine();
   // `ocipack list … | head -1`: a closed stdout ends the run quietly instead of crashing on EPIPE.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(Number(process.exitCode ?? 0));
