@@ -6,6 +6,7 @@ import { Authorizer } from '../auth/authorizer.js';
 import type { TokenCache } from '../auth/cache.js';
 import { challengesOf } from '../auth/challenge.js';
 import type { Credential } from '../credentials/types.js';
+import { DEFAULTS } from '../defaults.js';
 import { OcipackError } from '../errors.js';
 import { discard } from '../http/body.js';
 import { classifyFailure, networkError } from '../http/errors.js';
@@ -13,6 +14,7 @@ import { failure } from '../http/failure.js';
 import { isReplayable, request, type HttpContext, type HttpResponse, type Method, type RequestBody } from '../http/request.js';
 import { backoffMs, DEFAULT_RETRY, sleep } from '../http/retry.js';
 import { isLoopback } from '../oci/reference.js';
+import { speaksTls } from './tlsprobe.js';
 
 export interface ClientOptions {
   /** host[:port] on the wire. */
@@ -89,18 +91,20 @@ export class RegistryClient {
   private async ping(): Promise<{ base: URL; auth: Authorizer }> {
     const http = await this.opts.http();
     const https = new URL(`https://${this.host}/`);
-    try {
-      return await this.pingAt(http, https);
-    } catch (err) {
-      if (err instanceof OcipackError) throw err;
-      const kind = classifyFailure(err, http.signal);
-      if (kind === 'certificate' || kind === 'aborted') throw networkError(err, this.where(http, https), http.signal);
-      const plainAllowed = this.opts.insecureRegistry === true || (kind === 'not-tls' && isLoopback(this.host));
-      if (!plainAllowed) {
-        if (kind !== 'not-tls') throw networkError(err, this.where(http, https), http.signal);
-        throw new OcipackError('PLAIN_HTTP', `${this.host} does not speak TLS`, {
-          hint: 'use --insecure-registry for a plain-HTTP registry',
-        });
+    if (!(await this.plainLoopback(http, https))) {
+      try {
+        return await this.pingAt(http, https);
+      } catch (err) {
+        if (err instanceof OcipackError) throw err;
+        const kind = classifyFailure(err, http.signal);
+        if (kind === 'certificate' || kind === 'aborted') throw networkError(err, this.where(http, https), http.signal);
+        const plainAllowed = this.opts.insecureRegistry === true || (kind === 'not-tls' && isLoopback(this.host));
+        if (!plainAllowed) {
+          if (kind !== 'not-tls') throw networkError(err, this.where(http, https), http.signal);
+          throw new OcipackError('PLAIN_HTTP', `${this.host} does not speak TLS`, {
+            hint: 'use --insecure-registry for a plain-HTTP registry',
+          });
+        }
       }
     }
     try {
@@ -108,6 +112,15 @@ export class RegistryClient {
     } catch (err) {
       throw networkError(err, this.where(http, new URL(`http://${this.host}/`)), http.signal);
     }
+  }
+
+  /** A loopback host reached directly that a cheap handshake shows not to speak TLS (tlsprobe.ts). */
+  private async plainLoopback(http: HttpContext, https: URL): Promise<boolean> {
+    if (!isLoopback(this.host) || http.proxyFor?.(https) !== undefined) return false;
+    http.onDebug?.(`> TLS probe ${https.origin}/`);
+    const tls = await speaksTls(https, DEFAULTS.connectTimeoutMs, http.signal);
+    http.onDebug?.(`< TLS probe ${https.origin}/: ${tls === undefined ? 'no answer' : tls ? 'speaks TLS' : 'not TLS, using plain HTTP'}`);
+    return tls === false;
   }
 
   private async pingAt(http: HttpContext, base: URL): Promise<{ base: URL; auth: Authorizer }> {

@@ -76,7 +76,7 @@ test('ping picks plain HTTP for a loopback registry that does not speak TLS, aft
   const s = session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) });
   const r = s.repository(parseReference(`${open.host}/ping/check:v1`));
   await rejectsWith(r.resolve('v1'), 'NOT_FOUND');
-  assert.match(debug[0] ?? '', new RegExp(`^> GET https://${open.host}/v2/`));
+  assert.match(debug[0] ?? '', new RegExp(`^> (GET https://${open.host}/v2/|TLS probe https://${open.host}/)`));
   assert.ok(debug.some((l) => l.startsWith(`< 200 GET http://${open.host}/v2/`)), debug.join('\n'));
 });
 

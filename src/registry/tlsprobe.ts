@@ -1,0 +1,48 @@
+/**
+ * "Does this loopback registry speak TLS at all?" (SPEC §2), answered cheaply. The first TLS
+ * connection of a process builds Node's root certificate store (15–20 ms, bench/), which a
+ * plain-HTTP registry on localhost never needs. This handshake carries an empty CA list and checks
+ * nothing, so it only learns whether TLS is spoken; when it is, the real request verifies as always
+ * (a certificate error is still never a reason to fall back to HTTP).
+ */
+import { isIP } from 'node:net';
+import { connect, createSecureContext, type SecureContext } from 'node:tls';
+import { classifyFailure } from '../http/errors.js';
+
+let emptyContext: SecureContext | undefined;
+
+/**
+ * True when `url`'s server completes a TLS handshake, false when it answers something that is not
+ * TLS; undefined when the question could not be settled (refused, timed out, cancelled), so the
+ * caller goes on as if it had not asked.
+ */
+export function speaksTls(url: URL, timeoutMs: number, signal?: AbortSignal): Promise<boolean | undefined> {
+  if (signal?.aborted) return Promise.resolve(undefined);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(url.port) || 443;
+  emptyContext ??= createSecureContext({ ca: [] });
+  return new Promise((resolve) => {
+    const socket = connect({
+      host,
+      port,
+      secureContext: emptyContext,
+      rejectUnauthorized: false,
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+    });
+    let settled = false;
+    const done = (answer: boolean | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(answer);
+    };
+    const onAbort = (): void => done(undefined);
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', (err) => done(classifyFailure(err) === 'not-tls' ? false : undefined));
+    socket.once('close', () => done(undefined));
+  });
+}

@@ -1,0 +1,79 @@
+/** The cheap "does it speak TLS?" handshake used before pinging a loopback registry. */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttp } from 'node:http';
+import { createServer as createNet, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { createServer as createTls } from 'node:tls';
+import { speaksTls } from '../../../src/registry/tlsprobe.js';
+import { makeTestCa, type TestCa } from '../../helpers/tls.js';
+
+let ca: TestCa;
+before(async () => {
+  ca = await makeTestCa();
+});
+after(async () => {
+  await ca.cleanup();
+});
+
+async function listening(server: Server): Promise<URL> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+}
+
+async function closed(server: Server): Promise<void> {
+  await new Promise((r) => server.close(r));
+}
+
+describe('speaksTls', () => {
+  it('is false for a plain HTTP server', async () => {
+    const server = createHttp((_q, r) => r.end('{}'));
+    try {
+      assert.equal(await speaksTls(await listening(server), 5000), false);
+    } finally {
+      await closed(server);
+    }
+  });
+
+  it('is true for a TLS server whose certificate nobody trusts (verification is the real request\'s job)', async () => {
+    const server = createTls({ cert: await readFile(ca.cert), key: await readFile(ca.key) }, (s) => s.end());
+    try {
+      assert.equal(await speaksTls(await listening(server), 5000), true);
+    } finally {
+      await closed(server);
+    }
+  });
+
+  it('is true for localhost by name too (SNI sent for names only)', async () => {
+    const server = createTls({ cert: await readFile(ca.cert), key: await readFile(ca.key) }, (s) => s.end());
+    try {
+      const url = await listening(server);
+      assert.equal(await speaksTls(new URL(`https://localhost:${url.port}/`), 5000), true);
+    } finally {
+      await closed(server);
+    }
+  });
+
+  it('is undefined when nothing listens, when the server stays silent past the timeout, and when cancelled', async () => {
+    const gone = createNet();
+    const url = await listening(gone);
+    await closed(gone);
+    assert.equal(await speaksTls(url, 5000), undefined);
+
+    const silent = createNet(() => undefined);
+    try {
+      const quiet = await listening(silent);
+      const started = Date.now();
+      assert.equal(await speaksTls(quiet, 200), undefined);
+      assert.ok(Date.now() - started < 3000);
+      const ac = new AbortController();
+      const pending = speaksTls(quiet, 5000, ac.signal);
+      ac.abort();
+      assert.equal(await pending, undefined);
+    } finally {
+      silent.close();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  });
+});
