@@ -3,7 +3,6 @@
  * get|store|erase` with the server URL or a `{ServerURL, Username, Secret}` document on stdin.
  * `exec` is injected so tests need no binaries; a helper that hangs is killed after a timeout.
  */
-import { spawn } from 'node:child_process';
 import { DEFAULTS } from '../defaults.js';
 import { OcipackError } from '../errors.js';
 import type { Env } from '../options.js';
@@ -36,36 +35,44 @@ const TOKEN_USER = '<token>';
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Spawns the helper with a clean stdin/stdout pipe, kills it after `timeoutMs`, never uses a shell. */
-export const defaultExec: HelperExec = (program, args, opts) => new Promise((resolve, reject) => {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
-  const child = spawn(program, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let settled = false;
-  const timer = setTimeout(() => {
-    if (settled) return;
-    settled = true;
-    child.kill('SIGKILL');
-    reject(Object.assign(new Error(`${program} timed out`), { code: 'ETIMEDOUT' }));
-  }, opts.timeoutMs);
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  child.stdin.on('error', () => { /* a helper that exits without reading stdin */ });
-  child.on('error', (e) => {
-    clearTimeout(timer);
-    if (settled) return;
-    settled = true;
-    reject(e);
+export const defaultExec: HelperExec = async (program, args, opts) => {
+  // Loaded on first use: most runs never start a helper, and node:child_process costs ~2 ms to load.
+  const { spawn } = await import('node:child_process');
+  return spawnHelper(spawn, program, args, opts);
+};
+
+function spawnHelper(spawn: typeof import('node:child_process').spawn, ...[program, args, opts]: Parameters<HelperExec>): ReturnType<HelperExec> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
+    const child = spawn(program, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      child.kill('SIGKILL');
+      reject(Object.assign(new Error(`${program} timed out`), { code: 'ETIMEDOUT' }));
+    }, opts.timeoutMs);
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stdin.on('error', () => { /* a helper that exits without reading stdin */ });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    child.stdin.end(opts.input);
   });
-  child.on('close', (code) => {
-    clearTimeout(timer);
-    if (settled) return;
-    settled = true;
-    resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-  });
-  child.stdin.end(opts.input);
-});
+}
 
 export interface HelperContext {
   env: Env;

@@ -113,7 +113,8 @@ export function isLoopback(host: string): boolean {
     name = name.slice(0, name.indexOf(':'));
   }
   if (name === 'localhost') return true;
-  if (isIPv6(name)) return isLoopbackV6(name);
+  // Only names with a colon can be IPv6; net.isIPv6 compiles a large regex on first use (~2 ms).
+  if (name.includes(':') && isIPv6(name)) return isLoopbackV6(name);
   const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
   return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
 }

@@ -5,11 +5,15 @@
  * nothing, so it only learns whether TLS is spoken; when it is, the real request verifies as always
  * (a certificate error is still never a reason to fall back to HTTP).
  */
-import { isIP } from 'node:net';
 import { connect, createSecureContext, type SecureContext } from 'node:tls';
 import { classifyFailure } from '../http/errors.js';
 
 let emptyContext: SecureContext | undefined;
+
+/** SNI is for names only; a dotted quad or anything with a colon (IPv6) is an address. */
+function isIpAddress(host: string): boolean {
+  return host.includes(':') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
+}
 
 /**
  * True when `url`'s server completes a TLS handshake, false when it answers something that is not
@@ -27,7 +31,7 @@ export function speaksTls(url: URL, timeoutMs: number, signal?: AbortSignal): Pr
       port,
       secureContext: emptyContext,
       rejectUnauthorized: false,
-      ...(isIP(host) === 0 ? { servername: host } : {}),
+      ...(isIpAddress(host) ? {} : { servername: host }),
     });
     let settled = false;
     const done = (answer: boolean | undefined): void => {
