@@ -65,9 +65,14 @@ export async function unpackFile(archive: string, opts: UnpackOptions): Promise<
 
 /** Reads a tar or tar+gzip file with every extraction rule and cap, writing nothing and warning about nothing. */
 export async function vetFile(archive: string, opts: Omit<UnpackOptions, 'onWarning' | 'onProgress'>): Promise<void> {
+  await vetStream(createReadStream(archive), opts);
+}
+
+/** vetFile for a stream (pull vets a layer while it downloads); the stream is consumed and closed. */
+export async function vetStream(source: Readable, opts: Omit<UnpackOptions, 'onWarning' | 'onProgress'>): Promise<void> {
   const dry = new StagingWriter('', undefined, true);
   const { onProgress: _ignored, ...c } = caps(opts);
-  await readTar(createReadStream(archive), (item) => dry.visit(item), c, (name, reason) => dry.skip(name, reason));
+  await readTar(source, (item) => dry.visit(item), c, (name, reason) => dry.skip(name, reason));
 }
 
 /** Extracts a tar or tar+gzip stream into `opts.target`; the stream is consumed and closed. */

@@ -1,10 +1,10 @@
 /** pull: resolve once, fetch by digest, verify while streaming, extract safely into place (SPEC §3, §5). */
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { PassThrough, Transform, type Writable } from 'node:stream';
 import { emitter, type OnEvent } from '../events.js';
 import { OcipackError, usageError } from '../errors.js';
 import type { CommonOptions } from '../options.js';
@@ -12,7 +12,7 @@ import { ANNOTATIONS, EXTRACTABLE_LAYER_TYPES } from '../oci/mediatypes.js';
 import { isIndex, type Descriptor, type ImageManifest, type Manifest } from '../oci/descriptor.js';
 import { openTarget, parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../content/open.js';
 import type { Target } from '../content/target.js';
-import { checkLayerSize, unpackFile } from '../artifact/unpack.js';
+import { checkLayerSize, unpackStream, vetStream, type UnpackOptions } from '../artifact/unpack.js';
 import { selectPlatform, parsePlatform } from '../oci/platform.js';
 import { parseSemverFilter } from '../oci/semver.js';
 import { highestTagIn, parseRepositoryTarget, withTag } from './list.js';
@@ -101,7 +101,9 @@ export function chooseLayer(m: ImageManifest, opts: { mediaType?: string; layer?
 }
 
 /** Download a blob to `file`, hashing and size-checking as it streams (Target.fetchBlob verifies). */
-export async function downloadBlob(target: Target, desc: Descriptor, file: string, onEvent?: OnEvent, signal?: AbortSignal): Promise<void> {
+export async function downloadBlob(
+  target: Target, desc: Descriptor, file: string, onEvent?: OnEvent, signal?: AbortSignal, alsoTo?: Writable,
+): Promise<void> {
   const emit = emitter(onEvent);
   emit({ type: 'blob:start', action: 'download', digest: desc.digest, total: desc.size });
   let done = 0;
@@ -113,8 +115,52 @@ export async function downloadBlob(target: Target, desc: Descriptor, file: strin
     },
   });
   const stream = await target.fetchBlob(desc);
-  await pipeline(stream, progress, createWriteStream(file, { flags: 'wx' }), signal ? { signal } : {});
+  const stages = alsoTo ? [progress, tee(alsoTo)] : [progress];
+  await (pipeline as (...args: unknown[]) => Promise<void>)(stream, ...stages, createWriteStream(file, { flags: 'wx' }), signal ? { signal } : {});
   emit({ type: 'blob:done', action: 'download', digest: desc.digest, size: desc.size });
+}
+
+/** Passes chunks on and also writes them to `side` (waiting while it is full), until `side` closes. */
+function tee(side: Writable): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (side.destroyed || side.writableEnded || side.write(chunk)) return cb(null, chunk);
+      const go = (): void => {
+        side.off('drain', go);
+        side.off('close', go);
+        cb(null, chunk);
+      };
+      side.on('drain', go);
+      side.on('close', go);
+    },
+    flush(cb) {
+      if (!side.destroyed && !side.writableEnded) side.end();
+      cb();
+    },
+  });
+}
+
+/**
+ * Downloads `layer` to `file` and vets it (every rule and cap of SPEC §5, nothing written) while it
+ * streams, rather than in a second read once it is down: ~100 ms less for a 200 MiB layer (bench/).
+ * Nothing is extracted before both succeeded, and the download's outcome (a digest mismatch above
+ * all) wins over what vetting found.
+ */
+async function downloadAndVet(target: Target, layer: Descriptor, file: string, vetOpts: UnpackOptions, onEvent?: OnEvent, signal?: AbortSignal): Promise<void> {
+  const side = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+  let vetError: unknown;
+  const vetting = vetStream(side, vetOpts).catch((err: unknown) => {
+    vetError = err;
+  });
+  try {
+    await downloadBlob(target, layer, file, onEvent, signal, side);
+  } catch (err) {
+    side.destroy();
+    await vetting;
+    throw err;
+  }
+  await vetting;
+  if (vetError !== undefined) throw vetError;
 }
 
 /** Pull an artifact into `output`, which is replaced only when extraction fully succeeded. */
@@ -136,15 +182,15 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     const layer = chooseLayer(manifest, opts);
     checkLayerSize(layer.size, opts.maxLayerBytes);
     const file = join(tmp, 'layer');
-    await downloadBlob(opened.target, layer, file, opts.onEvent, opts.signal);
     const output = resolvePath(opts.output);
-    const unpackOpts: Parameters<typeof unpackFile>[1] = { target: output, onWarning: (message) => emit({ type: 'warning', message }) };
+    const unpackOpts: UnpackOptions = { target: output, onWarning: (message) => emit({ type: 'warning', message }) };
     if (opts.maxLayerBytes !== undefined) unpackOpts.maxLayerBytes = opts.maxLayerBytes;
     if (opts.maxEntries !== undefined) unpackOpts.maxEntries = opts.maxEntries;
     if (opts.maxPathBytes !== undefined) unpackOpts.maxPathBytes = opts.maxPathBytes;
     if (opts.maxDepth !== undefined) unpackOpts.maxDepth = opts.maxDepth;
     if (opts.signal) unpackOpts.signal = opts.signal;
-    await unpackFile(file, unpackOpts);
+    await downloadAndVet(opened.target, layer, file, unpackOpts, opts.onEvent, opts.signal);
+    await unpackStream(createReadStream(file), unpackOpts);
     const a = manifest.annotations ?? {};
     const repository = repositoryOf(t);
     const tag = t.tag ?? (t.digest ? '' : 'latest');
