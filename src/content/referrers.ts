@@ -13,6 +13,7 @@ import { MT } from '../oci/mediatypes.js';
 import { copyGraph, type CopyResult } from './copy.js';
 import { referrersTag, type RemoteRepository } from './remote.js';
 import type { Target } from './target.js';
+import { fetchManifestIfExists, tryResolve } from './read.js';
 
 /** cosign's tag suffixes for signatures, attestations and SBOMs attached to `sha256-<hex>`. */
 export const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
@@ -99,27 +100,13 @@ function listing(d: Descriptor): Descriptor {
 }
 
 async function tagIndex(target: Target, tag: string): Promise<ImageIndex | undefined> {
-  let bytes: Buffer;
+  const fetched = await fetchManifestIfExists(target, tag);
+  if (!fetched) return undefined;
   try {
-    bytes = (await target.fetchManifest(tag)).bytes;
-  } catch (err) {
-    if (err instanceof OcipackError && err.code === 'NOT_FOUND') return undefined;
-    throw err;
-  }
-  try {
-    const index = JSON.parse(bytes.toString('utf8')) as Partial<ImageIndex>;
+    const index = JSON.parse(fetched.bytes.toString('utf8')) as Partial<ImageIndex>;
     return Array.isArray(index.manifests) ? (index as ImageIndex) : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The descriptor a tag names, or undefined when there is no such tag. */
-export async function tryResolve(target: Target, reference: string): Promise<Descriptor | undefined> {
-  try {
-    return await target.resolve(reference);
-  } catch (err) {
-    if (err instanceof OcipackError && err.code === 'NOT_FOUND') return undefined;
-    throw err;
-  }
-}

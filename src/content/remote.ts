@@ -14,6 +14,7 @@ import { getReferrers } from '../registry/referrers.js';
 import { ctxOf, type Repo } from '../registry/repo.js';
 import { listTags, TAG_PAGE_SIZE } from '../registry/tags.js';
 import type { Body, FetchedManifest, Target } from './target.js';
+import { fetchManifestIfExists } from './read.js';
 
 export interface RemoteRepositoryOptions {
   /** Ask for `pull,push` up front so one token serves the whole push. */
@@ -171,13 +172,8 @@ export class RemoteRepository implements Target {
   }
 
   private async referrersFromTag(digest: string): Promise<Descriptor[]> {
-    let fetched: FetchedManifest;
-    try {
-      fetched = await this.fetchManifest(referrersTag(digest));
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'NOT_FOUND') return [];
-      throw err;
-    }
+    const fetched = await fetchManifestIfExists(this, referrersTag(digest));
+    if (!fetched) return [];
     try {
       const index = JSON.parse(fetched.bytes.toString('utf8')) as Partial<ImageIndex>;
       return Array.isArray(index.manifests) ? index.manifests : [];

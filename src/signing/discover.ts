@@ -16,6 +16,7 @@ import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
 import type { Target } from '../content/target.js';
 import { BUNDLE_MEDIA_TYPES } from './bundle.js';
 import { signatureTag } from './sigimage.js';
+import { fetchManifestIfExists, readBlob } from '../content/read.js';
 
 export type SignatureFormat = 'cosign' | 'cosign-oci-1.1' | 'sigstore-bundle';
 
@@ -43,29 +44,11 @@ type WithReferrers = Target & { referrers(digest: string, artifactType?: string)
 
 const SIG_ARTIFACT_TYPES: readonly string[] = [MT.cosignArtifactSig, ...BUNDLE_MEDIA_TYPES];
 
-function isNotFound(err: unknown): boolean {
-  return err instanceof OcipackError && err.code === 'NOT_FOUND';
-}
-
-async function readBlob(target: Target, desc: Descriptor, max: number): Promise<Buffer> {
-  if (!Number.isSafeInteger(desc.size) || desc.size < 0 || desc.size > max) {
-    throw new OcipackError('CAP', `blob ${desc.digest} is ${desc.size} bytes, more than the ${max} bytes a signature may have`);
-  }
-  const chunks: Buffer[] = [];
-  for await (const c of await target.fetchBlob(desc)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function fetchJson(target: Target, reference: string): Promise<Manifest | undefined> {
-  let bytes: Buffer;
+  const fetched = await fetchManifestIfExists(target, reference);
+  if (!fetched) return undefined;
   try {
-    bytes = (await target.fetchManifest(reference)).bytes;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  try {
-    return JSON.parse(bytes.toString('utf8')) as Manifest;
+    return JSON.parse(fetched.bytes.toString('utf8')) as Manifest;
   } catch {
     throw new OcipackError('VERIFY', `signature manifest ${reference} is not JSON`);
   }
@@ -87,7 +70,7 @@ class Collector {
 /** Read one layer into a candidate; a missing or corrupt blob is an unreadable candidate, not a failure of the run. */
 async function layerCandidate(target: Target, base: CandidateBase, maxBytes: number): Promise<Candidate> {
   try {
-    const bytes = await readBlob(target, base.layer, maxBytes);
+    const bytes = await readBlob(target, base.layer, maxBytes, 'a signature may have');
     if (base.format === 'sigstore-bundle') return { ...base, kind: 'bundle', bundle: bytes };
     const annotations = base.layer.annotations ?? {};
     const b64 = annotations[ANNOTATIONS.cosignSignature];

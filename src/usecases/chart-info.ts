@@ -3,6 +3,7 @@ import { chartSummary, type ChartSummary } from '../artifact/chart.js';
 import type { Target } from '../content/target.js';
 import type { ImageManifest } from '../oci/descriptor.js';
 import { MT } from '../oci/mediatypes.js';
+import { readBlob } from '../content/read.js';
 
 /** Chart metadata larger than this is not read for a summary. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -20,9 +21,7 @@ export function isChartManifest(m: Partial<ImageManifest>): boolean {
 /** Reads the chart metadata from a Helm manifest's config blob (verified); undefined for other artifacts. */
 export async function chartInfo(target: Target, m: ImageManifest): Promise<ChartInfo | undefined> {
   if (!isChartManifest(m) || typeof m.config.size !== 'number' || m.config.size > MAX_CONFIG_BYTES) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const c of await target.fetchBlob(m.config)) chunks.push(c as Buffer);
-  const summary = chartSummary(Buffer.concat(chunks));
+  const summary = chartSummary(await readBlob(target, m.config, MAX_CONFIG_BYTES));
   if (!summary) return undefined;
   const info: ChartInfo = { ...summary };
   const prov = (Array.isArray(m.layers) ? m.layers : []).find((l) => l?.mediaType === MT.helmProvenance);

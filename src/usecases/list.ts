@@ -16,6 +16,7 @@ import {
 import { openTarget, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../content/open.js';
 import { RegistrySession } from '../registry/session.js';
 import type { Target } from '../content/target.js';
+import { fetchManifestIfExists } from '../content/read.js';
 
 export interface ListOptions extends CommonOptions {
   /** A repository without tag or digest: `oci://host/repo`, or a layout directory with `ociLayout`. */
@@ -91,15 +92,10 @@ async function openForList(t: TargetRef, opts: ListOptions): Promise<OpenedTarge
 
 /** One tag's row; a tag deleted between listing and fetching is skipped with a warning. */
 async function describeTag(target: Target, repository: string, tag: string, emit: OnEvent): Promise<ListEntry | undefined> {
-  let fetched;
-  try {
-    fetched = await target.fetchManifest(tag);
-  } catch (err) {
-    if (err instanceof OcipackError && err.code === 'NOT_FOUND') {
-      emit({ type: 'warning', message: `tag ${tag} disappeared while listing; skipped` });
-      return undefined;
-    }
-    throw err;
+  const fetched = await fetchManifestIfExists(target, tag);
+  if (!fetched) {
+    emit({ type: 'warning', message: `tag ${tag} disappeared while listing; skipped` });
+    return undefined;
   }
   const a = annotationsOf(fetched.bytes);
   return {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { emitter } from '../events.js';
-import { OcipackError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import type { CommonOptions } from '../options.js';
 import { packToFile, type PackResult } from '../artifact/pack.js';
 import { createdTime, resolveMetadata } from '../artifact/metadata.js';
@@ -14,6 +14,7 @@ import { MT } from '../oci/mediatypes.js';
 import { isIndex, type Manifest } from '../oci/descriptor.js';
 import { openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../content/open.js';
 import type { Target } from '../content/target.js';
+import { fetchManifestIfExists, readBlob } from '../content/read.js';
 
 export interface PushOptions extends CommonOptions {
   /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`. */
@@ -171,13 +172,8 @@ async function sameContentAt(
   diffId: string,
   annotations: Record<string, string>,
 ): Promise<string | undefined> {
-  let fetched;
-  try {
-    fetched = await target.fetchManifest(tag);
-  } catch (err) {
-    if (err instanceof OcipackError && err.code === 'NOT_FOUND') return undefined;
-    throw err;
-  }
+  const fetched = await fetchManifestIfExists(target, tag);
+  if (!fetched) return undefined;
   let m: Manifest;
   try {
     m = JSON.parse(fetched.bytes.toString('utf8')) as Manifest;
@@ -187,9 +183,7 @@ async function sameContentAt(
   if (isIndex(m) || m.config?.mediaType !== MT.fluxConfig || m.layers?.length !== 1) return undefined;
   if (!sameAnnotations(m.annotations ?? {}, annotations)) return undefined;
   if (m.config.size > 64 * 1024) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const c of await target.fetchBlob(m.config)) chunks.push(c as Buffer);
-  const ids = diffIdsOf(Buffer.concat(chunks));
+  const ids = diffIdsOf(await readBlob(target, m.config, 64 * 1024));
   return ids.length === 1 && ids[0] === diffId ? fetched.descriptor.digest : undefined;
 }
 

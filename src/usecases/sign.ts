@@ -19,6 +19,8 @@ import { loadPrivateKey } from '../signing/keys.js';
 import { signBytes, verifySignature, type KeyDescription } from '../signing/crypto.js';
 import { simpleSigningPayload } from '../signing/payload.js';
 import { appendSignature, MAX_SIGNATURE_LAYERS, signatureTag } from '../signing/sigimage.js';
+import { fetchManifestIfExists, readBlob } from '../content/read.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** A password, or a function asked only when the key is encrypted (the CLI's hidden prompt). */
 export type PasswordSource = string | (() => Promise<string>);
@@ -84,29 +86,18 @@ export function dockerReferenceOf(t: TargetRef): string {
   return `${registry}/${t.ref.repository}`;
 }
 
-async function readConfig(target: Target, m: ImageManifest): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await target.fetchBlob(m.config)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function existingSignatures(target: Target, tag: string): Promise<{ manifest: ImageManifest; config: Buffer } | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = (await target.fetchManifest(tag)).bytes;
-  } catch (err) {
-    if (err instanceof OcipackError && err.code === 'NOT_FOUND') return undefined;
-    throw err;
-  }
+  const fetched = await fetchManifestIfExists(target, tag);
+  if (!fetched) return undefined;
   let m: Manifest;
   try {
-    m = JSON.parse(bytes.toString('utf8')) as Manifest;
+    m = JSON.parse(fetched.bytes.toString('utf8')) as Manifest;
   } catch {
     throw new OcipackError('REGISTRY', `${target.name}:${tag} is not JSON; refusing to overwrite it`);
   }
   if (isIndex(m) || !m.config || !Array.isArray(m.layers)) throw new OcipackError('REGISTRY', `${target.name}:${tag} is not a signature image; refusing to overwrite it`);
   if (m.layers.length >= MAX_SIGNATURE_LAYERS) throw new OcipackError('CAP', `${target.name}:${tag} already holds ${m.layers.length} signatures (cosign's limit is ${MAX_SIGNATURE_LAYERS})`);
-  return { manifest: m, config: await readConfig(target, m) };
+  return { manifest: m, config: await readBlob(target, m.config, DEFAULTS.caps.manifestBytes) };
 }
 
 function signedBefore(existing: ImageManifest | undefined, payloadDigest: string, payload: Buffer, signer: Signer): boolean {
