@@ -19,6 +19,7 @@ import type { ChartMetadata } from '../artifact/chart.js';
 import { packageChartDir, readChartArchive, readChartDir } from '../artifact/chartpack.js';
 import { chartAnnotations, chartConfig, chartTag, helmManifest } from '../artifact/helmoci.js';
 import { openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../content/open.js';
+import { settleAll } from '../content/parallel.js';
 
 export interface PushChartOptions extends CommonOptions {
   /** `oci://host/path` (the chart goes to `path/<name>`), or a layout `<dir>` with `ociLayout`. */
@@ -105,10 +106,12 @@ export async function pushChart(opts: PushChartOptions): Promise<PushChartResult
     }
     const manifest = helmManifest(config.descriptor, layers, chartAnnotations(src.meta, created));
     emit({ type: 'blob:start', action: 'upload', digest: layer.digest, total: layer.size });
-    await opened.target.pushBlob(layer, () => createReadStream(file));
-    emit({ type: 'blob:done', action: 'upload', digest: layer.digest, size: layer.size });
-    if (prov && src.provenance) await opened.target.pushBlob(prov, src.provenance);
-    await opened.target.pushBlob(config.descriptor, config.bytes);
+    // Chart, provenance and config together; the manifest after all of them.
+    await settleAll([
+      opened.target.pushBlob(layer, () => createReadStream(file)).then(() => emit({ type: 'blob:done', action: 'upload', digest: layer.digest, size: layer.size })),
+      prov && src.provenance ? opened.target.pushBlob(prov, src.provenance) : Promise.resolve(),
+      opened.target.pushBlob(config.descriptor, config.bytes),
+    ]);
     await opened.target.pushManifest(manifest.descriptor, manifest.bytes, tag);
     emit({ type: 'manifest:pushed', digest: manifest.descriptor.digest, tag });
     const chart: PushChartResult['chart'] = { name: src.meta.name, version: src.meta.version };
