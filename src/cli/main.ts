@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { VERSION } from '../defaults.js';
 import { capBufferGarbage } from './memory.js';
+import { prefetchUseCase } from './prefetch.js';
 
 /** Commander's own exits that are not errors. */
 const HELP_CODES = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   capBufferGarbage();
+  prefetchUseCase(argv);
   const { CommanderError, buildProgram, reportError, uiFor, tuneEngine } = await import('./app.js');
   tuneEngine();
   // `ocipack list … | head -1`: a closed stdout ends the run quietly instead of crashing on EPIPE.

@@ -1,0 +1,24 @@
+/**
+ * Starts loading the use-case module a command is about to import while commander and the command
+ * definitions load, so the two overlap (bench/: `copy` of a small artifact ~10 ms sooner). A command
+ * missing here still works: it only loads its module later, as it always does.
+ */
+const USE_CASES: Record<string, () => Promise<unknown>> = {
+  push: () => import('../usecases/push.js'),
+  pull: () => import('../usecases/pull.js'),
+  copy: () => import('../usecases/copy.js'),
+  tag: () => import('../usecases/tag.js'),
+  list: () => import('../usecases/list.js'),
+  diff: () => import('../usecases/diff.js'),
+  build: () => import('../usecases/build.js'),
+  inspect: () => import('../usecases/inspect.js'),
+  verify: () => import('../usecases/verify.js'),
+  sign: () => import('../usecases/sign.js'),
+};
+
+/** Begin loading the use-case of `argv[2]`, if it names one; failures surface when the command imports it. */
+export function prefetchUseCase(argv: string[]): void {
+  if (argv.includes('--help') || argv.includes('-h')) return;
+  const load = USE_CASES[argv[2] ?? ''];
+  if (load) void load().catch(() => undefined);
+}
