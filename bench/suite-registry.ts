@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
 import { freshDir, ocipack, skopeo, type Ctx } from './context.js';
-import { compare, run, sh, type Best } from './measure.js';
+import { compare, round, run, sh, type Best } from './measure.js';
 import { limitRow, timeRow, type Row } from './report.js';
 
 const RSS_LIMIT_MIB = 150;
@@ -99,7 +99,7 @@ export async function big(ctx: Ctx): Promise<Row[]> {
   const out = await freshDir(ctx, 'pull-1g');
   const pull = await run(ocipack(ctx, ['pull', `oci://${ref}`, '-o', out]));
   await cleanOutputs(ctx);
-  const one = (seconds: number, rss: number): Best => ({ seconds: Math.round(seconds * 1000) / 1000, all: [seconds], rssMiB: Math.round(rss) });
+  const one = (seconds: number, rss: number): Best => ({ seconds: round(seconds), all: [round(seconds)], rssMiB: Math.round(rss) });
   return [
     timeRow('1 GiB tree', 'ocipack push (pack + upload)', one(push.seconds, push.rssMiB)),
     timeRow('1 GiB tree', 'ocipack pull', one(pull.seconds, pull.rssMiB)),
@@ -118,7 +118,7 @@ export async function rePush(ctx: Ctx): Promise<{ rows: Row[]; requests: string[
   const uploads = log.filter((r) => /\/blobs\/uploads\//.test(r.path) || (r.method === 'PUT' && r.path.includes('/blobs/'))).length;
   return {
     rows: [
-      timeRow('re-push unchanged 200 MiB', 'ocipack push --reproducible (2nd)', { seconds: Math.round(second.seconds * 1000) / 1000, all: [second.seconds], rssMiB: 0 }),
+      timeRow('re-push unchanged 200 MiB', 'ocipack push --reproducible (2nd)', { seconds: round(second.seconds), all: [round(second.seconds)], rssMiB: 0 }),
       limitRow('re-push unchanged 200 MiB', 'HTTP requests', log.length, 'requests', 5, '≤ a handful (5)'),
       limitRow('re-push unchanged 200 MiB', 'blob uploads', uploads, 'blob uploads', 0, 'none'),
     ],
