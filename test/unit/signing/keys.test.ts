@@ -1,7 +1,8 @@
 /** cosign key files: encrypted private keys (scrypt + secretbox), public keys, and every bad input. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, scryptSync, type KeyObject } from 'node:crypto';
+import { secretboxSeal } from '../../../src/signing/secretbox.js';
 import { OcipackError } from '../../../src/errors.js';
 import {
   COSIGN_KEY_LABEL, encryptPrivateKey, generateKeyPair, isEncryptedKey, loadPrivateKey, loadPublicKey, parseEncryptedKeyJson, SIGSTORE_KEY_LABEL,
@@ -10,21 +11,24 @@ import { decodePem, decodePemBlocks, encodePem } from '../../../src/signing/pem.
 import { signBytes, verifySignature } from '../../../src/signing/crypto.js';
 
 /**
- * A key written by cosign itself (ECDSA P-256, N=65536, empty password), published as a test fixture
- * in conforma/cli (internal/validate/vsa tests). Interop data: decrypting it proves the format.
+ * cosign's encrypted key format assembled by hand from its parts, independently of keys.ts: node's
+ * scrypt (N=65536, r=8, p=1, 32-byte salt), NaCl secretbox with a 24-byte nonce over PKCS#8 DER,
+ * the JSON document base64'd into an `ENCRYPTED SIGSTORE PRIVATE KEY` PEM block.
  */
-const COSIGN_WRITTEN_KEY = `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----
-eyJrZGYiOnsibmFtZSI6InNjcnlwdCIsInBhcmFtcyI6eyJOIjo2NTUzNiwiciI6
-OCwicCI6MX0sInNhbHQiOiJLYU9OQzduQVJLOVgxM1FoaWFucjAwTTBGYys2Sitr
-dnAxN1FuanpiVk9nPSJ9LCJjaXBoZXIiOnsibmFtZSI6Im5hY2wvc2VjcmV0Ym94
-Iiwibm9uY2UiOiJVOHZqWWtqMlZOUFZGdlZFZWZ3bXZ5VGloUERrelBoaCJ9LCJj
-aXBoZXJ0ZXh0IjoidWNWMnQ4TTZVNFJvb29FOXc0d3dkc3E1RDYrS2RKY245dERT
-KzFwRDRGN040SVJOWEgzSTBua3h1a3NackFOUHR1emIvTkVYQ201dUp3Zjh3Qzl1
-VlprbXdwNU5jRUZ6b3ZNS3JCZmNvdXdjaEkrMzkrQ0NhbVZPbzBucmRnZjhvcmpK
-dXdrWDBYL1phY0RUTERGaUxyc1laMWVMMmlqMGU1MVRpZmVQNTl4WXNPK1FnM1Jv
-OURRVjNQMk9ndDFDaVFHeGg1VXhUZytGc3c9PSJ9
------END ENCRYPTED SIGSTORE PRIVATE KEY-----
-`;
+function handMadeCosignKey(password: string): { pem: string; publicKey: KeyObject } {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const der = pair.privateKey.export({ type: 'pkcs8', format: 'der' });
+  const salt = randomBytes(32);
+  const nonce = randomBytes(24);
+  const key = scryptSync(password, salt, 32, { N: 65536, r: 8, p: 1, maxmem: 256 * 1024 * 1024 });
+  const doc = {
+    kdf: { name: 'scrypt', params: { N: 65536, r: 8, p: 1 }, salt: salt.toString('base64') },
+    cipher: { name: 'nacl/secretbox', nonce: nonce.toString('base64') },
+    ciphertext: secretboxSeal(der, nonce, key).toString('base64'),
+  };
+  const body = Buffer.from(JSON.stringify(doc)).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return { pem: `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${body}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n`, publicKey: pair.publicKey };
+}
 
 const pw = (p: string) => async () => p;
 const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => {
@@ -37,12 +41,13 @@ const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => {
   }
 };
 
-test('a key written by cosign decrypts with its password (empty) and signs what its public half verifies', async () => {
-  const k = await loadPrivateKey(COSIGN_WRITTEN_KEY, pw(''));
+test('a key assembled from cosign\'s format decrypts with its password (empty) and signs what its public half verifies', async () => {
+  const made = handMadeCosignKey('');
+  const k = await loadPrivateKey(made.pem, pw(''));
   assert.equal(k.description.algorithm, 'ecdsa-p256');
   const sig = signBytes(k.key, Buffer.from('hello'));
-  assert.ok(verifySignature(k.publicKey, Buffer.from('hello'), sig));
-  assert.equal(await codeOf(loadPrivateKey(COSIGN_WRITTEN_KEY, pw('nope'))), 'CREDENTIALS');
+  assert.ok(verifySignature(made.publicKey, Buffer.from('hello'), sig));
+  assert.equal(await codeOf(loadPrivateKey(made.pem, pw('nope'))), 'CREDENTIALS');
 });
 
 test('generateKeyPair writes the sigstore label, N=65536, 32-byte salt, 24-byte nonce; the pair works', async () => {
