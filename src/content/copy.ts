@@ -7,21 +7,20 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline as pipelineCb, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULTS } from '../defaults.js';
 import { OcipackError } from '../errors.js';
 import { emitter, type OnEvent } from '../events.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { DigestStream } from '../oci/digest.js';
 import { isIndexType, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { removeQuietly } from './fsutil.js';
 import { OciLayoutStore } from './layout.js';
+import { cancelled, layoutBody, oneShot, readAll, UPLOAD_READ_BYTES } from './bodies.js';
 import type { Body, Target } from './target.js';
 
 /** Blobs up to this size are held in memory, so any destination can resend them on retry. */
 const BUFFER_LIMIT = 4 * 1024 * 1024;
-const UPLOAD_READ_BYTES = 1024 * 1024;
 
 const FOREIGN_LAYER_TYPES = new Set([
   'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
@@ -238,41 +237,4 @@ function checkSize(desc: Descriptor, bytes: Buffer): void {
   if (bytes.length !== desc.size) {
     throw new OcipackError('VERIFY', `manifest ${desc.digest} is ${bytes.length} bytes, its descriptor says ${desc.size}`);
   }
-}
-
-/** A replayable Body reading a layout's blob file, checked against `desc` as it streams (VERIFY at the end). */
-function layoutBody(src: OciLayoutStore, desc: Descriptor, signal: AbortSignal): Body {
-  return () => {
-    const verifier = new DigestStream({ digest: desc.digest, size: desc.size });
-    const onAbort = (): void => void verifier.destroy(cancelled(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    verifier.once('close', () => signal.removeEventListener('abort', onAbort));
-    // 1 MiB reads: a sixteenth of the stream turns of the 64 KiB default for a big upload (bench).
-    return pipelineCb(createReadStream(src.blobPath(desc.digest), { highWaterMark: UPLOAD_READ_BYTES }), verifier, () => undefined);
-  };
-}
-
-/** A Body for a destination that never retries: hands out the open stream once. */
-function oneShot(stream: Readable): Body {
-  let used = false;
-  return () => {
-    if (used) throw new OcipackError('IO', 'blob body cannot be replayed');
-    used = true;
-    return stream;
-  };
-}
-
-async function readAll(stream: Readable, signal: AbortSignal): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) {
-    if (signal.aborted) throw cancelled(signal);
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
-  }
-  return Buffer.concat(chunks);
-}
-
-function cancelled(signal: AbortSignal): OcipackError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof OcipackError) return new OcipackError('CANCELLED', 'copy stopped after an earlier failure', { cause: reason });
-  return new OcipackError('CANCELLED', 'copy cancelled', { cause: reason });
 }
