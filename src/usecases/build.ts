@@ -6,8 +6,9 @@ import { dirname, join, relative, resolve as resolvePath, isAbsolute } from 'nod
 import { emitter } from '../events.js';
 import { OcipackError, usageError } from '../errors.js';
 import type { CommonOptions } from '../options.js';
-import { packToFile, type PackOptions } from '../artifact/pack.js';
+import { packToFile } from '../artifact/pack.js';
 import { errCode, writeFileAtomic } from '../content/fsutil.js';
+import { packOptionsFor } from './tree.js';
 
 export interface BuildOptions extends CommonOptions {
   /** Directory or file to pack; `-` reads one file from `stdin`. */
@@ -62,31 +63,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   try {
     emit({ type: 'step', message: `building artifact from ${opts.path}` });
     emit({ type: 'blob:start', action: 'pack' });
-    const packed = await packToFile(packOptions(opts, emit), join(tmp, 'layer.tar.gz'));
+    const packed = await packToFile(packOptionsFor(opts, emit), join(tmp, 'layer.tar.gz'));
     emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });
     await moveIntoPlace(packed.file, output, opts.signal);
     return { output, digest: packed.digest, size: packed.size, diffId: packed.diffId, entries: packed.entries };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-}
-
-function packOptions(opts: BuildOptions, emit: ReturnType<typeof emitter>): PackOptions {
-  const p: PackOptions = {
-    path: opts.path,
-    onWarning: (message) => emit({ type: 'warning', message }),
-    onProgress: (bytes) => emit({ type: 'blob:progress', action: 'pack', bytes }),
-  };
-  if (opts.ignorePaths) p.ignorePaths = opts.ignorePaths;
-  if (opts.addIgnorePaths) p.addIgnorePaths = opts.addIgnorePaths;
-  if (opts.resolveSymlinks) p.resolveSymlinks = true;
-  if (opts.signal) p.signal = opts.signal;
-  if (opts.path === '-') {
-    if (!opts.stdin) throw usageError('--path - needs data on standard input');
-    p.stdin = opts.stdin as unknown as NonNullable<PackOptions['stdin']>;
-    p.stdinName = opts.stdinName ?? 'stdin';
-  }
-  return p;
 }
 
 /** A rename when temp and output share a filesystem; otherwise a copy to a temp name beside the output, then rename. */

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { emitter, type OnEvent } from '../events.js';
 import { OcipackError, usageError } from '../errors.js';
 import type { CommonOptions } from '../options.js';
-import { listEntries, type PackOptions, type WalkEntry } from '../artifact/pack.js';
+import { listEntries, type WalkEntry } from '../artifact/pack.js';
 import { readTarEntries, type TarListEntry } from '../artifact/unpack.js';
 import { openTarget, parseTargetRef, referenceIn } from '../content/open.js';
 import type { Target } from '../content/target.js';
@@ -18,6 +18,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { chooseLayer, resolveImage } from './pull.js';
 import { mapLimit } from './list.js';
 import { DEFAULTS } from '../defaults.js';
+import { packOptionsFor } from './tree.js';
 
 export interface DiffOptions extends CommonOptions {
   /** The artifact: `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `ociLayout`. */
@@ -97,12 +98,7 @@ export function compareTrees(local: ReadonlyMap<string, SideEntry>, remote: Read
 
 /** The local tree exactly as push would pack it, each file hashed (a few at a time). */
 async function localSide(opts: DiffOptions, emit: OnEvent): Promise<Map<string, SideEntry>> {
-  const p: PackOptions = { path: opts.path, onWarning: (message) => emit({ type: 'warning', message }) };
-  if (opts.ignorePaths) p.ignorePaths = opts.ignorePaths;
-  if (opts.addIgnorePaths) p.addIgnorePaths = opts.addIgnorePaths;
-  if (opts.resolveSymlinks) p.resolveSymlinks = true;
-  if (opts.signal) p.signal = opts.signal;
-  const entries = await listEntries(p);
+  const entries = await listEntries(packOptionsFor(opts, emit));
   const hashes = await mapLimit(entries, DEFAULTS.concurrency, (e) => (e.type === 'file' ? hashFile(e, opts.signal) : Promise.resolve('')), opts.signal);
   const out = new Map<string, SideEntry>();
   entries.forEach((e, i) => {

@@ -15,6 +15,7 @@ import { isIndex, type Manifest } from '../oci/descriptor.js';
 import { openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../content/open.js';
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
+import { packOptionsFor } from './tree.js';
 
 export interface PushOptions extends CommonOptions {
   /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`. */
@@ -143,21 +144,7 @@ async function dirOf(path: string): Promise<string> {
 
 async function pack(opts: PushOptions, file: string, emit: ReturnType<typeof emitter>): Promise<PackResult> {
   emit({ type: 'blob:start', action: 'pack' });
-  const packOpts: Parameters<typeof packToFile>[0] = {
-    path: opts.path,
-    onWarning: (message) => emit({ type: 'warning', message }),
-    onProgress: (bytes) => emit({ type: 'blob:progress', action: 'pack', bytes }),
-  };
-  if (opts.ignorePaths) packOpts.ignorePaths = opts.ignorePaths;
-  if (opts.addIgnorePaths) packOpts.addIgnorePaths = opts.addIgnorePaths;
-  if (opts.resolveSymlinks) packOpts.resolveSymlinks = true;
-  if (opts.signal) packOpts.signal = opts.signal;
-  if (opts.path === '-') {
-    if (!opts.stdin) throw usageError('--path - needs data on standard input');
-    packOpts.stdin = opts.stdin as unknown as NonNullable<typeof packOpts.stdin>;
-    packOpts.stdinName = opts.stdinName ?? 'stdin';
-  }
-  const packed = await packToFile(packOpts, file);
+  const packed = await packToFile(packOptionsFor(opts, emit), file);
   emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });
   return packed;
 }
