@@ -13,14 +13,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `ocipack args…`; `env` is merged over a clean environment (HOME isolated unless given). */
-export function ocipack(args: string[], opts: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string } = {}): Promise<CliResult> {
+/** Run any program to completion, capturing its exit code and output; `input` goes to its stdin. */
+export function runProcess(cmd: string, args: string[], opts: { env: Record<string, string>; cwd?: string; input?: string | Buffer }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.OCIPACK_TEST_HOME ?? process.env.HOME, NO_COLOR: '1', ...opts.env })) {
-      if (v !== undefined) env[k] = v;
-    }
-    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: opts.cwd ?? process.cwd(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd ?? process.cwd(), stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -29,6 +25,18 @@ export function ocipack(args: string[], opts: { env?: Record<string, string | un
     child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** Run `ocipack args…`; `env` is merged over a clean environment (HOME isolated unless given). */
+export function ocipack(args: string[], opts: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string } = {}): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.OCIPACK_TEST_HOME ?? process.env.HOME, NO_COLOR: '1', ...opts.env })) {
+    if (v !== undefined) env[k] = v;
+  }
+  const run: { env: Record<string, string>; cwd?: string; input?: string | Buffer } = { env };
+  if (opts.cwd !== undefined) run.cwd = opts.cwd;
+  if (opts.input !== undefined) run.input = opts.input;
+  return runProcess(process.execPath, [BIN, ...args], run);
 }
 
 /** A fresh temporary directory. */

@@ -5,11 +5,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { tempDir, type CliResult } from '../helpers/cli.js';
+import { runProcess, tempDir, type CliResult } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -68,16 +67,8 @@ await writeFile(resultFile, JSON.stringify(out));
 `;
 
 function runNode(script: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/' };
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/' };
+  return runProcess(process.execPath, ['--input-type=module', '-e', script, ...args], { env });
 }
 
 test('every use-case works through the library entry, prints nothing, never exits, and throws typed errors', async () => {
