@@ -24,8 +24,9 @@ export function promptHidden(question: string): Promise<string> {
         else if (ch >= ' ') value += ch;
       }
     };
-    process.stderr.write(question);
+    // Echo off before the prompt shows: an answer typed the moment the prompt appears is never echoed.
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     stdin.on('data', onData);
   });
