@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { request } from 'undici';
-import { packToFile, packToStream } from '../src/artifact/pack.js';
+import { packToFile, packToStream } from '../src/artifact/tar/pack.js';
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
 import type { Ctx } from './context.js';
 import { bestOf, type Best } from './measure.js';

@@ -2,8 +2,8 @@
  * Token fetch (docker registry token spec, "Requesting a Token" and the OAuth2 refresh-token flow):
  * GET realm?service&scope… with Basic auth, or POST grant_type=refresh_token for identity tokens.
  */
-import { DEFAULTS } from '../defaults.js';
-import { OcipackError } from '../errors.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { OcipackError } from '../core/errors.js';
 import type { Credential } from '../credentials/types.js';
 import { basicPair } from '../credentials/types.js';
 import { discard, readCapped } from '../http/body.js';

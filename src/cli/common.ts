@@ -1,9 +1,9 @@
 /** Shared CLI plumbing: global flags → CommonOptions, durations, repeatable flags, formats. */
 import type { Command } from 'commander';
 import { homedir } from 'node:os';
-import { DEFAULTS } from '../defaults.js';
-import { usageError } from '../errors.js';
-import type { CommonOptions } from '../options.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { usageError } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
 import type { Format, Ui } from './ui.js';
 
 /** Parse Go-style durations (`90s`, `5m`, `1h30m`, `500ms`) into milliseconds. */

@@ -1,7 +1,7 @@
 /** Entry point of the `ocipack` binary. */
 import { writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { VERSION } from '../defaults.js';
+import { VERSION } from '../core/defaults.js';
 import { capBufferGarbage } from './memory.js';
 import { prefetchUseCase } from './prefetch.js';
 

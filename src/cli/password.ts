@@ -1,5 +1,5 @@
 /** A hidden password prompt on the terminal (stdin a TTY), for encrypted cosign keys. */
-import { OcipackError, usageError } from '../errors.js';
+import { OcipackError, usageError } from '../core/errors.js';
 
 /** Read one line from the TTY on stdin without echoing it; the prompt goes to stderr. */
 export function promptHidden(question: string): Promise<string> {

@@ -1,6 +1,6 @@
 /** The commander program: global flags, one sub-command per file, usage errors as exit 2. */
 import { Command, Option } from 'commander';
-import { VERSION } from '../defaults.js';
+import { VERSION } from '../core/defaults.js';
 import { COMMANDS } from './commands/index.js';
 
 const EXIT_CODES = `Exit codes:

@@ -1,6 +1,6 @@
 /** A TTY progress spinner (ora) showing bytes done/total and rate; never used when stderr is a pipe. */
 import type { Ora } from 'ora';
-import type { ProgressEvent } from '../events.js';
+import type { ProgressEvent } from '../core/events.js';
 import { formatBytes } from './ui.js';
 
 type BlobEvent = Extract<ProgressEvent, { type: 'blob:start' | 'blob:progress' }>;

@@ -1,10 +1,10 @@
 /** Wraps a command action: builds the Ui, wires Ctrl-C and --timeout to an AbortSignal, maps errors to exit codes. */
 import type { Command } from 'commander';
-import { exitCodeFor, OcipackError, type ErrorCode } from '../errors.js';
-import type { CommonOptions } from '../options.js';
+import { exitCodeFor, OcipackError, type ErrorCode } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
 import { commonOptions, parseDuration, type GlobalFlags } from './common.js';
 import { Ui } from './ui.js';
-import { DEFAULTS } from '../defaults.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 export interface ActionContext<F> {
   ui: Ui;

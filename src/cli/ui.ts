@@ -1,5 +1,5 @@
 /** Everything the CLI prints: flux-style lines on stderr, machine output on stdout, progress, colours. */
-import type { OnEvent, ProgressEvent } from '../events.js';
+import type { OnEvent, ProgressEvent } from '../core/events.js';
 import type { Progress } from './progress.js';
 import { toYaml } from './yaml.js';
 

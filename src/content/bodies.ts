@@ -1,7 +1,7 @@
 /** Request bodies for copyGraph: replayable readers of layout blobs, one-shot streams, buffered small blobs. */
 import { createReadStream } from 'node:fs';
 import { pipeline as pipelineCb, type Readable } from 'node:stream';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { DigestStream } from '../oci/digest.js';
 import type { OciLayoutStore } from './layout.js';

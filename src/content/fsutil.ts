@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 
 /** What can be written: bytes, text, or a stream / async iterable of chunks (consumed once). */
 export type WriteSource = Uint8Array | string | AsyncIterable<Uint8Array | string>;

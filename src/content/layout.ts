@@ -7,8 +7,8 @@
 import { mkdir, open as openFile, readFile } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
-import { DEFAULTS } from '../defaults.js';
-import { OcipackError, usageError } from '../errors.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { OcipackError, usageError } from '../core/errors.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { DigestStream, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';

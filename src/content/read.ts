@@ -1,5 +1,5 @@
 /** Small reads every use-case needs: optional manifests and tags, and whole small blobs. */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { FetchedManifest, Target } from './target.js';
 

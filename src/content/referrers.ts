@@ -5,13 +5,13 @@
  * `sha256-<hex>.sig|.att|.sbom`; copied whole, and listed in the destination's tag-schema index
  * when the destination cannot list them otherwise (a layout, or a registry without the API).
  */
-import { OcipackError } from '../errors.js';
-import type { OnEvent } from '../events.js';
+import { OcipackError } from '../core/errors.js';
+import type { OnEvent } from '../core/events.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { digestOf } from '../oci/digest.js';
 import { MT } from '../oci/mediatypes.js';
 import { copyGraph, type CopyResult } from './copy.js';
-import { referrersTag, type RemoteRepository } from './remote.js';
+import { referrersTag, type RemoteRepository } from '../registry/remote.js';
 import type { Target } from './target.js';
 import { fetchManifestIfExists, tryResolve } from './read.js';
 

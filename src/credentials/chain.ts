@@ -3,7 +3,7 @@
  * `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`: `credHelpers[host]`, else `credsStore`,
  * else `auths`), then podman's auth files, then anonymous. `env`, `homeDir` and `exec` are injected.
  */
-import type { Env } from '../options.js';
+import type { Env } from '../core/options.js';
 import { credentialFromEntry, dockerConfigPath, findAuthEntry, helperFor, parseConfig, podmanAuthPaths, readConfig, type ConfigDocument } from './config.js';
 import { helperGet, type HelperExec } from './helper.js';
 import { serverKey } from './keys.js';

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OcipackError } from '../errors.js';
-import type { Env } from '../options.js';
+import { OcipackError } from '../core/errors.js';
+import type { Env } from '../core/options.js';
 import { keyMatches, serverKey } from './keys.js';
 import type { Credential } from './types.js';
 

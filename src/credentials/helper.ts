@@ -3,9 +3,9 @@
  * get|store|erase` with the server URL or a `{ServerURL, Username, Secret}` document on stdin.
  * `exec` is injected so tests need no binaries; a helper that hangs is killed after a timeout.
  */
-import { DEFAULTS } from '../defaults.js';
-import { OcipackError } from '../errors.js';
-import type { Env } from '../options.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { OcipackError } from '../core/errors.js';
+import type { Env } from '../core/options.js';
 import type { Credential } from './types.js';
 
 export interface ExecResult {

@@ -3,7 +3,7 @@
  * (SPEC §2, §6): keys match after normalisation, with or without `https://`, a trailing `/v1/` or any
  * path; Docker Hub lives under `https://index.docker.io/v1/` whichever alias the user wrote.
  */
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 
 const DOCKER_HUB = 'docker.io';
 const DOCKER_HUB_HOST = 'registry-1.docker.io';

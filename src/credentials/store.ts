@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { OcipackError } from '../errors.js';
-import type { Env } from '../options.js';
+import { OcipackError } from '../core/errors.js';
+import type { Env } from '../core/options.js';
 import { homeOf } from './chain.js';
 import { dockerConfigPath, helperFor, readConfig, type ConfigDocument } from './config.js';
 import { helperErase, helperGet, helperStore, type HelperExec } from './helper.js';

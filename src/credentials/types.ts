@@ -1,5 +1,5 @@
 /** Credential shapes shared by the auth layer and the credential stores (docker config, helpers, --creds). */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 
 /**
  * What we can present to a registry: a username/password pair (Basic, or the token server's Basic),

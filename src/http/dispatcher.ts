@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { Agent, EnvHttpProxyAgent } from './undici.js';
-import { DEFAULTS } from '../defaults.js';
-import { OcipackError } from '../errors.js';
-import type { Env } from '../options.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { OcipackError } from '../core/errors.js';
+import type { Env } from '../core/options.js';
 import { redactUrl } from './redact.js';
 
 export interface DispatcherOptions {

@@ -1,5 +1,5 @@
 /** Turning low-level connection failures into OcipackErrors that name the host and never a secret. */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 
 const CERT_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',

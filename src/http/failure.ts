@@ -3,8 +3,8 @@
  * the body is read, the distribution spec's `{"errors":[{code,message,detail}]}` codes are kept, and a
  * RegistryError with a stable code is thrown. Messages name host and repository, never credentials.
  */
-import { DEFAULTS } from '../defaults.js';
-import { RegistryError, type ErrorCode } from '../errors.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { RegistryError, type ErrorCode } from '../core/errors.js';
 import { readCapped } from './body.js';
 import type { HttpResponse } from './request.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';

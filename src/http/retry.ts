@@ -1,5 +1,5 @@
 /** When and how long to wait before sending a request again (SPEC §6 "Network manners"). */
-import { DEFAULTS } from '../defaults.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 export interface RetryPolicy {
   attempts: number;

@@ -4,7 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { OcipackError, usageError } from '../errors.js';
+import { OcipackError, usageError } from '../core/errors.js';
 
 export interface ParsedDigest {
   algorithm: 'sha256' | 'sha512';

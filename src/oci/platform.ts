@@ -1,6 +1,6 @@
 /** Platform strings (`os/arch[/variant]`) and picking a manifest from an index, as Flux's controller does. */
-import { OcipackError, usageError } from '../errors.js';
-import { DEFAULTS } from '../defaults.js';
+import { OcipackError, usageError } from '../core/errors.js';
+import { DEFAULTS } from '../core/defaults.js';
 import type { Descriptor, ImageIndex } from './descriptor.js';
 
 export interface PlatformSpec {

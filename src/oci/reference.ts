@@ -3,8 +3,8 @@
  * defaults and the grammar and limits of the distribution reference package. Pure: parse, then act.
  */
 import { isIPv6 } from 'node:net';
-import { DEFAULTS } from '../defaults.js';
-import { usageError } from '../errors.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { usageError } from '../core/errors.js';
 import { digestProblem } from './digest.js';
 
 export interface Reference {

@@ -4,7 +4,7 @@
  * version `1.0.0+build` as tag `1.0.0_build`). Pure: no I/O.
  */
 import semver from 'semver';
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 
 /** A semver tag filter: node-semver range plus whether prereleases may match. */
 export interface SemverFilter {

@@ -1,6 +1,6 @@
 /** Blob endpoints (OCI distribution-spec "Pulling blobs", "Pushing blobs", "Mounting a blob"). */
 import { pipeline, type Readable } from 'node:stream';
-import { OcipackError, RegistryError } from '../errors.js';
+import { OcipackError, RegistryError } from '../core/errors.js';
 import { discard } from '../http/body.js';
 import { failure } from '../http/failure.js';
 import { redactUrl } from '../http/redact.js';

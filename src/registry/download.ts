@@ -5,7 +5,7 @@
  * on are skipped. The caller hashes everything that comes out, so the digest covers the final bytes.
  */
 import { Readable } from 'node:stream';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 import { discard } from '../http/body.js';
 import { errorCode, networkError } from '../http/errors.js';
 import { failure } from '../http/failure.js';

@@ -1,5 +1,5 @@
 /** Manifest endpoints (OCI distribution-spec "Pulling manifests", "Pushing Manifests"). */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 import { discard, readCapped } from '../http/body.js';
 import { failure } from '../http/failure.js';
 import { contentLength, header } from '../http/request.js';

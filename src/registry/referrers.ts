@@ -1,5 +1,5 @@
 /** The referrers API (OCI distribution-spec v1.1 "Listing Referrers"). */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 import { discard, readCapped } from '../http/body.js';
 import { failure } from '../http/failure.js';
 import { header } from '../http/request.js';

@@ -1,5 +1,5 @@
 /** Tag listing with `Link` pagination (OCI distribution-spec "Listing Tags"; RFC 8288 links). */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 import { readCapped } from '../http/body.js';
 import { failure } from '../http/failure.js';
 import { header } from '../http/request.js';

@@ -3,7 +3,7 @@
  * DSSE envelopes inside them (DSSE protocol v1: the signature covers PAE(payloadType, payload)).
  * Parsing only: what is signed, by what material. Verification lives in policy.ts and keyless.ts.
  */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 
 export const BUNDLE_MEDIA_TYPES = [
   'application/vnd.dev.sigstore.bundle.v0.3+json',

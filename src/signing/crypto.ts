@@ -6,7 +6,7 @@
  * node:crypto and is not supported.
  */
 import { createHash, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 
 export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521' | 'rsa' | 'ed25519';
 

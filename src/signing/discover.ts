@@ -7,9 +7,9 @@
  * What is read is capped: signature manifests by the target's manifest cap, payloads and bundles
  * at 1 MiB, at most 100 candidates.
  */
-import { DEFAULTS } from '../defaults.js';
-import { OcipackError } from '../errors.js';
-import type { OnEvent } from '../events.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { OcipackError } from '../core/errors.js';
+import type { OnEvent } from '../core/events.js';
 import { isIndex, type Descriptor, type ImageIndex, type ImageManifest, type Manifest } from '../oci/descriptor.js';
 import { parseDigest } from '../oci/digest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';

@@ -4,9 +4,9 @@
  * as it streams (Target.fetchBlob fails with VERIFY on a size or digest mismatch); nothing is
  * written to disk. Mismatches and missing content are collected, not thrown, so one run reports all.
  */
-import { DEFAULTS } from '../defaults.js';
-import { OcipackError } from '../errors.js';
-import { emitter, type OnEvent } from '../events.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { OcipackError } from '../core/errors.js';
+import { emitter, type OnEvent } from '../core/events.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import type { Target } from '../content/target.js';
 

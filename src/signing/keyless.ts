@@ -8,7 +8,7 @@
  * checked by the caller (policy.ts). @sigstore/* are loaded only when keyless flags are used.
  */
 import { createHash } from 'node:crypto';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 import type { ParsedBundle } from './bundle.js';
 
 export interface KeylessPolicy {

@@ -5,7 +5,7 @@
  * Public: PEM `PUBLIC KEY` (PKIX). See cosign pkg/cosign/keys.go and the securesystemslib package.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, scrypt, type KeyObject } from 'node:crypto';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 import { decodePem, encodePem } from './pem.js';
 import { secretboxOpen, secretboxSeal } from './secretbox.js';
 import { describeKey, type KeyDescription } from './crypto.js';

@@ -1,5 +1,5 @@
 /** PEM blocks (RFC 7468) read and written the way Go's encoding/pem does, which cosign uses. */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 
 export interface PemBlock {
   /** The label between `BEGIN ` and the dashes, e.g. `PUBLIC KEY`. */

@@ -6,7 +6,7 @@
  * annotation. Each refusal carries a one-line reason.
  */
 import type { KeyObject } from 'node:crypto';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../core/errors.js';
 import { pae, parseBundle, type ParsedBundle } from './bundle.js';
 import { verifySignature, type KeyDescription } from './crypto.js';
 import type { Candidate, SignatureFormat } from './discover.js';

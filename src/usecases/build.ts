@@ -3,12 +3,12 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve as resolvePath, isAbsolute } from 'node:path';
-import { emitter } from '../events.js';
-import { OcipackError, usageError } from '../errors.js';
-import type { CommonOptions } from '../options.js';
-import { packToFile } from '../artifact/pack.js';
+import { emitter } from '../core/events.js';
+import { OcipackError, usageError } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
+import { packToFile } from '../artifact/tar/pack.js';
 import { errCode, writeFileAtomic } from '../content/fsutil.js';
-import { packOptionsFor } from './tree.js';
+import { packOptionsFor } from '../artifact/tar/tree.js';
 
 export interface BuildOptions extends CommonOptions {
   /** Directory or file to pack; `-` reads one file from `stdin`. */

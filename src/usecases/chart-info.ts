@@ -1,5 +1,5 @@
 /** What inspect and pull say about a Helm chart artifact: name, version, appVersion, provenance layer. */
-import { chartSummary, type ChartSummary } from '../artifact/chart.js';
+import { chartSummary, type ChartSummary } from '../artifact/helm/chart.js';
 import type { Target } from '../content/target.js';
 import type { ImageManifest } from '../oci/descriptor.js';
 import { MT } from '../oci/mediatypes.js';

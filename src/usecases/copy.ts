@@ -6,17 +6,17 @@
  * "Mounting a blob from another repository"); `includeReferrers` also copies signatures and other
  * referrers (src/content/referrers.ts).
  */
-import { emitter } from '../events.js';
-import { OcipackError, usageError } from '../errors.js';
-import type { CommonOptions } from '../options.js';
+import { emitter } from '../core/events.js';
+import { OcipackError, usageError } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
 import { isIndex, type Descriptor } from '../oci/descriptor.js';
 import { isIndexType } from '../oci/mediatypes.js';
 import { parseReference } from '../oci/reference.js';
 import { copyGraph, type CopyOptions as GraphOptions } from '../content/copy.js';
-import { openTarget, parseTargetRef, referenceIn, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../content/open.js';
+import { openTarget, parseTargetRef, referenceIn, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../connect/open.js';
 import { copyReferrers } from '../content/referrers.js';
 import type { Target } from '../content/target.js';
-import { RegistrySession } from '../registry/session.js';
+import { RegistrySession } from '../connect/session.js';
 
 export interface CopyOptions extends CommonOptions {
   /** `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `fromOciLayout`. */

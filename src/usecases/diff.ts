@@ -7,18 +7,18 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { emitter, type OnEvent } from '../events.js';
-import { OcipackError, usageError } from '../errors.js';
-import type { CommonOptions } from '../options.js';
-import { listEntries, type WalkEntry } from '../artifact/pack.js';
-import { readTarEntries, type TarListEntry } from '../artifact/unpack.js';
-import { openTarget, parseTargetRef, referenceIn } from '../content/open.js';
+import { emitter, type OnEvent } from '../core/events.js';
+import { OcipackError, usageError } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
+import { listEntries, type WalkEntry } from '../artifact/tar/pack.js';
+import { readTarEntries, type TarListEntry } from '../artifact/tar/unpack.js';
+import { openTarget, parseTargetRef, referenceIn } from '../connect/open.js';
 import type { Target } from '../content/target.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { chooseLayer, resolveImage } from './pull.js';
 import { mapLimit } from './list.js';
-import { DEFAULTS } from '../defaults.js';
-import { packOptionsFor } from './tree.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { packOptionsFor } from '../artifact/tar/tree.js';
 
 export interface DiffOptions extends CommonOptions {
   /** The artifact: `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `ociLayout`. */

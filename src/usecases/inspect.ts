@@ -1,8 +1,8 @@
 /** inspect: what a manifest says — digest, media types, config, layers or child manifests, annotations (SPEC §3). */
-import { emitter } from '../events.js';
-import type { CommonOptions } from '../options.js';
+import { emitter } from '../core/events.js';
+import type { CommonOptions } from '../core/options.js';
 import { isIndex, type Descriptor, type Platform } from '../oci/descriptor.js';
-import { openTarget, parseTargetRef, referenceIn } from '../content/open.js';
+import { openTarget, parseTargetRef, referenceIn } from '../connect/open.js';
 import { parseManifest } from './pull.js';
 import { chartInfo, type ChartInfo } from './chart-info.js';
 

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { access, chmod, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { usageError, OcipackError } from '../errors.js';
-import type { Env } from '../options.js';
+import { usageError, OcipackError } from '../core/errors.js';
+import type { Env } from '../core/options.js';
 import { generateKeyPair as generate } from '../signing/keys.js';
 import { loadPublicKey } from '../signing/keys.js';
 import type { PasswordSource } from './sign.js';

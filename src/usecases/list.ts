@@ -4,17 +4,17 @@
  * run with bounded concurrency.
  */
 import { resolve as resolvePath } from 'node:path';
-import { DEFAULTS } from '../defaults.js';
-import { emitter, type OnEvent } from '../events.js';
-import { OcipackError, usageError } from '../errors.js';
-import type { CommonOptions } from '../options.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { emitter, type OnEvent } from '../core/events.js';
+import { OcipackError, usageError } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
 import { parseLayoutReference, parseRepository } from '../oci/reference.js';
 import { ANNOTATIONS } from '../oci/mediatypes.js';
 import {
   filterTags, highestMatchingTag, parseSemverFilter, parseTagRegex, sortTags, type SemverFilter, type TagFilterOptions,
 } from '../oci/semver.js';
-import { openTarget, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../content/open.js';
-import { RegistrySession } from '../registry/session.js';
+import { openTarget, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../connect/open.js';
+import { RegistrySession } from '../connect/session.js';
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists } from '../content/read.js';
 

@@ -2,14 +2,14 @@
  * login / logout (SPEC §3, §6): check the credentials against the registry first (`GET /v2/`
  * following the token flow), then store them the way docker does; logout erases them again.
  */
-import { sessionOptions } from '../content/open.js';
+import { sessionOptions } from '../connect/open.js';
 import type { HelperExec } from '../credentials/helper.js';
 import { parseServer, type ServerName } from '../credentials/keys.js';
 import { eraseCredentials, saveCredentials, type StoreOptions } from '../credentials/store.js';
-import { emitter } from '../events.js';
-import { OcipackError, RegistryError, usageError } from '../errors.js';
-import type { CommonOptions } from '../options.js';
-import { RegistrySession } from '../registry/session.js';
+import { emitter } from '../core/events.js';
+import { OcipackError, RegistryError, usageError } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
+import { RegistrySession } from '../connect/session.js';
 
 export interface LoginOptions extends CommonOptions {
   /** `ghcr.io`, `localhost:5000`, `docker.io` (or `https://index.docker.io/v1/`). */

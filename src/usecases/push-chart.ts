@@ -1,24 +1,24 @@
 /**
  * push --chart: store a Helm chart the way `helm push` (Helm 3.8+) does, to `<reference>/<chart
  * name>:<version>` with '+' written as '_' — Helm's config, media types, layer order and annotations
- * (see src/artifact/helmoci.ts). A directory is packaged first, as `helm package` would.
+ * (see src/artifact/helm/oci.ts). A directory is packaged first, as `helm package` would.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emitter } from '../events.js';
-import { usageError } from '../errors.js';
-import type { CommonOptions, Env } from '../options.js';
+import { emitter } from '../core/events.js';
+import { usageError } from '../core/errors.js';
+import type { CommonOptions, Env } from '../core/options.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MT } from '../oci/mediatypes.js';
 import { parseRepository } from '../oci/reference.js';
-import { createdTime } from '../artifact/metadata.js';
-import type { ChartMetadata } from '../artifact/chart.js';
-import { packageChartDir, readChartArchive, readChartDir } from '../artifact/chartpack.js';
-import { chartAnnotations, chartConfig, chartTag, helmManifest } from '../artifact/helmoci.js';
-import { openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../content/open.js';
+import { createdTime } from '../artifact/flux/metadata.js';
+import type { ChartMetadata } from '../artifact/helm/chart.js';
+import { packageChartDir, readChartArchive, readChartDir } from '../artifact/helm/pack.js';
+import { chartAnnotations, chartConfig, chartTag, helmManifest } from '../artifact/helm/oci.js';
+import { openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
 import { settleAll } from '../content/parallel.js';
 
 export interface PushChartOptions extends CommonOptions {

@@ -4,18 +4,18 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { emitter } from '../events.js';
-import { usageError } from '../errors.js';
-import type { CommonOptions } from '../options.js';
-import { packToFile, type PackResult } from '../artifact/pack.js';
-import { createdTime, resolveMetadata } from '../artifact/metadata.js';
-import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/manifest.js';
+import { emitter } from '../core/events.js';
+import { usageError } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
+import { packToFile, type PackResult } from '../artifact/tar/pack.js';
+import { createdTime, resolveMetadata } from '../artifact/flux/metadata.js';
+import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/flux/manifest.js';
 import { MT } from '../oci/mediatypes.js';
 import { isIndex, type Manifest } from '../oci/descriptor.js';
-import { openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../content/open.js';
+import { openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
-import { packOptionsFor } from './tree.js';
+import { packOptionsFor } from '../artifact/tar/tree.js';
 
 export interface PushOptions extends CommonOptions {
   /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`. */

@@ -7,11 +7,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
-import { emitter, type OnEvent } from '../events.js';
-import { OcipackError, usageError } from '../errors.js';
-import type { CommonOptions, Env } from '../options.js';
-import { parseAnnotations } from '../artifact/manifest.js';
-import { openTarget, parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../content/open.js';
+import { emitter, type OnEvent } from '../core/events.js';
+import { OcipackError, usageError } from '../core/errors.js';
+import type { CommonOptions, Env } from '../core/options.js';
+import { parseAnnotations } from '../artifact/flux/manifest.js';
+import { openTarget, parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
 import type { Target } from '../content/target.js';
 import { isIndex, type ImageManifest, type Manifest } from '../oci/descriptor.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
@@ -20,7 +20,7 @@ import { signBytes, verifySignature, type KeyDescription } from '../signing/cryp
 import { simpleSigningPayload } from '../signing/payload.js';
 import { appendSignature, MAX_SIGNATURE_LAYERS, signatureTag } from '../signing/sigimage.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
-import { DEFAULTS } from '../defaults.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 /** A password, or a function asked only when the key is encrypted (the CLI's hidden prompt). */
 export type PasswordSource = string | (() => Promise<string>);

@@ -3,10 +3,10 @@
  * manifest bytes are fetched once and PUT unchanged under each tag (distribution-spec "Pushing
  * Manifests"), so the digest stays and no blob moves; indexes work the same way.
  */
-import { emitter } from '../events.js';
-import { OcipackError, exitCodeFor, usageError } from '../errors.js';
-import type { CommonOptions } from '../options.js';
-import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../content/open.js';
+import { emitter } from '../core/events.js';
+import { OcipackError, exitCodeFor, usageError } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
+import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
 
 /** Tag grammar of the distribution spec. */
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;

@@ -7,11 +7,11 @@
  * bad input is a usage error (exit 2) raised before any network call; network trouble throws (exit 1).
  */
 import { readFile } from 'node:fs/promises';
-import { emitter } from '../events.js';
-import { usageError } from '../errors.js';
-import type { CommonOptions } from '../options.js';
-import { parseAnnotations } from '../artifact/manifest.js';
-import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../content/open.js';
+import { emitter } from '../core/events.js';
+import { usageError } from '../core/errors.js';
+import type { CommonOptions } from '../core/options.js';
+import { parseAnnotations } from '../artifact/flux/manifest.js';
+import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
 import { checkIntegrity, type IntegrityReport } from '../signing/integrity.js';
 import { discoverSignatures } from '../signing/discover.js';
 import { loadPublicKey } from '../signing/keys.js';

@@ -1,5 +1,5 @@
 /**
- * The layer gzip (chunked, sync-flushed deflate from src/artifact/gzip.ts) must be read by every
+ * The layer gzip (chunked, sync-flushed deflate from src/artifact/tar/gzip.ts) must be read by every
  * real reader a user may point at it: GNU gzip, Python's gzip module, Node's zlib, and Go
  * (skopeo's containers/image decompresses with Go's compress/flate).
  */
@@ -13,8 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { packToFile, type PackResult } from '../../src/artifact/pack.js';
-import { GZIP_CHUNK_BYTES } from '../../src/artifact/gzip.js';
+import { packToFile, type PackResult } from '../../src/artifact/tar/pack.js';
+import { GZIP_CHUNK_BYTES } from '../../src/artifact/tar/gzip.js';
 import { tempDir } from '../helpers/cli.js';
 
 const exec = promisify(execFile);

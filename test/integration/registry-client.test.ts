@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
-import type { ProgressEvent } from '../../src/events.js';
-import { OcipackError } from '../../src/errors.js';
+import type { ProgressEvent } from '../../src/core/events.js';
+import { OcipackError } from '../../src/core/errors.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { MT } from '../../src/oci/mediatypes.js';
 import { parseReference } from '../../src/oci/reference.js';
-import { RegistrySession, type SessionOptions } from '../../src/registry/session.js';
+import { RegistrySession, type SessionOptions } from '../../src/connect/session.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
 const exec = promisify(execFile);

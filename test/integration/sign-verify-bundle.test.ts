@@ -18,7 +18,7 @@ import { simpleSigningPayload } from '../../src/signing/payload.js';
 import { signBytes } from '../../src/signing/crypto.js';
 import { appendSignature } from '../../src/signing/sigimage.js';
 import { verify } from '../../src/usecases/verify.js';
-import type { ProgressEvent } from '../../src/events.js';
+import type { ProgressEvent } from '../../src/core/events.js';
 
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const SIG_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';

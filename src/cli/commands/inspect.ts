@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { action } from '../run.js';
 import { parseSize, formatOf } from '../common.js';
 import { formatBytes } from '../ui.js';
-import { usageError } from '../../errors.js';
+import { usageError } from '../../core/errors.js';
 import { formatPlatform } from '../../oci/platform.js';
 import type { DescriptorSummary, InspectResult } from '../../usecases/inspect.js';
 

@@ -1,6 +1,6 @@
 /** `ocipack login`: check credentials against a registry, then store them as docker does (docker login). */
 import type { Command } from 'commander';
-import { usageError } from '../../errors.js';
+import { usageError } from '../../core/errors.js';
 import { formatOf } from '../common.js';
 import { promptHidden } from '../password.js';
 import { action } from '../run.js';

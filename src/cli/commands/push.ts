@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { action } from '../run.js';
 import { collect, collectList, formatOf } from '../common.js';
-import { usageError } from '../../errors.js';
-import type { CommonOptions } from '../../options.js';
+import { usageError } from '../../core/errors.js';
+import type { CommonOptions } from '../../core/options.js';
 import type { Format, Ui } from '../ui.js';
 
 interface PushFlags {

@@ -25,7 +25,7 @@ Example:
     .action(action<TagFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, false);
       const { tag } = await import('../../usecases/tag.js');
-      const { parseTargetRef, repositoryOf } = await import('../../content/open.js');
+      const { parseTargetRef, repositoryOf } = await import('../../connect/open.js');
       const repository = repositoryOf(parseTargetRef(args[0]!, common.ociLayout));
       const onEvent = common.onEvent;
       const r = await tag({

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { wantsColor, wantsProgress, errorLine, reportError } from '../../../src/cli/run.js';
 import { Ui, formatBytes } from '../../../src/cli/ui.js';
 import { describeProgress } from '../../../src/cli/progress.js';
-import { OcipackError, RegistryError, usageError } from '../../../src/errors.js';
+import { OcipackError, RegistryError, usageError } from '../../../src/core/errors.js';
 
 test('wantsColor: TTY only, NO_COLOR and --no-color win, FORCE_COLOR forces (0/false turn it off)', () => {
   const table: Array<[{ color?: boolean }, Record<string, string>, boolean, boolean]> = [

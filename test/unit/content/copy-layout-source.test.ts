@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { copyGraph } from '../../../src/content/copy.js';
 import { OciLayoutStore } from '../../../src/content/layout.js';
 import type { Body, FetchedManifest, Target } from '../../../src/content/target.js';
-import { OcipackError } from '../../../src/errors.js';
+import { OcipackError } from '../../../src/core/errors.js';
 import type { Descriptor } from '../../../src/oci/descriptor.js';
 import { digestOf } from '../../../src/oci/digest.js';
 import { MT } from '../../../src/oci/mediatypes.js';

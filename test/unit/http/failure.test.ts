@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RegistryError } from '../../../src/errors.js';
+import { RegistryError } from '../../../src/core/errors.js';
 import { parseErrorBody, registryError } from '../../../src/http/failure.js';
 
 const ctx = { host: 'r.example', repository: 'org/app', subject: 'manifest v1' };

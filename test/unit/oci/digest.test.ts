@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { OcipackError } from '../../../src/errors.js';
+import { OcipackError } from '../../../src/core/errors.js';
 import { DigestStream, digestOf, isDigest, parseDigest, sha256Hex, verifyBytes } from '../../../src/oci/digest.js';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePlatform, selectPlatform } from '../../../src/oci/platform.js';
 import type { Descriptor, ImageIndex } from '../../../src/oci/descriptor.js';
-import { OcipackError } from '../../../src/errors.js';
+import { OcipackError } from '../../../src/core/errors.js';
 
 function entry(name: string, platform?: Descriptor['platform']): Descriptor {
   const d: Descriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${name.padEnd(64, '0')}`, size: 1 };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OcipackError } from '../../../src/errors.js';
+import { OcipackError } from '../../../src/core/errors.js';
 import {
   credentialKey, formatReference, isLoopback, parseLayoutReference, parseReference, parseRepository,
   referenceOf, repositoryName, type Reference,

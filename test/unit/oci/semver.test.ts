@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OcipackError } from '../../../src/errors.js';
+import { OcipackError } from '../../../src/core/errors.js';
 import {
   filterTags, highestMatchingTag, isCosignTag, matchesSemver, parseSemverFilter, parseTagRegex, sortTags, tagVersion,
 } from '../../../src/oci/semver.js';

@@ -10,13 +10,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { TokenCache } from '../../../src/auth/cache.js';
-import { OcipackError, RegistryError } from '../../../src/errors.js';
+import { OcipackError, RegistryError } from '../../../src/core/errors.js';
 import type { HttpContext } from '../../../src/http/request.js';
 import { getBlob, restartsUpload, uploadBlob } from '../../../src/registry/blobs.js';
 import { RegistryClient } from '../../../src/registry/client.js';
 import { rangeStart } from '../../../src/registry/download.js';
 import type { Repo } from '../../../src/registry/repo.js';
-import { checkLayerSize } from '../../../src/artifact/unpack.js';
+import { checkLayerSize } from '../../../src/artifact/tar/unpack.js';
 
 const dispatcher = new Agent();
 after(() => dispatcher.close());

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { OcipackError } from '../../../src/errors.js';
+import { OcipackError } from '../../../src/core/errors.js';
 import type { Descriptor } from '../../../src/oci/descriptor.js';
 import type { Target, FetchedManifest } from '../../../src/content/target.js';
-import type { ProgressEvent } from '../../../src/events.js';
+import type { ProgressEvent } from '../../../src/core/events.js';
 import { discoverSignatures } from '../../../src/signing/discover.js';
 import { appendSignature, signatureTag } from '../../../src/signing/sigimage.js';
 

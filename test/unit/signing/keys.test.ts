@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, scryptSync, type KeyObject } from 'node:crypto';
 import { secretboxSeal } from '../../../src/signing/secretbox.js';
-import { OcipackError } from '../../../src/errors.js';
+import { OcipackError } from '../../../src/core/errors.js';
 import {
   COSIGN_KEY_LABEL, encryptPrivateKey, generateKeyPair, isEncryptedKey, loadPrivateKey, loadPublicKey, parseEncryptedKeyJson, SIGSTORE_KEY_LABEL,
 } from '../../../src/signing/keys.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isManifestMediaType, manifestMediaType, referrersTag } from '../../../src/content/remote.js';
+import { isManifestMediaType, manifestMediaType, referrersTag } from '../../../src/registry/remote.js';
 import { MT } from '../../../src/oci/mediatypes.js';
 
 test('manifestMediaType: own field, else Content-Type, else the shape', () => {

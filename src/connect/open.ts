@@ -1,12 +1,12 @@
 /** Turns a user's reference (registry or --oci-layout) into a Target, parsing before any I/O. */
 import { resolve as resolvePath } from 'node:path';
 import { parseLayoutReference, parseReference, referenceOf, type Reference } from '../oci/reference.js';
-import type { CommonOptions } from '../options.js';
-import { RegistrySession } from '../registry/session.js';
-import type { RemoteRepository } from './remote.js';
-import { OciLayoutStore } from './layout.js';
-import type { Target } from './target.js';
-import { usageError } from '../errors.js';
+import type { CommonOptions } from '../core/options.js';
+import { RegistrySession } from './session.js';
+import type { RemoteRepository } from '../registry/remote.js';
+import { OciLayoutStore } from '../content/layout.js';
+import type { Target } from '../content/target.js';
+import { usageError } from '../core/errors.js';
 
 /** A parsed reference to a registry repository or a layout directory; no I/O yet. */
 export type TargetRef =

@@ -8,10 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DEFAULTS } from '../defaults.js';
-import { OcipackError } from '../errors.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { OcipackError } from '../../core/errors.js';
 import { createParallelGzip, GZIP_CHUNK_BYTES } from './gzip.js';
-import { encodeHeader, endOfArchive, padding } from './tarheader.js';
+import { encodeHeader, endOfArchive, padding } from './header.js';
 import { walk, type WalkEntry, type WalkOptions } from './walk.js';
 
 export type { WalkEntry } from './walk.js';

@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { OcipackError } from '../../../src/errors.js';
-import { listEntries, packToFile, packToStream, type PackOptions } from '../../../src/artifact/pack.js';
-import { unpackFile } from '../../../src/artifact/unpack.js';
+import { OcipackError } from '../../../../src/core/errors.js';
+import { listEntries, packToFile, packToStream, type PackOptions } from '../../../../src/artifact/tar/pack.js';
+import { unpackFile } from '../../../../src/artifact/tar/unpack.js';
 
 let work: string;
 beforeEach(async () => {

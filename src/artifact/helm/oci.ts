@@ -6,9 +6,9 @@
  * field, annotations as a sorted map); tag = the chart version with '+' written as '_'.
  */
 import { createHash } from 'node:crypto';
-import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
-import type { Descriptor } from '../oci/descriptor.js';
-import type { Blob } from './manifest.js';
+import { ANNOTATIONS, MT } from '../../oci/mediatypes.js';
+import type { Descriptor } from '../../oci/descriptor.js';
+import type { Blob } from '../flux/manifest.js';
 import type { ChartDependency, ChartMetadata } from './chart.js';
 
 const AUTHORS = 'org.opencontainers.image.authors';

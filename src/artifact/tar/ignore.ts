@@ -6,7 +6,7 @@
  * appended ("a/b\0"), so one regex per rule can express "directories only" (the marker is required)
  * and `dir/**` (matches the directory itself, as go-git does, and everything below it).
  */
-import { FLUX_DEFAULT_IGNORE } from '../defaults.js';
+import { FLUX_DEFAULT_IGNORE } from '../../core/defaults.js';
 
 export interface IgnoreRule {
   /** The line as written, without trailing spaces. */

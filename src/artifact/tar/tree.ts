@@ -1,7 +1,7 @@
 /** The tree flags push, build and diff share, turned into pack options in one place so all three see the same tree. */
-import type { OnEvent } from '../events.js';
-import { usageError } from '../errors.js';
-import type { PackOptions } from '../artifact/pack.js';
+import type { OnEvent } from '../../core/events.js';
+import { usageError } from '../../core/errors.js';
+import type { PackOptions } from './pack.js';
 
 export interface TreeOptions {
   /** Directory or file to pack; `-` reads one file from `stdin`. */

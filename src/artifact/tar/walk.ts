@@ -5,7 +5,7 @@
  */
 import { promises as fsp, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../../core/errors.js';
 import { IgnoreMatcher, ignoreRulesFor, parseIgnore } from './ignore.js';
 
 export interface WalkEntry {

@@ -9,7 +9,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { availableParallelism } from 'node:os';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../../core/errors.js';
 
 /** Uncompressed bytes per independently deflated chunk. Changing it changes every layer digest. */
 export const GZIP_CHUNK_BYTES = 1024 * 1024;

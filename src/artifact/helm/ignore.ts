@@ -6,7 +6,7 @@
  * does NOT match (Helm's long-standing semantics, kept so `helm package` and we pack the same files).
  * The default rule `templates/.?*` is always appended.
  */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../../core/errors.js';
 
 export const HELMIGNORE = '.helmignore';
 

@@ -1,18 +1,18 @@
 /** One run's registry state: the dispatcher, token cache, credentials and one client per registry host. */
 import type { Dispatcher } from 'undici';
 import { TokenCache } from '../auth/cache.js';
-import { RemoteRepository } from '../content/remote.js';
+import { RemoteRepository } from '../registry/remote.js';
 import { credentialChain } from '../credentials/chain.js';
 import type { HelperExec } from '../credentials/helper.js';
 import { credentialFromFlag, type Credential, type CredentialResolver } from '../credentials/types.js';
-import { DEFAULTS } from '../defaults.js';
-import { emitter, type OnEvent } from '../events.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { emitter, type OnEvent } from '../core/events.js';
 import { createDispatcher, proxyFor } from '../http/dispatcher.js';
 import { failure } from '../http/failure.js';
 import { discard } from '../http/body.js';
 import type { HttpContext } from '../http/request.js';
 import type { Reference } from '../oci/reference.js';
-import { RegistryClient } from './client.js';
+import { RegistryClient } from '../registry/client.js';
 
 export interface SessionOptions {
   /** `--creds`: `user:pass`, or a registry token; used for every registry of the run. */

@@ -6,12 +6,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
-import { chartSummary, isChartVersion, parseChartYaml, sanitize } from '../../../src/artifact/chart.js';
-import { chartAnnotations, chartConfig, chartTag, goJson, helmManifest } from '../../../src/artifact/helmoci.js';
-import { HelmIgnore, globRegex, parseHelmignore } from '../../../src/artifact/helmignore.js';
-import { helmOrder, packageChartDir, readChartArchive } from '../../../src/artifact/chartpack.js';
-import { readTar } from '../../../src/artifact/tarread.js';
-import { OcipackError } from '../../../src/errors.js';
+import { chartSummary, isChartVersion, parseChartYaml, sanitize } from '../../../../src/artifact/helm/chart.js';
+import { chartAnnotations, chartConfig, chartTag, goJson, helmManifest } from '../../../../src/artifact/helm/oci.js';
+import { HelmIgnore, globRegex, parseHelmignore } from '../../../../src/artifact/helm/ignore.js';
+import { helmOrder, packageChartDir, readChartArchive } from '../../../../src/artifact/helm/pack.js';
+import { readTar } from '../../../../src/artifact/tar/read.js';
+import { OcipackError } from '../../../../src/core/errors.js';
 
 const MINIMAL = 'apiVersion: v2\nname: demo\nversion: 1.2.3\n';
 

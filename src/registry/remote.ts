@@ -1,20 +1,20 @@
 /** A repository on a registry as a Target (oras-go's remote.Repository, trimmed), plus mount and referrers. */
 import type { Readable } from 'node:stream';
 import { repositoryScope } from '../auth/authorizer.js';
-import { emitter, type OnEvent } from '../events.js';
+import { emitter, type OnEvent } from '../core/events.js';
 import { registryError } from '../http/failure.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { digestOf, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
 import { MANIFEST_MEDIA_TYPES, MT } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
-import { getBlob, headBlob, startUpload, uploadBlob } from '../registry/blobs.js';
-import type { RegistryClient } from '../registry/client.js';
-import { getManifest, headManifest, putManifest, type RawManifest } from '../registry/manifests.js';
-import { getReferrers } from '../registry/referrers.js';
-import { ctxOf, type Repo } from '../registry/repo.js';
-import { listTags, TAG_PAGE_SIZE } from '../registry/tags.js';
-import type { Body, FetchedManifest, Target } from './target.js';
-import { fetchManifestIfExists } from './read.js';
+import { getBlob, headBlob, startUpload, uploadBlob } from './blobs.js';
+import type { RegistryClient } from './client.js';
+import { getManifest, headManifest, putManifest, type RawManifest } from './manifests.js';
+import { getReferrers } from './referrers.js';
+import { ctxOf, type Repo } from './repo.js';
+import { listTags, TAG_PAGE_SIZE } from './tags.js';
+import type { Body, FetchedManifest, Target } from '../content/target.js';
+import { fetchManifestIfExists } from '../content/read.js';
 
 export interface RemoteRepositoryOptions {
   /** Ask for `pull,push` up front so one token serves the whole push. */

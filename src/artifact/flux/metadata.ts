@@ -1,7 +1,7 @@
 /** Source, revision and creation time for an artifact: from flags, CI variables, or the git checkout. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Env } from '../options.js';
+import type { Env } from '../../core/options.js';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@
  * NUL or drive letters, bounded length and depth. Applied to the FINAL name, after PAX `path` and
  * GNU long-name overrides.
  */
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../../core/errors.js';
 
 export interface PathCaps {
   maxPathBytes: number;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FLUX_DEFAULT_IGNORE } from '../../../src/defaults.js';
-import { IgnoreMatcher, ignoreRulesFor, parseIgnore, splitPatternList } from '../../../src/artifact/ignore.js';
+import { FLUX_DEFAULT_IGNORE } from '../../../../src/core/defaults.js';
+import { IgnoreMatcher, ignoreRulesFor, parseIgnore, splitPatternList } from '../../../../src/artifact/tar/ignore.js';
 
 /** [patterns (one .sourceignore text at the root), path, isDir, ignored?] */
 const TABLE: Array<[string, string, boolean, boolean]> = [

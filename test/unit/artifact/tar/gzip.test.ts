@@ -4,8 +4,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { crc32, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
-import { OcipackError } from '../../../src/errors.js';
-import { createParallelGzip, gzipHeader, type ParallelGzipOptions } from '../../../src/artifact/gzip.js';
+import { OcipackError } from '../../../../src/core/errors.js';
+import { createParallelGzip, gzipHeader, type ParallelGzipOptions } from '../../../../src/artifact/tar/gzip.js';
 
 /** Gzip `input`, written in pieces of the given sizes (cycled), and collect the output. */
 async function gz(input: Buffer, opts: ParallelGzipOptions, pieces: number[] = [input.length || 1]): Promise<Buffer> {

@@ -1,8 +1,8 @@
 /** The artifact format push writes (SPEC §4): Flux's config, one layer, Flux's media types and annotations. */
 import { createHash } from 'node:crypto';
-import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
-import type { Descriptor, ImageManifest } from '../oci/descriptor.js';
-import { usageError } from '../errors.js';
+import { ANNOTATIONS, MT } from '../../oci/mediatypes.js';
+import type { Descriptor, ImageManifest } from '../../oci/descriptor.js';
+import { usageError } from '../../core/errors.js';
 
 export interface Blob {
   descriptor: Descriptor;

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseReference } from '../../../src/oci/reference.js';
-import { RegistrySession } from '../../../src/registry/session.js';
+import { RegistrySession } from '../../../src/connect/session.js';
 
 async function server(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const s = createServer(handler);

@@ -8,13 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { DEFAULTS } from '../defaults.js';
-import { OcipackError } from '../errors.js';
-import { readTar, type TarCaps } from './tarread.js';
-import { quote } from './tarpath.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { OcipackError } from '../../core/errors.js';
+import { readTar, type TarCaps } from './read.js';
+import { quote } from './path.js';
 import { StagingWriter } from './staging.js';
 
-export { readTarEntries, type TarListEntry } from './tarhash.js';
+export { readTarEntries, type TarListEntry } from './hash.js';
 
 export interface UnpackOptions {
   target: string;

@@ -5,7 +5,7 @@
  * sanitised and validated as `Metadata.Validate` does. Every problem is BAD_INPUT (exit 2) naming it.
  */
 import { parseDocument, type Tags } from 'yaml';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../../core/errors.js';
 
 export interface ChartMaintainer {
   name?: string;

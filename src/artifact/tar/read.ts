@@ -7,9 +7,9 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
-import { DEFAULTS } from '../defaults.js';
-import { OcipackError } from '../errors.js';
-import { normalizeEntryPath, quote } from './tarpath.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { OcipackError } from '../../core/errors.js';
+import { normalizeEntryPath, quote } from './path.js';
 
 export interface TarCaps {
   maxLayerBytes?: number;

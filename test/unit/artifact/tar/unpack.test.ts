@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { OcipackError } from '../../../src/errors.js';
-import { readTarEntries, unpackFile, unpackStream, type UnpackOptions } from '../../../src/artifact/unpack.js';
-import { buildTar, buildTarGz, dir, file, type RawEntry } from '../../helpers/tarbuilder.js';
+import { OcipackError } from '../../../../src/core/errors.js';
+import { readTarEntries, unpackFile, unpackStream, type UnpackOptions } from '../../../../src/artifact/tar/unpack.js';
+import { buildTar, buildTarGz, dir, file, type RawEntry } from '../../../helpers/tarbuilder.js';
 
 let work: string;
 let target: string;

@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcipackError } from '../errors.js';
-import type { TarItem, TarSink } from './tarread.js';
-import { quote } from './tarpath.js';
+import { OcipackError } from '../../core/errors.js';
+import type { TarItem, TarSink } from './read.js';
+import { quote } from './path.js';
 
 type Known = 'file' | 'dir' | 'implicit' | 'symlink';
 

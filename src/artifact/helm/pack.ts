@@ -8,12 +8,12 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
-import { OcipackError } from '../errors.js';
+import { OcipackError } from '../../core/errors.js';
 import { parseChartYaml, type ChartMetadata } from './chart.js';
-import { HELMIGNORE, HelmIgnore, parseHelmignore } from './helmignore.js';
-import { packEntriesToFile, type PackResult } from './pack.js';
-import { readTar, type TarItem, type TarSink } from './tarread.js';
-import { walk, type WalkEntry } from './walk.js';
+import { HELMIGNORE, HelmIgnore, parseHelmignore } from './ignore.js';
+import { packEntriesToFile, type PackResult } from '../tar/pack.js';
+import { readTar, type TarItem, type TarSink } from '../tar/read.js';
+import { walk, type WalkEntry } from '../tar/walk.js';
 
 export const CHART_YAML = 'Chart.yaml';
 /** Helm writes these first, in this order (save.go writeTarContents). */

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { readTar, type ReadTarOptions, type TarItem, type TarSink } from './tarread.js';
+import { readTar, type ReadTarOptions, type TarItem, type TarSink } from './read.js';
 
 export interface TarListEntry {
   /** Normalised posix path, no trailing slash. */
