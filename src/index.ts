@@ -11,7 +11,7 @@ export { sign, type SignOptions, type SignResult } from './usecases/sign.js';
 export { generateKeyPair, type GenerateKeyPairOptions, type GenerateKeyPairResult } from './usecases/keys.js';
 export { pushChart, type PushChartOptions, type PushChartResult } from './usecases/push-chart.js';
 export { copy, type CopyOptions, type CopyResult } from './usecases/copy.js';
-export type { ChartInfo } from './usecases/chart-info.js';
+export type { ChartInfo } from './artifact/helm/info.js';
 export { login, logout, type LoginOptions, type LoginResult, type LogoutOptions, type LogoutResult } from './usecases/login.js';
 export type { SignatureVerdict } from './signing/policy.js';
 export { OcipackError, RegistryError, type ErrorCode } from './core/errors.js';

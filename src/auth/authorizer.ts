@@ -2,8 +2,8 @@
  * Per-registry authorization state: the challenge the registry last sent, the run's credential and
  * the token cache. Decides the `Authorization` header for a request needing some scopes.
  */
-import type { Credential } from '../credentials/types.js';
-import { basicPair } from '../credentials/types.js';
+import type { Credential } from '../core/credential.js';
+import { basicPair } from '../core/credential.js';
 import type { HttpContext } from '../http/request.js';
 import { tokenKey, type TokenCache } from './cache.js';
 import type { Challenge } from './challenge.js';

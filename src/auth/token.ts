@@ -4,8 +4,8 @@
  */
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
-import type { Credential } from '../credentials/types.js';
-import { basicPair } from '../credentials/types.js';
+import type { Credential } from '../core/credential.js';
+import { basicPair } from '../core/credential.js';
 import { discard, readCapped } from '../http/body.js';
 import { failure } from '../http/failure.js';
 import { redactUrl } from '../http/redact.js';

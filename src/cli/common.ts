@@ -82,6 +82,7 @@ export function commonOptions(flags: GlobalFlags, ui: Ui, signal: AbortSignal): 
   const o: CommonOptions = {
     env: process.env,
     homeDir: homedir(),
+    cwd: process.cwd(),
     onEvent: ui.onEvent,
     signal,
     timeoutMs: flags.timeout ? parseDuration(flags.timeout) : DEFAULTS.timeoutMs,

@@ -1,7 +1,7 @@
 /** A TTY progress spinner (ora) showing bytes done/total and rate; never used when stderr is a pipe. */
 import type { Ora } from 'ora';
 import type { ProgressEvent } from '../core/events.js';
-import { formatBytes } from './ui.js';
+import { formatBytes } from './format.js';
 
 type BlobEvent = Extract<ProgressEvent, { type: 'blob:start' | 'blob:progress' }>;
 type Action = BlobEvent['action'];

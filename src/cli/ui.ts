@@ -2,6 +2,9 @@
 import type { OnEvent, ProgressEvent } from '../core/events.js';
 import type { Progress } from './progress.js';
 import { toYaml } from './yaml.js';
+import { formatBytes } from './format.js';
+
+export { formatBytes } from './format.js';
 
 export type Format = 'text' | 'json' | 'yaml';
 
@@ -28,17 +31,6 @@ const NONE: Palette = { blue: (s) => s, green: (s) => s, yellow: (s) => s, red: 
 
 const DONE: Record<'pack' | 'upload' | 'download' | 'extract', string> = { pack: 'packed', upload: 'uploaded', download: 'downloaded', extract: 'extracted' };
 
-/** Human-readable byte counts in binary units: `512 B`, `12.4 MiB`. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`;
-}
 
 /** The CLI's printer; commands call step/success/warn and `data`, use-cases feed `onEvent`. */
 export class Ui {

@@ -1,9 +1,8 @@
 /** Turns a user's reference (registry or --oci-layout) into a Target, parsing before any I/O. */
 import { resolve as resolvePath } from 'node:path';
-import { parseLayoutReference, parseReference, referenceOf, type Reference } from '../oci/reference.js';
+import { parseLayoutReference, parseReference, parseRepository, referenceOf, type Reference } from '../oci/reference.js';
 import type { CommonOptions } from '../core/options.js';
 import { RegistrySession } from './session.js';
-import type { RemoteRepository } from '../registry/remote.js';
 import { OciLayoutStore } from '../content/layout.js';
 import type { Target } from '../content/target.js';
 import { usageError } from '../core/errors.js';
@@ -53,8 +52,6 @@ export function pushTag(t: TargetRef): string {
 
 export interface OpenedTarget {
   target: Target;
-  /** Present for registry references: the remote repository with its extra operations. */
-  remote?: RemoteRepository;
   close(): Promise<void>;
 }
 
@@ -73,7 +70,7 @@ export async function openTarget(
   const own = session === undefined;
   const s = session ?? new RegistrySession(sessionOptions(opts));
   const remote = s.repository(t.ref, { push: opts.push ?? false });
-  return { target: remote, remote, close: async () => { if (own) await s.close(); } };
+  return { target: remote, close: async () => { if (own) await s.close(); } };
 }
 
 /** The registry-session options a use-case's common options imply. */
@@ -90,4 +87,31 @@ export function sessionOptions(opts: CommonOptions): ConstructorParameters<typeo
   if (opts.maxManifestBytes !== undefined) o.maxManifestBytes = opts.maxManifestBytes;
   if (opts.idleTimeoutMs !== undefined) o.idleTimeoutMs = opts.idleTimeoutMs;
   return o;
+}
+
+/** A repository reference (no tag, no digest) for `list` and `pull --semver`; usage error otherwise. */
+export function parseRepositoryTarget(input: string, ociLayout = false): TargetRef {
+  if (!ociLayout) {
+    const ref = parseRepository(input);
+    return { kind: 'remote', ref, display: `${ref.registry}/${ref.repository}` };
+  }
+  const l = parseLayoutReference(input);
+  if (l.tag !== undefined || l.digest !== undefined) {
+    throw usageError(`invalid layout repository "${input}": expected a directory without tag or digest`);
+  }
+  return { kind: 'layout', dir: resolvePath(l.dir), display: l.dir };
+}
+
+/** The same repository reference with `tag` set (and no digest), for an ordinary resolve by tag. */
+export function withTag(t: TargetRef, tag: string): TargetRef {
+  if (t.kind === 'layout') return { kind: 'layout', dir: t.dir, tag, display: `${t.display}:${tag}` };
+  const ref = { registry: t.ref.registry, host: t.ref.host, repository: t.ref.repository, tag };
+  return { kind: 'remote', ref, tag, display: `${ref.registry}/${ref.repository}:${tag}` };
+}
+
+/** The repository as cosign names it in `docker-reference` (go-containerregistry: Docker Hub is index.docker.io). */
+export function dockerReferenceOf(t: TargetRef): string {
+  if (t.kind === 'layout') return t.dir;
+  const registry = t.ref.registry === 'docker.io' ? 'index.docker.io' : t.ref.registry;
+  return `${registry}/${t.ref.repository}`;
 }

@@ -13,7 +13,8 @@ import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { isIndexType, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
+import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
+import { parseManifest, successors } from '../oci/manifest.js';
 import { removeQuietly } from './fsutil.js';
 import { OciLayoutStore } from './layout.js';
 import { cancelled, layoutBody, oneShot, readAll, UPLOAD_READ_BYTES } from './bodies.js';
@@ -111,7 +112,7 @@ class GraphCopier {
   /** Copy what a manifest references, all in parallel (bounded by the limiter), and wait for all. */
   private async children(desc: Descriptor, bytes: Buffer, depth: number): Promise<void> {
     if (depth >= DEFAULTS.caps.depth) throw new OcipackError('CAP', `manifest graph deeper than ${DEFAULTS.caps.depth} levels at ${desc.digest}`);
-    const kids = successors(desc, bytes);
+    const kids = successors(parseManifest(bytes, desc.digest));
     const tasks = kids.map((k) => (isManifestType(k.mediaType) ? this.manifest(k, depth + 1) : this.blob(k)));
     const failed = (await Promise.allSettled(tasks)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -200,29 +201,6 @@ class GraphCopier {
     this.result.copied++;
     this.result.bytes += desc.size;
   }
-}
-
-/** What a manifest points at (image-spec manifest.md / image-index.md); `subject` is left out on purpose. */
-function successors(desc: Descriptor, bytes: Buffer): Descriptor[] {
-  let parsed: { manifests?: unknown; config?: unknown; layers?: unknown; mediaType?: unknown };
-  try {
-    parsed = JSON.parse(bytes.toString('utf8')) as typeof parsed;
-  } catch {
-    throw new OcipackError('BAD_INPUT', `manifest ${desc.digest} is not valid JSON`);
-  }
-  const list = isIndexType(desc.mediaType) || Array.isArray(parsed.manifests)
-    ? parsed.manifests
-    : [parsed.config, ...(Array.isArray(parsed.layers) ? parsed.layers : [])];
-  if (!Array.isArray(list) || !list.every(isDescriptor)) {
-    throw new OcipackError('BAD_INPUT', `manifest ${desc.digest} has malformed descriptors`);
-  }
-  return list;
-}
-
-function isDescriptor(d: unknown): d is Descriptor {
-  const x = d as Partial<Descriptor> | null;
-  return typeof x === 'object' && x !== null && typeof x.digest === 'string' && typeof x.size === 'number'
-    && Number.isSafeInteger(x.size) && x.size >= 0 && typeof x.mediaType === 'string';
 }
 
 function isManifestType(mediaType: string): boolean {

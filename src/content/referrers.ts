@@ -8,11 +8,10 @@
 import { OcipackError } from '../core/errors.js';
 import type { OnEvent } from '../core/events.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
-import { digestOf } from '../oci/digest.js';
+import { digestOf, referrersTag } from '../oci/digest.js';
 import { MT } from '../oci/mediatypes.js';
 import { copyGraph, type CopyResult } from './copy.js';
-import { referrersTag, type RemoteRepository } from '../registry/remote.js';
-import type { Target } from './target.js';
+import { isReferrerLister, type Target } from './target.js';
 import { fetchManifestIfExists, tryResolve } from './read.js';
 
 /** cosign's tag suffixes for signatures, attestations and SBOMs attached to `sha256-<hex>`. */
@@ -20,10 +19,9 @@ export const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
 /** More referrer manifests than this in one copy is treated as a loop or an attack. */
 const MAX_REFERRERS = 1000;
 
-/** A Target plus its registry side, when it has one (for the referrers API). */
+/** One side of a referrer copy (an opened target). */
 export interface Side {
   target: Target;
-  remote?: RemoteRepository;
 }
 
 export interface ReferrerCopyOptions {
@@ -35,7 +33,7 @@ export interface ReferrerCopyOptions {
 
 /** Referrers of `digest`: the registry's API (or its tag-schema fallback), or a layout's tag-schema index. */
 export async function listReferrers(side: Side, digest: string): Promise<Descriptor[]> {
-  if (side.remote) return side.remote.referrers(digest);
+  if (isReferrerLister(side.target)) return side.target.referrers(digest);
   return (await tagIndex(side.target, referrersTag(digest)))?.manifests ?? [];
 }
 

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'UNSAFE' // hostile archive content: exit 1
   | 'CREDENTIALS' // credential helper / config failure: exit 1
   | 'VERIFY' // digest, size or signature mismatch: exit 3
+  | 'BAD_MANIFEST' // a registry or layout served bytes that are not a manifest: exit 1
   | 'CANCELLED'; // SIGINT/SIGTERM or deadline: exit 1
 
 /** The one error type every layer throws; `code` is stable, `hint` is a next step for humans. */

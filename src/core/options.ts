@@ -1,34 +1,51 @@
-/** Options every use-case accepts: where to find credentials, how to reach registries, how to report. */
+/**
+ * Option groups the use-cases take: how a run is wired (RunOptions), how registries are reached
+ * (RegistryOptions), and the caps of SPEC §5 (ReadCaps). CommonOptions is all three, which is what
+ * the CLI hands every command; a use-case that needs less says so in its own option type.
+ */
 import type { OnEvent } from './events.js';
 
 export type Env = Record<string, string | undefined>;
 
-export interface CommonOptions {
+/** The edges of the machine, injected: environment, home and working directory, events, cancellation. */
+export interface RunOptions {
+  /** Environment for credential, proxy and CI lookup; the CLI passes process.env, the library none unless given. */
+  env?: Env;
+  /** Home directory for docker/podman/helm config lookup. */
+  homeDir?: string;
+  /** Working directory for relative paths and git metadata (the CLI passes process.cwd()). */
+  cwd?: string;
+  /** Progress, warnings and (redacted) debug lines. */
+  onEvent?: OnEvent;
+  /** Cancels the operation. */
+  signal?: AbortSignal;
+  /** Whole-operation deadline in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** How registries (or a layout directory instead of one) are reached. */
+export interface RegistryOptions {
   /** `user:pass`, or a bare token (used as a bearer token, as flux does). */
   creds?: string;
   /** Plain HTTP, or HTTPS without certificate checks, for every registry of this run. */
   insecureRegistry?: boolean;
   /** Extra CA certificates (PEM file) trusted for this run. */
   caFile?: string;
-  /** Whole-operation deadline in milliseconds. */
-  timeoutMs?: number;
   /** Treat the reference as an OCI image-layout directory `<dir>[:tag|@digest]`. */
   ociLayout?: boolean;
-  /** Environment for credential and proxy lookup; defaults to process.env at the CLI edge. */
-  env?: Env;
-  /** Home directory for docker/podman config lookup. */
-  homeDir?: string;
-  /** Progress, warnings and (redacted) debug lines. */
-  onEvent?: OnEvent;
-  /** Cancels the operation. */
-  signal?: AbortSignal;
-  /** Raise the caps of SPEC §5. */
+  /** A response that sends nothing for this long is abandoned (default 30 s). */
+  idleTimeoutMs?: number;
+}
+
+/** The caps of SPEC §5, each raisable. */
+export interface ReadCaps {
   maxManifestBytes?: number;
   maxLayerBytes?: number;
   maxEntries?: number;
   maxPathBytes?: number;
   /** Deepest directory nesting of a layer entry (default 64). */
   maxDepth?: number;
-  /** A response that sends nothing for this long is abandoned (default 30 s). */
-  idleTimeoutMs?: number;
 }
+
+/** Everything the CLI passes to every use-case. */
+export interface CommonOptions extends RunOptions, RegistryOptions, ReadCaps {}

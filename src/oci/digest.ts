@@ -141,3 +141,9 @@ function sizeError(expected: ExpectedContent, got: string): OcipackError {
 function shorten(s: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
+
+/** The `<alg>-<hex>` tag of the referrers tag schema (distribution-spec v1.1 "Referrers Tag Schema"). */
+export function referrersTag(digest: string): string {
+  const d = parseDigest(digest);
+  return `${d.algorithm.slice(0, 32)}-${d.hex.slice(0, 64)}`;
+}

@@ -5,7 +5,7 @@
 import { Authorizer } from '../auth/authorizer.js';
 import type { TokenCache } from '../auth/cache.js';
 import { challengesOf } from '../auth/challenge.js';
-import type { Credential } from '../credentials/types.js';
+import type { Credential } from '../core/credential.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import { discard } from '../http/body.js';

@@ -4,7 +4,7 @@ import { repositoryScope } from '../auth/authorizer.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { registryError } from '../http/failure.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
-import { digestOf, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
+import { digestOf, isDigest, referrersTag, verifyBytes } from '../oci/digest.js';
 import { MANIFEST_MEDIA_TYPES, MT } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
 import { getBlob, headBlob, startUpload, uploadBlob } from './blobs.js';
@@ -13,7 +13,7 @@ import { getManifest, headManifest, putManifest, type RawManifest } from './mani
 import { getReferrers } from './referrers.js';
 import { ctxOf, type Repo } from './repo.js';
 import { listTags, TAG_PAGE_SIZE } from './tags.js';
-import type { Body, FetchedManifest, Target } from '../content/target.js';
+import type { Body, FetchedManifest, Mounter, ReferrerLister, Target } from '../content/target.js';
 import { fetchManifestIfExists } from '../content/read.js';
 
 export interface RemoteRepositoryOptions {
@@ -43,19 +43,13 @@ export function manifestMediaType(bytes: Buffer, contentType: string | undefined
   return Array.isArray(doc?.manifests) ? MT.ociIndex : MT.ociManifest;
 }
 
-/** The `<alg>-<hex>` tag of the referrers tag schema (distribution-spec v1.1 "Referrers Tag Schema"). */
-export function referrersTag(digest: string): string {
-  const d = parseDigest(digest);
-  return `${d.algorithm.slice(0, 32)}-${d.hex.slice(0, 64)}`;
-}
-
 /** True when the registry reported a digest of the same algorithm that differs from ours. */
 function disagrees(served: string | undefined, ours: string): boolean {
   return served !== undefined && served !== ours && served.split(':')[0] === ours.split(':')[0];
 }
 
 /** One repository of a registry, reached through the session's client for its host. */
-export class RemoteRepository implements Target {
+export class RemoteRepository implements Target, ReferrerLister, Mounter {
   readonly name: string;
   readonly reference: Reference;
   private readonly repo: Repo;

@@ -11,9 +11,9 @@ import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import type { OnEvent } from '../core/events.js';
 import { isIndex, type Descriptor, type ImageIndex, type ImageManifest, type Manifest } from '../oci/descriptor.js';
-import { parseDigest } from '../oci/digest.js';
+import { referrersTag } from '../oci/digest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
-import type { Target } from '../content/target.js';
+import { isReferrerLister, type Target } from '../content/target.js';
 import { BUNDLE_MEDIA_TYPES } from './bundle.js';
 import { signatureTag } from './sigimage.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
@@ -38,9 +38,6 @@ export interface DiscoverOptions {
   maxCandidates?: number;
   onEvent?: OnEvent;
 }
-
-/** A target that can list referrers (RemoteRepository); others use the referrers tag schema. */
-type WithReferrers = Target & { referrers(digest: string, artifactType?: string): Promise<Descriptor[]> };
 
 const SIG_ARTIFACT_TYPES: readonly string[] = [MT.cosignArtifactSig, ...BUNDLE_MEDIA_TYPES];
 
@@ -94,9 +91,8 @@ async function fromSignatureManifest(target: Target, m: ImageManifest, format: S
 }
 
 async function referrersOf(target: Target, digest: string): Promise<Descriptor[]> {
-  if (typeof (target as Partial<WithReferrers>).referrers === 'function') return (target as WithReferrers).referrers(digest);
-  const { algorithm, hex } = parseDigest(digest);
-  const index = await fetchJson(target, `${algorithm}-${hex}`);
+  if (isReferrerLister(target)) return target.referrers(digest);
+  const index = await fetchJson(target, referrersTag(digest));
   return index && isIndex(index) ? (index as ImageIndex).manifests : [];
 }
 

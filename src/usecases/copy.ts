@@ -15,7 +15,7 @@ import { parseReference } from '../oci/reference.js';
 import { copyGraph, type CopyOptions as GraphOptions } from '../content/copy.js';
 import { openTarget, parseTargetRef, referenceIn, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../connect/open.js';
 import { copyReferrers } from '../content/referrers.js';
-import type { Target } from '../content/target.js';
+import { isMounter, type Target } from '../content/target.js';
 import { RegistrySession } from '../connect/session.js';
 
 export interface CopyOptions extends CommonOptions {
@@ -119,10 +119,10 @@ function copyOptions(opts: CopyOptions, mount: ((d: Descriptor) => Promise<boole
 
 /** Cross-repository mount when both sides are repositories of the same registry; a refused mount means "transfer it". */
 function mountFor(plan: CopyPlan, src: OpenedTarget, dst: OpenedTarget, emit: ReturnType<typeof emitter>): ((d: Descriptor) => Promise<boolean>) | undefined {
-  if (plan.src.kind !== 'remote' || plan.dst.kind !== 'remote' || !dst.remote || !src.remote) return undefined;
+  if (plan.src.kind !== 'remote' || plan.dst.kind !== 'remote' || !isMounter(dst.target)) return undefined;
   if (plan.src.ref.host !== plan.dst.ref.host || plan.src.ref.repository === plan.dst.ref.repository) return undefined;
   const from = plan.src.ref.repository;
-  const to = dst.remote;
+  const to = dst.target;
   return async (d) => {
     try {
       const mounted = await to.mountBlob(d, from);

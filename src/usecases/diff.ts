@@ -15,8 +15,8 @@ import { readTarEntries, type TarListEntry } from '../artifact/tar/unpack.js';
 import { openTarget, parseTargetRef, referenceIn } from '../connect/open.js';
 import type { Target } from '../content/target.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { chooseLayer, resolveImage } from './pull.js';
-import { mapLimit } from './list.js';
+import { chooseLayer, resolveImage } from '../content/image.js';
+import { mapLimit } from '../content/pool.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { packOptionsFor } from '../artifact/tar/tree.js';
 

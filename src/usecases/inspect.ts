@@ -3,8 +3,9 @@ import { emitter } from '../core/events.js';
 import type { CommonOptions } from '../core/options.js';
 import { isIndex, type Descriptor, type Platform } from '../oci/descriptor.js';
 import { openTarget, parseTargetRef, referenceIn } from '../connect/open.js';
-import { parseManifest } from './pull.js';
-import { chartInfo, type ChartInfo } from './chart-info.js';
+import { parseManifest } from '../oci/manifest.js';
+import { chartInfo, type ChartInfo } from '../artifact/helm/info.js';
+import { readBlob } from '../content/read.js';
 
 export interface InspectOptions extends CommonOptions {
   /** `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `ociLayout`. */
@@ -70,7 +71,7 @@ export async function inspect(opts: InspectOptions): Promise<InspectResult> {
       out.config = summary(m.config);
       out.layers = m.layers.map(summary);
       out.artifactType = str(m.artifactType) || out.config.mediaType;
-      const chart = await chartInfo(opened.target, m);
+      const chart = await chartInfo(m, (d, max) => readBlob(opened.target, d, max));
       if (chart) out.chart = chart;
     }
     if (m.subject !== undefined) out.subject = summary(m.subject);

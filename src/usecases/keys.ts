@@ -10,7 +10,7 @@ import { usageError, OcipackError } from '../core/errors.js';
 import type { Env } from '../core/options.js';
 import { generateKeyPair as generate } from '../signing/keys.js';
 import { loadPublicKey } from '../signing/keys.js';
-import type { PasswordSource } from './sign.js';
+import type { PasswordSource } from '../signing/signer.js';
 
 export interface GenerateKeyPairOptions {
   /** `--output-key-prefix`: file names `<prefix>.key` and `<prefix>.pub` (default `cosign`). */

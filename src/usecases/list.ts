@@ -11,9 +11,10 @@ import type { CommonOptions } from '../core/options.js';
 import { parseLayoutReference, parseRepository } from '../oci/reference.js';
 import { ANNOTATIONS } from '../oci/mediatypes.js';
 import {
-  filterTags, highestMatchingTag, parseSemverFilter, parseTagRegex, sortTags, type SemverFilter, type TagFilterOptions,
+  filterTags, parseSemverFilter, parseTagRegex, sortTags, type SemverFilter, type TagFilterOptions,
 } from '../oci/semver.js';
-import { openTarget, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../connect/open.js';
+import { mapLimit } from '../content/pool.js';
+import { openTarget, parseRepositoryTarget, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../connect/open.js';
 import { RegistrySession } from '../connect/session.js';
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists } from '../content/read.js';
@@ -40,19 +41,6 @@ export interface ListEntry {
   source: string;
   revision: string;
   created: string;
-}
-
-/** A repository reference (no tag, no digest) for `list` and `pull --semver`; usage error otherwise. */
-export function parseRepositoryTarget(input: string, ociLayout = false): TargetRef {
-  if (!ociLayout) {
-    const ref = parseRepository(input);
-    return { kind: 'remote', ref, display: `${ref.registry}/${ref.repository}` };
-  }
-  const l = parseLayoutReference(input);
-  if (l.tag !== undefined || l.digest !== undefined) {
-    throw usageError(`invalid layout repository "${input}": expected a directory without tag or digest`);
-  }
-  return { kind: 'layout', dir: resolvePath(l.dir), display: l.dir };
 }
 
 /** The filters of `--filter-semver`/`--filter-regex`, parsed (usage errors before any I/O). */
@@ -87,7 +75,7 @@ async function openForList(t: TargetRef, opts: ListOptions): Promise<OpenedTarge
   if (t.kind === 'layout' || opts.tagPageSize === undefined) return openTarget(t, opts);
   const session = new RegistrySession(sessionOptions(opts));
   const remote = session.repository(t.ref, { tagPageSize: opts.tagPageSize });
-  return { target: remote, remote, close: () => session.close() };
+  return { target: remote, close: () => session.close() };
 }
 
 /** One tag's row; a tag deleted between listing and fetching is skipped with a warning. */
@@ -120,42 +108,4 @@ function annotationsOf(bytes: Buffer): Record<string, string> {
   } catch {
     return {};
   }
-}
-
-/** `fn` over `items` with at most `limit` running at once; results keep the input order, the first error wins. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      if (signal?.aborted) throw new OcipackError('CANCELLED', 'listing cancelled', { cause: signal.reason });
-      const i = next++;
-      try {
-        results[i] = await fn(items[i] as T);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-/** The highest tag of `target` inside the range (cosign tags excluded); NOT_FOUND when none matches. */
-export async function highestTagIn(target: Target, filter: SemverFilter, where: string): Promise<string> {
-  const tags = await target.listTags();
-  const picked = highestMatchingTag(tags, filter);
-  if (picked === undefined) {
-    throw new OcipackError('NOT_FOUND', `no tag of ${where} matches the semver range "${filter.text}" (${tags.length} tag(s) listed)`);
-  }
-  return picked;
-}
-
-/** The same repository reference with `tag` set (and no digest), for an ordinary resolve by tag. */
-export function withTag(t: TargetRef, tag: string): TargetRef {
-  if (t.kind === 'layout') return { kind: 'layout', dir: t.dir, tag, display: `${t.display}:${tag}` };
-  const ref = { registry: t.ref.registry, host: t.ref.host, repository: t.ref.repository, tag };
-  return { kind: 'remote', ref, tag, display: `${ref.registry}/${ref.repository}:${tag}` };
 }

@@ -8,13 +8,15 @@ import { PassThrough, Transform, type Writable } from 'node:stream';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
-import { ANNOTATIONS, EXTRACTABLE_LAYER_TYPES, MT } from '../oci/mediatypes.js';
-import { isIndex, type Descriptor, type ImageManifest, type Manifest } from '../oci/descriptor.js';
-import { openTarget, parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
+import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { chooseLayer, resolveImage } from '../content/image.js';
+import { openTarget, parseRepositoryTarget, parseTargetRef, referenceIn, repositoryOf, withTag, type TargetRef } from '../connect/open.js';
 import type { Target } from '../content/target.js';
 import { checkLayerSize, unpackStream, vetStream, type UnpackOptions } from '../artifact/tar/unpack.js';
-import { selectPlatform, parsePlatform } from '../oci/platform.js';
-import type { ChartInfo } from './chart-info.js';
+import { parsePlatform } from '../oci/platform.js';
+import type { ChartInfo } from '../artifact/helm/info.js';
+import { readBlob } from '../content/read.js';
 
 export interface PullOptions extends CommonOptions {
   reference: string;
@@ -40,62 +42,6 @@ export interface PullResult {
   layer: Descriptor;
   /** For a Helm chart: name, version and appVersion from its config (extracted to `<output>/<name>/`). */
   chart?: ChartInfo;
-}
-
-/** Resolve a reference to one image manifest, following an index to the requested platform. */
-export async function resolveImage(
-  target: Target,
-  reference: string,
-  platform: string | undefined,
-  maxDepth = 4,
-): Promise<{ digest: string; manifest: ImageManifest; rootDigest: string }> {
-  const root = await target.resolve(reference);
-  let digest = root.digest;
-  const wanted = parsePlatform(platform);
-  for (let depth = 0; depth < maxDepth; depth++) {
-    const fetched = await target.fetchManifest(digest);
-    const m = parseManifest(fetched.bytes, digest);
-    if (!isIndex(m)) return { digest, manifest: m, rootDigest: root.digest };
-    digest = selectPlatform(m, wanted).digest;
-  }
-  throw new OcipackError('BAD_INPUT', `index nesting deeper than ${maxDepth} at ${reference}`);
-}
-
-/** Parse manifest JSON, with a one-line error naming the digest when it is not a manifest. */
-export function parseManifest(bytes: Buffer, digest: string): Manifest {
-  let m: unknown;
-  try {
-    m = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new OcipackError('REGISTRY', `manifest ${digest} is not valid JSON`);
-  }
-  const o = m as Partial<ImageManifest> & { manifests?: unknown };
-  if (typeof o !== 'object' || o === null || (!Array.isArray(o.manifests) && (typeof o.config !== 'object' || !Array.isArray(o.layers)))) {
-    throw new OcipackError('REGISTRY', `manifest ${digest} is neither an image manifest nor an index`);
-  }
-  return m as Manifest;
-}
-
-/** The layer pull extracts: `--layer`, `--media-type`, or the first tar+gzip layer of a known type. */
-export function chooseLayer(m: ImageManifest, opts: { mediaType?: string; layer?: number }): Descriptor {
-  if (opts.layer !== undefined) {
-    const l = m.layers[opts.layer];
-    if (!l) throw usageError(`--layer ${opts.layer} is out of range: the manifest has ${m.layers.length} layer(s)`);
-    return l;
-  }
-  if (opts.mediaType !== undefined) {
-    const l = m.layers.find((x) => x.mediaType === opts.mediaType);
-    if (!l) throw new OcipackError('NOT_FOUND', `no layer with media type ${opts.mediaType}; layers are: ${m.layers.map((x) => x.mediaType).join(', ')}`);
-    return l;
-  }
-  const known: readonly string[] = EXTRACTABLE_LAYER_TYPES;
-  const l = m.layers.find((x) => known.includes(x.mediaType));
-  if (!l) {
-    throw new OcipackError('NOT_FOUND', `no tar+gzip layer of a known media type (${m.layers.map((x) => x.mediaType).join(', ') || 'no layers'})`, {
-      hint: 'choose one with --media-type <type> or --layer <n>',
-    });
-  }
-  return l;
 }
 
 /** Download a blob to `file`, hashing and size-checking as it streams (Target.fetchBlob verifies). */
@@ -166,15 +112,15 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   const emit = emitter(opts.onEvent);
   if (!opts.output) throw usageError('--output is required: the directory to extract into');
   // semver (and yaml, for charts) load only when needed: ~15 ms of start-up for a plain pull (bench/).
-  const bySemver = opts.semver === undefined ? undefined : { ...(await import('../oci/semver.js')), ...(await import('./list.js')) };
+  const bySemver = opts.semver === undefined ? undefined : { ...(await import('../oci/semver.js')), ...(await import('../content/tags.js')) };
   const range = opts.semver === undefined ? undefined : bySemver?.parseSemverFilter(opts.semver, '--semver');
-  let t: TargetRef = range && bySemver ? bySemver.parseRepositoryTarget(opts.reference, opts.ociLayout) : parseTargetRef(opts.reference, opts.ociLayout);
+  let t: TargetRef = range && bySemver ? parseRepositoryTarget(opts.reference, opts.ociLayout) : parseTargetRef(opts.reference, opts.ociLayout);
   if (opts.platform !== undefined) parsePlatform(opts.platform);
   const opened = await openTarget(t, opts);
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-pull-'));
   try {
     if (range && bySemver) {
-      t = bySemver.withTag(t, await bySemver.highestTagIn(opened.target, range, t.display));
+      t = withTag(t, await bySemver.highestTagIn(opened.target, range, t.display));
       emit({ type: 'step', message: `semver range "${range.text}" resolved to tag ${t.tag}` });
     }
     emit({ type: 'step', message: `pulling artifact from ${t.display}` });
@@ -194,8 +140,8 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     const a = manifest.annotations ?? {};
     const repository = repositoryOf(t);
     const tag = t.tag ?? (t.digest ? '' : 'latest');
-    const chartInfo = manifest.config?.mediaType === MT.helmConfig ? (await import('./chart-info.js')).chartInfo : async () => undefined;
-    const chart = await chartInfo(opened.target, manifest).catch((err: unknown) => {
+    const chartInfo = manifest.config?.mediaType === MT.helmConfig ? (await import('../artifact/helm/info.js')).chartInfo : async () => undefined;
+    const chart = await chartInfo(manifest, (d, max) => readBlob(opened.target, d, max)).catch((err: unknown) => {
       if (err instanceof OcipackError && err.code === 'CANCELLED') throw err;
       emit({ type: 'warning', message: `cannot read the chart metadata: ${err instanceof Error ? err.message : 'error'}` });
       return undefined;

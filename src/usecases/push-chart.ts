@@ -19,7 +19,7 @@ import type { ChartMetadata } from '../artifact/helm/chart.js';
 import { packageChartDir, readChartArchive, readChartDir } from '../artifact/helm/pack.js';
 import { chartAnnotations, chartConfig, chartTag, helmManifest } from '../artifact/helm/oci.js';
 import { openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
-import { settleAll } from '../content/parallel.js';
+import { settleAll } from '../content/pool.js';
 
 export interface PushChartOptions extends CommonOptions {
   /** `oci://host/path` (the chart goes to `path/<name>`), or a layout `<dir>` with `ociLayout`. */

@@ -12,7 +12,7 @@ import { createdTime, resolveMetadata } from '../artifact/flux/metadata.js';
 import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/flux/manifest.js';
 import { MT } from '../oci/mediatypes.js';
 import { isIndex, type Manifest } from '../oci/descriptor.js';
-import { openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
+import { dockerReferenceOf, openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
 import { packOptionsFor } from '../artifact/tar/tree.js';
@@ -36,7 +36,7 @@ export interface PushOptions extends CommonOptions {
   /** `--sign-key`: after a successful push, sign the pushed digest (cosign classic layout, see sign.ts). */
   signKey?: string;
   /** Password for `signKey`; `COSIGN_PASSWORD` in `env` otherwise (see SignOptions.password). */
-  signPassword?: import('./sign.js').PasswordSource;
+  signPassword?: import('../signing/signer.js').PasswordSource;
 }
 
 export interface PushResult {
@@ -72,15 +72,15 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   const env = opts.env ?? {};
   const { t, tag, user } = await preparePush(opts);
   const created = createdTime(opts.reproducible ?? false, env);
-  const metaDir = opts.path === '-' ? process.cwd() : await dirOf(opts.path);
+  const metaDir = opts.path === '-' ? (opts.cwd ?? '.') : await dirOf(opts.path);
   const meta = await resolveMetadata({ source: opts.source, revision: opts.revision }, metaDir, env);
   const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
   // decrypt the signing key before any network call: a wrong password pushes nothing
-  const sign = opts.signKey === undefined ? undefined : await import('./sign.js');
+  const sign = opts.signKey === undefined ? undefined : { ...(await import('../signing/signer.js')), ...(await import('../signing/classic.js')) };
   const signer = opts.signKey === undefined ? undefined : await sign!.loadSigner(opts.signKey, opts.signPassword, env);
   const signed = async (r: PushResult, target: Target): Promise<PushResult> => {
     if (!signer || !sign) return r;
-    const s = await sign.signDigest(target, t, r.digest, signer, {}, opts.onEvent);
+    const s = await sign.signDigest(target, dockerReferenceOf(t), r.digest, signer, {}, opts.onEvent);
     return { ...r, signature: { signatureTag: s.signatureTag, signatureDigest: s.signatureDigest, alreadySigned: s.alreadySigned } };
   };
 

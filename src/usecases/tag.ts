@@ -26,6 +26,11 @@ export interface TagResult {
   tags: string[];
 }
 
+/** The repository part of `reference` (for messages shown before the result), parsed as tag() parses it. */
+export function repositoryIn(reference: string, ociLayout = false): string {
+  return repositoryOf(parseTargetRef(reference, ociLayout));
+}
+
 /** Thrown when some tags were written and then one failed; `applied` lists the written ones. */
 export class PartialTagError extends OcipackError {
   readonly applied: string[];

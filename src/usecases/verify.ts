@@ -18,6 +18,8 @@ import { loadPublicKey } from '../signing/keys.js';
 import { judge, type SignatureVerdict, type TrustedKey, type VerifyPolicy } from '../signing/policy.js';
 import { keylessVerifier } from '../signing/keyless.js';
 
+export type { SignatureVerdict } from '../signing/policy.js';
+
 export interface VerifyOptions extends CommonOptions {
   /** `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
   reference: string;

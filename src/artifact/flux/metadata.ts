@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Env } from '../../core/options.js';
+import { OcipackError } from '../../core/errors.js';
 
 const run = promisify(execFile);
 
@@ -37,9 +38,9 @@ export function metadataFromCI(env: Env): Metadata {
   return {};
 }
 
-async function git(cwd: string, args: string[]): Promise<string | undefined> {
+async function git(cwd: string, args: string[], env: Env): Promise<string | undefined> {
   try {
-    const { stdout } = await run('git', args, { cwd, timeout: 5000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    const { stdout } = await run('git', args, { cwd, timeout: 5000, env: { ...env, GIT_TERMINAL_PROMPT: '0' } as NodeJS.ProcessEnv });
     const out = stdout.trim();
     return out === '' ? undefined : out;
   } catch {
@@ -48,11 +49,11 @@ async function git(cwd: string, args: string[]): Promise<string | undefined> {
 }
 
 /** Source (remote.origin.url without credentials) and revision (`branch@sha1:HEAD`) of a git checkout. */
-export async function metadataFromGit(dir: string): Promise<Metadata> {
-  const sha = await git(dir, ['rev-parse', 'HEAD']);
+export async function metadataFromGit(dir: string, env: Env = {}): Promise<Metadata> {
+  const sha = await git(dir, ['rev-parse', 'HEAD'], env);
   if (!sha) return {};
-  const branch = await git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']);
-  const origin = await git(dir, ['config', '--get', 'remote.origin.url']);
+  const branch = await git(dir, ['symbolic-ref', '--short', '-q', 'HEAD'], env);
+  const origin = await git(dir, ['config', '--get', 'remote.origin.url'], env);
   const md: Metadata = { revision: fluxRevision(branch, sha) };
   if (origin) md.source = stripUserInfo(origin);
   return md;
@@ -63,7 +64,7 @@ export async function resolveMetadata(flags: Metadata, dir: string, env: Env): P
   const out: Metadata = { ...flags };
   if (out.source !== undefined && out.revision !== undefined) return out;
   const ci = metadataFromCI(env);
-  const fromGit = ci.source && ci.revision ? {} : await metadataFromGit(dir);
+  const fromGit = ci.source && ci.revision ? {} : await metadataFromGit(dir, env);
   out.source ??= ci.source ?? fromGit.source;
   out.revision ??= ci.revision ?? fromGit.revision;
   return out;
@@ -74,7 +75,7 @@ export function createdTime(reproducible: boolean, env: Env, now: Date = new Dat
   const sde = env.SOURCE_DATE_EPOCH;
   let date = reproducible ? new Date(0) : now;
   if (sde !== undefined && sde !== '') {
-    if (!/^\d+$/.test(sde)) throw new Error(`SOURCE_DATE_EPOCH must be a number of seconds, got "${sde}"`);
+    if (!/^\d+$/.test(sde)) throw new OcipackError('USAGE', `SOURCE_DATE_EPOCH must be a number of seconds, got "${sde}"`);
     date = new Date(Number(sde) * 1000);
   }
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -24,9 +24,8 @@ Example:
   ocipack tag ./layout:v1 --oci-layout -t latest`)
     .action(action<TagFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, false);
-      const { tag } = await import('../../usecases/tag.js');
-      const { parseTargetRef, repositoryOf } = await import('../../connect/open.js');
-      const repository = repositoryOf(parseTargetRef(args[0]!, common.ociLayout));
+      const { tag, repositoryIn } = await import('../../usecases/tag.js');
+      const repository = repositoryIn(args[0]!, common.ociLayout);
       const onEvent = common.onEvent;
       const r = await tag({
         ...common,

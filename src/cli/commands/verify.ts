@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { action } from '../run.js';
 import { addReadFlags, collect, formatOf } from '../common.js';
 import { formatBytes, type Ui } from '../ui.js';
-import type { SignatureVerdict } from '../../signing/policy.js';
+import type { SignatureVerdict } from '../../usecases/verify.js';
 import type { VerifyResult } from '../../usecases/verify.js';
 
 interface VerifyFlags {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isManifestMediaType, manifestMediaType, referrersTag } from '../../../src/registry/remote.js';
+import { isManifestMediaType, manifestMediaType } from '../../../src/registry/remote.js';
+import { referrersTag } from '../../../src/oci/digest.js';
 import { MT } from '../../../src/oci/mediatypes.js';
 
 test('manifestMediaType: own field, else Content-Type, else the shape', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { settleAll } from '../../../src/content/parallel.js';
+import { settleAll } from '../../../src/content/pool.js';
 
 const later = <T>(ms: number, fn: () => T): Promise<T> => new Promise((resolve, reject) => setTimeout(() => {
   try {

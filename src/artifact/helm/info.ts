@@ -1,9 +1,10 @@
 /** What inspect and pull say about a Helm chart artifact: name, version, appVersion, provenance layer. */
-import { chartSummary, type ChartSummary } from '../artifact/helm/chart.js';
-import type { Target } from '../content/target.js';
-import type { ImageManifest } from '../oci/descriptor.js';
-import { MT } from '../oci/mediatypes.js';
-import { readBlob } from '../content/read.js';
+import { chartSummary, type ChartSummary } from './chart.js';
+import type { Descriptor, ImageManifest } from '../../oci/descriptor.js';
+import { MT } from '../../oci/mediatypes.js';
+
+/** Reads a whole small blob, verified, refusing more than `max` bytes (content/read.ts readBlob over a Target). */
+export type BlobReader = (desc: Descriptor, max: number) => Promise<Buffer>;
 
 /** Chart metadata larger than this is not read for a summary. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -19,9 +20,9 @@ export function isChartManifest(m: Partial<ImageManifest>): boolean {
 }
 
 /** Reads the chart metadata from a Helm manifest's config blob (verified); undefined for other artifacts. */
-export async function chartInfo(target: Target, m: ImageManifest): Promise<ChartInfo | undefined> {
+export async function chartInfo(m: ImageManifest, read: BlobReader): Promise<ChartInfo | undefined> {
   if (!isChartManifest(m) || typeof m.config.size !== 'number' || m.config.size > MAX_CONFIG_BYTES) return undefined;
-  const summary = chartSummary(await readBlob(target, m.config, MAX_CONFIG_BYTES));
+  const summary = chartSummary(await read(m.config, MAX_CONFIG_BYTES));
   if (!summary) return undefined;
   const info: ChartInfo = { ...summary };
   const prov = (Array.isArray(m.layers) ? m.layers : []).find((l) => l?.mediaType === MT.helmProvenance);

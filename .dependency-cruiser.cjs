@@ -1,0 +1,65 @@
+/**
+ * The import rules of DESIGN.md, checked by dependency-cruiser in `npm test` (test/unit/architecture).
+ * Each room may import only the rooms listed for it; use-cases never import each other; no cycles;
+ * the terminal libraries stay in the face.
+ */
+const ALLOWED = {
+  cli: ['usecases', 'core', 'oci'],
+  usecases: ['connect', 'content', 'artifact', 'signing', 'oci', 'credentials', 'core'],
+  connect: ['content', 'registry', 'auth', 'credentials', 'http', 'oci', 'core'],
+  registry: ['content', 'auth', 'http', 'oci', 'core'],
+  auth: ['http', 'oci', 'core'],
+  credentials: ['http', 'oci', 'core'],
+  signing: ['content', 'oci', 'core'],
+  content: ['oci', 'core'],
+  artifact: ['oci', 'core'],
+  http: ['core'],
+  oci: ['core'],
+  core: [],
+};
+
+const roomRules = Object.entries(ALLOWED).map(([room, may]) => ({
+  name: `${room}-imports`,
+  comment: `src/${room}/ may import only ${[room, ...may].join(', ')}`,
+  severity: 'error',
+  from: { path: `^src/${room}/` },
+  to: { path: '^src/', pathNot: [`^src/(${[room, ...may].join('|')})/`] },
+}));
+
+module.exports = {
+  forbidden: [
+    ...roomRules,
+    {
+      name: 'no-sibling-use-case',
+      comment: 'a use-case never imports another use-case: shared parts live in the rooms below',
+      severity: 'error',
+      from: { path: '^src/usecases/([^/]+)\\.ts$' },
+      to: { path: '^src/usecases/', pathNot: '^src/usecases/$1\\.ts$' },
+    },
+    {
+      name: 'no-cycle',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'terminal-libraries-in-the-face',
+      comment: 'only src/cli/ talks to the terminal',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: 'node_modules/(chalk|ora|commander)/' },
+    },
+    {
+      name: 'nothing-imports-the-face',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    includeOnly: '^(src|node_modules)/',
+  },
+};

@@ -1,0 +1,48 @@
+/** From a reference to the one image and layer a pull or diff works on: index → platform → manifest → layer. */
+import { OcipackError, usageError } from '../core/errors.js';
+import { isIndex, type Descriptor, type ImageManifest } from '../oci/descriptor.js';
+import { parseManifest } from '../oci/manifest.js';
+import { EXTRACTABLE_LAYER_TYPES } from '../oci/mediatypes.js';
+import { parsePlatform, selectPlatform } from '../oci/platform.js';
+import type { Target } from './target.js';
+
+/** Resolve a reference to one image manifest, following an index to the requested platform. */
+export async function resolveImage(
+  target: Target,
+  reference: string,
+  platform: string | undefined,
+  maxDepth = 4,
+): Promise<{ digest: string; manifest: ImageManifest; rootDigest: string }> {
+  const root = await target.resolve(reference);
+  let digest = root.digest;
+  const wanted = parsePlatform(platform);
+  for (let depth = 0; depth < maxDepth; depth++) {
+    const fetched = await target.fetchManifest(digest);
+    const m = parseManifest(fetched.bytes, digest);
+    if (!isIndex(m)) return { digest, manifest: m, rootDigest: root.digest };
+    digest = selectPlatform(m, wanted).digest;
+  }
+  throw new OcipackError('BAD_INPUT', `index nesting deeper than ${maxDepth} at ${reference}`);
+}
+
+/** The layer pull extracts: `--layer`, `--media-type`, or the first tar+gzip layer of a known type. */
+export function chooseLayer(m: ImageManifest, opts: { mediaType?: string; layer?: number }): Descriptor {
+  if (opts.layer !== undefined) {
+    const l = m.layers[opts.layer];
+    if (!l) throw usageError(`--layer ${opts.layer} is out of range: the manifest has ${m.layers.length} layer(s)`);
+    return l;
+  }
+  if (opts.mediaType !== undefined) {
+    const l = m.layers.find((x) => x.mediaType === opts.mediaType);
+    if (!l) throw new OcipackError('NOT_FOUND', `no layer with media type ${opts.mediaType}; layers are: ${m.layers.map((x) => x.mediaType).join(', ')}`);
+    return l;
+  }
+  const known: readonly string[] = EXTRACTABLE_LAYER_TYPES;
+  const l = m.layers.find((x) => known.includes(x.mediaType));
+  if (!l) {
+    throw new OcipackError('NOT_FOUND', `no tar+gzip layer of a known media type (${m.layers.map((x) => x.mediaType).join(', ') || 'no layers'})`, {
+      hint: 'choose one with --media-type <type> or --layer <n>',
+    });
+  }
+  return l;
+}

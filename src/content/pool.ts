@@ -1,0 +1,34 @@
+/** The one place that runs work concurrently: bounded pools and settle-all. */
+import { OcipackError } from '../core/errors.js';
+
+/**
+ * Waits for every promise (none is left running in the background), then throws the first failure,
+ * in the order given. For the two or three blobs of one artifact (layer, config, provenance): they
+ * go up together, the manifest after them (DESIGN "blobs first, manifest last").
+ */
+export async function settleAll(tasks: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** `fn` over `items` with at most `limit` running at once; results keep the input order, the first error wins. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      if (signal?.aborted) throw new OcipackError('CANCELLED', 'listing cancelled', { cause: signal.reason });
+      const i = next++;
+      try {
+        results[i] = await fn(items[i] as T);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
