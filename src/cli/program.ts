@@ -42,7 +42,7 @@ export function buildProgram(name = 'ocipack'): Command {
     .option('--timeout <duration>', 'deadline for the whole operation', '5m')
     .option('--verbose', 'print more detail')
     .option('--debug', 'print a redacted HTTP trace and stack traces')
-    .option('--quiet', 'print nothing on success')
+    .option('-q, --quiet', 'print nothing on success')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
     .addOption(new Option('--format <format>', 'machine output on stdout').choices(['json', 'yaml']))
     .addHelpText('after', PROGRAM_EXAMPLES);
