@@ -15,4 +15,6 @@ try {
 } catch {
   // no bundle (a plain `tsc` build): use the compiled modules
 }
-import(entry.href).then((m) => m.main(process.argv));
+// bin/flux-ocipack.js sets this first: the same program, run by flux 2.9 as the `flux ocipack` plugin.
+const name = globalThis.__ocipackProgramName ?? 'ocipack';
+import(entry.href).then((m) => m.main(process.argv, name));

@@ -43,6 +43,8 @@ export class Authorizer {
   private challenge: Challenge | undefined;
   /** Scope sets a 401 told us to widen, so later requests ask for the wider token straight away. */
   private readonly widened = new Map<string, string[]>();
+  /** Why the token realm was not given the credentials (token.ts realmRefusal), once that happened. */
+  withheld: string | undefined;
   constructor(private readonly opts: AuthorizerOptions, private readonly registry: URL) {}
 
   /** Remembers what the registry asked for (from the ping or a 401); false when nothing usable was sent. */
@@ -88,6 +90,9 @@ export class Authorizer {
         realm, scopes: all, registry: this.registry, host: this.opts.host,
         ...(service === undefined ? {} : { service }),
         ...(cred === undefined ? {} : { credential: cred }),
+        onWithheld: (why) => {
+          this.withheld = why;
+        },
       });
     }, fresh);
     return `Bearer ${token}`;

@@ -22,6 +22,8 @@ export interface TokenRequest {
   registry: URL;
   /** Registry name for messages. */
   host: string;
+  /** Told why the credential was kept from the realm (the realm rule below), when it was. */
+  onWithheld?: (why: string) => void;
 }
 
 /** Basic auth header value for a username/password pair. */
@@ -49,10 +51,25 @@ export function realmUrl(realm: string, registry: URL, host: string): URL {
   return url;
 }
 
-/** Credentials go to the realm only over https, or to the registry's own origin. */
-export function mayCarryCredentials(realm: URL, registry: URL): boolean {
-  return realm.protocol === 'https:' || realm.origin === registry.origin;
+/**
+ * The token-realm rule (SPEC §6): credentials go to an https realm (Docker Hub's is another host), or to a
+ * plain-http realm on the registry's own host when the registry itself is spoken to over plain HTTP (GitLab,
+ * Harbor run their token service on another port). Returns why a realm may not have them, or undefined.
+ */
+export function realmRefusal(realm: URL, registry: URL): string | undefined {
+  if (realm.protocol === 'https:') return undefined;
+  if (registry.protocol !== 'http:') return 'the registry is spoken to over https and the realm is plain HTTP';
+  if (realm.hostname === registry.hostname) return undefined;
+  return `a plain-HTTP realm gets them only on the registry's own host (${registry.hostname}), and this one is on ${realm.hostname}`;
 }
+
+/** True when the token realm may receive the registry's credentials (realmRefusal). */
+export function mayCarryCredentials(realm: URL, registry: URL): boolean {
+  return realmRefusal(realm, registry) === undefined;
+}
+
+/** The next step when the realm rule kept the credentials back. */
+export const WITHHELD_HINT = 'serve the token realm over https, or on the registry\'s own host when the registry is plain HTTP';
 
 function withQuery(realm: URL, service: string | undefined, scopes: readonly string[]): URL {
   const url = new URL(realm);
@@ -64,7 +81,13 @@ function withQuery(realm: URL, service: string | undefined, scopes: readonly str
 /** Fetches a token for the scopes; failures are UNAUTHORIZED/DENIED/REGISTRY errors naming the host. */
 export async function fetchToken(http: HttpContext, req: TokenRequest): Promise<CachedToken> {
   const realm = realmUrl(req.realm, req.registry, req.host);
-  const cred = mayCarryCredentials(realm, req.registry) ? req.credential : undefined;
+  const refusal = req.credential === undefined ? undefined : realmRefusal(realm, req.registry);
+  const withheld = refusal === undefined ? undefined : `the credentials for ${req.host} were not sent to its token realm ${redactUrl(realm)}: ${refusal}`;
+  if (withheld !== undefined) {
+    req.onWithheld?.(withheld);
+    return readToken(await getToken(http, realm, req, undefined), req.host, withheld);
+  }
+  const cred = req.credential;
   if (cred && 'identityToken' in cred) {
     const res = await postRefreshToken(http, realm, req, cred.identityToken);
     if (res.status !== 404 && res.status !== 405) return readToken(res, req.host);
@@ -95,7 +118,11 @@ function postRefreshToken(http: HttpContext, realm: URL, req: TokenRequest, refr
 }
 
 /** Reads `token` or `access_token` and `expires_in` from a token response. */
-async function readToken(res: HttpResponse, host: string): Promise<CachedToken> {
+async function readToken(res: HttpResponse, host: string, withheld?: string): Promise<CachedToken> {
+  if (withheld !== undefined && (res.status === 401 || res.status === 403)) {
+    await discard(res.body);
+    throw new OcipackError('UNAUTHORIZED', `${withheld}; the realm refused an anonymous token (${res.status})`, { hint: WITHHELD_HINT });
+  }
   if (res.status !== 200) return failure(res, { host, subject: 'token' });
   const { bytes, complete } = await readCapped(res.body, DEFAULTS.caps.tokenBodyBytes);
   if (!complete) throw new OcipackError('REGISTRY', `token response from ${host}'s token server is larger than ${DEFAULTS.caps.tokenBodyBytes} bytes`);

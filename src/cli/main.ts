@@ -26,7 +26,7 @@ function printVersion(): void {
 }
 
 /** Run the CLI with `argv` and exit with the code SPEC §3 assigns. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], name = 'ocipack'): Promise<void> {
   // `ocipack --version` needs nothing else: answered before commander and the command definitions
   // load (they are most of the start-up time; bench/). The output is commander's, byte for byte.
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-v')) {
@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<void> {
     if (err.code === 'EPIPE') process.exit(Number(process.exitCode ?? 0));
     throw err;
   });
-  const program = buildProgram();
+  const program = buildProgram(name);
   if (argv.length <= 2) {
     program.outputHelp({ error: true });
     process.exitCode = 2;

@@ -32,8 +32,8 @@ function errorsFlux(cmd: Command, helpHint: string): Command {
 }
 
 /** Build the `ocipack` program with every sub-command registered. */
-export function buildProgram(): Command {
-  const program = new Command('ocipack')
+export function buildProgram(name = 'ocipack'): Command {
+  const program = new Command(name)
     .description('Pack directories into OCI artifacts and push, pull, tag, list, diff, sign and verify them (a Node drop-in for flux push|pull artifact).')
     .version(VERSION, '-v, --version', 'print the version')
     .option('--creds <user:pass|token>', 'credentials for the registry (a value without ":" is a bearer token)')
@@ -42,14 +42,14 @@ export function buildProgram(): Command {
     .option('--timeout <duration>', 'deadline for the whole operation', '5m')
     .option('--verbose', 'print more detail')
     .option('--debug', 'print a redacted HTTP trace and stack traces')
-    .option('--quiet', 'print nothing on success')
+    .option('-q, --quiet', 'print nothing on success')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
     .addOption(new Option('--format <format>', 'machine output on stdout').choices(['json', 'yaml']))
     .addHelpText('after', PROGRAM_EXAMPLES);
-  errorsFlux(program, 'run `ocipack --help` for the list of commands');
+  errorsFlux(program, `run \`${name} --help\` for the list of commands`);
   for (const define of COMMANDS) {
     const cmd = define(program);
-    errorsFlux(cmd, `run \`ocipack ${cmd.name()} --help\` for usage and examples`);
+    errorsFlux(cmd, `run \`${name} ${cmd.name()} --help\` for usage and examples`);
   }
   return program;
 }

@@ -40,6 +40,8 @@ export const DEFAULTS = {
   credentialHelperTimeoutMs: 30_000,
   defaultTag: 'latest',
   defaultPlatform: 'linux/amd64',
+  /** A staging directory of an older version (no pid in its name) untouched this long is a killed run's. */
+  staleStagingMs: 60 * 60_000,
   /** gzip level for layers (flux uses the Go default, 6-equivalent). */
   gzipLevel: 6,
 } as const;

@@ -5,6 +5,7 @@
 import { Authorizer } from '../auth/authorizer.js';
 import type { TokenCache } from '../auth/cache.js';
 import { challengesOf } from '../auth/challenge.js';
+import { WITHHELD_HINT } from '../auth/token.js';
 import type { Credential } from '../core/credential.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
@@ -124,12 +125,26 @@ export class RegistryClient {
   }
 
   private async pingAt(http: HttpContext, base: URL): Promise<{ base: URL; auth: Authorizer }> {
-    const res = await request(http, { method: 'GET', url: new URL('/v2/', base) });
+    const res = await this.ownOrigin(await request(http, { method: 'GET', url: new URL('/v2/', base) }), base, 'API root /v2/');
     const auth = new Authorizer(this.opts, base);
     if (res.status === 401) auth.learn(challengesOf(res.headers['www-authenticate']));
     else if (res.status >= 400 && res.status !== 404) await failure(res, { host: this.host, subject: 'API root /v2/' });
     await discard(res.body);
     return { base, auth };
+  }
+
+  /**
+   * A 401/403 that another origin sent (a redirect target such as a CDN or bucket, an upload `Location`
+   * elsewhere) is an error naming that host: its challenge is never learned, no token is fetched for it,
+   * and the registry's credentials never reach its realm (SPEC §6).
+   */
+  private async ownOrigin(res: HttpResponse, base: URL, what: string): Promise<HttpResponse> {
+    if ((res.status !== 401 && res.status !== 403) || res.url.origin === base.origin) return res;
+    await discard(res.body);
+    throw new OcipackError('REGISTRY',
+      `${res.url.host}, another host than the registry ${this.host} (reached for ${what}), answered ${res.status} asking for credentials; ` +
+      `ocipack sends ${this.host}'s credentials only to ${this.host} and learns challenges only from it`,
+      { hint: `${this.host} handed the request to ${res.url.host}; report it to the registry's operator` });
   }
 
   /**
@@ -154,9 +169,10 @@ export class RegistryClient {
         throw networkError(err, this.where(http, url), http.signal);
       }
     };
+    const what = `${req.method} ${url.pathname}`;
     const first = own ? await auth.authorization(req.scopes) : undefined;
-    const res = await go(first);
-    if (res.status !== 401 || !own || !isReplayable(req.body)) return res;
+    const res = await this.ownOrigin(await go(first), base, what);
+    if (res.status !== 401 || !own || !isReplayable(req.body)) return this.refused(res, auth);
     if (!auth.learn(challengesOf(res.headers['www-authenticate']))) return res;
     let second: string | undefined;
     try {
@@ -165,8 +181,15 @@ export class RegistryClient {
       await discard(res.body);
       throw err;
     }
-    if (second === first) return res;
+    if (second === first) return this.refused(res, auth);
     await discard(res.body);
-    return go(second);
+    return this.refused(await this.ownOrigin(await go(second), base, what), auth);
+  }
+
+  /** A final 401 after the realm rule kept the credentials back says so, instead of "log in". */
+  private async refused(res: HttpResponse, auth: Authorizer): Promise<HttpResponse> {
+    if (res.status !== 401 || auth.withheld === undefined) return res;
+    await discard(res.body);
+    throw new OcipackError('UNAUTHORIZED', `${auth.withheld}, and ${this.host} refused the anonymous token`, { hint: WITHHELD_HINT });
   }
 }

@@ -1,10 +1,8 @@
 /** pull: resolve once, fetch by digest, verify while streaming, extract safely into place (SPEC §3, §5). */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, Transform, type Writable } from 'node:stream';
+import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
@@ -12,8 +10,9 @@ import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { chooseLayer, resolveImage } from '../content/image.js';
 import { openTarget, parseRepositoryTarget, parseTargetRef, referenceIn, repositoryOf, withTag, type TargetRef } from '../connect/open.js';
-import type { Target } from '../content/target.js';
-import { checkLayerSize, unpackStream, vetStream, type UnpackOptions } from '../artifact/tar/unpack.js';
+import type { BlobSource } from '../content/target.js';
+import { checkLayerSize, extractInto, stageOptions, type UnpackOptions } from '../artifact/tar/unpack.js';
+import { openStage } from '../artifact/tar/stage.js';
 import { parsePlatform } from '../oci/platform.js';
 import type { ChartInfo } from '../artifact/helm/info.js';
 import { readBlob } from '../content/read.js';
@@ -29,6 +28,10 @@ export interface PullOptions extends CommonOptions {
   platform?: string;
   /** The reference is a repository: pull its highest tag inside this semver range (as `list --filter-semver`). */
   semver?: string;
+  /** Make the output exactly the artifact: files it does not hold are removed (default: merge, as flux does). */
+  clean?: boolean;
+  /** Let the artifact replace a directory of the output with a file, or a file with a directory (refused otherwise). */
+  overwriteDirs?: boolean;
 }
 
 export interface PullResult {
@@ -45,69 +48,68 @@ export interface PullResult {
 }
 
 /** Download a blob to `file`, hashing and size-checking as it streams (Target.fetchBlob verifies). */
-export async function downloadBlob(
-  target: Target, desc: Descriptor, file: string, onEvent?: OnEvent, signal?: AbortSignal, alsoTo?: Writable,
+export async function downloadBlob(target: BlobSource, desc: Descriptor, file: string, onEvent?: OnEvent, signal?: AbortSignal): Promise<void> {
+  const sink: LayerSink = (layer) => pipeline(layer, createWriteStream(file, { flags: 'wx' }));
+  await receiveLayer(target, desc, '', sink, onEvent, signal);
+}
+
+/**
+ * What a pull does with the layer: reads the verifying stream (it errors at its end when size or
+ * digest disagree) to its end and writes the result into `stagingDir`, an empty directory beside the
+ * target that reaches the target only after the stream ended clean. Extraction is one such sink; a
+ * sink that stores the blob as a file is another.
+ */
+export type LayerSink = (layer: Readable, stagingDir: string) => Promise<unknown>;
+
+/** The tar(.gz) sink: entries extracted into staging one by one, every rule and cap of SPEC §5 checked on the stream. */
+export function extractSink(opts: Omit<UnpackOptions, 'target'>): LayerSink {
+  return (layer, stagingDir) => extractInto(layer, stagingDir, opts);
+}
+
+/**
+ * Streams `desc` from `target` through `sink` into `stagingDir` in one pass, with progress events.
+ * Resolves only when the stream was read to its end, which is when its digest and size were checked;
+ * a failure of the sink (a bad entry, a cap) stops the download, and cancellation stops both.
+ */
+export async function receiveLayer(
+  target: BlobSource, desc: Descriptor, stagingDir: string, sink: LayerSink, onEvent?: OnEvent, signal?: AbortSignal,
 ): Promise<void> {
   const emit = emitter(onEvent);
+  if (signal?.aborted) throw cancelled();
   emit({ type: 'blob:start', action: 'download', digest: desc.digest, total: desc.size });
   let done = 0;
+  let complete = false;
   const progress = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       done += chunk.length;
       emit({ type: 'blob:progress', action: 'download', bytes: done, total: desc.size });
       cb(null, chunk);
     },
-  });
-  const stream = await target.fetchBlob(desc);
-  const stages = alsoTo ? [progress, tee(alsoTo)] : [progress];
-  await (pipeline as (...args: unknown[]) => Promise<void>)(stream, ...stages, createWriteStream(file, { flags: 'wx' }), signal ? { signal } : {});
-  emit({ type: 'blob:done', action: 'download', digest: desc.digest, size: desc.size });
-}
-
-/** Passes chunks on and also writes them to `side` (waiting while it is full), until `side` closes. */
-function tee(side: Writable): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (side.destroyed || side.writableEnded || side.write(chunk)) return cb(null, chunk);
-      const go = (): void => {
-        side.off('drain', go);
-        side.off('close', go);
-        cb(null, chunk);
-      };
-      side.on('drain', go);
-      side.on('close', go);
-    },
     flush(cb) {
-      if (!side.destroyed && !side.writableEnded) side.end();
+      complete = true; // the verifier upstream ends only after size and digest matched
       cb();
     },
   });
-}
-
-/**
- * Downloads `layer` to `file` and vets it (every rule and cap of SPEC §5, nothing written) while it
- * streams, rather than in a second read once it is down: ~100 ms less for a 200 MiB layer (bench/).
- * Nothing is extracted before both succeeded, and the download's outcome (a digest mismatch above
- * all) wins over what vetting found.
- */
-async function downloadAndVet(target: Target, layer: Descriptor, file: string, vetOpts: UnpackOptions, onEvent?: OnEvent, signal?: AbortSignal): Promise<void> {
-  const side = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-  let vetError: unknown;
-  const vetting = vetStream(side, vetOpts).catch((err: unknown) => {
-    vetError = err;
-  });
+  const source = await target.fetchBlob(desc);
+  const verified = streamPipeline(source, progress, () => undefined);
+  const onAbort = (): void => void verified.destroy(cancelled());
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await downloadBlob(target, layer, file, onEvent, signal, side);
-  } catch (err) {
-    side.destroy();
-    await vetting;
-    throw err;
+    await sink(verified, stagingDir);
+    if (!complete && !verified.destroyed) for await (const _ of verified); // a sink that stopped early: verify the rest
+    if (!complete) throw new OcipackError('VERIFY', `layer ${desc.digest} was not read to its end`);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (!verified.destroyed) verified.destroy();
   }
-  await vetting;
-  if (vetError !== undefined) throw vetError;
+  emit({ type: 'blob:done', action: 'download', digest: desc.digest, size: desc.size });
 }
 
-/** Pull an artifact into `output`, which is replaced only when extraction fully succeeded. */
+function cancelled(): OcipackError {
+  return new OcipackError('CANCELLED', 'pull cancelled');
+}
+
+/** Pull an artifact into `output`, which changes only after the layer was fully extracted and verified. */
 export async function pull(opts: PullOptions): Promise<PullResult> {
   const emit = emitter(opts.onEvent);
   if (!opts.output) throw usageError('--output is required: the directory to extract into');
@@ -117,7 +119,6 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   let t: TargetRef = range && bySemver ? parseRepositoryTarget(opts.reference, opts.ociLayout) : parseTargetRef(opts.reference, opts.ociLayout);
   if (opts.platform !== undefined) parsePlatform(opts.platform);
   const opened = await openTarget(t, opts);
-  const tmp = await mkdtemp(join(tmpdir(), 'ocipack-pull-'));
   try {
     if (range && bySemver) {
       t = withTag(t, await bySemver.highestTagIn(opened.target, range, t.display));
@@ -127,7 +128,6 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     const { digest, manifest } = await resolveImage(opened.target, referenceIn(t), opts.platform);
     const layer = chooseLayer(manifest, opts);
     checkLayerSize(layer.size, opts.maxLayerBytes);
-    const file = join(tmp, 'layer');
     const output = resolvePath(opts.output);
     const unpackOpts: UnpackOptions = { target: output, onWarning: (message) => emit({ type: 'warning', message }) };
     if (opts.maxLayerBytes !== undefined) unpackOpts.maxLayerBytes = opts.maxLayerBytes;
@@ -135,8 +135,15 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     if (opts.maxPathBytes !== undefined) unpackOpts.maxPathBytes = opts.maxPathBytes;
     if (opts.maxDepth !== undefined) unpackOpts.maxDepth = opts.maxDepth;
     if (opts.signal) unpackOpts.signal = opts.signal;
-    await downloadAndVet(opened.target, layer, file, unpackOpts, opts.onEvent, opts.signal);
-    await unpackStream(createReadStream(file), unpackOpts);
+    if (opts.clean) unpackOpts.clean = true;
+    if (opts.overwriteDirs) unpackOpts.overwriteDirs = true;
+    const stage = await openStage(output, stageOptions(unpackOpts));
+    try {
+      await receiveLayer(opened.target, layer, stage.dir, extractSink(unpackOpts), opts.onEvent, opts.signal);
+      await stage.commit();
+    } finally {
+      await stage.discard();
+    }
     const a = manifest.annotations ?? {};
     const repository = repositoryOf(t);
     const tag = t.tag ?? (t.digest ? '' : 'latest');
@@ -158,7 +165,6 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       layer,
     };
   } finally {
-    await rm(tmp, { recursive: true, force: true });
     await opened.close();
   }
 }

@@ -8,7 +8,7 @@ import { emitter } from '../core/events.js';
 import { usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import { packToFile, type PackResult } from '../artifact/tar/pack.js';
-import { createdTime, resolveMetadata } from '../artifact/flux/metadata.js';
+import { createdTime, resolveMetadata, userMetadata } from '../artifact/flux/metadata.js';
 import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/flux/manifest.js';
 import { MT } from '../oci/mediatypes.js';
 import { isIndex, type Manifest } from '../oci/descriptor.js';
@@ -51,11 +51,12 @@ export interface PushResult {
 }
 
 /** Validate everything a push needs that involves no network, so bad input fails first (exit 2). */
-export async function preparePush(opts: PushOptions): Promise<{ t: TargetRef; tag: string; user: Record<string, string> }> {
+export async function preparePush(opts: PushOptions): Promise<{ t: TargetRef; tag: string; user: Record<string, string>; given: ReturnType<typeof userMetadata> }> {
   if (!opts.path) throw usageError('--path is required: the directory or file to push');
   const t = parseTargetRef(opts.reference, opts.ociLayout);
   const tag = pushTag(t);
   const user = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
+  const given = userMetadata(user, { source: opts.source, revision: opts.revision }, opts.reproducible ?? false, opts.env ?? {});
   if (opts.path !== '-') {
     try {
       await stat(opts.path);
@@ -63,17 +64,18 @@ export async function preparePush(opts: PushOptions): Promise<{ t: TargetRef; ta
       throw usageError(`--path "${opts.path}" does not exist`);
     }
   }
-  return { t, tag, user };
+  return { t, tag, user, given };
 }
 
 /** Pack `path`, upload layer and config (skipping blobs that exist), then the manifest under the tag. */
 export async function push(opts: PushOptions): Promise<PushResult> {
   const emit = emitter(opts.onEvent);
   const env = opts.env ?? {};
-  const { t, tag, user } = await preparePush(opts);
-  const created = createdTime(opts.reproducible ?? false, env);
+  const { t, tag, user, given } = await preparePush(opts);
+  // a user's created/source/revision annotation is honoured (flux's rule), checked by userMetadata
+  const created = given.created ?? createdTime(opts.reproducible ?? false, env);
   const metaDir = opts.path === '-' ? (opts.cwd ?? '.') : await dirOf(opts.path);
-  const meta = await resolveMetadata({ source: opts.source, revision: opts.revision }, metaDir, env);
+  const meta = await resolveMetadata({ source: opts.source ?? given.source, revision: opts.revision ?? given.revision }, metaDir, env);
   const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
   // decrypt the signing key before any network call: a wrong password pushes nothing
   const sign = opts.signKey === undefined ? undefined : { ...(await import('../signing/signer.js')), ...(await import('../signing/classic.js')) };

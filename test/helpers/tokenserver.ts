@@ -36,6 +36,8 @@ export interface TokenServerOptions {
   omitExpiresIn?: boolean;
   /** Users the token server answers 403 for, as GitLab's does for a user without access. */
   forbidden?: string[];
+  /** Loopback address to listen on and name in the realm (default 127.0.0.1; 127.0.0.2 is "another host"). */
+  listenHost?: string;
 }
 
 export interface TokenRequestRecord {
@@ -218,9 +220,10 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<R
   const server: Server = opts.plainHttp
     ? createHttpServer(onRequest)
     : createHttpsServer({ key: await readFile(signer.keyFile), cert: await readFile(signer.certFile) }, onRequest);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listenHost = opts.listenHost ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
   const port = (server.address() as AddressInfo).port;
-  const realm = `${opts.plainHttp ? 'http' : 'https'}://127.0.0.1:${port}/token`;
+  const realm = `${opts.plainHttp ? 'http' : 'https'}://${listenHost}:${port}/token`;
   return {
     realm, service, issuer, certFile: signer.certFile, keyFile: signer.keyFile,
     registryAuth: { realm, service, issuer, rootCertBundle: signer.certFile },

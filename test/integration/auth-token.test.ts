@@ -235,13 +235,26 @@ test('an https registry whose realm is plain http is refused before any token re
   }
 });
 
-test('a plain-http realm on another origin never receives the credentials', async () => {
+test('a plain-http registry with its plain-http realm on its own host (another port, as GitLab/Harbor run it) gets the credentials', async () => {
   const plain = await startTokenRegistry({ users: USERS, plainHttp: true });
+  try {
+    const r = await ocipack(['push', `oci://${plain.registry.host}/team/app:v1`, '--path', src, '--creds', `alice:${USERS.alice}`], { env: { HOME: await tempDir('ocipack-home-') } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(plain.tokens.requests.map((x) => x.user), ['alice']);
+  } finally {
+    await plain.stop();
+  }
+});
+
+test('a plain-http realm on another host never receives the credentials, and the error says which realm and why', async () => {
+  const plain = await startTokenRegistry({ users: USERS, plainHttp: true, listenHost: '127.0.0.2' });
   try {
     const r = await ocipack(['push', `oci://${plain.registry.host}/team/app:v1`, '--path', src, '--creds', `alice:${USERS.alice}`], { env: { HOME: await tempDir('ocipack-home-') } });
     assert.equal(r.code, 1, 'anonymous tokens cannot push');
     assert.ok(plain.tokens.requests.length >= 1);
     for (const x of plain.tokens.requests) assert.equal(x.authorization, undefined);
+    assert.match(r.stderr, /the credentials for 127\.0\.0\.1:\d+ were not sent to its token realm http:\/\/127\.0\.0\.2:\d+\/token: a plain-HTTP realm gets them only on the registry's own host \(127\.0\.0\.1\), and this one is on 127\.0\.0\.2/);
+    assert.doesNotMatch(r.stderr, /pass --creds/);
   } finally {
     await plain.stop();
   }

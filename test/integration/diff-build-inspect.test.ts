@@ -188,7 +188,6 @@ test('build: bad input is exit 2 and writes nothing', async () => {
   const outDir = await tempDir();
   const cases: Array<[string[], RegExp]> = [
     [['build', '-o', join(outDir, 'a.tgz')], /--path is required/],
-    [['build', '--path', src], /--output is required/],
     [['build', '--path', join(src, 'missing'), '-o', join(outDir, 'a.tgz')], /does not exist/],
     [['build', '--path', src, '-o', join(outDir, 'no/such/dir/a.tgz')], /does not exist/],
     [['build', '--path', src, '-o', outDir], /is a directory/],

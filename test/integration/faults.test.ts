@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { BIN, ocipack, tempDir, type CliResult } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { startFaultProxy, startRecordingOrigin, type FaultProxy, type RecordingOrigin } from '../helpers/faultproxy.js';
-import { artifactFor, exists, listing, pushRaw, tgz } from '../helpers/hostile.js';
+import { artifactFor, listing, pushRaw, tgz } from '../helpers/hostile.js';
 import { file } from '../helpers/tarbuilder.js';
 import { pull } from '../../src/usecases/pull.js';
 
@@ -285,15 +285,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     await proxy.waitFor((l) => BLOB.test(l.path) && l.sent > 64 * 1024, 20_000);
-    assert.equal((await readdir(tmp)).length, 1, 'the download is under way in the temp dir');
+    assert.ok((await readdir(parent)).some((n) => n.startsWith('out.ocipack-staging-')), 'the layer is being extracted into staging beside the target');
     child.kill(signal);
     const code = await closed;
     assert.equal(code, 1, stderr);
     assert.match(stderr, new RegExp(`✗ .*interrupted by ${signal}`));
     assert.deepEqual(await listing(parent), ['out/', 'out/keep.txt']);
     assert.equal(await readFile(join(out, 'keep.txt'), 'utf8'), 'mine');
-    assert.deepEqual(await readdir(tmp), [], 'temp download removed');
-    assert.equal(await exists(join(parent, 'out.ocipack-staging')), false);
+    assert.deepEqual(await readdir(tmp), [], 'no temp files');
   });
 }
 

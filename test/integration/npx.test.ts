@@ -1,12 +1,13 @@
 /**
- * The npm package as users get it: `npm pack` ships only what runs (< 1 MiB, no install scripts), the tarball
- * installs into an empty project from the npm cache, `npx ocipack` runs, and `import { push, pull } from 'ocipack'`
+ * The npm package as users get it: `npm pack` from a clean checkout (no dist/: the prepack script builds it)
+ * ships only what runs (< 1 MiB, no install-time scripts), the tarball installs into an empty project from the
+ * npm cache, `npx ocipack` and the `flux-ocipack` plugin bin run, and `import { push, pull } from 'ocipack'`
  * works, typed, without printing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { cp, readFile, readdir, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -61,24 +62,42 @@ import { push } from 'ocipack';
 await push({ reference: './layout:v1', path: './src', notAnOption: true });
 `;
 
-test('npm pack → install into an empty project → npx ocipack and a typed library round trip', async () => {
+/**
+ * What `git clone` of this tree gives: the files git tracks or would track (.gitignore'd ones such as dist/ left
+ * out), copied into `dir`; node_modules linked in, as `npm ci` would have filled it (the build needs tsc, esbuild).
+ */
+async function cleanCheckout(dir: string): Promise<void> {
+  const { stdout } = await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, maxBuffer: 16 * MiB });
+  for (const file of stdout.split('\0').filter((f) => f !== '')) {
+    await cp(join(ROOT, file), join(dir, file), { recursive: true, errorOnExist: false }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err; // a tracked file deleted in the work tree
+    });
+  }
+  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+}
+
+test('npm pack from a clean checkout → install into an empty project → npx ocipack, flux-ocipack and a typed library round trip', async () => {
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   const work = await tempDir('ocipack-npx-');
-
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], ROOT);
+  const checkout = join(work, 'checkout');
+  await cleanCheckout(checkout);
+  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], checkout);
   assert.equal(packed.code, 0, packed.stderr);
+  assert.match(packed.stderr, /> ocipack@[^ ]+ prepack/, 'npm pack ran the prepack script (the build)');
   const info = (JSON.parse(packed.stdout) as PackInfo[])[0]!;
   assert.ok(info.size < MiB, `tarball is ${info.size} bytes`);
   const paths = info.files.map((f) => f.path);
-  for (const must of ['package.json', 'README.md', 'bin/ocipack.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js']) {
+  for (const must of ['package.json', 'README.md', 'bin/ocipack.js', 'bin/flux-ocipack.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/cli/ocipack.js']) {
     assert.ok(paths.includes(must), `${must} is not in the tarball`);
   }
-  const stray = paths.filter((p) => !/^(package\.json|README\.md|LICENSE|bin\/ocipack\.js|dist\/src\/.*\.js|dist\/src\/.*\.d\.ts|dist\/cli\/.*\.js)$/.test(p));
+  const stray = paths.filter((p) => !/^(package\.json|README\.md|LICENSE|bin\/(flux-)?ocipack\.js|dist\/src\/.*\.js|dist\/src\/.*\.d\.ts|dist\/cli\/.*\.js)$/.test(p));
   assert.deepEqual(stray, [], 'only what runs (and the library types) is shipped');
 
   const { stdout: manifest } = await exec('tar', ['-xzOf', join(work, info.filename), 'package/package.json']);
   const shipped = JSON.parse(manifest) as { scripts?: Record<string, string>; dependencies: Record<string, string> };
-  for (const hook of ['preinstall', 'install', 'postinstall', 'prepare', 'prepack']) {
+  // prepack runs on `npm pack`/`npm publish` (and for git dependencies, which need the build); never on install.
+  assert.equal(shipped.scripts?.prepack, 'npm run build');
+  for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) {
     assert.equal(shipped.scripts?.[hook], undefined, `an install-time script "${hook}" would run on every install`);
   }
 
@@ -96,6 +115,17 @@ test('npm pack → install into an empty project → npx ocipack and a typed lib
   const help = await run('npx', ['--no', '--', 'ocipack', '--help'], project);
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /^ {2}push \[options\] <reference>/m);
+
+  // The installed bins run a real command: push into a layout and pull it back; the plugin bin is the same program.
+  const pushed = await run('npx', ['--no', '--', 'ocipack', 'push', './cli-layout:v1', '--oci-layout', '-f', './src', '--reproducible', '-o', 'json'], project);
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const pushedDigest = (JSON.parse(pushed.stdout) as { digest: string }).digest;
+  const plugin = await run(join(project, 'node_modules/.bin/flux-ocipack'), ['pull', './cli-layout:v1', '--oci-layout', '-o', './cli-out', '--format', 'json'], project);
+  assert.equal(plugin.code, 0, plugin.stderr);
+  assert.equal((JSON.parse(plugin.stdout) as { digest: string }).digest, pushedDigest);
+  assert.equal(await readFile(join(project, 'cli-out/app.yaml'), 'utf8'), 'kind: ConfigMap\n');
+  const pluginHelp = await run(join(project, 'node_modules/.bin/flux-ocipack'), ['push', '--help'], project);
+  assert.match(pluginHelp.stdout, /^Usage: flux ocipack push /m);
 
   await writeFile(join(project, 'consumer.mjs'), CONSUMER_JS);
   const lib = await run(process.execPath, ['consumer.mjs'], project);

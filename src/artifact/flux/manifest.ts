@@ -22,7 +22,7 @@ export function fluxConfig(created: string, diffId: string): Blob {
   return blobOf(MT.fluxConfig, Buffer.from(json));
 }
 
-/** Annotations in SPEC order: created, source, revision, then the user's (which may override none of the three). */
+/** Annotations in SPEC order: created, source, revision, then the user's (push resolved any user value for the three first: metadata.ts userMetadata). */
 export function fluxAnnotations(
   created: string,
   source: string | undefined,

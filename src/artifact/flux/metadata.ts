@@ -80,3 +80,34 @@ export function createdTime(reproducible: boolean, env: Env, now: Date = new Dat
   }
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const CREATED = 'org.opencontainers.image.created';
+
+/**
+ * The three annotations push sets itself, when the user also gave them with `-a`: flux lets a user annotation
+ * win, and so does ocipack, but never silently against a flag that says otherwise. `created` must be RFC 3339
+ * and cannot be combined with --reproducible or SOURCE_DATE_EPOCH (each would pin another time); a `source` or
+ * `revision` annotation that disagrees with --source/--revision is refused.
+ */
+export function userMetadata(user: Record<string, string>, flags: Metadata, reproducible: boolean, env: Env): Metadata & { created?: string } {
+  const out: Metadata & { created?: string } = {};
+  const created = user[CREATED];
+  if (created !== undefined) {
+    if (!RFC3339.test(created) || Number.isNaN(Date.parse(created))) {
+      throw new OcipackError('USAGE', `annotation ${CREATED}="${created}" is not an RFC 3339 time such as 2026-01-02T15:04:05Z`);
+    }
+    if (reproducible) throw new OcipackError('USAGE', `-a ${CREATED}=… conflicts with --reproducible, which sets it to 1970-01-01T00:00:00Z: give one of them`);
+    if ((env.SOURCE_DATE_EPOCH ?? '') !== '') throw new OcipackError('USAGE', `-a ${CREATED}=… conflicts with SOURCE_DATE_EPOCH, which sets the creation time: give one of them`);
+    out.created = created;
+  }
+  for (const field of ['source', 'revision'] as const) {
+    const key = `org.opencontainers.image.${field}`;
+    const value = user[key];
+    if (value === undefined) continue;
+    const flag = flags[field];
+    if (flag !== undefined && flag !== value) throw new OcipackError('USAGE', `-a ${key}="${value}" disagrees with --${field} "${flag}": give one of them`);
+    out[field] = value;
+  }
+  return out;
+}

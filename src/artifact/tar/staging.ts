@@ -31,14 +31,9 @@ export class StagingWriter {
   private bytes = 0;
   private readonly skipped: string[] = [];
 
-  /**
-   * With `dry`, nothing is created: every entry is only checked (names, duplicates, entries below a
-   * file or symlink, kinds), which is how a layer is vetted in full before a single byte is written.
-   */
   constructor(
     private readonly root: string,
     private readonly onWarning?: (message: string) => void,
-    private readonly dry = false,
   ) {}
 
   /** Creates the entry (or records why not) and returns a sink for a file's body. */
@@ -101,7 +96,6 @@ export class StagingWriter {
   }
 
   private mkdir(rel: string, mode: number): void {
-    if (this.dry) return;
     const abs = this.abs(rel);
     try {
       fs.mkdirSync(abs, { mode });
@@ -114,7 +108,6 @@ export class StagingWriter {
   }
 
   private createFile(item: TarItem): TarSink {
-    if (this.dry) return { write: (chunk) => void (this.bytes += chunk.length), end: () => void (this.files += 1) };
     let fd: number;
     try {
       fd = fs.openSync(this.abs(item.path), OPEN_FLAGS, safeFileMode(item.mode));

@@ -1,11 +1,10 @@
 /**
  * Safe extraction of an untrusted layer (SPEC §5): entries are written by hand into a staging
- * directory beside the target, and moved into place only once the whole archive was read without
- * a single broken rule. Links, devices and FIFOs are never created; setuid/setgid/sticky bits are
- * dropped; a failure or cancellation leaves the target as it was.
+ * directory beside the target (stage.ts), and moved into place (place.ts) only once the whole
+ * archive was read without a single broken rule. Links, devices and FIFOs are never created;
+ * setuid/setgid/sticky bits are dropped; a failure or cancellation leaves the target as it was.
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, promises as fsp, type Stats } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEFAULTS } from '../../core/defaults.js';
@@ -13,6 +12,7 @@ import { OcipackError } from '../../core/errors.js';
 import { readTar, type TarCaps } from './read.js';
 import { quote } from './path.js';
 import { StagingWriter } from './staging.js';
+import { openStage, type StageOptions } from './stage.js';
 
 export { readTarEntries, type TarListEntry } from './hash.js';
 
@@ -28,6 +28,10 @@ export interface UnpackOptions {
   signal?: AbortSignal;
   /** Extract under `target/subdir` (a relative path without `..`), e.g. a chart's name. */
   subdir?: string;
+  /** Make the target exactly the archive (what it does not hold is removed); default is to merge. */
+  clean?: boolean;
+  /** Let an entry replace a directory with a file or a file with a directory (refused otherwise). */
+  overwriteDirs?: boolean;
 }
 
 export interface UnpackResult {
@@ -52,55 +56,55 @@ export function checkLayerSize(size: number, maxLayerBytes = DEFAULTS.caps.layer
   }
 }
 
-/**
- * Extracts a verified tar or tar+gzip file into `opts.target` (SPEC §5). The file is read twice: a
- * first pass checks every rule and cap without writing anything, so a hostile layer (a bomb, 150 000
- * files, a bad name at the very end) fails in the time it takes to decompress it, before the disk is
- * touched; the second pass extracts (checking everything again).
- */
+/** Extracts a tar or tar+gzip file into `opts.target` (one pass: staged, then moved into place). */
 export async function unpackFile(archive: string, opts: UnpackOptions): Promise<UnpackResult> {
-  await vetFile(archive, opts);
   return unpackStream(createReadStream(archive), opts);
 }
 
-/** Reads a tar or tar+gzip file with every extraction rule and cap, writing nothing and warning about nothing. */
-export async function vetFile(archive: string, opts: Omit<UnpackOptions, 'onWarning' | 'onProgress'>): Promise<void> {
-  await vetStream(createReadStream(archive), opts);
-}
-
-/** vetFile for a stream (pull vets a layer while it downloads); the stream is consumed and closed. */
-export async function vetStream(source: Readable, opts: Omit<UnpackOptions, 'onWarning' | 'onProgress'>): Promise<void> {
-  const dry = new StagingWriter('', undefined, true);
-  const { onProgress: _ignored, ...c } = caps(opts);
-  await readTar(source, (item) => dry.visit(item), c, (name, reason) => dry.skip(name, reason));
-}
-
-/** Extracts a tar or tar+gzip stream into `opts.target`; the stream is consumed and closed. */
+/**
+ * Extracts a tar or tar+gzip stream into `opts.target`; the stream is consumed and closed. Entries go
+ * to a staging directory beside the target, checked one by one with every cap counted on the stream,
+ * and are moved into place only when the whole stream was read without a broken rule.
+ */
 export async function unpackStream(source: Readable, opts: UnpackOptions): Promise<UnpackResult> {
-  const dest = destination(opts);
-  const existing = await existingDir(dest);
-  const home = existing ? await fsp.realpath(dest) : dest;
-  await fsp.mkdir(path.dirname(home), { recursive: true }).catch((err: unknown) => {
-    throw ioError(`cannot create "${path.dirname(home)}"`, err);
-  });
-  const staging = await makeStaging(home);
-  const writer = new StagingWriter(staging, opts.onWarning);
+  const stage = await openStage(destination(opts), stageOptions(opts));
+  try {
+    const result = await extractInto(source, stage.dir, opts);
+    await stage.commit();
+    return result;
+  } finally {
+    await stage.discard();
+  }
+}
+
+/** Options for openStage from unpack options. */
+export function stageOptions(opts: UnpackOptions): StageOptions {
+  const s: StageOptions = {};
+  if (opts.clean !== undefined) s.clean = opts.clean;
+  if (opts.overwriteDirs !== undefined) s.overwriteDirs = opts.overwriteDirs;
+  if (opts.onWarning !== undefined) s.onWarning = opts.onWarning;
+  if (opts.signal !== undefined) s.signal = opts.signal;
+  return s;
+}
+
+/**
+ * Writes every entry of a tar(.gz) stream into `dir` (an empty staging directory), refusing a broken
+ * rule or cap at the entry that breaks it; the stream is consumed to its end (so a verifying stream
+ * has checked its digest when this resolves) and closed. `opts.target` is not used.
+ */
+export async function extractInto(source: Readable, dir: string, opts: Omit<UnpackOptions, 'target'>): Promise<UnpackResult> {
+  const writer = new StagingWriter(dir, opts.onWarning);
   try {
     await readTar(source, (item) => writer.visit(item), caps(opts), (name, reason) => writer.skip(name, reason));
     writer.close();
     if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'extraction cancelled');
-    if (existing) await mergeInto(staging, home);
-    else await fsp.rename(staging, home).catch((err: unknown) => {
-      throw ioError(`cannot move the extracted files to "${dest}"`, err);
-    });
     return writer.result();
   } finally {
     writer.close();
-    await fsp.rm(staging, { recursive: true, force: true });
   }
 }
 
-function caps(opts: UnpackOptions): TarCaps & { signal?: AbortSignal; onProgress?: (n: number) => void } {
+function caps(opts: Omit<UnpackOptions, 'target'>): TarCaps & { signal?: AbortSignal; onProgress?: (n: number) => void } {
   const c: TarCaps & { signal?: AbortSignal; onProgress?: (n: number) => void } = {};
   if (opts.maxLayerBytes !== undefined) c.maxLayerBytes = opts.maxLayerBytes;
   if (opts.maxEntries !== undefined) c.maxEntries = opts.maxEntries;
@@ -119,64 +123,4 @@ function destination(opts: UnpackOptions): string {
     throw new OcipackError('BAD_INPUT', `invalid sub-directory ${quote(opts.subdir)}`);
   }
   return path.join(target, ...segs);
-}
-
-/** True when `dest` is an existing directory (or a symlink to one); an existing non-directory is an error. */
-async function existingDir(dest: string): Promise<boolean> {
-  let st: Stats;
-  try {
-    st = await fsp.stat(dest);
-  } catch (err) {
-    if (codeOf(err) === 'ENOENT') return false;
-    throw ioError(`cannot read "${dest}"`, err);
-  }
-  if (!st.isDirectory()) throw new OcipackError('USAGE', `output "${dest}" exists and is not a directory`);
-  return true;
-}
-
-/** `<dest>.ocipack-staging-<random>` beside `dest`, so the final move is a rename on one filesystem. */
-async function makeStaging(dest: string): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    const dir = `${dest}.ocipack-staging-${randomBytes(6).toString('hex')}`;
-    try {
-      await fsp.mkdir(dir, { mode: 0o755 });
-      return dir;
-    } catch (err) {
-      if (codeOf(err) !== 'EEXIST' || attempt > 5) throw ioError(`cannot create a staging directory beside "${dest}"`, err);
-    }
-  }
-}
-
-/**
- * Moves the staged tree into an existing directory: new names are renamed in, directories are merged,
- * anything else in the way (file, symlink) is replaced, as flux overwrites its output directory.
- */
-async function mergeInto(src: string, dst: string): Promise<void> {
-  for (const ent of await fsp.readdir(src, { withFileTypes: true })) {
-    const from = path.join(src, ent.name);
-    const to = path.join(dst, ent.name);
-    const there = await fsp.lstat(to).catch((err: unknown) => {
-      if (codeOf(err) === 'ENOENT') return undefined;
-      throw ioError(`cannot read "${to}"`, err);
-    });
-    try {
-      if (there?.isDirectory() && ent.isDirectory()) {
-        await mergeInto(from, to);
-        continue;
-      }
-      if (there) await fsp.rm(to, { recursive: true, force: true });
-      await fsp.rename(from, to);
-    } catch (err) {
-      if (err instanceof OcipackError) throw err;
-      throw ioError(`cannot move "${ent.name}" into "${dst}"`, err);
-    }
-  }
-}
-
-function codeOf(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
-}
-
-function ioError(message: string, err: unknown): OcipackError {
-  return new OcipackError('IO', `${message}: ${codeOf(err)}`, { cause: err });
 }

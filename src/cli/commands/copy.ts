@@ -8,6 +8,7 @@ interface CopyFlags {
   toOciLayout?: boolean;
   includeReferrers?: boolean;
   concurrency?: number;
+  output?: string;
 }
 
 /** Register `copy`. */
@@ -20,6 +21,7 @@ export function defineCopy(program: Command): Command {
     .option('--from-oci-layout', 'the source is an OCI image-layout directory <dir>[:tag|@digest]')
     .option('--to-oci-layout', 'the destination is an OCI image-layout directory <dir>[:tag] (created when missing)')
     .option('--include-referrers', 'also copy signatures, attestations and other referrers (OCI referrers and cosign .sig/.att/.sbom tags)')
+    .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)')
     .option('--concurrency <n>', 'parallel blob transfers (default 4)', parseCount('--concurrency'))
     .option('--max-manifest-size <size>', 'largest manifest or index to read (default 4MiB)', parseSize('--max-manifest-size'))
     .addHelpText('after', `
@@ -29,7 +31,7 @@ Example:
   ocipack copy oci://ghcr.io/org/app:v1 ./transfer:v1 --to-oci-layout --include-referrers
   ocipack copy ./transfer:v1 oci://registry.internal/org/app:v1 --from-oci-layout --include-referrers`)
     .action(action<CopyFlags>(async ({ ui, flags, common, args }) => {
-      const format = formatOf(flags, false);
+      const format = formatOf(flags, true);
       const { copy } = await import('../../usecases/copy.js');
       const opts: import('../../usecases/copy.js').CopyOptions = { ...common, source: args[0]!, destination: args[1]! };
       if (flags.fromOciLayout) opts.fromOciLayout = true;

@@ -9,6 +9,7 @@ interface DiffFlags {
   addIgnorePaths?: string[];
   resolveSymlinks?: boolean;
   brief?: boolean;
+  output?: string;
   platform?: string;
 }
 
@@ -28,6 +29,7 @@ export function defineDiff(program: Command): Command {
     .option('--add-ignore-paths <patterns>', 'extend the default ignore list (comma-separated)', collectList)
     .option('--resolve-symlinks', 'compare what symlinks point to, as push --resolve-symlinks packs it')
     .option('--brief', 'print only whether they differ')
+    .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)')
     .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default linux/amd64)');
   return addReadFlags(cmd)
     .addHelpText('after', `
@@ -48,7 +50,7 @@ Example:
 }
 
 async function run({ ui, flags, common, args }: ActionContext<DiffFlags>): Promise<number> {
-  const format = formatOf(flags, false);
+  const format = formatOf(flags, true);
   const { diff } = await import('../../usecases/diff.js');
   const opts: import('../../usecases/diff.js').DiffOptions = { ...common, reference: args[0]!, path: flags.path ?? '' };
   if (flags.ignorePaths) opts.ignorePaths = flags.ignorePaths;

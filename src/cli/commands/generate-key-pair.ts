@@ -7,6 +7,7 @@ import { passwordPrompt } from '../password.js';
 interface KeyFlags {
   outputKeyPrefix?: string;
   force?: boolean;
+  output?: string;
 }
 
 /** Register `generate-key-pair`. */
@@ -16,6 +17,7 @@ export function defineGenerateKeyPair(program: Command): Command {
     .summary('write cosign.key (encrypted, cosign format) and cosign.pub (cosign generate-key-pair)')
     .option('--output-key-prefix <prefix>', 'file names <prefix>.key and <prefix>.pub', 'cosign')
     .option('--force', 'overwrite existing key files')
+    .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)')
     .addHelpText('after', `
 The password comes from COSIGN_PASSWORD, or a prompt (asked twice) when stdin is a terminal.
 The files work with cosign sign/verify and Flux's OCIRepository (spec.verify.provider: cosign).
@@ -24,7 +26,7 @@ Example:
   COSIGN_PASSWORD=... ocipack generate-key-pair
   ocipack generate-key-pair --output-key-prefix release --force`)
     .action(action<KeyFlags>(async ({ ui, flags, common }) => {
-      const format = formatOf(flags, false);
+      const format = formatOf(flags, true);
       const { generateKeyPair } = await import('../../usecases/keys.js');
       const opts: import('../../usecases/keys.js').GenerateKeyPairOptions = { env: common.env ?? {} };
       if (flags.outputKeyPrefix !== undefined) opts.outputKeyPrefix = flags.outputKeyPrefix;

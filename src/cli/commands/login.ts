@@ -9,6 +9,7 @@ interface LoginFlags {
   username?: string;
   password?: string;
   passwordStdin?: boolean;
+  output?: string;
 }
 
 /** The most a password on stdin may be; anything longer is a mistake (a file piped by accident). */
@@ -64,6 +65,7 @@ export function defineLogin(program: Command): Command {
     .option('-u, --username <user>', 'user name')
     .option('-p, --password <password>', 'password or token (insecure: prefer --password-stdin)')
     .option('--password-stdin', 'read the password or token from stdin')
+    .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)')
     .addHelpText('after', `
 The credentials are checked with the registry first, then stored through the credential helper
 named in the docker config (credHelpers, credsStore), or base64-encoded in config.json (mode 0600).
@@ -72,7 +74,7 @@ Example:
   echo "$GITHUB_TOKEN" | ocipack login ghcr.io -u "$GITHUB_ACTOR" --password-stdin
   ocipack login localhost:5000 -u admin`)
     .action(action<LoginFlags>(async ({ ui, flags, common, args }) => {
-      const format = formatOf(flags, false);
+      const format = formatOf(flags, true);
       const { login, prepareLogin } = await import('../../usecases/login.js');
       prepareLogin({ server: args[0]!, username: flags.username ?? 'x', password: 'x' });
       const creds = await credentialsFrom(flags, (m) => ui.warn(m));

@@ -9,11 +9,12 @@ export function defineLogout(program: Command): Command {
     .command('logout')
     .summary('erase the stored credentials of a registry (docker logout, oras logout)')
     .argument('<host>', 'registry host: ghcr.io, localhost:5000, docker.io')
+    .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)')
     .addHelpText('after', `
 Example:
   ocipack logout ghcr.io`)
-    .action(action(async ({ ui, flags, common, args }) => {
-      const format = formatOf(flags, false);
+    .action(action<{ output?: string }>(async ({ ui, flags, common, args }) => {
+      const format = formatOf(flags, true);
       const { logout } = await import('../../usecases/login.js');
       const r = await logout({ ...common, server: args[0]! });
       if (r.removed) ui.success(`removed the credentials for ${r.registry} from ${r.store === 'config.json' ? r.configPath : r.store}`);

@@ -9,6 +9,8 @@ interface PullFlags {
   layer?: number;
   platform?: string;
   semver?: string;
+  clean?: boolean;
+  overwriteDirs?: boolean;
 }
 
 /** Register `pull`. */
@@ -21,7 +23,9 @@ export function definePull(program: Command): Command {
     .option('--media-type <type>', 'extract the first layer with this media type')
     .option('--layer <n>', 'extract the layer at this position (0-based)', parseCount('--layer'))
     .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default linux/amd64)')
-    .option('--semver <range>', 'the reference is a repository: pull its highest tag inside this semver range');
+    .option('--semver <range>', 'the reference is a repository: pull its highest tag inside this semver range')
+    .option('--clean', 'make the output exactly the artifact: remove what it does not hold (default: merge into the output)')
+    .option('--overwrite-dirs', 'let the artifact replace a directory of the output with a file, or a file with a directory');
   return addReadFlags(cmd)
     .addHelpText('after', `
 Example:
@@ -36,6 +40,8 @@ Example:
       if (flags.layer !== undefined) opts.layer = flags.layer;
       if (flags.platform !== undefined) opts.platform = flags.platform;
       if (flags.semver !== undefined) opts.semver = flags.semver;
+      if (flags.clean) opts.clean = true;
+      if (flags.overwriteDirs) opts.overwriteDirs = true;
       const r = await pull(opts);
       if (r.source) ui.success(`source ${r.source}`);
       if (r.revision) ui.success(`revision ${r.revision}`);

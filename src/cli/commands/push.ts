@@ -65,7 +65,7 @@ Example:
       const r = await push(opts);
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);
       if (r.signature) ui.success(`signed ${r.repository}@${r.digest}; signature stored as ${r.repository}:${r.signature.signatureTag}`);
-      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest }, format);
+      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, ...(r.signature ? { signature: r.signature } : {}) }, format);
     }));
 }
 
@@ -81,5 +81,5 @@ async function pushChartAction(ui: Ui, flags: PushFlags, common: CommonOptions, 
   if (flags.reproducible) opts.reproducible = true;
   const r = await pushChart(opts);
   ui.success(`chart ${r.chart.name} ${r.chart.version} successfully pushed to ${r.repository}@${r.digest}`);
-  ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest }, format);
+  ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, chart: r.chart, provenance: r.provenance }, format);
 }

@@ -5,6 +5,7 @@ import { parseSize, collectList, formatOf } from '../common.js';
 
 interface TagFlags {
   tag?: string[];
+  output?: string;
 }
 
 /** Register `tag`. */
@@ -13,7 +14,8 @@ export function defineTag(program: Command): Command {
     .command('tag')
     .summary('give an existing artifact more tags in the same repository; the digest is unchanged (flux tag artifact)')
     .argument('<reference>', 'oci://host/repository:tag|@digest (or <dir>[:tag|@digest] with --oci-layout)')
-    .option('-t, --tag <tag>', 'new tag (repeatable, comma-separated)', collectList);
+    .option('-t, --tag <tag>', 'new tag (repeatable, comma-separated)', collectList)
+    .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)');
   return cmd
     .option('--oci-layout', 'treat the reference as an OCI image-layout directory <dir>[:tag|@digest]')
     .option('--max-manifest-size <size>', 'largest manifest to read (default 4MiB)', parseSize('--max-manifest-size'))
@@ -23,7 +25,7 @@ Example:
   ocipack tag oci://ghcr.io/org/app-manifests@sha256:<hex> -t v1,v1.0
   ocipack tag ./layout:v1 --oci-layout -t latest`)
     .action(action<TagFlags>(async ({ ui, flags, common, args }) => {
-      const format = formatOf(flags, false);
+      const format = formatOf(flags, true);
       const { tag, repositoryIn } = await import('../../usecases/tag.js');
       const repository = repositoryIn(args[0]!, common.ociLayout);
       const onEvent = common.onEvent;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { challengeScopes, pickChallenge, repositoryScope, unionScopes } from '../../../src/auth/authorizer.js';
 import { TokenCache, tokenKey } from '../../../src/auth/cache.js';
-import { basicAuth, lifetimeMs, mayCarryCredentials, realmUrl } from '../../../src/auth/token.js';
+import { basicAuth, lifetimeMs, mayCarryCredentials, realmRefusal, realmUrl } from '../../../src/auth/token.js';
 import { credentialFromFlag } from '../../../src/credentials/types.js';
 
 test('realmUrl refuses https→http downgrades and odd schemes', () => {
@@ -15,12 +15,21 @@ test('realmUrl refuses https→http downgrades and odd schemes', () => {
   assert.equal(realmUrl('http://127.0.0.1:9000/token', http, 'x').port, '9000');
 });
 
-test('credentials go to an https realm or to the registry origin only', () => {
+test('realm rule: an https realm, or a plain-http realm on a plain-http registry\'s own host (any port)', () => {
   const plain = new URL('http://127.0.0.1:5000/');
-  assert.equal(mayCarryCredentials(new URL('https://auth.example/t'), plain), true);
-  assert.equal(mayCarryCredentials(new URL('http://127.0.0.1:5000/token'), plain), true);
-  assert.equal(mayCarryCredentials(new URL('http://127.0.0.1:9000/token'), plain), false);
-  assert.equal(mayCarryCredentials(new URL('http://evil.example/token'), plain), false);
+  const tls = new URL('https://r.example/');
+  const table: Array<[string, URL, boolean]> = [
+    ['https://auth.example/t', plain, true],
+    ['https://auth.docker.io/token', tls, true],
+    ['http://127.0.0.1:5000/token', plain, true],
+    ['http://127.0.0.1:9000/token', plain, true],
+    ['http://127.0.0.2:5000/token', plain, false],
+    ['http://localhost:5000/token', plain, false],
+    ['http://evil.example/token', plain, false],
+    ['http://r.example/token', tls, false],
+  ];
+  for (const [realm, registry, ok] of table) assert.equal(mayCarryCredentials(new URL(realm), registry), ok, `${realm} for ${registry.href}`);
+  assert.match(realmRefusal(new URL('http://evil.example/token'), plain) ?? '', /registry's own host \(127\.0\.0\.1\), and this one is on evil\.example/);
 });
 
 test('basicAuth encodes user:pass in UTF-8 base64', () => {
