@@ -8,7 +8,7 @@ import { Readable, Writable } from 'node:stream';
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { OcipackError } from '../../../../src/core/errors.js';
-import { listEntries, packToFile, packToStream, type PackOptions } from '../../../../src/artifact/tar/pack.js';
+import { listEntries, packEntriesToFile, packToFile, packToStream, type PackOptions } from '../../../../src/artifact/tar/pack.js';
 import { unpackFile } from '../../../../src/artifact/tar/unpack.js';
 
 let work: string;
@@ -283,4 +283,32 @@ describe('pack → unpack round trip', () => {
       assert.deepEqual(await fsp.readFile(path.join(out, e.path)), await fsp.readFile(e.absPath), e.path);
     }
   });
+});
+
+describe('pack: a file that changes size between the walk and the read', () => {
+  // The walk's size goes into the header; the read must find exactly that many bytes (small files are
+  // read with one call asking for a byte more, large ones in chunk-sized reads plus an end check).
+  for (const [title, real] of [['small', 100], ['larger than a gzip chunk', 3 * 1024 * 1024 + 7]] as const) {
+    for (const delta of [-1, 1]) {
+      it(`${title} file that ${delta < 0 ? 'grew' : 'shrank'}: IO error naming it, no output file`, async () => {
+        const abs = path.join(work, 'f.bin');
+        await fsp.writeFile(abs, Buffer.alloc(real, 7));
+        const out = path.join(work, 'out.tgz');
+        await assert.rejects(
+          packEntriesToFile([{ path: 'f.bin', type: 'file', mode: 0o644, size: real + delta, absPath: abs }], out),
+          (err: unknown) => err instanceof OcipackError && err.code === 'IO' && /"f\.bin" changed size/.test(err.message),
+        );
+        await assert.rejects(fsp.stat(out), { code: 'ENOENT' });
+      });
+    }
+    it(`${title} file of the announced size packs byte for byte`, async () => {
+      const abs = path.join(work, 'f.bin');
+      const body = Buffer.alloc(real, 9);
+      await fsp.writeFile(abs, body);
+      const out = path.join(work, 'ok.tgz');
+      await packEntriesToFile([{ path: 'f.bin', type: 'file', mode: 0o644, size: real, absPath: abs }], out);
+      const tar = gunzipSync(await fsp.readFile(out));
+      assert.deepEqual(tar.subarray(512, 512 + real), body);
+    });
+  }
 });
