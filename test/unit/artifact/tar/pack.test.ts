@@ -46,9 +46,9 @@ async function pack(opts: Partial<PackOptions> & { path: string }) {
   return { result, warnings, bytes: await fsp.readFile(out) };
 }
 
-/** Entry names as GNU tar lists them. */
+/** Entry names as GNU tar lists them (literal: in the C locale of a bare CI machine tar prints é as \303\251). */
 function gnuList(file: string): string[] {
-  return execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
+  return execFileSync('tar', ['--quoting-style=literal', '-tzf', file], { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
 }
 
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
