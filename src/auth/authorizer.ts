@@ -45,6 +45,8 @@ export class Authorizer {
   private readonly widened = new Map<string, string[]>();
   /** Why the token realm was not given the credentials (token.ts realmRefusal), once that happened. */
   withheld: string | undefined;
+  /** The header last built straight from the credential (Basic, or a registry token) and that credential. */
+  private direct: { header: string; credential: Credential } | undefined;
   constructor(private readonly opts: AuthorizerOptions, private readonly registry: URL) {}
 
   /** Remembers what the registry asked for (from the ping or a 401); false when nothing usable was sent. */
@@ -69,10 +71,10 @@ export class Authorizer {
     // No challenge yet: the registry asked for nothing, so no credential is looked up (no helper runs).
     if (ch === undefined) return undefined;
     const cred = await this.opts.credential();
-    if (cred && 'registryToken' in cred) return `Bearer ${cred.registryToken}`;
+    if (cred && 'registryToken' in cred) return this.sent(`Bearer ${cred.registryToken}`, cred);
     if (ch.scheme === 'basic') {
       const pair = basicPair(cred);
-      return pair && basicAuth(pair.username, pair.password);
+      return pair && this.sent(basicAuth(pair.username, pair.password), cred!);
     }
     if (ch.scheme !== 'bearer' || ch.params.realm === undefined) return undefined;
     const realm = ch.params.realm;
@@ -96,5 +98,18 @@ export class Authorizer {
       });
     }, fresh);
     return `Bearer ${token}`;
+  }
+
+  /**
+   * The credential itself, when `header` carried it straight to the registry (Basic, or a registry
+   * token): a 401 to such a request means the credential was refused, not that one was missing.
+   */
+  credentialBehind(header: string | undefined): Credential | undefined {
+    return header !== undefined && this.direct?.header === header ? this.direct.credential : undefined;
+  }
+
+  private sent(header: string, credential: Credential): string {
+    this.direct = { header, credential };
+    return header;
   }
 }

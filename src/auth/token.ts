@@ -3,12 +3,12 @@
  * GET realm?service&scope… with Basic auth, or POST grant_type=refresh_token for identity tokens.
  */
 import { DEFAULTS } from '../core/defaults.js';
-import { OcipackError } from '../core/errors.js';
+import { CredentialsRejectedError, OcipackError, RegistryError } from '../core/errors.js';
 import type { Credential } from '../core/credential.js';
-import { basicPair } from '../core/credential.js';
+import { basicPair, secretsOf } from '../core/credential.js';
 import { discard, readCapped } from '../http/body.js';
-import { failure } from '../http/failure.js';
-import { redactUrl } from '../http/redact.js';
+import { failure, registryError } from '../http/failure.js';
+import { redactUrl, scrubSecrets } from '../http/redact.js';
 import { request, type HttpContext, type HttpResponse } from '../http/request.js';
 import type { CachedToken } from './cache.js';
 
@@ -85,17 +85,54 @@ export async function fetchToken(http: HttpContext, req: TokenRequest): Promise<
   const withheld = refusal === undefined ? undefined : `the credentials for ${req.host} were not sent to its token realm ${redactUrl(realm)}: ${refusal}`;
   if (withheld !== undefined) {
     req.onWithheld?.(withheld);
-    return readToken(await getToken(http, realm, req, undefined), req.host, withheld);
+    return readToken(await getToken(http, realm, req, undefined), req.host, undefined, withheld);
   }
   const cred = req.credential;
   if (cred && 'identityToken' in cred) {
     const res = await postRefreshToken(http, realm, req, cred.identityToken);
-    if (res.status !== 404 && res.status !== 405) return readToken(res, req.host);
+    if (res.status !== 404 && res.status !== 405) return readToken(res, req.host, cred);
     await discard(res.body);
-    return readToken(await getToken(http, realm, req, basicAuth(cred.username ?? '<token>', cred.identityToken)), req.host);
+    return readToken(await getToken(http, realm, req, basicAuth(cred.username ?? '<token>', cred.identityToken)), req.host, cred);
   }
   const pair = basicPair(cred);
-  return readToken(await getToken(http, realm, req, pair && basicAuth(pair.username, pair.password)), req.host);
+  return readToken(await getToken(http, realm, req, pair && basicAuth(pair.username, pair.password)), req.host, pair && cred);
+}
+
+/**
+ * What a token server said when it refused: distribution's `errors[]`, Docker Hub's `details`, or
+ * OAuth2's `error`/`error_description`; one line, capped, the credential and anything token-shaped redacted.
+ */
+export function tokenServerSays(body: Buffer, cred: Credential | undefined): string {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return '';
+  }
+  if (typeof doc !== 'object' || doc === null) return '';
+  const parts: string[] = [];
+  if (Array.isArray(doc.errors)) {
+    for (const e of doc.errors as Array<Record<string, unknown>>) {
+      if (typeof e !== 'object' || e === null) continue;
+      const text = [e.code, e.message].filter((x) => typeof x === 'string' && x !== '').join(' ');
+      if (text !== '') parts.push(text);
+    }
+  }
+  for (const field of ['details', 'error', 'error_description']) if (typeof doc[field] === 'string' && doc[field] !== '') parts.push(doc[field] as string);
+  const oneLine = scrubSecrets(parts.join('; '), secretsOf(cred)).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const max = DEFAULTS.caps.serverMessageChars;
+  return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine;
+}
+
+/** The error for a token server's 401/403: a sent credential refused is "rejected", never "missing". */
+async function tokenFailure(res: HttpResponse, host: string, cred: Credential | undefined): Promise<never> {
+  const { bytes } = await readCapped(res.body, DEFAULTS.caps.errorBodyBytes);
+  const says = tokenServerSays(bytes, cred);
+  const base = registryError(res.status, bytes, { host, subject: 'token' });
+  if (res.status === 401 && cred !== undefined) throw new CredentialsRejectedError(401, host, cred.source, says, base.registryCodes);
+  if (says === '') throw base;
+  const message = base.code === 'DENIED' ? `access to ${host} denied: ${says}` : `${base.message}: ${says}`;
+  throw new RegistryError(base.code, res.status, message, base.registryCodes, base.hint);
 }
 
 function getToken(http: HttpContext, realm: URL, req: TokenRequest, authorization: string | undefined): Promise<HttpResponse> {
@@ -118,11 +155,12 @@ function postRefreshToken(http: HttpContext, realm: URL, req: TokenRequest, refr
 }
 
 /** Reads `token` or `access_token` and `expires_in` from a token response. */
-async function readToken(res: HttpResponse, host: string, withheld?: string): Promise<CachedToken> {
+async function readToken(res: HttpResponse, host: string, cred: Credential | undefined, withheld?: string): Promise<CachedToken> {
   if (withheld !== undefined && (res.status === 401 || res.status === 403)) {
     await discard(res.body);
     throw new OcipackError('UNAUTHORIZED', `${withheld}; the realm refused an anonymous token (${res.status})`, { hint: WITHHELD_HINT });
   }
+  if (res.status === 401 || res.status === 403) return tokenFailure(res, host, cred);
   if (res.status !== 200) return failure(res, { host, subject: 'token' });
   const { bytes, complete } = await readCapped(res.body, DEFAULTS.caps.tokenBodyBytes);
   if (!complete) throw new OcipackError('REGISTRY', `token response from ${host}'s token server is larger than ${DEFAULTS.caps.tokenBodyBytes} bytes`);

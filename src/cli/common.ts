@@ -61,6 +61,7 @@ export function formatOf(opts: { format?: string; output?: string }, allowOutput
 
 export interface GlobalFlags {
   creds?: string;
+  credsFor?: string[];
   insecureRegistry?: boolean;
   caFile?: string;
   timeout?: string;
@@ -77,6 +78,19 @@ export interface GlobalFlags {
   maxDepth?: number;
 }
 
+/** `--creds-for host=user:pass` (repeatable) → registry host → credentials; a value without `=` is a usage error. */
+export function parseCredsFor(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    if (i <= 0 || i === v.length - 1) throw usageError(`--creds-for expects host=user:pass (or host=token), got "${v.slice(0, Math.max(i, 0)) || '…'}=…"`);
+    const host = v.slice(0, i).trim();
+    if (out[host] !== undefined && out[host] !== v.slice(i + 1)) throw usageError(`--creds-for names ${host} twice with different credentials`);
+    out[host] = v.slice(i + 1);
+  }
+  return out;
+}
+
 /** CommonOptions for a use-case from the merged global + command flags. */
 export function commonOptions(flags: GlobalFlags, ui: Ui, signal: AbortSignal): CommonOptions {
   const o: CommonOptions = {
@@ -88,6 +102,7 @@ export function commonOptions(flags: GlobalFlags, ui: Ui, signal: AbortSignal): 
     timeoutMs: flags.timeout ? parseDuration(flags.timeout) : DEFAULTS.timeoutMs,
   };
   if (flags.creds !== undefined) o.creds = flags.creds;
+  if (flags.credsFor !== undefined && flags.credsFor.length > 0) o.credsFor = parseCredsFor(flags.credsFor);
   if (flags.insecureRegistry) o.insecureRegistry = true;
   if (flags.caFile !== undefined) o.caFile = flags.caFile;
   if (flags.ociLayout) o.ociLayout = true;

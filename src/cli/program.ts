@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../core/defaults.js';
 import { COMMANDS } from './commands/index.js';
+import { collect } from './common.js';
 
 const EXIT_CODES = `Exit codes:
   0  success
@@ -36,7 +37,8 @@ export function buildProgram(name = 'ocipack'): Command {
   const program = new Command(name)
     .description('Pack directories into OCI artifacts and push, pull, tag, list, diff, sign and verify them (a Node drop-in for flux push|pull artifact).')
     .version(VERSION, '-v, --version', 'print the version')
-    .option('--creds <user:pass|token>', 'credentials for the registry (a value without ":" is a bearer token)')
+    .option('--creds <user:pass|token>', 'credentials for the registry (a value without ":" is a bearer token); every registry of the run')
+    .option('--creds-for <host=user:pass>', 'credentials for one registry only, repeatable (e.g. copy between two private registries)', collect)
     .option('--insecure-registry', 'allow plain HTTP or HTTPS without certificate checks')
     .option('--ca-file <pem>', 'trust the CA certificates in this PEM file for this run')
     .option('--timeout <duration>', 'deadline for the whole operation', '5m')

@@ -1,6 +1,7 @@
 /** Wraps a command action: builds the Ui, wires Ctrl-C and --timeout to an AbortSignal, maps errors to exit codes. */
 import type { Command } from 'commander';
-import { exitCodeFor, OcipackError, type ErrorCode } from '../core/errors.js';
+import { exitCodeFor, OcipackError } from '../core/errors.js';
+import { hintFor } from './hints.js';
 import type { CommonOptions } from '../core/options.js';
 import { commonOptions, parseDuration, type GlobalFlags } from './common.js';
 import { Ui } from './ui.js';
@@ -72,21 +73,12 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
   };
 }
 
-/** A next step for errors whose thrower gave none. */
-const HINTS: Partial<Record<ErrorCode, string>> = {
-  UNAUTHORIZED: 'log in with `ocipack login <host>` or pass --creds',
-  DENIED: 'check that these credentials may access this repository (push needs write access)',
-  TLS: 'use --ca-file <pem> to trust a private CA',
-  PLAIN_HTTP: 'use --insecure-registry for a plain-HTTP registry',
-  NETWORK: 'check the registry host name and your network or proxy (HTTPS_PROXY, NO_PROXY)',
-};
-
 /** The one line for an error: `<what failed>: <why>`; input errors already name what was wrong. */
 export function errorLine(err: unknown, command: string | undefined): { message: string; hint?: string } {
   const e = err instanceof Error ? err : new Error(String(err));
   const why = (e.message.split('\n')[0] ?? '').trim() || e.name;
   const code = e instanceof OcipackError ? e.code : undefined;
-  const hint = e instanceof OcipackError ? (e.hint ?? (code ? HINTS[code] : undefined)) : undefined;
+  const hint = e instanceof OcipackError ? hintFor(e, code, e.hint) : undefined;
   const isInput = code === 'USAGE' || code === 'BAD_INPUT';
   const saysWhat = /^[^:]*\bfailed\b/.test(why);
   const message = isInput || saysWhat || command === undefined ? why : `${command} failed: ${why}`;

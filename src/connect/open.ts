@@ -77,6 +77,7 @@ export async function openTarget(
 export function sessionOptions(opts: CommonOptions): ConstructorParameters<typeof RegistrySession>[0] {
   const o: ConstructorParameters<typeof RegistrySession>[0] = {};
   if (opts.creds !== undefined) o.creds = opts.creds;
+  if (opts.credsFor !== undefined) o.hostCreds = Object.entries(opts.credsFor).map(([registry, creds]) => ({ registry, creds, flag: '--creds-for' }));
   if (opts.insecureRegistry !== undefined) o.insecureRegistry = opts.insecureRegistry;
   if (opts.caFile !== undefined) o.caFile = opts.caFile;
   if (opts.env !== undefined) o.env = opts.env;

@@ -4,7 +4,9 @@ import { TokenCache } from '../auth/cache.js';
 import { RemoteRepository } from '../registry/remote.js';
 import { credentialChain } from '../credentials/chain.js';
 import type { HelperExec } from '../credentials/helper.js';
+import { hostOfKey, parseServer } from '../credentials/keys.js';
 import { credentialFromFlag, type Credential, type CredentialResolver } from '../credentials/types.js';
+import { usageError } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { createDispatcher, proxyFor } from '../http/dispatcher.js';
@@ -14,9 +16,18 @@ import type { HttpContext } from '../http/request.js';
 import type { Reference } from '../oci/reference.js';
 import { RegistryClient } from '../registry/client.js';
 
+/** Credentials for one registry only (`--creds-for`, copy's `--from-creds`/`--to-creds`); `flag` names it in messages. */
+export interface HostCreds {
+  registry: string;
+  creds: string;
+  flag: string;
+}
+
 export interface SessionOptions {
-  /** `--creds`: `user:pass`, or a registry token; used for every registry of the run. */
+  /** `--creds`: `user:pass`, or a registry token; used for every registry of the run not in `hostCreds`. */
   creds?: string;
+  /** Credentials sent to their registry only; they win over `creds` there. */
+  hostCreds?: HostCreds[];
   /**
    * Looked up per registry when `creds` is not given; by default the chain of SPEC §6 (docker config,
    * helpers, podman files) over `env` and `homeDir`.
@@ -43,6 +54,21 @@ export interface RepositoryOptions {
   push?: boolean;
   /** Tags per page when listing. */
   tagPageSize?: number;
+}
+
+/** Parses per-registry credentials up front (usage errors before I/O); one value per registry. */
+function hostCredentials(list: readonly HostCreds[]): Map<string, Credential> {
+  const out = new Map<string, Credential>();
+  const given = new Map<string, string>();
+  for (const h of list) {
+    const host = hostOfKey(parseServer(h.registry).registry);
+    const credential: Credential = { ...credentialFromFlag(h.creds, h.flag), source: { kind: 'flag', flag: h.flag } };
+    const before = given.get(host);
+    if (before !== undefined && before !== h.creds) throw usageError(`two different credentials for ${host} (${h.flag} and another flag)`);
+    given.set(host, h.creds);
+    if (!out.has(host)) out.set(host, credential);
+  }
+  return out;
 }
 
 /** The run's abort signal: the caller's, and the deadline when one is set. */
@@ -74,11 +100,23 @@ export class RegistrySession {
     this.resolver = this.makeResolver();
   }
 
-  /** `--creds` for every registry, else the given resolver, else the default credential chain. */
+  /** A registry's own credentials first (`hostCreds`), then `--creds`, else the given resolver, else the credential chain. */
   private makeResolver(): CredentialResolver {
+    const perHost = hostCredentials(this.opts.hostCreds ?? []);
+    const rest = this.fallbackResolver();
+    if (perHost.size === 0) return rest;
+    return (registry) => {
+      const own = perHost.get(hostOfKey(registry));
+      if (own === undefined) return rest(registry);
+      this.emit({ type: 'debug', message: `credentials for ${registry} from ${own.source?.kind === 'flag' ? own.source.flag : 'the caller'}` });
+      return Promise.resolve(own);
+    };
+  }
+
+  private fallbackResolver(): CredentialResolver {
     const o = this.opts;
     if (o.creds !== undefined) {
-      const flag = credentialFromFlag(o.creds);
+      const flag: Credential = { ...credentialFromFlag(o.creds), source: { kind: 'flag', flag: '--creds' } };
       return () => Promise.resolve(flag);
     }
     if (o.credentials) return o.credentials;

@@ -25,6 +25,8 @@ export const DEFAULTS = {
     manifestBytes: 4 * MiB,
     errorBodyBytes: 64 * KiB,
     tokenBodyBytes: 64 * KiB,
+    /** Longest server-sent message (a token server's refusal) quoted in an error line. */
+    serverMessageChars: 200,
     layerBytes: 1 * GiB,
     entries: 100_000,
     pathBytes: 4096,

@@ -1,3 +1,5 @@
+import { describeSource, type CredentialSource } from './credential.js';
+
 /** Stable error codes; the CLI maps them to exit codes and hints. */
 export type ErrorCode =
   | 'USAGE' // bad flag, reference, config file: exit 2
@@ -38,6 +40,23 @@ export class RegistryError extends OcipackError {
     this.name = 'RegistryError';
     this.status = status;
     this.registryCodes = registryCodes;
+  }
+}
+
+/**
+ * A credential was sent and refused (issue 14 §4): not "missing". Carries the host and where the
+ * credential came from as data, so the CLI can hint by source; `serverSays` is the token server's
+ * own message, one line, capped and scrubbed of the credential.
+ */
+export class CredentialsRejectedError extends RegistryError {
+  readonly host: string;
+  readonly source: CredentialSource | undefined;
+  constructor(status: number, host: string, source: CredentialSource | undefined, serverSays = '', registryCodes: string[] = []) {
+    const from = source === undefined ? '' : ` (from ${describeSource(source)})`;
+    super('UNAUTHORIZED', status, `credentials for ${host} were rejected${from}${serverSays === '' ? '' : `: ${serverSays}`}`, registryCodes);
+    this.name = 'CredentialsRejectedError';
+    this.host = host;
+    this.source = source;
   }
 }
 

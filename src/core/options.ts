@@ -25,8 +25,10 @@ export interface RunOptions {
 
 /** How registries (or a layout directory instead of one) are reached. */
 export interface RegistryOptions {
-  /** `user:pass`, or a bare token (used as a bearer token, as flux does). */
+  /** `user:pass`, or a bare token (used as a bearer token, as flux does); for every registry not in `credsFor`. */
   creds?: string;
+  /** Per-registry credentials (`--creds-for host=user:pass`): registry host → `user:pass` or token; sent to that host only. */
+  credsFor?: Record<string, string>;
   /** Plain HTTP, or HTTPS without certificate checks, for every registry of this run. */
   insecureRegistry?: boolean;
   /** Extra CA certificates (PEM file) trusted for this run. */

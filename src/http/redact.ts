@@ -67,3 +67,13 @@ export function responseLine(method: string, url: string | URL, status: number, 
   const h = redactHeaders(headers);
   return `< ${status} ${method} ${redactUrl(url)} (${ms} ms)${h.length ? ` [${h.join('; ')}]` : ''}`;
 }
+
+/** Things that look like tokens whatever they are: JWTs, and long unbroken base64/hex runs. */
+const TOKENISH = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|[A-Za-z0-9+/_-]{40,}={0,2}/g;
+
+/** Server-sent text made safe to print: the given secrets and anything token-shaped replaced by <redacted>. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join(REDACTED);
+  return out.replace(TOKENISH, REDACTED);
+}

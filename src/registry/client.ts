@@ -8,7 +8,7 @@ import { challengesOf } from '../auth/challenge.js';
 import { WITHHELD_HINT } from '../auth/token.js';
 import type { Credential } from '../core/credential.js';
 import { DEFAULTS } from '../core/defaults.js';
-import { OcipackError } from '../core/errors.js';
+import { CredentialsRejectedError, OcipackError } from '../core/errors.js';
 import { discard } from '../http/body.js';
 import { classifyFailure, networkError } from '../http/errors.js';
 import { failure } from '../http/failure.js';
@@ -172,8 +172,9 @@ export class RegistryClient {
     const what = `${req.method} ${url.pathname}`;
     const first = own ? await auth.authorization(req.scopes) : undefined;
     const res = await this.ownOrigin(await go(first), base, what);
-    if (res.status !== 401 || !own || !isReplayable(req.body)) return this.refused(res, auth);
-    if (!auth.learn(challengesOf(res.headers['www-authenticate']))) return res;
+    if (res.status !== 401) return res;
+    if (!own) return this.refused(res, auth, undefined);
+    if (!isReplayable(req.body) || !auth.learn(challengesOf(res.headers['www-authenticate']))) return this.refused(res, auth, first);
     let second: string | undefined;
     try {
       second = await auth.authorization(req.scopes, true);
@@ -181,15 +182,25 @@ export class RegistryClient {
       await discard(res.body);
       throw err;
     }
-    if (second === first) return this.refused(res, auth);
+    if (second === first) return this.refused(res, auth, first);
     await discard(res.body);
-    return this.refused(await this.ownOrigin(await go(second), base, what), auth);
+    const again = await this.ownOrigin(await go(second), base, what);
+    return again.status === 401 ? this.refused(again, auth, second) : again;
   }
 
-  /** A final 401 after the realm rule kept the credentials back says so, instead of "log in". */
-  private async refused(res: HttpResponse, auth: Authorizer): Promise<HttpResponse> {
-    if (res.status !== 401 || auth.withheld === undefined) return res;
+  /**
+   * A final 401: after the realm rule kept the credentials back it says so, instead of "log in"; to a
+   * request that carried the credential itself it is "rejected" (with its source); else the caller's to report.
+   */
+  private async refused(res: HttpResponse, auth: Authorizer, header: string | undefined): Promise<HttpResponse> {
+    if (res.status !== 401) return res;
+    if (auth.withheld !== undefined) {
+      await discard(res.body);
+      throw new OcipackError('UNAUTHORIZED', `${auth.withheld}, and ${this.host} refused the anonymous token`, { hint: WITHHELD_HINT });
+    }
+    const credential = auth.credentialBehind(header);
+    if (credential === undefined) return res;
     await discard(res.body);
-    throw new OcipackError('UNAUTHORIZED', `${auth.withheld}, and ${this.host} refused the anonymous token`, { hint: WITHHELD_HINT });
+    throw new CredentialsRejectedError(401, this.host, credential.source);
   }
 }

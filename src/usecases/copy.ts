@@ -29,6 +29,10 @@ export interface CopyOptions extends CommonOptions {
   includeReferrers?: boolean;
   /** Parallel blob transfers (default DEFAULTS.concurrency). */
   concurrency?: number;
+  /** Credentials for the source registry only (`user:pass` or a token); win over `creds` there. */
+  fromCreds?: string;
+  /** Credentials for the destination registry only. */
+  toCreds?: string;
 }
 
 export interface CopyResult {
@@ -63,6 +67,8 @@ export function prepareCopy(opts: CopyOptions): CopyPlan {
   const src = parseTargetRef(opts.source, opts.fromOciLayout ?? false);
   const dst = parseTargetRef(opts.destination, opts.toOciLayout ?? false);
   if (dst.kind === 'remote' && parseReference(opts.destination, { defaultTag: false }).tag === undefined) delete dst.tag;
+  if (opts.fromCreds !== undefined && src.kind !== 'remote') throw usageError('--from-creds needs a registry source, not a layout directory');
+  if (opts.toCreds !== undefined && dst.kind !== 'remote') throw usageError('--to-creds needs a registry destination, not a layout directory');
   const plan: CopyPlan = { src, dst };
   const tag = dst.tag ?? (dst.digest === undefined ? src.tag : undefined);
   if (tag !== undefined) plan.tag = tag;
@@ -73,7 +79,7 @@ export function prepareCopy(opts: CopyOptions): CopyPlan {
 export async function copy(opts: CopyOptions): Promise<CopyResult> {
   const emit = emitter(opts.onEvent);
   const plan = prepareCopy(opts);
-  const session = plan.src.kind === 'remote' || plan.dst.kind === 'remote' ? new RegistrySession(sessionOptions(opts)) : undefined;
+  const session = plan.src.kind === 'remote' || plan.dst.kind === 'remote' ? new RegistrySession(copySessionOptions(opts, plan)) : undefined;
   let src: OpenedTarget | undefined;
   let dst: OpenedTarget | undefined;
   try {
@@ -106,6 +112,16 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
     await dst?.close();
     await session?.close();
   }
+}
+
+/** The run's session options plus `--from-creds`/`--to-creds`, each bound to its own registry. */
+function copySessionOptions(opts: CopyOptions, plan: CopyPlan): ConstructorParameters<typeof RegistrySession>[0] {
+  const o = sessionOptions(opts);
+  const own: NonNullable<typeof o.hostCreds> = [];
+  if (opts.fromCreds !== undefined && plan.src.kind === 'remote') own.push({ registry: plan.src.ref.registry, creds: opts.fromCreds, flag: '--from-creds' });
+  if (opts.toCreds !== undefined && plan.dst.kind === 'remote') own.push({ registry: plan.dst.ref.registry, creds: opts.toCreds, flag: '--to-creds' });
+  if (own.length > 0) o.hostCreds = [...own, ...(o.hostCreds ?? [])];
+  return o;
 }
 
 function copyOptions(opts: CopyOptions, mount: ((d: Descriptor) => Promise<boolean>) | undefined): GraphOptions {

@@ -69,6 +69,7 @@ export async function login(opts: LoginOptions): Promise<LoginResult> {
   let challenged = false;
   const base = sessionOptions(opts);
   delete base.creds;
+  delete base.hostCreds;
   const session = new RegistrySession({
     ...base,
     credentials: async () => {

@@ -42,7 +42,7 @@ test('credsStore "pass": login stores in pass (config.json keeps an empty entry)
   const n = t.tokens.requests.length;
   const pushed = await cli(['push', `oci://${t.registry.host}/team/helper:v1`, '--path', src, '--debug']);
   assert.equal(pushed.code, 0, pushed.stderr);
-  assert.match(pushed.stderr, /credentials for 127\.0\.0\.1:\d+ from docker-credential-pass \(credsStore in /);
+  assert.match(pushed.stderr, /credentials for 127\.0\.0\.1:\d+ from credential helper docker-credential-pass in /);
   assert.ok(!pushed.stderr.includes(PASSWORD));
   assert.equal(t.tokens.requests.slice(n).filter((r) => r.user === 'carol').length, 1);
 

@@ -89,10 +89,10 @@ test('a 403 from the token server is "denied", not a login hint', async () => {
   assert.doesNotMatch(r.stderr, /ocipack login/);
 });
 
-test('wrong password: the token server says 401 and the CLI says so without the password', async () => {
+test('wrong password: the token server says 401 and the CLI says the credentials were rejected, without the password', async () => {
   const r = await cli(['push', `oci://${t.registry.host}/team/app:v2`, '--path', src, '--creds', 'alice:not-the-password']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /authentication required for/);
+  assert.match(r.stderr, /credentials for 127\.0\.0\.1:\d+ were rejected \(from --creds\): UNAUTHORIZED bad credentials\n  hint: check the value of --creds/);
   assert.ok(!r.stderr.includes('not-the-password'));
 });
 
@@ -158,7 +158,7 @@ test('identitytoken in config.json: OAuth2 refresh-token POST with client_id=oci
   assert.deepEqual(reqs[0]?.form, { grant_type: 'refresh_token', client_id: 'ocipack', refresh_token: refresh, service: t.tokens.service, scope: 'repository:team/oauth:pull,push' });
   assert.equal(reqs[0]?.authorization, undefined);
   assert.ok(!r.stderr.includes(refresh), 'the refresh token is not in --debug output');
-  assert.match(r.stderr, /credentials for 127\.0\.0\.1:\d+ from auths\["https:\/\/127\.0\.0\.1:\d+"\] in /);
+  assert.match(r.stderr, /credentials for 127\.0\.0\.1:\d+ from config\.json auths entry "https:\/\/127\.0\.0\.1:\d+" in /);
 });
 
 test('identity token against a token server without the OAuth2 POST: 404, then GET with Basic <token>', async () => {

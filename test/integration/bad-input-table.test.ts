@@ -161,7 +161,7 @@ const rows: Row[] = [
   net('registry: a 1 MiB error body (read at most 64 KiB, message bounded)', 'big-error', 1, /^✗ .{0,300}answered 500 .{0,400}$/,
     (r) => [{ path: MANIFEST(r), action: { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'x'.repeat(1 << 20) }] }) } }]),
   { name: 'registry: manifest unknown', repo: 'seeded', code: 1, message: /manifest v2 not found/, args: (c, out) => ['pull', `oci://${c.plain.host}/table/seeded:v2`, '-o', out] },
-  net('registry: 401 (wrong credentials)', 'r401', 1, /authentication required for 127\.0\.0\.1:\d+/,
+  net('registry: 401 (wrong credentials)', 'r401', 1, /credentials for 127\.0\.0\.1:\d+ were rejected \(from --creds\)/,
     (r) => [{ path: MANIFEST(r), action: { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' } } }], ['--creds', 'a:b']),
   net('registry: 403', 'r403', 1, /access to 127\.0\.0\.1:\d+\/table\/r403 denied/, (r) => [{ path: MANIFEST(r), action: { status: 403 } }]),
   net('redirect: to an unsupported scheme', 'ftp', 1, /redirected to an unsupported scheme ftp:/, (r) => [{ path: BLOB(r), action: { redirect: 'ftp://127.0.0.1/blob' } }]),

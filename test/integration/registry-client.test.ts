@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import type { ProgressEvent } from '../../src/core/events.js';
-import { OcipackError } from '../../src/core/errors.js';
+import { CredentialsRejectedError, OcipackError } from '../../src/core/errors.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { MT } from '../../src/oci/mediatypes.js';
@@ -241,10 +241,13 @@ test('htpasswd: the right password pushes and pulls; debug lines never show it',
 test('htpasswd: a wrong password or none is UNAUTHORIZED with a login hint and no password in the message', async () => {
   const wrong = 'wrong-Pa55word';
   const err = await rejectsWith(session({ creds: `alice:${wrong}` }).repository(parseReference(`${locked.host}/private/app:v1`)).resolve('v1'), 'UNAUTHORIZED');
-  assert.equal(err.message, `authentication required for ${locked.host}`);
-  assert.equal(err.hint, `run \`ocipack login ${locked.host}\` or pass --creds`);
-  assert.ok(!err.message.includes(wrong) && !String(err.hint).includes(wrong));
-  await rejectsWith(session().repository(parseReference(`${locked.host}/private/app:v1`)).listTags(), 'UNAUTHORIZED');
+  assert.equal(err.message, `credentials for ${locked.host} were rejected (from --creds)`);
+  assert.ok(err instanceof CredentialsRejectedError);
+  assert.deepEqual(err.source, { kind: 'flag', flag: '--creds' });
+  assert.ok(!err.message.includes(wrong));
+  const missing = await rejectsWith(session().repository(parseReference(`${locked.host}/private/app:v1`)).listTags(), 'UNAUTHORIZED');
+  assert.equal(missing.message, `authentication required for ${locked.host}`);
+  assert.equal(missing.hint, `run \`ocipack login ${locked.host}\` or pass --creds`);
   const resolver = session({ credentials: async (registry) => (registry === locked.host ? { username: 'alice', password: PASSWORD } : undefined) });
   assert.ok((await resolver.repository(parseReference(`${locked.host}/private/app:v1`)).listTags()).includes('v1'));
 });

@@ -201,13 +201,13 @@ test('--verbose adds detail lines; --debug adds a redacted HTTP trace and stack 
   const denied = await ocipack(['push', ref, '-f', small, '--creds', 'alice:wrong-pw']);
   assert.equal(denied.code, 1);
   assert.deepEqual(denied.stderr.split('\n').filter((l) => l.startsWith('✗') || l.startsWith('  hint:')), [
-    `✗ push failed: authentication required for ${authReg.host}`,
-    `  hint: run \`ocipack login ${authReg.host}\` or pass --creds`,
+    `✗ push failed: credentials for ${authReg.host} were rejected (from --creds)`,
+    `  hint: check the value of --creds (user:password, or a token) for ${authReg.host}`,
   ]);
   assert.doesNotMatch(denied.stderr, /\n\s+at /);
   const traced = await ocipack(['push', ref, '-f', small, '--creds', 'alice:wrong-pw', '--debug']);
   assert.equal(traced.code, 1);
-  assert.match(traced.stderr, /RegistryError: authentication required[^\n]*\n\s+at /);
+  assert.match(traced.stderr, /CredentialsRejectedError: credentials for [^\n]* were rejected[^\n]*\n\s+at /);
   assert.ok(!traced.stderr.includes('wrong-pw'));
 });
 

@@ -9,6 +9,8 @@ interface CopyFlags {
   includeReferrers?: boolean;
   concurrency?: number;
   output?: string;
+  fromCreds?: string;
+  toCreds?: string;
 }
 
 /** Register `copy`. */
@@ -22,11 +24,15 @@ export function defineCopy(program: Command): Command {
     .option('--to-oci-layout', 'the destination is an OCI image-layout directory <dir>[:tag] (created when missing)')
     .option('--include-referrers', 'also copy signatures, attestations and other referrers (OCI referrers and cosign .sig/.att/.sbom tags)')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)')
+    .option('--from-creds <user:pass|token>', 'credentials for the source registry only (--creds applies to both)')
+    .option('--to-creds <user:pass|token>', 'credentials for the destination registry only')
     .option('--concurrency <n>', 'parallel blob transfers (default 4)', parseCount('--concurrency'))
     .option('--max-manifest-size <size>', 'largest manifest or index to read (default 4MiB)', parseSize('--max-manifest-size'))
     .addHelpText('after', `
 Example:
   ocipack copy oci://ghcr.io/org/app:v1 oci://registry.example.com/mirror/app --include-referrers
+  # two private registries, one credential each (never sent to the other host)
+  ocipack copy oci://ghcr.io/org/app:v1 oci://registry.internal/org/app --from-creds "$GH_USER:$GH_TOKEN" --to-creds "ci:$PW"
   # air gap: registry → directory → (carry it over) → registry; the digest never changes
   ocipack copy oci://ghcr.io/org/app:v1 ./transfer:v1 --to-oci-layout --include-referrers
   ocipack copy ./transfer:v1 oci://registry.internal/org/app:v1 --from-oci-layout --include-referrers`)
@@ -38,6 +44,8 @@ Example:
       if (flags.toOciLayout) opts.toOciLayout = true;
       if (flags.includeReferrers) opts.includeReferrers = true;
       if (flags.concurrency !== undefined) opts.concurrency = flags.concurrency;
+      if (flags.fromCreds !== undefined) opts.fromCreds = flags.fromCreds;
+      if (flags.toCreds !== undefined) opts.toCreds = flags.toCreds;
       const r = await copy(opts);
       const extra = r.referrers > 0 ? ` and ${r.referrers} referrer(s)` : '';
       ui.success(`copied ${r.source} to ${r.destination}@${r.digest}${extra} (${r.copied} written, ${r.skipped} skipped)`);

@@ -66,7 +66,7 @@ for (const c of cases) {
 test('chain: --creds wins and reads no file', async () => {
   const dir = await home({ [DOCKER]: '{not json' });
   const found = await findCredential('ghcr.io', { creds: 'x:y', homeDir: dir });
-  assert.deepEqual(found, { credential: { username: 'x', password: 'y' }, source: '--creds' });
+  assert.deepEqual(found, { credential: { username: 'x', password: 'y' }, source: { kind: 'flag', flag: '--creds' } });
   assert.throws(() => credentialChain({ creds: '' }), /must not be empty/);
 });
 
@@ -145,7 +145,7 @@ test('the resolver says where credentials came from, never what they are', async
   const dir = await home({ [DOCKER]: { auths: { 'ghcr.io': { auth: b64('alice:topsecret') } } } });
   const lines: string[] = [];
   const resolve = credentialChain({ homeDir: dir, onDebug: (l) => lines.push(l) });
-  assert.deepEqual(await resolve('ghcr.io'), { username: 'alice', password: 'topsecret' });
+  assert.deepEqual(await resolve('ghcr.io'), { username: 'alice', password: 'topsecret', source: { kind: 'docker-config', key: 'ghcr.io', file: join(dir, DOCKER) } });
   assert.equal(await resolve('quay.io'), undefined);
-  assert.deepEqual(lines, [`credentials for ghcr.io from auths["ghcr.io"] in ${join(dir, DOCKER)}`, 'no credentials for quay.io: anonymous']);
+  assert.deepEqual(lines, [`credentials for ghcr.io from config.json auths entry "ghcr.io" in ${join(dir, DOCKER)}`, 'no credentials for quay.io: anonymous']);
 });
