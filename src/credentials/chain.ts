@@ -1,10 +1,10 @@
 /**
  * The credential chain of SPEC §6: `--creds`, then docker config (`DOCKER_AUTH_CONFIG`, then
  * `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`: `credHelpers[host]`, else `credsStore`,
- * else `auths`), then podman's auth files, then anonymous. `env`, `homeDir` and `exec` are injected.
+ * else `auths`), then podman's auth files, then Helm's registry config (issue 14 §2), then anonymous. `env`, `homeDir` and `exec` are injected.
  */
 import type { Env } from '../core/options.js';
-import { credentialFromEntry, dockerConfigPath, findAuthEntry, helperFor, parseConfig, podmanAuthPaths, readConfig, type ConfigDocument } from './config.js';
+import { credentialFromEntry, dockerConfigPath, findAuthEntry, helmRegistryConfigPath, helperFor, parseConfig, podmanAuthPaths, readConfig, type ConfigDocument } from './config.js';
 import { helperGet, type HelperExec } from './helper.js';
 import { serverKey } from './keys.js';
 import { credentialFromFlag, describeSource, type Credential, type CredentialResolver, type CredentialSource } from './types.js';
@@ -71,7 +71,9 @@ export async function findCredential(registry: string, opts: ChainOptions): Prom
     const found = doc && (await fromDocument(doc, path, 'podman', registry, opts, true));
     if (found) return found;
   }
-  return undefined;
+  const helmPath = helmRegistryConfigPath(env, home);
+  const helm = helmPath === undefined ? undefined : await readConfig(helmPath);
+  return helm && helmPath !== undefined ? fromDocument(helm, helmPath, 'helm', registry, opts, true) : undefined;
 }
 
 /** A resolver over the chain; `--creds` is checked right away (usage error, exit 2). Answers carry their source. */

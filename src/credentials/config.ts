@@ -50,6 +50,16 @@ export function podmanAuthPaths(env: Env, homeDir: string | undefined): string[]
   return out;
 }
 
+/**
+ * Helm's registry config (`helm registry login` writes it, docker format): `HELM_REGISTRY_CONFIG`,
+ * else `$XDG_CONFIG_HOME/helm/registry/config.json`, else `~/.config/helm/registry/config.json`.
+ */
+export function helmRegistryConfigPath(env: Env, homeDir: string | undefined): string | undefined {
+  if (env.HELM_REGISTRY_CONFIG) return env.HELM_REGISTRY_CONFIG;
+  if (env.XDG_CONFIG_HOME) return join(env.XDG_CONFIG_HOME, 'helm', 'registry', 'config.json');
+  return homeDir ? join(homeDir, '.config', 'helm', 'registry', 'config.json') : undefined;
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses and shape-checks a config document; errors name `source` and never quote its text. */

@@ -9,11 +9,13 @@ import { basename, dirname, join } from 'node:path';
 import { OcipackError } from '../core/errors.js';
 import type { Env } from '../core/options.js';
 import { homeOf } from './chain.js';
-import { dockerConfigPath, helperFor, readConfig, type ConfigDocument } from './config.js';
+import { dockerConfigPath, helmRegistryConfigPath, helperFor, readConfig, type ConfigDocument } from './config.js';
 import { helperErase, helperGet, helperStore, type HelperExec } from './helper.js';
 import { keyMatches } from './keys.js';
 
 export interface StoreOptions {
+  /** Which file: docker's config.json (default), or Helm's registry config (`login --helm`). */
+  file?: 'docker' | 'helm';
   env?: Env;
   homeDir?: string;
   exec?: HelperExec;
@@ -29,6 +31,11 @@ export interface StoreLocation {
 }
 
 function configPathOf(opts: StoreOptions): string {
+  if (opts.file === 'helm') {
+    const helm = helmRegistryConfigPath(opts.env ?? {}, homeOf(opts));
+    if (helm === undefined) throw new OcipackError('CREDENTIALS', 'cannot find the helm registry config: neither HELM_REGISTRY_CONFIG, XDG_CONFIG_HOME nor a home directory is set');
+    return helm;
+  }
   const path = dockerConfigPath(opts.env ?? {}, homeOf(opts));
   if (path === undefined) throw new OcipackError('CREDENTIALS', 'cannot find the docker config: neither DOCKER_CONFIG nor a home directory is set');
   return path;

@@ -18,6 +18,8 @@ export interface LoginOptions extends CommonOptions {
   password: string;
   /** Runs credential helpers; default spawns `docker-credential-<name>`. */
   credentialHelperExec?: HelperExec;
+  /** Store in Helm's registry config instead of docker's, so `helm pull oci://…` sees the login. */
+  helm?: boolean;
 }
 
 export interface LoginResult {
@@ -26,7 +28,7 @@ export interface LoginResult {
   username: string;
   /** `docker-credential-<name>`, or `config.json` when stored in the file. */
   store: string;
-  /** The docker config file that was updated. */
+  /** The docker config file (or Helm registry config) that was updated. */
   configPath: string;
   /** False when the registry asked for no authentication at all, so nothing could be checked. */
   verified: boolean;
@@ -35,6 +37,8 @@ export interface LoginResult {
 export interface LogoutOptions extends CommonOptions {
   server: string;
   credentialHelperExec?: HelperExec;
+  /** Erase from Helm's registry config instead of docker's. */
+  helm?: boolean;
 }
 
 export interface LogoutResult {
@@ -54,8 +58,9 @@ export function prepareLogin(opts: Pick<LoginOptions, 'server' | 'username' | 'p
   return server;
 }
 
-function storeOptions(opts: CommonOptions & { credentialHelperExec?: HelperExec }): StoreOptions {
+function storeOptions(opts: CommonOptions & { credentialHelperExec?: HelperExec; helm?: boolean }): StoreOptions {
   const o: StoreOptions = {};
+  if (opts.helm) o.file = 'helm';
   if (opts.env !== undefined) o.env = opts.env;
   if (opts.homeDir !== undefined) o.homeDir = opts.homeDir;
   if (opts.credentialHelperExec !== undefined) o.exec = opts.credentialHelperExec;

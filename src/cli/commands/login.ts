@@ -6,6 +6,7 @@ import { promptHidden } from '../password.js';
 import { action } from '../run.js';
 
 interface LoginFlags {
+  helm?: boolean;
   username?: string;
   password?: string;
   passwordStdin?: boolean;
@@ -65,20 +66,24 @@ export function defineLogin(program: Command): Command {
     .option('-u, --username <user>', 'user name')
     .option('-p, --password <password>', 'password or token (insecure: prefer --password-stdin)')
     .option('--password-stdin', 'read the password or token from stdin')
+    .option('--helm', 'store them in Helm\'s registry config (as helm registry login does), so helm pull oci://… sees them too')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)')
     .addHelpText('after', `
 The credentials are checked with the registry first, then stored through the credential helper
 named in the docker config (credHelpers, credsStore), or base64-encoded in config.json (mode 0600).
+With --helm they go to Helm's registry config instead (HELM_REGISTRY_CONFIG, else
+$XDG_CONFIG_HOME/helm/registry/config.json, else ~/.config/helm/registry/config.json).
 
 Example:
   echo "$GITHUB_TOKEN" | ocipack login ghcr.io -u "$GITHUB_ACTOR" --password-stdin
-  ocipack login localhost:5000 -u admin`)
+  ocipack login localhost:5000 -u admin
+  echo "$TOKEN" | ocipack login --helm registry.example.com -u ci --password-stdin`)
     .action(action<LoginFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, true);
       const { login, prepareLogin } = await import('../../usecases/login.js');
       prepareLogin({ server: args[0]!, username: flags.username ?? 'x', password: 'x' });
       const creds = await credentialsFrom(flags, (m) => ui.warn(m));
-      const r = await login({ ...common, server: args[0]!, ...creds });
+      const r = await login({ ...common, server: args[0]!, ...creds, ...(flags.helm ? { helm: true } : {}) });
       ui.success(`login succeeded for ${r.registry}; credentials stored in ${r.store === 'config.json' ? r.configPath : r.store}`);
       ui.data({ registry: r.registry, username: r.username, store: r.store, configPath: r.configPath, verified: r.verified }, format);
     }));

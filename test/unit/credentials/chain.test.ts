@@ -50,6 +50,10 @@ const cases: Array<{ name: string; files: Record<string, unknown>; registry: str
   { name: 'podman $XDG_RUNTIME_DIR/containers/auth.json with a namespace key', files: { 'run/containers/auth.json': { auths: { 'quay.io/org/app': { auth: b64('pod:2') } } } }, env: { XDG_RUNTIME_DIR: '<home>/run' }, registry: 'quay.io', want: { username: 'pod', password: '2' } },
   { name: 'podman ~/.config/containers/auth.json', files: { '.config/containers/auth.json': { auths: { 'quay.io': { auth: b64('pod:3') } } } }, registry: 'quay.io', want: { username: 'pod', password: '3' } },
   { name: 'docker config before podman files', files: { [DOCKER]: { auths: { 'quay.io': { auth: b64('docker:1') } } }, '.config/containers/auth.json': { auths: { 'quay.io': { auth: b64('pod:3') } } } }, registry: 'quay.io', want: { username: 'docker', password: '1' } },
+  { name: 'helm ~/.config/helm/registry/config.json', files: { '.config/helm/registry/config.json': { auths: { 'quay.io': { auth: b64('helm:1') } } } }, registry: 'quay.io', want: { username: 'helm', password: '1' } },
+  { name: 'helm $XDG_CONFIG_HOME/helm/registry/config.json replaces ~/.config', files: { 'xdg/helm/registry/config.json': { auths: { 'quay.io': { auth: b64('helm:2') } } }, '.config/helm/registry/config.json': { auths: { 'quay.io': { auth: b64('helm:1') } } } }, env: { XDG_CONFIG_HOME: '<home>/xdg' }, registry: 'quay.io', want: { username: 'helm', password: '2' } },
+  { name: 'helm HELM_REGISTRY_CONFIG names the file', files: { 'h.json': { auths: { 'quay.io': { auth: b64('helm:3') } } }, 'xdg/helm/registry/config.json': { auths: { 'quay.io': { auth: b64('helm:2') } } } }, env: { HELM_REGISTRY_CONFIG: '<home>/h.json', XDG_CONFIG_HOME: '<home>/xdg' }, registry: 'quay.io', want: { username: 'helm', password: '3' } },
+  { name: 'podman files before the helm config', files: { '.config/containers/auth.json': { auths: { 'quay.io': { auth: b64('pod:3') } } }, '.config/helm/registry/config.json': { auths: { 'quay.io': { auth: b64('helm:1') } } } }, registry: 'quay.io', want: { username: 'pod', password: '3' } },
   { name: 'an empty config file is no config', files: { [DOCKER]: '' }, registry: 'ghcr.io', want: undefined },
   { name: 'nothing anywhere is anonymous', files: {}, registry: 'ghcr.io', want: undefined },
 ];
@@ -68,6 +72,13 @@ test('chain: --creds wins and reads no file', async () => {
   const found = await findCredential('ghcr.io', { creds: 'x:y', homeDir: dir });
   assert.deepEqual(found, { credential: { username: 'x', password: 'y' }, source: { kind: 'flag', flag: '--creds' } });
   assert.throws(() => credentialChain({ creds: '' }), /must not be empty/);
+});
+
+test('chain: a credsStore in the helm config runs that helper; the source says helper, the file is the helm config', async () => {
+  const dir = await home({ '.config/helm/registry/config.json': { credsStore: 'pass', auths: { 'r.example': {} } } });
+  const exec = fakeExec({ 'docker-credential-pass r.example': { stdout: JSON.stringify({ Username: 'h', Secret: 's' }) } });
+  const found = await findCredential('r.example', { homeDir: dir, exec });
+  assert.deepEqual(found, { credential: { username: 'h', password: 's' }, source: { kind: 'helper', name: 'pass', file: join(dir, '.config/helm/registry/config.json') } });
 });
 
 test('chain: HOME from env when homeDir is not given', async () => {
