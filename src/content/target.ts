@@ -58,6 +58,35 @@ export interface ReferrerLister {
   referrers(digest: string, artifactType?: string): Promise<Descriptor[]>;
 }
 
+/**
+ * A store that keeps the referrers list itself when a manifest with a `subject` is pushed (a registry
+ * with the referrers API); one without it needs the client to maintain the tag-schema index.
+ */
+export interface ReferrerIndexer {
+  /** True when `digest`'s referrers are listed by the store itself (the referrers API answered). */
+  indexesReferrers(digest: string): Promise<boolean>;
+}
+
+/** A manifest read with the version token a conditional write can name (an HTTP `ETag`). */
+export interface VersionedManifest {
+  manifest: FetchedManifest;
+  etag: string | undefined;
+}
+
+/**
+ * A store whose tag updates can be conditional (`If-Match` / `If-None-Match`), so two writers of one
+ * referrers index do not silently drop each other's entry.
+ */
+export interface ConditionalManifestStore {
+  /** The manifest under `tag` and its version token, or undefined when the tag does not exist. */
+  fetchManifestVersion(tag: string): Promise<VersionedManifest | undefined>;
+  /**
+   * Store `bytes` under `tag` only if the tag is still at `etag` (or, with `etag` undefined, still absent);
+   * false when that no longer holds. A store that ignores the condition simply writes.
+   */
+  pushManifestIf(desc: Descriptor, bytes: Buffer, tag: string, etag: string | undefined): Promise<boolean>;
+}
+
 /** A store that can take a blob from another repository of the same registry without a transfer. */
 export interface Mounter {
   /** True when mounted; false when the store answered "upload it yourself". */
@@ -75,4 +104,14 @@ export function isReferrerLister(t: object): t is ReferrerLister {
 /** True when `t` can mount blobs from a sibling repository. */
 export function isMounter(t: object): t is Mounter {
   return typeof (t as Partial<Mounter>).mountBlob === 'function';
+}
+
+/** True when `t` keeps referrers lists itself when it answers (see ReferrerIndexer). */
+export function isReferrerIndexer(t: object): t is ReferrerIndexer {
+  return typeof (t as Partial<ReferrerIndexer>).indexesReferrers === 'function';
+}
+
+/** True when `t` can update a tag conditionally. */
+export function isConditionalStore(t: object): t is ConditionalManifestStore {
+  return typeof (t as Partial<ConditionalManifestStore>).pushManifestIf === 'function';
 }

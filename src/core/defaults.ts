@@ -21,6 +21,8 @@ export const DEFAULTS = {
     maxRetryAfterMs: 60_000,
   },
   maxRedirects: 10,
+  /** Tries at updating a referrers-tag-schema index that concurrent writers keep replacing. */
+  referrersIndexAttempts: 5,
   caps: {
     manifestBytes: 4 * MiB,
     errorBodyBytes: 64 * KiB,

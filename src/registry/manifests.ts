@@ -14,6 +14,8 @@ export interface RawManifest {
   contentType: string | undefined;
   /** `Docker-Content-Digest` as served, if any: a hint, never trusted over the bytes. */
   servedDigest: string | undefined;
+  /** `ETag` as served (distribution sends the digest in quotes), for a conditional update. */
+  etag: string | undefined;
 }
 
 export interface ManifestHead {
@@ -47,7 +49,7 @@ export async function getManifest(repo: Repo, reference: string, maxBytes: numbe
   }
   const { bytes, complete } = await readCapped(res.body, maxBytes);
   if (!complete) throw capError(repo, reference, maxBytes);
-  return { bytes, contentType: mediaTypeOf(header(res, 'content-type')), servedDigest: header(res, 'docker-content-digest') };
+  return { bytes, contentType: mediaTypeOf(header(res, 'content-type')), servedDigest: header(res, 'docker-content-digest'), etag: header(res, 'etag') };
 }
 
 /** HEAD a manifest: what the registry says about it, or undefined when it does not exist. */
@@ -68,16 +70,32 @@ export async function headManifest(repo: Repo, reference: string): Promise<Manif
   };
 }
 
-/** PUT manifest bytes under a tag or digest with their own media type; returns the digest the registry reports. */
-export async function putManifest(repo: Repo, reference: string, bytes: Buffer, mediaType: string): Promise<string | undefined> {
-  const res = await repo.client.send({
-    method: 'PUT',
-    target: apiPath(repo, `manifests/${reference}`),
-    scopes: repo.scopes,
-    headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
-    body: bytes,
-  });
+/** What a manifest PUT answered: the digest and `OCI-Subject` the registry reports, or a failed precondition. */
+export interface PutManifestResult {
+  digest: string | undefined;
+  /** distribution-spec v1.1: set when the registry indexed the manifest's `subject` itself. */
+  subject: string | undefined;
+  /** 412: the `If-Match` / `If-None-Match` condition did not hold (someone else updated the tag). */
+  preconditionFailed: boolean;
+}
+
+/**
+ * PUT manifest bytes under a tag or digest with their own media type. `conditions` become `If-Match` /
+ * `If-None-Match` (RFC 9110 §13.1); a 412 is reported, not thrown, so the caller can re-read and retry.
+ */
+export async function putManifest(
+  repo: Repo, reference: string, bytes: Buffer, mediaType: string, conditions: { ifMatch?: string; ifNoneMatch?: string } = {},
+): Promise<PutManifestResult> {
+  const headers: Record<string, string> = { 'content-type': mediaType, 'content-length': String(bytes.length) };
+  if (conditions.ifMatch !== undefined) headers['if-match'] = conditions.ifMatch;
+  if (conditions.ifNoneMatch !== undefined) headers['if-none-match'] = conditions.ifNoneMatch;
+  const res = await repo.client.send({ method: 'PUT', target: apiPath(repo, `manifests/${reference}`), scopes: repo.scopes, headers, body: bytes });
+  const conditional = conditions.ifMatch !== undefined || conditions.ifNoneMatch !== undefined;
+  if (res.status === 412 && conditional) {
+    await discard(res.body);
+    return { digest: undefined, subject: undefined, preconditionFailed: true };
+  }
   if (res.status !== 201 && res.status !== 200 && res.status !== 202) return failure(res, ctxOf(repo, `manifest ${reference}`));
   await discard(res.body);
-  return header(res, 'docker-content-digest');
+  return { digest: header(res, 'docker-content-digest'), subject: header(res, 'oci-subject'), preconditionFailed: false };
 }

@@ -13,8 +13,8 @@ import { getManifest, headManifest, putManifest, type RawManifest } from './mani
 import { getReferrers } from './referrers.js';
 import { ctxOf, type Repo } from './repo.js';
 import { listTags, TAG_PAGE_SIZE } from './tags.js';
-import type { Body, FetchedManifest, Mounter, ReferrerLister, Target } from '../content/target.js';
-import { fetchManifestIfExists } from '../content/read.js';
+import type { Body, ConditionalManifestStore, FetchedManifest, Mounter, ReferrerIndexer, ReferrerLister, Target, VersionedManifest } from '../content/target.js';
+import { fetchManifestIfExists, isNotFound } from '../content/read.js';
 
 export interface RemoteRepositoryOptions {
   /** Ask for `pull,push` up front so one token serves the whole push. */
@@ -49,7 +49,7 @@ function disagrees(served: string | undefined, ours: string): boolean {
 }
 
 /** One repository of a registry, reached through the session's client for its host. */
-export class RemoteRepository implements Target, ReferrerLister, Mounter {
+export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer, ConditionalManifestStore, Mounter {
   readonly name: string;
   readonly reference: Reference;
   private readonly repo: Repo;
@@ -88,7 +88,10 @@ export class RemoteRepository implements Target, ReferrerLister, Mounter {
 
   /** Manifest by tag or digest; for a tag the digest is computed from the bytes, whatever the registry says. */
   async fetchManifest(reference: string): Promise<FetchedManifest> {
-    const raw = await this.fetchManifestRaw(reference);
+    return this.described(reference, await this.fetchManifestRaw(reference));
+  }
+
+  private described(reference: string, raw: RawManifest): FetchedManifest {
     const digest = isDigest(reference) ? reference : digestOf(raw.bytes);
     if (disagrees(raw.servedDigest, digest)) {
       this.emit({ type: 'warning', message: `${this.repo.client.host} reported digest ${raw.servedDigest} for ${this.name}:${reference}, but the bytes hash to ${digest}; using ${digest}` });
@@ -126,10 +129,34 @@ export class RemoteRepository implements Target, ReferrerLister, Mounter {
   /** PUTs manifest bytes (checked against `desc` first) under `tag`, or by digest. */
   async pushManifest(desc: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
     verifyBytes(bytes, { digest: desc.digest, size: desc.size });
-    const served = await putManifest(this.repo, tag ?? desc.digest, bytes, desc.mediaType);
+    const served = (await putManifest(this.repo, tag ?? desc.digest, bytes, desc.mediaType)).digest;
     if (disagrees(served, desc.digest)) {
       this.emit({ type: 'warning', message: `${this.repo.client.host} reported digest ${served} for the manifest pushed as ${desc.digest}` });
     }
+  }
+
+  /** The manifest under `tag` with the registry's `ETag`, or undefined on 404. */
+  async fetchManifestVersion(tag: string): Promise<VersionedManifest | undefined> {
+    let raw: RawManifest;
+    try {
+      raw = await this.fetchManifestRaw(tag);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    return { manifest: this.described(tag, raw), etag: raw.etag };
+  }
+
+  /** PUT under `tag` with `If-Match: <etag>` (or `If-None-Match: *` for a new tag); false on 412. */
+  async pushManifestIf(desc: Descriptor, bytes: Buffer, tag: string, etag: string | undefined): Promise<boolean> {
+    verifyBytes(bytes, { digest: desc.digest, size: desc.size });
+    const r = await putManifest(this.repo, tag, bytes, desc.mediaType, etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag });
+    return !r.preconditionFailed;
+  }
+
+  /** True when the registry answers the referrers API for `digest` (distribution-spec v1.1), so it indexes subjects itself. */
+  async indexesReferrers(digest: string): Promise<boolean> {
+    return (await getReferrers(this.repo, digest, this.opts.maxManifestBytes)) !== undefined;
   }
 
   /** Every tag, following `Link` pages. */

@@ -25,6 +25,8 @@ export interface ClassicSignResult {
   signatures: number;
   alreadySigned: boolean;
   keyFingerprint: string;
+  /** With `dryRun`: the signature manifest and payload that would be written. */
+  wouldWrite?: { manifest: unknown; payload: unknown; tag: string };
 }
 
 async function existingSignatures(target: Target, tag: string): Promise<{ manifest: ImageManifest; config: Buffer } | undefined> {
@@ -46,7 +48,7 @@ function signedBefore(existing: ImageManifest | undefined, payloadDigest: string
 
 /** Sign `digest` in `target` and store the signature next to it (append to `sha256-<hex>.sig`). */
 export async function signDigest(
-  target: Target, dockerReference: string, digest: string, signer: Signer, annotations: Record<string, string>, onEvent?: OnEvent,
+  target: Target, dockerReference: string, digest: string, signer: Signer, annotations: Record<string, string>, onEvent?: OnEvent, dryRun = false,
 ): Promise<ClassicSignResult> {
   const emit = emitter(onEvent);
   const tag = signatureTag(digest);
@@ -59,6 +61,10 @@ export async function signDigest(
     emit({ type: 'info', message: `${digest} is already signed with this key and payload; nothing written` });
     const current = (await target.resolve(tag)).digest;
     return { ...base, signatureDigest: current, signatures: existing.manifest.layers.length, alreadySigned: true };
+  }
+  if (dryRun) {
+    const wouldWrite = { manifest: JSON.parse(img.manifest.toString('utf8')) as unknown, payload: JSON.parse(payload.toString('utf8')) as unknown, tag };
+    return { ...base, signatureDigest: img.manifestDescriptor.digest, signatures: (existing?.manifest.layers.length ?? 0) + 1, alreadySigned: false, wouldWrite };
   }
   await target.pushBlob(img.layer, payload);
   await target.pushBlob(img.configDescriptor, img.config);

@@ -54,6 +54,16 @@ export function signBytes(privateKey: KeyObject, data: Uint8Array): Buffer {
   return nodeSign('sha256', data, { key: privateKey, dsaEncoding: 'der' });
 }
 
+/**
+ * Sign `data` as cosign 3 does for a bundle (sigstore's GetDefaultAlgorithmDetails): ECDSA with the
+ * curve's own hash (P-256 SHA-256, P-384 SHA-384, P-521 SHA-512), RSA PKCS#1 v1.5 SHA-256, pure Ed25519.
+ */
+export function signBytesDefault(privateKey: KeyObject, data: Uint8Array): Buffer {
+  if (privateKey.asymmetricKeyType !== 'ec') return signBytes(privateKey, data);
+  const hash = CURVES[privateKey.asymmetricKeyDetails?.namedCurve ?? '']?.hash ?? 'sha256';
+  return nodeSign(hash, data, { key: privateKey, dsaEncoding: 'der' });
+}
+
 /** True when `signature` over `data` verifies with `publicKey` under one of the hashes cosign uses. */
 export function verifySignature(publicKey: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
   try {

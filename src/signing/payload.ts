@@ -110,11 +110,13 @@ export function checkStatement(payload: Uint8Array, digest: string, required: Re
   return missing ? { ok: false, reason: missing } : { ok: true, annotations };
 }
 
-/** The in-toto statement cosign's new bundle format signs for an image digest (protojson field order). */
+/**
+ * The in-toto statement cosign 3 signs for an image digest (sign.go signDigestBundle; protojson field
+ * order). cosign always sets the subject's annotations Struct, so an empty one is written as `{}`.
+ */
 export function cosignStatement(digest: string, annotations?: Record<string, string>): Buffer {
   const { algorithm, hex } = parseDigest(digest);
-  const subject: Record<string, unknown> = { digest: { [algorithm]: hex } };
-  if (annotations && Object.keys(annotations).length > 0) subject.annotations = sortedMap(annotations);
+  const subject: Record<string, unknown> = { digest: { [algorithm]: hex }, annotations: sortedMap(annotations ?? {}) };
   const doc = { _type: INTOTO_STATEMENT_TYPES[0], subject: [subject], predicateType: COSIGN_SIGN_PREDICATE_TYPE, predicate: {} };
   return Buffer.from(JSON.stringify(doc), 'utf8');
 }

@@ -18,7 +18,7 @@ import { createdTime } from '../artifact/flux/metadata.js';
 import type { ChartMetadata } from '../artifact/helm/chart.js';
 import { packageChartDir, readChartArchive, readChartDir } from '../artifact/helm/pack.js';
 import { chartAnnotations, chartConfig, chartTag, helmManifest } from '../artifact/helm/oci.js';
-import { openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
+import { dockerReferenceOf, openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
 import { settleAll } from '../content/pool.js';
 
 export interface PushChartOptions extends CommonOptions {
@@ -28,6 +28,12 @@ export interface PushChartOptions extends CommonOptions {
   chart: string;
   /** Created annotation 1970-01-01T00:00:00Z, so the same chart gives the same digest. */
   reproducible?: boolean;
+  /** `--sign-key`: after a successful push, sign the chart manifest (as `sign` does). */
+  signKey?: string;
+  /** Password for `signKey`; `COSIGN_PASSWORD` in `env` otherwise. */
+  signPassword?: import('../signing/signer.js').PasswordSource;
+  /** `--signature-format` for `signKey`: `bundle` (default) or `legacy`. */
+  signatureFormat?: import('../signing/signwith.js').SignatureFormatName;
 }
 
 export interface PushChartResult {
@@ -38,6 +44,8 @@ export interface PushChartResult {
   chart: { name: string; version: string; appVersion?: string };
   /** True when a `<chart>.tgz.prov` file was pushed as the provenance layer. */
   provenance: boolean;
+  /** With `signKey`: the signature written. */
+  signature?: import('../signing/signwith.js').SignOutcome;
 }
 
 interface ChartSource {
@@ -91,6 +99,8 @@ export async function pushChart(opts: PushChartOptions): Promise<PushChartResult
   const { src, t, tag } = await prepareChartPush(opts);
   const created = chartCreated(src, opts.reproducible ?? false, env);
   const repository = repositoryOf(t);
+  // decrypt the signing key before any network call: a wrong password pushes nothing
+  const signing = opts.signKey === undefined ? undefined : await chartSigner(opts, env);
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-chart-'));
   const opened = await openTarget(t, { ...opts, push: true, create: true });
   try {
@@ -117,11 +127,23 @@ export async function pushChart(opts: PushChartOptions): Promise<PushChartResult
     const chart: PushChartResult['chart'] = { name: src.meta.name, version: src.meta.version };
     if (src.meta.appVersion) chart.appVersion = src.meta.appVersion;
     const url = t.kind === 'remote' ? `oci://${repository}:${tag}` : `${repository}:${tag}`;
-    return { url, repository, tag, digest: manifest.descriptor.digest, chart, provenance: prov !== undefined };
+    const out: PushChartResult = { url, repository, tag, digest: manifest.descriptor.digest, chart, provenance: prov !== undefined };
+    if (signing) {
+      const o: Parameters<typeof signing.signArtifact>[3] = { format: signing.format, dockerReference: dockerReferenceOf(t), annotations: {}, dryRun: false };
+      if (opts.onEvent) o.onEvent = opts.onEvent;
+      out.signature = await signing.signArtifact(opened.target, manifest.descriptor, signing.signer, o);
+    }
+    return out;
   } finally {
     await opened.close();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+async function chartSigner(opts: PushChartOptions, env: Env) {
+  const [{ loadSigner }, { signArtifact, parseSignatureFormat }] = await Promise.all([import('../signing/signer.js'), import('../signing/signwith.js')]);
+  const format = parseSignatureFormat(opts.signatureFormat);
+  return { format, signArtifact, signer: await loadSigner(opts.signKey!, opts.signPassword, env) };
 }
 
 /**

@@ -6,12 +6,12 @@ import { dirname, join } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { emitter } from '../core/events.js';
 import { usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
+import type { CommonOptions, Env } from '../core/options.js';
 import { packToFile, type PackResult } from '../artifact/tar/pack.js';
 import { createdTime, resolveMetadata, userMetadata } from '../artifact/flux/metadata.js';
 import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/flux/manifest.js';
 import { MT } from '../oci/mediatypes.js';
-import { isIndex, type Manifest } from '../oci/descriptor.js';
+import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import { dockerReferenceOf, openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
@@ -33,8 +33,10 @@ export interface PushOptions extends CommonOptions {
   /** Stream and file name for `path: '-'`. */
   stdin?: NodeJS.ReadableStream;
   stdinName?: string;
-  /** `--sign-key`: after a successful push, sign the pushed digest (cosign classic layout, see sign.ts). */
+  /** `--sign-key`: after a successful push, sign the pushed digest (see sign.ts). */
   signKey?: string;
+  /** `--signature-format` for `signKey`: `bundle` (default, cosign 3) or `legacy` (`.sig` tag). */
+  signatureFormat?: import('../signing/signwith.js').SignatureFormatName;
   /** Password for `signKey`; `COSIGN_PASSWORD` in `env` otherwise (see SignOptions.password). */
   signPassword?: import('../signing/signer.js').PasswordSource;
 }
@@ -47,7 +49,7 @@ export interface PushResult {
   /** True when the tag already held the same content and annotations, so nothing was uploaded. */
   unchanged: boolean;
   /** With `signKey`: where the signature was stored. */
-  signature?: { signatureTag: string; signatureDigest: string; alreadySigned: boolean };
+  signature?: import('../signing/signwith.js').SignOutcome;
 }
 
 /** Validate everything a push needs that involves no network, so bad input fails first (exit 2). */
@@ -78,13 +80,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   const meta = await resolveMetadata({ source: opts.source ?? given.source, revision: opts.revision ?? given.revision }, metaDir, env);
   const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
   // decrypt the signing key before any network call: a wrong password pushes nothing
-  const sign = opts.signKey === undefined ? undefined : { ...(await import('../signing/signer.js')), ...(await import('../signing/classic.js')) };
-  const signer = opts.signKey === undefined ? undefined : await sign!.loadSigner(opts.signKey, opts.signPassword, env);
-  const signed = async (r: PushResult, target: Target): Promise<PushResult> => {
-    if (!signer || !sign) return r;
-    const s = await sign.signDigest(target, dockerReferenceOf(t), r.digest, signer, {}, opts.onEvent);
-    return { ...r, signature: { signatureTag: s.signatureTag, signatureDigest: s.signatureDigest, alreadySigned: s.alreadySigned } };
-  };
+  const signed = await signerFor(opts, env, dockerReferenceOf(t));
 
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-push-'));
   const opened = await openTarget(t, { ...opts, push: true, create: true });
@@ -98,7 +94,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     const existing = await sameContentAt(opened.target, tag, packed.diffId, annotations);
     if (existing) {
       emit({ type: 'info', message: `${repository}:${tag} already holds this content; nothing uploaded` });
-      return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, opened.target);
+      return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, opened.target, fetchedRoot(existing, opened.target));
     }
     const upload = uploadBody(packed.file, layer.size, emit);
     await opened.target.pushBlob(layer, upload.open);
@@ -107,11 +103,32 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     await opened.target.pushBlob(config.descriptor, config.bytes);
     await opened.target.pushManifest(manifest.descriptor, manifest.bytes, tag);
     emit({ type: 'manifest:pushed', digest: manifest.descriptor.digest, tag });
-    return signed({ url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false }, opened.target);
+    return signed({ url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false }, opened.target, async () => manifest.descriptor);
   } finally {
     await opened.close();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** The manifest a tag already held, described by the store (push skipped the upload). */
+function fetchedRoot(digest: string, target: Target): () => Promise<Descriptor> {
+  return () => target.resolve(digest);
+}
+
+/**
+ * With `signKey`: the key decrypted now (before any network call) and a function that signs the pushed
+ * manifest in the chosen format once the push succeeded; without it, the identity.
+ */
+async function signerFor(opts: PushOptions, env: Env, dockerReference: string): Promise<(r: PushResult, target: Target, subject: () => Promise<Descriptor>) => Promise<PushResult>> {
+  if (opts.signKey === undefined) return async (r) => r;
+  const [{ loadSigner }, { signArtifact, parseSignatureFormat }] = await Promise.all([import('../signing/signer.js'), import('../signing/signwith.js')]);
+  const format = parseSignatureFormat(opts.signatureFormat);
+  const signer = await loadSigner(opts.signKey, opts.signPassword, env);
+  return async (r, target, subject) => {
+    const o: Parameters<typeof signArtifact>[3] = { format, dockerReference, annotations: {}, dryRun: false };
+    if (opts.onEvent) o.onEvent = opts.onEvent;
+    return { ...r, signature: await signArtifact(target, await subject(), signer, o) };
+  };
 }
 
 /** The layer body, reopened on every attempt, counting bytes as they are read for upload progress. */

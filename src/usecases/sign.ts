@@ -1,19 +1,22 @@
 /**
- * sign: a cosign-compatible classic signature (SPEC §3; issue 5). The reference is resolved to a
- * digest once; the simple-signing payload for that digest is signed with the key and stored as a
- * layer of the `sha256-<hex>.sig` image, appended to what is already there (cosign sign
- * cmd/cosign/cli/sign/sign.go; an identical signature by the same key is not added twice, like
- * cosign's dupe detector). The key is decrypted before any network call: a wrong password writes nothing.
+ * sign: a cosign-compatible signature (SPEC §3; issues 5, 18). The reference is resolved to a digest
+ * once. By default the signature is what cosign 3 writes: a Sigstore bundle v0.3 (DSSE over an in-toto
+ * statement naming the digest, public-key hint, no transparency log) attached as an OCI 1.1 referrer,
+ * through the referrers API or the `sha256-<hex>` tag-schema index (signing/bundlesign.ts).
+ * `signatureFormat: 'legacy'` keeps cosign 2's `sha256-<hex>.sig` layout (signing/classic.ts). The key
+ * is decrypted before any network call: a wrong password writes nothing. `dryRun` writes nothing and
+ * returns the documents that would be written.
  */
-import { emitter, type OnEvent } from '../core/events.js';
-import { OcipackError, usageError } from '../core/errors.js';
+import { emitter } from '../core/events.js';
+import { usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import { parseAnnotations } from '../artifact/flux/manifest.js';
 import { dockerReferenceOf, openTarget, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
-import { signDigest } from '../signing/classic.js';
+import { signArtifact, parseSignatureFormat, type SignatureFormatName, type SignOutcome } from '../signing/signwith.js';
 import { loadSigner, type PasswordSource } from '../signing/signer.js';
 
 export type { PasswordSource } from '../signing/signer.js';
+export type { SignatureFormatName, SignOutcome } from '../signing/signwith.js';
 
 export interface SignOptions extends CommonOptions {
   /** `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
@@ -22,24 +25,17 @@ export interface SignOptions extends CommonOptions {
   key: string;
   /** Wins over `COSIGN_PASSWORD` in `env`; a function is the fallback when the variable is unset. */
   password?: PasswordSource;
-  /** `-a key=value`: signed into the payload's `optional` map. */
+  /** `-a key=value`: signed into the statement's subject annotations (bundle) or the payload's `optional` map (legacy). */
   annotations?: string[] | Record<string, string>;
+  /** `--signature-format`: `bundle` (default, cosign 3) or `legacy` (cosign 2's `.sig` tag). */
+  signatureFormat?: SignatureFormatName;
+  /** `--dry-run`: resolve and sign in memory, write nothing, return what would be written. */
+  dryRun?: boolean;
 }
 
-export interface SignResult {
+export interface SignResult extends SignOutcome {
   url: string;
   repository: string;
-  /** The signed manifest digest. */
-  digest: string;
-  /** Where the signature lives: `sha256-<hex>.sig` in the same repository. */
-  signatureTag: string;
-  /** Digest of the signature image manifest now under that tag. */
-  signatureDigest: string;
-  /** Signatures in that image, ours included. */
-  signatures: number;
-  /** True when the same key had already signed the same payload, so nothing was written. */
-  alreadySigned: boolean;
-  keyFingerprint: string;
 }
 
 /** Resolve `reference` once and sign that digest with the key. */
@@ -47,13 +43,14 @@ export async function sign(opts: SignOptions): Promise<SignResult> {
   const emit = emitter(opts.onEvent);
   const t = parseTargetRef(opts.reference, opts.ociLayout);
   if (!opts.key) throw usageError('--key is required: the cosign private key to sign with');
+  const format = parseSignatureFormat(opts.signatureFormat);
   const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
   const signer = await loadSigner(opts.key, opts.password, opts.env ?? {});
-  const opened = await openTarget(t, { ...opts, push: true });
+  const opened = await openTarget(t, { ...opts, push: !opts.dryRun });
   try {
-    emit({ type: 'step', message: `signing ${t.display} with ${signer.description.label} key ${opts.key}` });
-    const digest = (await opened.target.resolve(referenceIn(t))).digest;
-    const r = await signDigest(opened.target, dockerReferenceOf(t), digest, signer, annotations, opts.onEvent);
+    emit({ type: 'step', message: `${opts.dryRun ? 'dry run: ' : ''}signing ${t.display} with ${signer.description.label} key ${opts.key} (${format})` });
+    const subject = await opened.target.resolve(referenceIn(t));
+    const r = await signArtifact(opened.target, subject, signer, { format, dockerReference: dockerReferenceOf(t), annotations, dryRun: opts.dryRun ?? false, onEvent: emit });
     return { url: t.kind === 'remote' ? `oci://${t.display}` : t.display, repository: repositoryOf(t), ...r };
   } finally {
     await opened.close();

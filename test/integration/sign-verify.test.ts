@@ -1,5 +1,5 @@
 /**
- * sign, verify and generate-key-pair through the built CLI against a real distribution registry:
+ * sign --signature-format legacy (cosign 2's `.sig` layout), verify and generate-key-pair through the built CLI against a real distribution registry:
  * round trips, cosign's on-registry layout, appending, the swap attack, tampering, wrong keys,
  * corrupted and missing blobs on the registry's disk, passwords, and usage errors before the network.
  */
@@ -50,7 +50,7 @@ const verifyJson = async (args: string[]): Promise<{ code: number; json: any; st
 
 test('generate-key-pair, sign, verify round trip; the registry holds exactly cosign\'s layout', async () => {
   const a = await pushArtifact();
-  const s = await ocipack(['sign', a.ref, '--key', join(keys, 'cosign.key'), '-o', 'json'], { env: PW });
+  const s = await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key'), '-o', 'json'], { env: PW });
   assert.equal(s.code, 0, s.stderr);
   const signed = JSON.parse(s.stdout) as { digest: string; signatureTag: string; signatures: number };
   assert.equal(signed.digest, a.digest);
@@ -81,11 +81,11 @@ test('generate-key-pair, sign, verify round trip; the registry holds exactly cos
 
 test('a second key appends a layer; re-signing with the same key adds nothing; either key verifies', async () => {
   const a = await pushArtifact();
-  assert.equal((await ocipack(['sign', a.ref, '--key', join(keys, 'cosign.key')], { env: PW })).code, 0);
-  const again = await ocipack(['sign', a.ref, '--key', join(keys, 'cosign.key'), '-o', 'json'], { env: PW });
+  assert.equal((await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key')], { env: PW })).code, 0);
+  const again = await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key'), '-o', 'json'], { env: PW });
   assert.equal(again.code, 0, again.stderr);
   assert.equal(JSON.parse(again.stdout).alreadySigned, true);
-  const other = await ocipack(['sign', a.ref, '--key', join(keys, 'other.key'), '-o', 'json'], { env: { COSIGN_PASSWORD: 'other' } });
+  const other = await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'other.key'), '-o', 'json'], { env: { COSIGN_PASSWORD: 'other' } });
   assert.equal(other.code, 0, other.stderr);
   assert.equal(JSON.parse(other.stdout).signatures, 2);
   const manifest = JSON.parse((await getManifest(reg.url, a.repo, sigTag(a.digest)))!.toString());
@@ -104,7 +104,7 @@ test('a wrong key is refused (exit 3), and so is an unsigned artifact', async ()
   const unsigned = await verifyJson([a.ref, '--key', join(keys, 'cosign.pub')]);
   assert.equal(unsigned.code, 3);
   assert.match(unsigned.stderr, /no signatures found/);
-  await ocipack(['sign', a.ref, '--key', join(keys, 'other.key')], { env: { COSIGN_PASSWORD: 'other' } });
+  await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'other.key')], { env: { COSIGN_PASSWORD: 'other' } });
   const v = await verifyJson([a.ref, '--key', join(keys, 'cosign.pub')]);
   assert.equal(v.code, 3);
   assert.equal(v.json.verified, false);
@@ -116,7 +116,7 @@ test('a wrong key is refused (exit 3), and so is an unsigned artifact', async ()
 test('the swap attack: a signature for digest A placed on digest B\'s .sig tag is refused', async () => {
   const a = await pushArtifact('a: 1\n');
   const b = await pushArtifact('b: 2\n');
-  assert.equal((await ocipack(['sign', a.ref, '--key', join(keys, 'cosign.key')], { env: PW })).code, 0);
+  assert.equal((await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key')], { env: PW })).code, 0);
   // copy A's signature image (config, payload, manifest) into B's repository under B's .sig tag
   const sigManifest = (await getManifest(reg.url, a.repo, sigTag(a.digest)))!;
   const m = JSON.parse(sigManifest.toString());
@@ -144,14 +144,14 @@ async function tamperSignature(a: { repo: string; digest: string }, edit: { payl
 
 test('a flipped payload byte or signature byte is refused', async () => {
   const p = await pushArtifact();
-  await ocipack(['sign', p.ref, '--key', join(keys, 'cosign.key')], { env: PW });
+  await ocipack(['sign', p.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key')], { env: PW });
   await tamperSignature(p, { payload: (b) => Buffer.from(b.toString().replace('"optional":null', '"optional":{}')) });
   const vp = await verifyJson([p.ref, '--key', join(keys, 'cosign.pub')]);
   assert.equal(vp.code, 3);
   assert.equal(vp.json.signatures[0].reason, 'the signature does not verify with any given key');
 
   const s = await pushArtifact();
-  await ocipack(['sign', s.ref, '--key', join(keys, 'cosign.key')], { env: PW });
+  await ocipack(['sign', s.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key')], { env: PW });
   await tamperSignature(s, {
     signature: (b64) => {
       const raw = Buffer.from(b64, 'base64');
@@ -171,7 +171,7 @@ function blobFile(digest: string): string {
 
 test('a corrupted blob on the registry\'s disk fails integrity (exit 3) naming the layer; signatures do not rescue it', async () => {
   const a = await pushArtifact('corrupt me: please\n');
-  await ocipack(['sign', a.ref, '--key', join(keys, 'cosign.key')], { env: PW });
+  await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key')], { env: PW });
   assert.equal((await verifyJson([a.ref])).code, 0);
   const m = JSON.parse((await getManifest(reg.url, a.repo, 'v1'))!.toString());
   const file = blobFile(m.layers[0].digest);
@@ -198,7 +198,7 @@ test('a missing blob fails integrity with exit 3', async () => {
 
 test('-a annotations are signed into the payload and required exactly at verify', async () => {
   const a = await pushArtifact();
-  assert.equal((await ocipack(['sign', a.ref, '--key', join(keys, 'cosign.key'), '-a', 'env=prod', '-a', 'team=a=b'], { env: PW })).code, 0);
+  assert.equal((await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key'), '-a', 'env=prod', '-a', 'team=a=b'], { env: PW })).code, 0);
   assert.equal((await verifyJson([a.ref, '--key', join(keys, 'cosign.pub'), '-a', 'env=prod', '-a', 'team=a=b'])).code, 0);
   const wrong = await verifyJson([a.ref, '--key', join(keys, 'cosign.pub'), '-a', 'env=dev']);
   assert.equal(wrong.code, 3);
@@ -229,12 +229,12 @@ test('generate-key-pair refuses to overwrite without --force; --force replaces; 
 test('a wrong password is exit 1 and writes nothing; no password and no terminal is exit 2', async () => {
   const a = await pushArtifact();
   await reg.resetRequests();
-  const r = await ocipack(['sign', a.ref, '--key', join(keys, 'cosign.key')], { env: { COSIGN_PASSWORD: 'wrong' } });
+  const r = await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key')], { env: { COSIGN_PASSWORD: 'wrong' } });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /wrong password/);
   assert.deepEqual(await reg.requests(), [], 'decryption fails before any request');
   assert.equal(await getManifest(reg.url, a.repo, sigTag(a.digest)), undefined);
-  const none = await ocipack(['sign', a.ref, '--key', join(keys, 'cosign.key')]);
+  const none = await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key')]);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /set COSIGN_PASSWORD/);
 });
@@ -253,7 +253,7 @@ test('keys with scrypt N 32768 and 131072, the legacy COSIGN label, and P-384/RS
     await writeFile(join(dir, `${name}.key`), await encryptPrivateKey(pair.privateKey.export({ type: 'pkcs8', format: 'der' }), 'pw', opts));
     await writeFile(join(dir, `${name}.pub`), encodePem('PUBLIC KEY', pair.publicKey.export({ type: 'spki', format: 'der' })));
     const a = await pushArtifact();
-    const s = await ocipack(['sign', a.ref, '--key', join(dir, `${name}.key`)], { env: { COSIGN_PASSWORD: 'pw' } });
+    const s = await ocipack(['sign', a.ref, '--signature-format', 'legacy', '--key', join(dir, `${name}.key`)], { env: { COSIGN_PASSWORD: 'pw' } });
     assert.equal(s.code, 0, `${name}: ${s.stderr}`);
     const v = await verifyJson([a.ref, '--key', join(dir, `${name}.pub`)]);
     assert.equal(v.code, 0, `${name}: ${v.stderr}`);
@@ -269,8 +269,8 @@ test('usage errors are exit 2 before any request', async () => {
     [['verify', a.ref, '--key', join(keys, 'cosign.key')], /expected PUBLIC KEY/],
     [['verify', 'oci://Bad/Ref', '--key', join(keys, 'cosign.pub')], /invalid reference/],
     [['sign', a.ref], /--key is required/],
-    [['sign', a.ref, '--key', join(keys, 'cosign.pub')], /expected ENCRYPTED SIGSTORE PRIVATE KEY/],
-    [['sign', a.ref, '--key', join(keys, 'cosign.key'), '-a', 'novalue'], /expected key=value/],
+    [['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.pub')], /expected ENCRYPTED SIGSTORE PRIVATE KEY/],
+    [['sign', a.ref, '--signature-format', 'legacy', '--key', join(keys, 'cosign.key'), '-a', 'novalue'], /expected key=value/],
     [['verify', a.ref, '--trusted-root', join(keys, 'cosign.pub'), '--certificate-identity', 'x', '--certificate-oidc-issuer', 'y'], /not a usable trusted_root.json/],
   ];
   await reg.resetRequests();
@@ -289,7 +289,7 @@ test('push --sign-key signs what it pushed; a wrong password pushes nothing', as
   const bad = await ocipack(['push', ref, '-f', dir, '--source', 's', '--revision', 'r', '--sign-key', join(keys, 'cosign.key')], { env: { COSIGN_PASSWORD: 'nope' } });
   assert.equal(bad.code, 1);
   assert.equal(await getManifest(reg.url, 'team/pushsigned', 'v1'), undefined);
-  const r = await ocipack(['push', ref, '-f', dir, '--source', 's', '--revision', 'r', '--sign-key', join(keys, 'cosign.key'), '-o', 'json'], { env: PW });
+  const r = await ocipack(['push', ref, '-f', dir, '--source', 's', '--revision', 'r', '--sign-key', join(keys, 'cosign.key'), '--signature-format', 'legacy', '-o', 'json'], { env: PW });
   assert.equal(r.code, 0, r.stderr);
   const digest = (JSON.parse(r.stdout) as { digest: string }).digest;
   assert.equal((await headManifest(reg.url, 'team/pushsigned', sigTag(digest))).mediaType, 'application/vnd.oci.image.manifest.v1+json');

@@ -5,6 +5,7 @@ import { collect, collectList, formatOf } from '../common.js';
 import { usageError } from '../../core/errors.js';
 import type { CommonOptions } from '../../core/options.js';
 import type { Format, Ui } from '../ui.js';
+import type { SignatureFormatName, SignOutcome } from '../../usecases/sign.js';
 
 interface PushFlags {
   path?: string;
@@ -18,6 +19,7 @@ interface PushFlags {
   output?: string;
   chart?: string;
   signKey?: string;
+  signatureFormat?: string;
 }
 
 /** Register `push`. */
@@ -38,6 +40,7 @@ export function definePush(program: Command): Command {
     .option('-o, --output <format>', 'machine output on stdout: json or yaml')
     .option('--chart <dir|tgz>', 'push a Helm chart as helm push does, to <reference>/<chart name>:<version>')
     .option('--sign-key <cosign.key>', 'sign the pushed digest with this cosign key (password from COSIGN_PASSWORD or a prompt)')
+    .option('--signature-format <bundle|legacy>', 'with --sign-key: bundle (cosign 3 referrer, default) or legacy (sha256-<hex>.sig)')
     .addHelpText('after', `
 Example:
   ocipack push oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy \\
@@ -61,12 +64,19 @@ Example:
         opts.signKey = flags.signKey;
         const prompt = flags.path === '-' ? undefined : (await import('../password.js')).passwordPrompt({ confirm: false });
         if (prompt) opts.signPassword = prompt;
-      }
+        if (flags.signatureFormat !== undefined) opts.signatureFormat = flags.signatureFormat as SignatureFormatName;
+      } else if (flags.signatureFormat !== undefined) throw usageError('--signature-format needs --sign-key');
       const r = await push(opts);
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);
-      if (r.signature) ui.success(`signed ${r.repository}@${r.digest}; signature stored as ${r.repository}:${r.signature.signatureTag}`);
+      if (r.signature) signedLine(ui, r.repository, r.signature);
       ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, ...(r.signature ? { signature: r.signature } : {}) }, format);
     }));
+}
+
+/** One line saying where the signature of a push went. */
+function signedLine(ui: Ui, repository: string, s: SignOutcome): void {
+  const where = s.signatureFormat === 'legacy' ? `${repository}:${s.signatureTag ?? ''}` : `referrer ${repository}@${s.signatureDigest}`;
+  ui.success(s.alreadySigned ? `${repository}@${s.digest} is already signed with this key` : `signed ${repository}@${s.digest}; signature stored as ${where}`);
 }
 
 /** `push --chart`: the Helm path, kept apart from the Flux artifact path above. */
@@ -75,11 +85,17 @@ async function pushChartAction(ui: Ui, flags: PushFlags, common: CommonOptions, 
   const fluxOnly = { '--source': flags.source, '--revision': flags.revision, '--annotations': flags.annotations, '--ignore-paths': flags.ignorePaths, '--add-ignore-paths': flags.addIgnorePaths, '--resolve-symlinks': flags.resolveSymlinks };
   const given = Object.entries(fluxOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (given.length > 0) throw usageError(`${given.join(', ')} cannot be used with --chart: a chart's metadata comes from its Chart.yaml`);
-  if (flags.signKey !== undefined) throw usageError('--sign-key is not supported with --chart; sign the pushed chart with ocipack sign');
   const { pushChart } = await import('../../usecases/push-chart.js');
   const opts: import('../../usecases/push-chart.js').PushChartOptions = { ...common, reference, chart: flags.chart ?? '' };
   if (flags.reproducible) opts.reproducible = true;
+  if (flags.signKey !== undefined) {
+    opts.signKey = flags.signKey;
+    const prompt = (await import('../password.js')).passwordPrompt({ confirm: false });
+    if (prompt) opts.signPassword = prompt;
+    if (flags.signatureFormat !== undefined) opts.signatureFormat = flags.signatureFormat as SignatureFormatName;
+  } else if (flags.signatureFormat !== undefined) throw usageError('--signature-format needs --sign-key');
   const r = await pushChart(opts);
   ui.success(`chart ${r.chart.name} ${r.chart.version} successfully pushed to ${r.repository}@${r.digest}`);
-  ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, chart: r.chart, provenance: r.provenance }, format);
+  if (r.signature) signedLine(ui, r.repository, r.signature);
+  ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, chart: r.chart, provenance: r.provenance, ...(r.signature ? { signature: r.signature } : {}) }, format);
 }

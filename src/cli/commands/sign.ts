@@ -3,12 +3,15 @@ import type { Command } from 'commander';
 import { action } from '../run.js';
 import { collect, formatOf } from '../common.js';
 import { passwordPrompt } from '../password.js';
+import type { SignatureFormatName } from '../../usecases/sign.js';
 
 interface SignFlags {
   key?: string;
   annotations?: string[];
   ociLayout?: boolean;
   output?: string;
+  signatureFormat?: string;
+  dryRun?: boolean;
 }
 
 /** Register `sign`. */
@@ -19,15 +22,21 @@ export function defineSign(program: Command): Command {
     .argument('<reference>', 'oci://host/repository:tag|@digest (or <dir>[:tag|@digest] with --oci-layout)')
     .option('--key <cosign.key>', 'private key from generate-key-pair (password from COSIGN_PASSWORD or a prompt)')
     .option('-a, --annotations <key=value>', 'annotation signed into the payload (repeatable)', collect)
+    .option('--signature-format <bundle|legacy>', 'bundle: Sigstore bundle attached as an OCI referrer, as cosign 3 writes (default); legacy: the sha256-<hex>.sig tag of cosign 2', 'bundle')
+    .option('--dry-run', 'sign in memory and print what would be written (stdout with -o json|yaml); write nothing')
     .option('--oci-layout', 'sign in an OCI image-layout directory <dir>[:tag|@digest]')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml')
     .addHelpText('after', `
-The tag is resolved to a digest once; the signature is for that digest, stored as the tag
-sha256-<hex>.sig in the same repository (appended to the signatures already there).
+The tag is resolved to a digest once; the signature is for that digest. By default it is a Sigstore
+bundle v0.3 (DSSE over an in-toto statement, public-key hint, no transparency log) in an OCI 1.1
+referrer manifest, found through the referrers API or the sha256-<hex> referrers tag (existing
+entries kept). --signature-format legacy stores it in the sha256-<hex>.sig tag instead (appended).
 
 Example:
   COSIGN_PASSWORD=... ocipack sign oci://ghcr.io/org/app-manifests:v1.0.0 --key cosign.key
-  ocipack sign oci://ghcr.io/org/app-manifests@sha256:<hex> --key cosign.key -a env=prod -o json`)
+  ocipack sign oci://ghcr.io/org/app-manifests@sha256:<hex> --key cosign.key -a env=prod -o json
+  ocipack sign oci://ghcr.io/org/app-manifests:v1.0.0 --key cosign.key --signature-format legacy
+  ocipack sign oci://ghcr.io/org/app-manifests:v1.0.0 --key cosign.key --dry-run -o json`)
     .action(action<SignFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, true);
       const { sign } = await import('../../usecases/sign.js');
@@ -35,9 +44,20 @@ Example:
       const prompt = passwordPrompt({ confirm: false });
       if (prompt) opts.password = prompt;
       if (flags.annotations) opts.annotations = flags.annotations;
+      if (flags.signatureFormat !== undefined) opts.signatureFormat = flags.signatureFormat as SignatureFormatName;
+      if (flags.dryRun) opts.dryRun = true;
       const r = await sign(opts);
-      if (r.alreadySigned) ui.success(`${r.repository}@${r.digest} is already signed with this key`);
-      else ui.success(`signed ${r.repository}@${r.digest}; signature stored as ${r.repository}:${r.signatureTag}`);
-      ui.data({ url: r.url, repository: r.repository, digest: r.digest, signatureTag: r.signatureTag, signatureDigest: r.signatureDigest, signatures: r.signatures, alreadySigned: r.alreadySigned, keyFingerprint: r.keyFingerprint }, format);
+      const where = r.signatureFormat === 'legacy' ? `${r.repository}:${r.signatureTag ?? ''}`
+        : `referrer ${r.repository}@${r.signatureDigest} (${r.attachedVia === 'referrers-api' ? 'referrers API' : `referrers tag ${r.signatureTag ?? ''}`})`;
+      if (r.dryRun) ui.success(`dry run: would sign ${r.repository}@${r.digest} as ${where}; nothing written`);
+      else if (r.alreadySigned) ui.success(`${r.repository}@${r.digest} is already signed with this key`);
+      else ui.success(`signed ${r.repository}@${r.digest}; signature stored as ${where}`);
+      const data: Record<string, unknown> = {
+        url: r.url, repository: r.repository, digest: r.digest, signatureFormat: r.signatureFormat, signatureDigest: r.signatureDigest,
+        signatureTag: r.signatureTag, attachedVia: r.attachedVia, signatures: r.signatures, alreadySigned: r.alreadySigned, keyFingerprint: r.keyFingerprint,
+        dryRun: r.dryRun, wouldWrite: r.wouldWrite,
+      };
+      for (const k of Object.keys(data)) if (data[k] === undefined) delete data[k];
+      ui.data(data, format);
     }));
 }
