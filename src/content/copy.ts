@@ -84,11 +84,17 @@ class GraphCopier {
   private readonly limit: Limiter;
   private readonly started = new Map<string, Promise<void>>();
   private firstError: unknown;
+  /**
+   * A registry keeps a manifest only while it holds its blobs, so a present manifest means a present graph;
+   * a layout directory promises nothing (a blob may be missing or corrupt), so its graph is always walked.
+   */
+  private readonly trustsGraph: boolean;
 
   constructor(private readonly src: Target, private readonly dst: Target, private readonly opts: CopyOptions) {
     this.emit = emitter(opts.onEvent);
     this.signal = opts.signal ? AbortSignal.any([opts.signal, this.stop.signal]) : this.stop.signal;
     this.limit = new Limiter(Math.max(1, opts.concurrency ?? DEFAULTS.concurrency), this.signal);
+    this.trustsGraph = !(dst instanceof OciLayoutStore);
   }
 
   async run(root: Descriptor): Promise<CopyResult> {
@@ -96,7 +102,7 @@ class GraphCopier {
       const fetched = await this.limit.run(() => this.src.fetchManifest(root.digest));
       const desc = withMediaType(root, fetched.descriptor.mediaType);
       checkSize(desc, fetched.bytes);
-      if (await this.dst.exists(desc)) this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
+      if (this.trustsGraph && (await this.dst.exists(desc))) this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
       else await this.children(desc, fetched.bytes, 0);
       await this.limit.run(() => this.dst.pushManifest(desc, fetched.bytes, this.opts.tag));
       this.count(desc);
@@ -120,11 +126,13 @@ class GraphCopier {
 
   private manifest(desc: Descriptor, depth: number): Promise<void> {
     return this.once(desc, async () => {
-      if (await this.limit.run(() => this.dst.exists(desc))) return this.skip(desc, 'exists');
+      const present = await this.limit.run(() => this.dst.exists(desc));
+      if (present && this.trustsGraph) return this.skip(desc, 'exists');
       const fetched = await this.limit.run(() => this.src.fetchManifest(desc.digest));
       checkSize(desc, fetched.bytes);
       const full = withMediaType(desc, fetched.descriptor.mediaType);
       await this.children(full, fetched.bytes, depth);
+      if (present) return this.skip(desc, 'exists');
       await this.limit.run(() => this.dst.pushManifest(full, fetched.bytes));
       this.count(full);
       this.emit({ type: 'debug', message: `copied manifest ${desc.digest}` });

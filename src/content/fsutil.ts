@@ -4,9 +4,111 @@
  * create-only writes), so readers see either the old file, the complete new one, or nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, fstatSync, openSync, closeSync } from 'node:fs';
+import { link, lstat, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OcipackError } from '../core/errors.js';
+
+/** Opening a file of untrusted input: never through a final symlink, never blocking on a FIFO or device. */
+const UNTRUSTED_OPEN = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** An open regular file of untrusted input and its size. */
+export interface RegularFile {
+  handle: FileHandle;
+  size: number;
+}
+
+function notRegular(path: string, what: string): OcipackError {
+  return new OcipackError('UNSAFE', `${path} is ${what}, not a regular file; refusing to read it`);
+}
+
+function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'a special file';
+}
+
+/**
+ * Opens a file of untrusted input (an OCI layout's blobs, index.json, oci-layout) with
+ * O_NOFOLLOW|O_NONBLOCK and fstat: a symlink, FIFO, device or directory is refused (UNSAFE), so no
+ * read ever leaves the directory or hangs. Undefined when nothing is there. The caller closes the handle.
+ */
+export async function openRegular(path: string): Promise<RegularFile | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, UNTRUSTED_OPEN);
+  } catch (err) {
+    const code = errCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ELOOP') throw notRegular(path, 'a symbolic link');
+    throw ioError('cannot open', path, err);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw notRegular(path, kindOf(st));
+    return { handle, size: st.size };
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw ioError('cannot stat', path, err);
+  }
+}
+
+/** openRegular for a synchronous caller (a replayable upload body): the fd of a regular file. */
+export function openRegularSync(path: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, UNTRUSTED_OPEN);
+  } catch (err) {
+    if (errCode(err) === 'ELOOP') throw notRegular(path, 'a symbolic link');
+    throw ioError('cannot open', path, err);
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw notRegular(path, kindOf(st));
+  }
+  return { fd, size: st.size };
+}
+
+/**
+ * The whole of an untrusted regular file when it holds at most `cap` bytes (CAP error beyond; reads
+ * stop at cap + 1 bytes whatever fstat said); undefined when missing.
+ */
+export async function readRegular(path: string, cap: number, what: string): Promise<Buffer | undefined> {
+  const file = await openRegular(path);
+  if (file === undefined) return undefined;
+  const tooBig = (): OcipackError => new OcipackError('CAP', `${what} is larger than the ${cap}-byte cap`);
+  try {
+    if (file.size > cap) throw tooBig();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(cap + 1 - total, 1024 * 1024));
+      const { bytesRead } = await ioStep('cannot read', path, () => file.handle.read(chunk, 0, chunk.length, total));
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      total += bytesRead;
+      chunks.push(chunk.subarray(0, bytesRead));
+      if (total > cap) throw tooBig();
+    }
+  } finally {
+    await file.handle.close().catch(() => undefined);
+  }
+}
+
+/** True when `path` is a real directory or absent; a symlink or other file there is refused (UNSAFE). */
+export async function checkRealDir(path: string): Promise<void> {
+  try {
+    const st = await lstat(path);
+    if (st.isSymbolicLink()) throw new OcipackError('UNSAFE', `${path} is a symbolic link, not a directory; refusing to use it`);
+    if (!st.isDirectory()) throw new OcipackError('UNSAFE', `${path} is not a directory`);
+  } catch (err) {
+    const code = errCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return;
+    throw ioError('cannot stat', path, err);
+  }
+}
 
 /** What can be written: bytes, text, or a stream / async iterable of chunks (consumed once). */
 export type WriteSource = Uint8Array | string | AsyncIterable<Uint8Array | string>;
@@ -125,13 +227,16 @@ export async function fileSize(path: string): Promise<number | undefined> {
   }
 }
 
-/** What is at `dir`: nothing, a non-directory, a directory holding `marker`, an empty one, or another. */
-export async function dirState(dir: string, marker: string): Promise<'missing' | 'file' | 'marked' | 'empty' | 'other'> {
+/**
+ * What is at `dir`: nothing, a non-directory, a directory holding `marker`, an empty one (or one holding
+ * only names `ignorable` accepts, e.g. what another writer creating the same layout made), or another.
+ */
+export async function dirState(dir: string, marker: string, ignorable: (name: string) => boolean = () => false): Promise<'missing' | 'file' | 'marked' | 'empty' | 'other'> {
   try {
     if (!(await stat(dir)).isDirectory()) return 'file';
     const names = await readdir(dir);
     if (names.includes(marker)) return 'marked';
-    return names.length === 0 ? 'empty' : 'other';
+    return names.every(ignorable) ? 'empty' : 'other';
   } catch (err) {
     if (errCode(err) === 'ENOENT') return 'missing';
     throw ioError('cannot open', dir, err);

@@ -4,7 +4,8 @@
  * `org.opencontainers.image.ref.name` annotations on index entries, as skopeo (`oci:dir:tag`) and
  * oras write them.
  */
-import { mkdir, open as openFile, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { DEFAULTS } from '../core/defaults.js';
@@ -12,12 +13,17 @@ import { OcipackError, usageError } from '../core/errors.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { DigestStream, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
-import { dirState, errCode, fileSize, ioError, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
+import { checkRealDir, dirState, ioError, openRegular, readRegular, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
+import { withLockFile } from './lock.js';
 import type { Body, FetchedManifest, Target } from './target.js';
 
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
 const LAYOUT_VERSION = '1.0.0';
+/** Beside index.json while one process rewrites it (content/lock.ts). */
+const LOCK_FILE = 'index.json.lock';
+/** Names a layout being created by another writer may already hold: such a directory counts as empty. */
+const IN_CREATION = /^(?:blobs|index\.json|oci-layout|index\.json\.lock|\.(?:index\.json|oci-layout)\.\d+\.[0-9a-f]+\.tmp)$/;
 /** Same grammar as a registry tag (distribution spec), so a layout tag can also be pushed remotely. */
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
@@ -31,7 +37,8 @@ export interface LayoutOpenOptions {
 /** True when `dir` holds an `oci-layout` file with an `imageLayoutVersion` (image-layout.md). */
 export async function isLayoutDir(dir: string): Promise<boolean> {
   try {
-    const parsed = JSON.parse(await readFile(join(dir, LAYOUT_FILE), 'utf8')) as { imageLayoutVersion?: unknown };
+    const bytes = await readRegular(join(dir, LAYOUT_FILE), DEFAULTS.caps.layoutMarkerBytes, LAYOUT_FILE);
+    const parsed = JSON.parse(bytes?.toString('utf8') ?? '') as { imageLayoutVersion?: unknown };
     return typeof parsed?.imageLayoutVersion === 'string';
   } catch {
     return false;
@@ -45,6 +52,8 @@ export class OciLayoutStore implements Target {
   readonly dir: string;
   private readonly maxManifestBytes: number;
   private ready: Promise<void> | undefined;
+  /** `digest size` of blob files hashed (or written) in this run that matched. */
+  private readonly verified = new Set<string>();
 
   private constructor(dir: string, name: string, maxManifestBytes: number) {
     this.dir = dir;
@@ -55,7 +64,7 @@ export class OciLayoutStore implements Target {
   /** Open a layout; NOT_FOUND for a missing dir and BAD_INPUT for a non-layout one unless `create`. */
   static async open(dir: string, opts: LayoutOpenOptions): Promise<OciLayoutStore> {
     const abs = resolvePath(dir);
-    const kind = await dirState(abs, LAYOUT_FILE);
+    const kind = await dirState(abs, LAYOUT_FILE, (name) => IN_CREATION.test(name));
     if (kind === 'file') throw new OcipackError('BAD_INPUT', `${dir} is a file, not an OCI layout directory`);
     if (kind === 'marked') await checkLayoutFile(abs, dir);
     else if (!opts.create) {
@@ -64,6 +73,8 @@ export class OciLayoutStore implements Target {
     } else if (kind === 'other') {
       throw new OcipackError('BAD_INPUT', `${dir} is not empty and not an OCI image layout; refusing to write into it`);
     }
+    // Blobs are opened with O_NOFOLLOW, which guards only the last name: the directories above must be real too.
+    for (const sub of ['blobs', 'blobs/sha256', 'blobs/sha512']) await checkRealDir(join(abs, sub));
     return new OciLayoutStore(abs, dir, opts.maxManifestBytes ?? DEFAULTS.caps.manifestBytes);
   }
 
@@ -85,38 +96,56 @@ export class OciLayoutStore implements Target {
 
   /** A stream of the blob that fails with VERIFY at the end when size or digest disagree. */
   async fetchBlob(desc: Descriptor): Promise<Readable> {
-    const path = this.blobPath(desc.digest);
-    let handle;
-    try {
-      handle = await openFile(path, 'r');
-    } catch (err) {
-      if (errCode(err) === 'ENOENT') throw notFound(`blob ${desc.digest}`, this.name);
-      throw ioError('cannot open', path, err);
-    }
-    const verifier = new DigestStream({ digest: desc.digest, size: desc.size });
-    return pipeline(handle.createReadStream(), verifier, () => undefined);
+    const file = await openRegular(this.blobPath(desc.digest));
+    if (file === undefined) throw notFound(`blob ${desc.digest}`, this.name);
+    const verifier = new DigestStream({ digest: desc.digest, size: desc.size }, { holdLast: true });
+    return pipeline(file.handle.createReadStream(), verifier, () => undefined);
   }
 
-  /** True when the blob file is there with the descriptor's size (a cheap check; fetches verify). */
+  /**
+   * True when the blob is there as a regular file with the descriptor's size AND content (hashed once per
+   * run): a right-size, wrong-content file is not "present", so a copy into the layout replaces it.
+   */
   async exists(desc: Descriptor): Promise<boolean> {
     if (!isDigest(desc.digest)) return false;
-    return (await fileSize(this.blobPath(desc.digest))) === desc.size;
+    if (this.verified.has(`${desc.digest} ${desc.size}`)) return true;
+    let file;
+    try {
+      file = await openRegular(this.blobPath(desc.digest));
+    } catch {
+      return false;
+    }
+    if (file === undefined) return false;
+    try {
+      if (file.size !== desc.size) return false;
+      const hash = createHash(parseDigest(desc.digest).algorithm);
+      for await (const chunk of file.handle.createReadStream({ autoClose: false, highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+      const ok = `${parseDigest(desc.digest).algorithm}:${hash.digest('hex')}` === desc.digest;
+      if (ok) this.verified.add(`${desc.digest} ${desc.size}`);
+      return ok;
+    } catch {
+      return false;
+    } finally {
+      await file.handle.close().catch(() => undefined);
+    }
   }
 
   /** Store a blob: written to a temp file in `blobs/<alg>/`, renamed only after the digest check. */
   async pushBlob(desc: Descriptor, body: Body): Promise<void> {
     const path = this.blobPath(desc.digest);
     await this.ensureLayout();
-    if ((await fileSize(path)) === desc.size) return;
+    if (await this.exists(desc)) return;
     await mkdir(dirname(path), { recursive: true }).catch((err: unknown) => { throw ioError('cannot create', dirname(path), err); });
     if (Buffer.isBuffer(body)) {
       verifyBytes(body, { digest: desc.digest, size: desc.size });
       await writeFileAtomic(path, body);
+      this.verified.add(`${desc.digest} ${desc.size}`);
       return;
     }
     const verified = pipeline(body(), new DigestStream({ digest: desc.digest, size: desc.size }), () => undefined);
     try {
       await writeFileAtomic(path, verified);
+      this.verified.add(`${desc.digest} ${desc.size}`);
     } finally {
       verified.destroy();
     }
@@ -156,40 +185,39 @@ export class OciLayoutStore implements Target {
   }
 
   private async readManifestBlob(digest: string, size: number | undefined): Promise<Buffer> {
-    const path = this.blobPath(digest);
-    const actual = await fileSize(path);
-    if (actual === undefined) throw notFound(`manifest ${digest}`, this.name);
-    if (actual > this.maxManifestBytes) {
-      throw new OcipackError('CAP', `manifest ${digest} is ${actual} bytes, more than the ${this.maxManifestBytes}-byte cap`, {
-        hint: 'raise the manifest size cap if this manifest is expected',
-      });
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await readRegular(this.blobPath(digest), this.maxManifestBytes, `manifest ${digest}`);
+    } catch (err) {
+      if (err instanceof OcipackError && err.code === 'CAP') {
+        throw new OcipackError('CAP', `manifest ${digest} is more than the ${this.maxManifestBytes}-byte cap`, {
+          hint: 'raise the manifest size cap if this manifest is expected',
+        });
+      }
+      throw err;
     }
-    const bytes = await readFile(path).catch((err: unknown) => { throw ioError('cannot read', path, err); });
+    if (bytes === undefined) throw notFound(`manifest ${digest}`, this.name);
     verifyBytes(bytes, size === undefined ? { digest } : { digest, size });
     return bytes;
   }
 
   private async readIndex(): Promise<ImageIndex> {
-    const path = join(this.dir, INDEX_FILE);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR') return emptyIndex();
-      throw ioError('cannot read', path, err);
-    }
-    return parseIndex(text, this.name);
+    const bytes = await readRegular(join(this.dir, INDEX_FILE), DEFAULTS.caps.layoutIndexBytes, `${this.name}/${INDEX_FILE}`);
+    return bytes === undefined ? emptyIndex() : parseIndex(bytes.toString('utf8'), this.name);
   }
 
-  /** Read-modify-write of index.json, serialised per directory; `change` returns null for "no change". */
+  /**
+   * Read-modify-write of index.json, serialised per directory in this process and, through a lock file,
+   * across processes (two `push --oci-layout` at once both land); `change` returns null for "no change".
+   */
   private updateIndex(change: (entries: Descriptor[]) => Descriptor[] | null): Promise<void> {
-    return serialized(join(this.dir, INDEX_FILE), async () => {
+    return serialized(join(this.dir, INDEX_FILE), () => withLockFile(join(this.dir, LOCK_FILE), async () => {
       const index = await this.readIndex();
       const next = change(index.manifests);
       if (next === null) return;
       const out: ImageIndex = { ...index, schemaVersion: 2, mediaType: MT.ociIndex, manifests: next };
       await writeFileAtomic(join(this.dir, INDEX_FILE), JSON.stringify(out));
-    });
+    }));
   }
 
   /** Create the directory, `oci-layout` and an empty `index.json` once, never overwriting either. */
@@ -277,7 +305,8 @@ function parseJson(text: string): unknown {
 }
 
 async function checkLayoutFile(abs: string, name: string): Promise<void> {
-  const text = await readFile(join(abs, LAYOUT_FILE), 'utf8').catch((err: unknown) => { throw ioError('cannot read', abs, err); });
+  const bytes = await readRegular(join(abs, LAYOUT_FILE), DEFAULTS.caps.layoutMarkerBytes, `${name}/${LAYOUT_FILE}`);
+  const text = bytes?.toString('utf8') ?? '';
   const version = (parseJson(text) as { imageLayoutVersion?: unknown } | undefined)?.imageLayoutVersion;
   if (version !== LAYOUT_VERSION) {
     throw new OcipackError('BAD_INPUT', `${name}: unsupported or missing imageLayoutVersion ${JSON.stringify(version)} (want ${LAYOUT_VERSION})`);

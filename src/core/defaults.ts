@@ -34,7 +34,20 @@ export const DEFAULTS = {
     pathBytes: 4096,
     depth: 64,
     signaturePayloadBytes: 1 * MiB,
+    /** An OCI layout's index.json (untrusted input; a tagged entry is about 300 bytes). */
+    layoutIndexBytes: 16 * MiB,
+    /** An OCI layout's `oci-layout` marker file. */
+    layoutMarkerBytes: 64 * KiB,
     signatureCandidates: 100,
+  },
+  /** The lock file that serialises index.json updates of one layout across processes (content/lock.ts). */
+  layoutLock: {
+    /** Poll interval (plus up to as much jitter) while another writer holds it. */
+    pollMs: 10,
+    /** A lock this old is stale even when its owner cannot be checked (another host). */
+    staleMs: 30_000,
+    /** Give up waiting after this long. */
+    waitMs: 120_000,
   },
   /** Parallel blob transfers and per-tag lookups. */
   concurrency: 4,

@@ -76,9 +76,17 @@ export class DigestStream extends Transform {
   private readonly algorithm: ParsedDigest['algorithm'];
   private readonly expected: ExpectedContent | undefined;
   private result: string | undefined;
+  /** With `holdLast`, the newest chunk, passed on only once the next one (or the verified end) arrives. */
+  private held: Buffer | undefined;
+  private readonly holdLast: boolean;
 
-  constructor(expected?: ExpectedContent) {
+  /**
+   * `holdLast`: keep each chunk until the next one arrives and the last one until size and digest
+   * matched, so an upload fed from this stream is cut before its last byte when the content is wrong.
+   */
+  constructor(expected?: ExpectedContent, opts: { holdLast?: boolean } = {}) {
     super();
+    this.holdLast = opts.holdLast ?? false;
     this.expected = expected;
     this.algorithm = expected ? algorithmOf(expected) : 'sha256';
     this.hash = createHash(this.algorithm);
@@ -98,7 +106,13 @@ export class DigestStream extends Transform {
       return;
     }
     this.hash.update(chunk);
-    callback(null, chunk);
+    if (!this.holdLast) {
+      callback(null, chunk);
+      return;
+    }
+    const out = this.held;
+    this.held = chunk;
+    callback(null, out);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -108,7 +122,7 @@ export class DigestStream extends Transform {
         checkSize(this.bytes, this.expected);
         checkDigest(this.result, this.expected.digest);
       }
-      callback();
+      callback(null, this.held);
     } catch (err) {
       callback(err as Error);
     }
