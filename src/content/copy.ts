@@ -162,6 +162,9 @@ class GraphCopier {
       return;
     }
     const stream = await this.src.fetchBlob(desc);
+    // An abort may destroy the stream before its consumer is attached (while the destination checks what
+    // it has): the consumer still sees the stream's error, and no unhandled 'error' event crashes the run.
+    stream.on('error', () => undefined);
     const onAbort = (): void => void stream.destroy(cancelled(this.signal));
     this.signal.addEventListener('abort', onAbort, { once: true });
     try {
