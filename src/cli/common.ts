@@ -28,6 +28,20 @@ export function collectList(value: string, previous: string[] = []): string[] {
   return previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s !== ''));
 }
 
+/** The `-f` values as the use-cases take them: one string for one source (flux's flag), else the list. */
+export function treePath(values: string[] | undefined): string | string[] {
+  if (values === undefined || values.length === 0) return '';
+  return values.length === 1 ? values[0]! : values;
+}
+
+/** True when one `-f` value reads stdin (`-` or `-=<target>`). */
+export function readsStdin(values: string[] | undefined): boolean {
+  return (values ?? []).some((v) => v === '-' || v.startsWith('-='));
+}
+
+/** The `-f` help shared by push, build and diff. */
+export const PATH_HELP = 'directory or file to pack; - reads one file from stdin; repeat for several sources in one layer, each as <src>[=<path in the artifact>]';
+
 /** Commander collector for repeatable flags kept whole (`-a k=v,with,commas`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return previous.concat([value]);

@@ -1,9 +1,11 @@
 /** Turns a user's reference (registry or --oci-layout) into a Target, parsing before any I/O. */
 import { resolve as resolvePath } from 'node:path';
-import { parseLayoutReference, parseReference, parseRepository, referenceOf, type Reference } from '../oci/reference.js';
+import {
+  isTag, LAYOUT_REF_NAME_MARK, parseLayoutReference, parseReference, parseRepository, referenceOf, type Reference,
+} from '../oci/reference.js';
 import type { CommonOptions } from '../core/options.js';
 import { RegistrySession } from './session.js';
-import { OciLayoutStore } from '../content/layout.js';
+import { LAYOUT_DEFAULT_REFERENCE, OciLayoutStore } from '../content/layout.js';
 import type { Target } from '../content/target.js';
 import { usageError } from '../core/errors.js';
 
@@ -16,7 +18,7 @@ export type TargetRef =
 export function parseTargetRef(input: string, ociLayout = false): TargetRef {
   if (ociLayout) {
     const l = parseLayoutReference(input);
-    const display = l.dir + (l.tag ? `:${l.tag}` : '') + (l.digest ? `@${l.digest}` : '');
+    const display = l.dir + (l.tag ? layoutTagSuffix(l.tag) : '') + (l.digest ? `@${l.digest}` : '');
     const out: TargetRef = { kind: 'layout', dir: resolvePath(l.dir), display };
     if (l.tag !== undefined) out.tag = l.tag;
     if (l.digest !== undefined) out.digest = l.digest;
@@ -29,6 +31,11 @@ export function parseTargetRef(input: string, ociLayout = false): TargetRef {
   return out;
 }
 
+/** `:tag`, or `@tag=<ref.name>` for a name that is no plain tag (podman's `localhost/app:latest`). */
+export function layoutTagSuffix(tag: string): string {
+  return isTag(tag) ? `:${tag}` : `${LAYOUT_REF_NAME_MARK}${tag}`;
+}
+
 function displayOf(ref: Reference): string {
   return `${ref.registry}/${ref.repository}` + (ref.tag ? `:${ref.tag}` : '') + (ref.digest ? `@${ref.digest}` : '');
 }
@@ -38,10 +45,10 @@ export function repositoryOf(t: TargetRef): string {
   return t.kind === 'remote' ? `${t.ref.registry}/${t.ref.repository}` : t.dir;
 }
 
-/** What to resolve: the digest when given, else the tag, else `latest`. */
+/** What to resolve: the digest when given, else the tag, else `latest` (a layout: else its only image). */
 export function referenceIn(t: TargetRef): string {
   if (t.kind === 'remote') return referenceOf(t.ref);
-  return t.digest ?? t.tag ?? 'latest';
+  return t.digest ?? t.tag ?? LAYOUT_DEFAULT_REFERENCE;
 }
 
 /** The tag a push should write (defaults to `latest`); a digest-only reference cannot be pushed to. */
@@ -105,7 +112,7 @@ export function parseRepositoryTarget(input: string, ociLayout = false): TargetR
 
 /** The same repository reference with `tag` set (and no digest), for an ordinary resolve by tag. */
 export function withTag(t: TargetRef, tag: string): TargetRef {
-  if (t.kind === 'layout') return { kind: 'layout', dir: t.dir, tag, display: `${t.display}:${tag}` };
+  if (t.kind === 'layout') return { kind: 'layout', dir: t.dir, tag, display: `${t.display}${layoutTagSuffix(tag)}` };
   const ref = { registry: t.ref.registry, host: t.ref.host, repository: t.ref.repository, tag };
   return { kind: 'remote', ref, tag, display: `${ref.registry}/${ref.repository}:${tag}` };
 }

@@ -13,6 +13,7 @@ import { OcipackError, usageError } from '../core/errors.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { DigestStream, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
+import { REF_NAME_GRAMMAR } from '../oci/reference.js';
 import { checkRealDir, dirState, ioError, openRegular, readRegular, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
 import { withLockFile } from './lock.js';
 import type { Body, FetchedManifest, Target } from './target.js';
@@ -26,6 +27,8 @@ const LOCK_FILE = 'index.json.lock';
 const IN_CREATION = /^(?:blobs|index\.json|oci-layout|index\.json\.lock|\.(?:index\.json|oci-layout)\.\d+\.[0-9a-f]+\.tmp)$/;
 /** Same grammar as a registry tag (distribution spec), so a layout tag can also be pushed remotely. */
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** The reference a layout resolves when none was given: `latest`, else the index's only image (as skopeo). */
+export const LAYOUT_DEFAULT_REFERENCE = '';
 
 export interface LayoutOpenOptions {
   /** Allow a missing (or empty) directory; the layout files are written on the first push. */
@@ -153,11 +156,16 @@ export class OciLayoutStore implements Target {
 
   /** Store manifest bytes as a blob, then list them in index.json (under `tag` when given). */
   async pushManifest(desc: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
-    if (tag !== undefined && !TAG_RE.test(tag)) throw usageError(`invalid tag ${JSON.stringify(tag.slice(0, 140))}`);
+    if (tag !== undefined && !TAG_RE.test(tag) && !REF_NAME_GRAMMAR.test(tag)) throw usageError(`invalid tag ${JSON.stringify(tag.slice(0, 140))}`);
     verifyBytes(bytes, { digest: desc.digest, size: desc.size });
     const mediaType = desc.mediaType || detectMediaType(bytes, desc.digest);
     await this.pushBlob({ ...desc, mediaType }, bytes);
     await this.updateIndex((entries) => withEntry(entries, { ...desc, mediaType }, tag));
+  }
+
+  /** The index entries as written (with their `ref.name`), for `list --oci-layout`. */
+  async indexEntries(): Promise<Descriptor[]> {
+    return (await this.readIndex()).manifests;
   }
 
   /** Every `ref.name` in index.json, in index order, without duplicates. */
@@ -175,6 +183,7 @@ export class OciLayoutStore implements Target {
   /** The index entry a reference names: by digest, or by `ref.name` for a tag (NOT_FOUND if none). */
   private async lookup(reference: string): Promise<Descriptor | undefined> {
     const { manifests } = await this.readIndex();
+    if (reference === LAYOUT_DEFAULT_REFERENCE) return defaultEntry(manifests, this.name);
     if (looksLikeDigest(reference)) {
       parseDigest(reference);
       return manifests.find((e) => e.digest === reference);
@@ -269,6 +278,19 @@ function entryDescriptor(entry: Descriptor): Descriptor {
 /** A digest, or something meant as one (`sha256:...`) that parseDigest should reject loudly. */
 function looksLikeDigest(reference: string): boolean {
   return isDigest(reference) || /^sha(256|512):/.test(reference);
+}
+
+/** No reference given: the `latest` entry, else the only entry (tagged or not), else NOT_FOUND naming the tags. */
+function defaultEntry(manifests: Descriptor[], name: string): Descriptor {
+  const latest = manifests.find((e) => refName(e) === DEFAULTS.defaultTag);
+  if (latest) return latest;
+  if (manifests.length === 1) return manifests[0]!;
+  const names = [...new Set(manifests.map(refName).filter((n): n is string => n !== undefined))];
+  const shown = names.slice(0, 8).map((n) => JSON.stringify(n)).join(', ') + (names.length > 8 ? ', …' : '');
+  const what = manifests.length === 0 ? 'it holds no image' : `it holds ${manifests.length} images${names.length > 0 ? ` (ref names ${shown})` : ''}`;
+  throw new OcipackError('NOT_FOUND', `no tag given and no "latest" in OCI layout ${name}; ${what}`, {
+    hint: 'name one as <dir>:<tag>, <dir>@tag=<ref.name> or <dir>@sha256:<hex>; ocipack list --oci-layout <dir> shows them',
+  });
 }
 
 function refName(e: Descriptor): string | undefined {

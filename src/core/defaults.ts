@@ -56,6 +56,8 @@ export const DEFAULTS = {
   /** A credential helper that takes longer is killed. */
   credentialHelperTimeoutMs: 30_000,
   defaultTag: 'latest',
+  /** The file name `push -f -` gives stdin: fixed (deterministic), and `.yaml` so kustomize-controller picks it up. */
+  stdinName: 'stdin.yaml',
   defaultPlatform: 'linux/amd64',
   /** A staging directory of an older version (no pid in its name) untouched this long is a killed run's. */
   staleStagingMs: 60 * 60_000,

@@ -119,15 +119,33 @@ export function isLoopback(host: string): boolean {
   return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
 }
 
+/** True for a tag in the distribution grammar (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`). */
+export function isTag(s: string): boolean {
+  return TAG.test(s);
+}
+
+/** `<dir>@tag=<ref.name>`: names a layout entry whose `ref.name` is a full reference (podman, Helm's cache). */
+export const LAYOUT_REF_NAME_MARK = '@tag=';
+
 /**
- * Splits an `--oci-layout` reference `<dir>[:tag|@digest]`. A ':' suffix is a tag only when it
- * follows the last path separator and is a valid tag; a Windows drive letter (`C:`) is not a tag.
+ * Splits an `--oci-layout` reference `<dir>[:tag|@digest]` or `<dir>@tag=<ref.name>`. A ':' suffix
+ * is a tag only when it follows the last path separator and is a valid tag; a Windows drive letter
+ * (`C:`) is not a tag. After `@tag=` everything is the `ref.name` (it may hold `/`, `:` and `@`; never
+ * `=`, which the image-spec ref grammar has no place for, so the last `@tag=` is the split).
  */
 export function parseLayoutReference(input: string): { dir: string; tag?: string; digest?: string } {
   const fail = (why: string): never => {
     throw usageError(`invalid layout reference ${quote(input)}: ${why}`);
   };
   if (input.length === 0) fail('empty');
+  const mark = input.lastIndexOf(LAYOUT_REF_NAME_MARK);
+  if (mark >= 0) {
+    const name = input.slice(mark + LAYOUT_REF_NAME_MARK.length);
+    const problem = refNameProblem(name);
+    if (problem !== undefined) fail(`invalid ref name after ${LAYOUT_REF_NAME_MARK}: ${problem}`);
+    if (mark === 0) fail('missing directory');
+    return { dir: input.slice(0, mark), tag: name };
+  }
   let dir = input;
   const out: { dir: string; tag?: string; digest?: string } = { dir };
   const at = dir.lastIndexOf('@');
@@ -152,6 +170,21 @@ export function parseLayoutReference(input: string): { dir: string; tag?: string
   out.dir = dir;
   return out;
 }
+
+/**
+ * Why `name` cannot be a layout `ref.name` we look up, or undefined: non-empty, at most 512
+ * characters, no whitespace or control characters, no `=` (image-spec annotations.md ref grammar is
+ * stricter; names other tools wrote outside it are still accepted for reading).
+ */
+export function refNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'empty';
+  if (name.length > 512) return 'longer than 512 characters';
+  if (/[\s\u0000-\u001f\u007f=]/.test(name)) return 'must not contain whitespace, control characters or "="';
+  return undefined;
+}
+
+/** The image-spec `ref.name` grammar (annotations.md): components of alphanumerics joined by `-._:@+` or `--`, split by `/`. */
+export const REF_NAME_GRAMMAR = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
 
 type Fail = (why: string) => never;
 

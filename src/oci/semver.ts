@@ -19,6 +19,8 @@ export interface SemverFilter {
 export interface TagFilterOptions {
   semver?: SemverFilter;
   regex?: RegExp;
+  /** Keep cosign and referrers-schema tags (`list --all-tags`). */
+  allTags?: boolean;
 }
 
 /** cosign's signature, attestation and SBOM tags (`sha256-<hex>.sig` and friends). */
@@ -39,6 +41,11 @@ export function tagVersion(tag: string): semver.SemVer | undefined {
 /** True for cosign's `*.sig`, `*.att`, `*.sbom` tags, which `list` hides. */
 export function isCosignTag(tag: string): boolean {
   return COSIGN_SUFFIXES.some((suffix) => tag.endsWith(suffix));
+}
+
+/** True for the referrers tag schema's fallback index tags (distribution spec: `<alg>-<hex>`), which `list` hides. */
+export function isReferrerTag(tag: string): boolean {
+  return /^sha256-[0-9a-f]{64}$|^sha512-[0-9a-f]{128}$/.test(tag);
 }
 
 /** Parse a `--filter-semver`/`--semver` range; an empty or invalid one is a usage error (exit 2). */
@@ -80,10 +87,10 @@ export function matchesSemver(tag: string, filter: SemverFilter): boolean {
   return v !== undefined && filter.range.test(v);
 }
 
-/** Tags passing every given filter (semver AND regex); cosign tags are always dropped. */
+/** Tags passing every given filter (semver AND regex); cosign and referrers-schema tags dropped unless `allTags`. */
 export function filterTags(tags: readonly string[], opts: TagFilterOptions = {}): string[] {
   return tags.filter((tag) => {
-    if (isCosignTag(tag)) return false;
+    if (!opts.allTags && (isCosignTag(tag) || isReferrerTag(tag))) return false;
     if (opts.semver && !matchesSemver(tag, opts.semver)) return false;
     if (opts.regex) {
       opts.regex.lastIndex = 0;

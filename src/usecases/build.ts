@@ -8,11 +8,14 @@ import { OcipackError, usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import { packToFile } from '../artifact/tar/pack.js';
 import { errCode, writeFileAtomic } from '../content/fsutil.js';
-import { packOptionsFor } from '../artifact/tar/tree.js';
+import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
+import { parseSources } from '../artifact/tar/sources.js';
 
 export interface BuildOptions extends CommonOptions {
-  /** Directory or file to pack; `-` reads one file from `stdin`. */
-  path: string;
+  /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
+  path: string | string[];
+  /** Build even when no file is left after the ignore rules. */
+  allowEmpty?: boolean;
   /** Where the .tgz goes; replaced atomically. */
   output: string;
   ignorePaths?: string[];
@@ -35,15 +38,9 @@ export interface BuildResult {
 
 /** Check flags and paths before any work, so bad input is exit 2 and nothing is written. */
 export async function prepareBuild(opts: BuildOptions): Promise<{ output: string }> {
-  if (!opts.path) throw usageError('--path is required: the directory or file to pack');
+  if (!opts.path || opts.path.length === 0) throw usageError('--path is required: the directory or file to pack');
   if (!opts.output) throw usageError('--output is required: the .tgz file to write');
-  if (opts.path !== '-') {
-    try {
-      await stat(opts.path);
-    } catch {
-      throw usageError(`--path "${opts.path}" does not exist`);
-    }
-  }
+  await checkSources(opts.path);
   const output = resolvePath(opts.output);
   const parent = await stat(dirname(output)).catch(() => undefined);
   if (!parent?.isDirectory()) throw usageError(`cannot write ${opts.output}: directory ${dirname(opts.output)} does not exist`);
@@ -56,12 +53,14 @@ export async function prepareBuild(opts: BuildOptions): Promise<{ output: string
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   const emit = emitter(opts.onEvent);
   const { output } = await prepareBuild(opts);
-  if (opts.path !== '-' && isInside(output, resolvePath(opts.path))) {
-    emit({ type: 'warning', message: `${opts.output} is inside --path; pushing or building that path again will include it` });
+  for (const src of parseSources(opts.path)) {
+    if (src.path !== '-' && isInside(output, resolvePath(src.path))) {
+      emit({ type: 'warning', message: `${opts.output} is inside --path ${src.path}; pushing or building that path again will include it` });
+    }
   }
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-build-'));
   try {
-    emit({ type: 'step', message: `building artifact from ${opts.path}` });
+    emit({ type: 'step', message: `building artifact from ${[opts.path].flat().join(', ')}` });
     emit({ type: 'blob:start', action: 'pack' });
     const packed = await packToFile(packOptionsFor(opts, emit), join(tmp, 'layer.tar.gz'));
     emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });

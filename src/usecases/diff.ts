@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
@@ -18,13 +18,13 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { chooseLayer, resolveImage } from '../content/image.js';
 import { mapLimit } from '../content/pool.js';
 import { DEFAULTS } from '../core/defaults.js';
-import { packOptionsFor } from '../artifact/tar/tree.js';
+import { checkSources, packOptionsFor, readsStdin } from '../artifact/tar/tree.js';
 
 export interface DiffOptions extends CommonOptions {
   /** The artifact: `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `ociLayout`. */
   reference: string;
-  /** Local directory (or file) to compare. */
-  path: string;
+  /** Local directory (or file) to compare; several (`<src>[=<target>]`) as push packs them. */
+  path: string | string[];
   ignorePaths?: string[];
   addIgnorePaths?: string[];
   resolveSymlinks?: boolean;
@@ -61,16 +61,13 @@ export interface SideEntry {
 /** Compare a local tree with an artifact's layer; throws on any trouble (the CLI makes that exit 2). */
 export async function diff(opts: DiffOptions): Promise<DiffResult> {
   const emit = emitter(opts.onEvent);
-  if (!opts.path) throw usageError('--path is required: the local directory to compare');
+  if (!opts.path || opts.path.length === 0) throw usageError('--path is required: the local directory to compare');
   const t = parseTargetRef(opts.reference, opts.ociLayout);
-  try {
-    await stat(opts.path);
-  } catch {
-    throw usageError(`--path "${opts.path}" does not exist`);
-  }
+  if (readsStdin(opts.path)) throw usageError('diff cannot compare stdin (--path -); save it to a file first');
+  await checkSources(opts.path);
   const opened = await openTarget(t, opts);
   try {
-    emit({ type: 'step', message: `comparing ${opts.path} with ${t.display}` });
+    emit({ type: 'step', message: `comparing ${[opts.path].flat().join(', ')} with ${t.display}` });
     const [local, remote] = await Promise.all([localSide(opts, emit), remoteSide(opened.target, referenceIn(t), opts, emit)]);
     const changes = compareTrees(local, remote.entries);
     return { digest: remote.digest, layer: remote.layer, differ: changes.length > 0, changes };

@@ -8,16 +8,20 @@ import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
-import { parseLayoutReference, parseRepository } from '../oci/reference.js';
 import { ANNOTATIONS } from '../oci/mediatypes.js';
 import {
   filterTags, parseSemverFilter, parseTagRegex, sortTags, type SemverFilter, type TagFilterOptions,
 } from '../oci/semver.js';
 import { mapLimit } from '../content/pool.js';
-import { openTarget, parseRepositoryTarget, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../connect/open.js';
+import {
+  layoutTagSuffix, openTarget, parseRepositoryTarget, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef,
+} from '../connect/open.js';
 import { RegistrySession } from '../connect/session.js';
-import type { Target } from '../content/target.js';
-import { fetchManifestIfExists } from '../content/read.js';
+import type { FetchedManifest, Target } from '../content/target.js';
+import { fetchManifestIfExists, readBlob } from '../content/read.js';
+import { OciLayoutStore } from '../content/layout.js';
+import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
+import { chartInfo } from '../artifact/helm/info.js';
 
 export interface ListOptions extends CommonOptions {
   /** A repository without tag or digest: `oci://host/repo`, or a layout directory with `ociLayout`. */
@@ -30,6 +34,8 @@ export interface ListOptions extends CommonOptions {
   concurrency?: number;
   /** Tags per page (`n=`) when listing a registry; mainly for tests of `Link` pagination. */
   tagPageSize?: number;
+  /** Also list cosign (`.sig/.att/.sbom`) and referrers-schema (`sha256-<hex>`) tags, and a layout's untagged referrers. */
+  allTags?: boolean;
 }
 
 /** One row of `list`; the JSON shape scripts rely on (SPEC §3). */
@@ -41,13 +47,18 @@ export interface ListEntry {
   source: string;
   revision: string;
   created: string;
+  /** Bytes of the config and layers (an image manifest); absent for an index. */
+  size?: number;
+  /** For a Helm chart in a layout: its name and version (what `helm chart list` showed for its cache). */
+  chart?: { name: string; version: string };
 }
 
 /** The filters of `--filter-semver`/`--filter-regex`, parsed (usage errors before any I/O). */
-export function parseFilters(opts: { filterSemver?: string; filterRegex?: string }): TagFilterOptions {
+export function parseFilters(opts: { filterSemver?: string; filterRegex?: string; allTags?: boolean }): TagFilterOptions {
   const f: TagFilterOptions = {};
   if (opts.filterSemver !== undefined) f.semver = parseSemverFilter(opts.filterSemver, '--filter-semver');
   if (opts.filterRegex !== undefined) f.regex = parseTagRegex(opts.filterRegex, '--filter-regex');
+  if (opts.allTags) f.allTags = true;
   return f;
 }
 
@@ -61,6 +72,7 @@ export async function list(opts: ListOptions): Promise<ListEntry[]> {
   const opened = await openForList(t, opts);
   try {
     emit({ type: 'step', message: `listing artifacts in ${t.display}` });
+    if (opened.target instanceof OciLayoutStore) return await listLayout(opened.target, t, filters, concurrency, opts.signal);
     const tags = sortTags(filterTags(await opened.target.listTags(), filters));
     const repository = repositoryOf(t);
     const rows = await mapLimit(tags, concurrency, (tag) => describeTag(opened.target, repository, tag, emit), opts.signal);
@@ -85,27 +97,75 @@ async function describeTag(target: Target, repository: string, tag: string, emit
     emit({ type: 'warning', message: `tag ${tag} disappeared while listing; skipped` });
     return undefined;
   }
-  const a = annotationsOf(fetched.bytes);
-  return {
-    artifact: `${repository}:${tag}`,
+  return rowOf(`${repository}:${tag}`, tag, fetched);
+}
+
+/**
+ * A layout's rows, one per index entry (SPEC §2 `--oci-layout`): tagged entries under their
+ * `ref.name` (podman's and Helm's full references included), newest semver first, then untagged
+ * images (skopeo `oci:dir` without a tag) by digest; untagged referrers only with `allTags`.
+ * Each row carries the size and, for a chart, its name and version.
+ */
+async function listLayout(store: OciLayoutStore, t: TargetRef, filters: TagFilterOptions, concurrency: number, signal?: AbortSignal): Promise<ListEntry[]> {
+  const entries = await store.indexEntries();
+  const tagged = new Map<string, Descriptor>();
+  for (const e of entries) {
+    const name = e.annotations?.[ANNOTATIONS.refName];
+    if (name !== undefined && !tagged.has(name)) tagged.set(name, e);
+  }
+  const names = sortTags(filterTags([...tagged.keys()], filters));
+  const taggedDigests = new Set([...tagged.values()].map((e) => e.digest));
+  const filtered = filters.semver !== undefined || filters.regex !== undefined;
+  const untagged = filtered ? [] : entries.filter((e, i) => e.annotations?.[ANNOTATIONS.refName] === undefined
+    && !taggedDigests.has(e.digest) && entries.findIndex((x) => x.digest === e.digest) === i);
+  const jobs = [...names.map((n) => ({ tag: n, digest: tagged.get(n)!.digest })), ...untagged.map((e) => ({ tag: '', digest: e.digest }))];
+  const rows = await mapLimit(jobs, concurrency, async ({ tag, digest }) => {
+    const fetched = await store.fetchManifest(digest);
+    const m = manifestOf(fetched.bytes);
+    if (tag === '' && !filters.allTags && m?.subject !== undefined) return undefined;
+    const row = rowOf(tag === '' ? `${t.display}@${digest}` : `${t.display}${layoutTagSuffix(tag)}`, tag, fetched);
+    if (m !== undefined && !isIndex(m)) {
+      const info = await chartInfo(m, (d, max) => readBlob(store, d, max)).catch(() => undefined);
+      if (info) row.chart = { name: info.name, version: info.version };
+    }
+    return row;
+  }, signal);
+  return rows.filter((r): r is ListEntry => r !== undefined);
+}
+
+/** The row for one manifest: flux's annotations, and the size of what the manifest references. */
+function rowOf(artifact: string, tag: string, fetched: FetchedManifest): ListEntry {
+  const m = manifestOf(fetched.bytes);
+  const a = annotationsOf(m);
+  const row: ListEntry = {
+    artifact,
     tag,
     digest: fetched.descriptor.digest,
     source: a[ANNOTATIONS.source] ?? '',
     revision: a[ANNOTATIONS.revision] ?? '',
     created: a[ANNOTATIONS.created] ?? '',
   };
+  if (m !== undefined && !isIndex(m) && Array.isArray(m.layers)) {
+    row.size = [m.config, ...m.layers].reduce((n, d) => n + (typeof d?.size === 'number' ? d.size : 0), 0);
+  }
+  return row;
+}
+
+function manifestOf(bytes: Buffer): Manifest | undefined {
+  try {
+    const doc = JSON.parse(bytes.toString('utf8')) as unknown;
+    return typeof doc === 'object' && doc !== null ? doc as Manifest : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Manifest annotations (string values only); anything unparsable has none. */
-function annotationsOf(bytes: Buffer): Record<string, string> {
-  try {
-    const doc = JSON.parse(bytes.toString('utf8')) as { annotations?: unknown };
-    const out: Record<string, string> = {};
-    if (typeof doc.annotations === 'object' && doc.annotations !== null) {
-      for (const [k, v] of Object.entries(doc.annotations)) if (typeof v === 'string') out[k] = v;
-    }
-    return out;
-  } catch {
-    return {};
+function annotationsOf(m: Manifest | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  const annotations = (m as { annotations?: unknown } | undefined)?.annotations;
+  if (typeof annotations === 'object' && annotations !== null) {
+    for (const [k, v] of Object.entries(annotations)) if (typeof v === 'string') out[k] = v;
   }
+  return out;
 }

@@ -15,13 +15,15 @@ import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import { dockerReferenceOf, openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
-import { packOptionsFor } from '../artifact/tar/tree.js';
+import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 
 export interface PushOptions extends CommonOptions {
   /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`. */
   reference: string;
-  /** Directory or file to pack; `-` reads one file from `stdin`. */
-  path: string;
+  /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
+  path: string | string[];
+  /** Push even when no file is left after the ignore rules (else exit 2 naming them). */
+  allowEmpty?: boolean;
   source?: string;
   revision?: string;
   /** `key=value` strings (flags) or a ready map. */
@@ -53,30 +55,24 @@ export interface PushResult {
 }
 
 /** Validate everything a push needs that involves no network, so bad input fails first (exit 2). */
-export async function preparePush(opts: PushOptions): Promise<{ t: TargetRef; tag: string; user: Record<string, string>; given: ReturnType<typeof userMetadata> }> {
-  if (!opts.path) throw usageError('--path is required: the directory or file to push');
+export async function preparePush(opts: PushOptions): Promise<{ t: TargetRef; tag: string; user: Record<string, string>; given: ReturnType<typeof userMetadata>; first: string | undefined }> {
+  if (!opts.path || opts.path.length === 0) throw usageError('--path is required: the directory or file to push');
   const t = parseTargetRef(opts.reference, opts.ociLayout);
   const tag = pushTag(t);
   const user = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
   const given = userMetadata(user, { source: opts.source, revision: opts.revision }, opts.reproducible ?? false, opts.env ?? {});
-  if (opts.path !== '-') {
-    try {
-      await stat(opts.path);
-    } catch {
-      throw usageError(`--path "${opts.path}" does not exist`);
-    }
-  }
-  return { t, tag, user, given };
+  const first = await checkSources(opts.path);
+  return { t, tag, user, given, first };
 }
 
 /** Pack `path`, upload layer and config (skipping blobs that exist), then the manifest under the tag. */
 export async function push(opts: PushOptions): Promise<PushResult> {
   const emit = emitter(opts.onEvent);
   const env = opts.env ?? {};
-  const { t, tag, user, given } = await preparePush(opts);
+  const { t, tag, user, given, first } = await preparePush(opts);
   // a user's created/source/revision annotation is honoured (flux's rule), checked by userMetadata
   const created = given.created ?? createdTime(opts.reproducible ?? false, env);
-  const metaDir = opts.path === '-' ? (opts.cwd ?? '.') : await dirOf(opts.path);
+  const metaDir = first === undefined ? (opts.cwd ?? '.') : await dirOf(first);
   const meta = await resolveMetadata({ source: opts.source ?? given.source, revision: opts.revision ?? given.revision }, metaDir, env);
   const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
   // decrypt the signing key before any network call: a wrong password pushes nothing

@@ -177,11 +177,16 @@ test('build writes exactly the layer push uploaded, atomically, without touching
   assert.deepEqual(Buffer.from(await blob.arrayBuffer()), built);
   assert.deepEqual(await fingerprint(src), before, 'source tree unchanged');
   assert.deepEqual(await readdir(outDir), ['artifact.tgz'], 'no temp file left beside the output');
-  // --path - packs one file read from stdin, as push does.
-  const one = await ocipack(['build', '--path', '-', '-o', join(outDir, 'one.tgz')], { input: 'hello\n' });
+  // --path - packs one file read from stdin, as push does: stdin.yaml (kustomize-controller reads *.yaml), bytes kept.
+  const input = 'a: 1\r\n\u00e9\u0000tail-without-newline';
+  const one = await ocipack(['build', '--path', '-', '-o', join(outDir, 'one.tgz')], { input });
   assert.equal(one.code, 0, one.stderr);
   const list = await exec('tar', ['-tzvf', join(outDir, 'one.tgz')]);
-  assert.match(list.stdout, /stdin$/m);
+  assert.match(list.stdout, / stdin\.yaml$/m);
+  assert.equal((await exec('tar', ['-xzOf', join(outDir, 'one.tgz'), 'stdin.yaml'])).stdout, input);
+  const named = await ocipack(['build', '-f', '-', '--stdin-name', 'prod.yml', '-o', join(outDir, 'two.tgz')], { input });
+  assert.equal(named.code, 0, named.stderr);
+  assert.match((await exec('tar', ['-tzf', join(outDir, 'two.tgz')])).stdout, /^prod\.yml$/m);
 });
 
 test('build: bad input is exit 2 and writes nothing', async () => {

@@ -53,7 +53,8 @@ test('list -o json and yaml: the documented shape', async () => {
   assert.equal(r.code, 0, r.stderr);
   const rows = JSON.parse(r.stdout) as Array<Record<string, string>>;
   assert.equal(rows.length, 5);
-  assert.deepEqual(Object.keys(rows[0]!).sort(), ['artifact', 'created', 'digest', 'revision', 'source', 'tag']);
+  assert.deepEqual(Object.keys(rows[0]!).sort(), ['artifact', 'created', 'digest', 'revision', 'size', 'source', 'tag']);
+  assert.equal(typeof rows[0]!.size, 'number', 'size: bytes of config and layers (added by issue 15)');
   assert.equal(rows[0]!.tag, 'v2.0.0-rc.1');
   assert.equal(rows[0]!.artifact, `${repo}:v2.0.0-rc.1`);
   assert.equal(rows[0]!.digest, digests['v2.0.0-rc.1']);

@@ -19,6 +19,8 @@ export interface IgnoreRule {
   base: string;
   /** Tests the path relative to `base`, with '\0' appended for a directory. */
   regex: RegExp;
+  /** Where the rule came from, for messages: `flux's default ignore list`, `--add-ignore-paths`, `apps/.sourceignore`. */
+  origin?: string;
 }
 
 const DIR_MARK = '\u0000';
@@ -27,11 +29,12 @@ const DIR_MARK_RE = '\\u{0}';
 const ANY_IN_SEGMENT = '[^/\\u{0}]';
 
 /** Parses one gitignore-syntax text (a `.sourceignore`, or flag values joined by '\n') read in `base`. */
-export function parseIgnore(text: string, base = ''): IgnoreRule[] {
+export function parseIgnore(text: string, base = '', origin?: string): IgnoreRule[] {
   const dir = normaliseBase(base);
   const rules: IgnoreRule[] = [];
   for (const raw of text.split('\n')) {
     const rule = parseLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw, dir);
+    if (rule && origin !== undefined) rule.origin = origin;
     if (rule) rules.push(rule);
   }
   return rules;
@@ -44,8 +47,10 @@ export function splitPatternList(flagValue: string): string[] {
 
 /** Rules for a push: flux's defaults, replaced by `ignorePaths` when given (even empty), plus `addIgnorePaths`. */
 export function ignoreRulesFor(opts: { ignorePaths?: string[]; addIgnorePaths?: string[] }): IgnoreRule[] {
-  const patterns = [...(opts.ignorePaths ?? FLUX_DEFAULT_IGNORE), ...(opts.addIgnorePaths ?? [])];
-  return parseIgnore(patterns.join('\n'), '');
+  const base = opts.ignorePaths === undefined
+    ? parseIgnore(FLUX_DEFAULT_IGNORE.join('\n'), '', "flux's default ignore list")
+    : parseIgnore(opts.ignorePaths.join('\n'), '', '--ignore-paths');
+  return [...base, ...parseIgnore((opts.addIgnorePaths ?? []).join('\n'), '', '--add-ignore-paths')];
 }
 
 /** Decides whether a path is ignored: the last matching rule wins, and an ignored directory hides everything below it. */
@@ -83,8 +88,26 @@ export class IgnoreMatcher {
     return result;
   }
 
+  /** The rule that excludes `relPath` (itself, or a parent directory that hides it), for messages. */
+  explain(relPath: string, isDir: boolean): IgnoreRule | undefined {
+    const path = relPath.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+    let slash = path.indexOf('/');
+    while (slash >= 0) {
+      const rule = this.lastMatch(path.slice(0, slash), true);
+      if (rule && !rule.negate) return rule;
+      slash = path.indexOf('/', slash + 1);
+    }
+    const rule = this.lastMatch(path, isDir);
+    return rule && !rule.negate ? rule : undefined;
+  }
+
   /** The verdict of the last rule that matches the path itself; no match means not ignored. */
   private decide(path: string, isDir: boolean): boolean {
+    const rule = this.lastMatch(path, isDir);
+    return rule !== undefined && !rule.negate;
+  }
+
+  private lastMatch(path: string, isDir: boolean): IgnoreRule | undefined {
     for (let i = this.rules.length - 1; i >= 0; i--) {
       const rule = this.rules[i] as IgnoreRule;
       let sub = path;
@@ -92,9 +115,9 @@ export class IgnoreMatcher {
         if (!path.startsWith(`${rule.base}/`)) continue;
         sub = path.slice(rule.base.length + 1);
       }
-      if (rule.regex.test(isDir ? sub + DIR_MARK : sub)) return !rule.negate;
+      if (rule.regex.test(isDir ? sub + DIR_MARK : sub)) return rule;
     }
-    return false;
+    return undefined;
   }
 }
 

@@ -12,13 +12,17 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { OcipackError } from '../../core/errors.js';
 import { createParallelGzip, GZIP_CHUNK_BYTES } from './gzip.js';
 import { encodeHeader, endOfArchive, padding } from './header.js';
-import { walk, type WalkEntry, type WalkOptions } from './walk.js';
+import type { WalkEntry, WalkOptions } from './walk.js';
+import { checkNotEmpty, gatherEntries, parseSources, type StdinFile } from './sources.js';
 
 export type { WalkEntry } from './walk.js';
 
 export interface PackOptions {
-  /** Directory or file to pack, or `-` for one file read from `stdin`. */
-  path: string;
+  /**
+   * Directory or file to pack, or `-` for one file read from `stdin`; several give one layer, each as
+   * `<src>[=<target>]` (sources.ts).
+   */
+  path: string | string[];
   ignorePaths?: string[];
   addIgnorePaths?: string[];
   resolveSymlinks?: boolean;
@@ -26,8 +30,10 @@ export interface PackOptions {
   /** Cumulative bytes of file content read so far. */
   onProgress?: (bytesIn: number) => void;
   signal?: AbortSignal;
-  /** Name of the single entry when packing stdin (default `stdin`). */
+  /** Name of the single entry when packing stdin (default DEFAULTS.stdinName, `stdin.yaml`). */
   stdinName?: string;
+  /** Pack a tree with no file at all (else a usage error naming the ignore rules that emptied it). */
+  allowEmpty?: boolean;
   /** The stream `-` reads; required when `path` is `-`. */
   stdin?: Readable;
   /** Where stdin is buffered (default: the OS temp directory). */
@@ -50,8 +56,9 @@ export interface PackResult {
 
 /** What would be packed, in archive order (used by diff). */
 export async function listEntries(opts: PackOptions): Promise<WalkEntry[]> {
-  if (opts.path === '-') throw new OcipackError('USAGE', 'cannot list the entries of stdin');
-  return walk(walkOptions(opts));
+  const specs = parseSources(opts.path);
+  if (specs.some((s) => s.path === '-')) throw new OcipackError('USAGE', 'cannot list the entries of stdin');
+  return (await gatherEntries(specs, walkOptions(opts))).entries;
 }
 
 /** Packs into `outFile` (the caller picks a temp path and renames it); removes it on failure. */
@@ -83,8 +90,8 @@ export async function packToStream(opts: PackOptions, out: Writable): Promise<Om
   return withEntries(opts, (entries) => writeArchive(entries, out, opts));
 }
 
-function walkOptions(opts: PackOptions): WalkOptions {
-  const w: WalkOptions = { path: opts.path };
+function walkOptions(opts: PackOptions): Omit<WalkOptions, 'path'> {
+  const w: Omit<WalkOptions, 'path'> = {};
   if (opts.ignorePaths !== undefined) w.ignorePaths = opts.ignorePaths;
   if (opts.addIgnorePaths !== undefined) w.addIgnorePaths = opts.addIgnorePaths;
   if (opts.resolveSymlinks !== undefined) w.resolveSymlinks = opts.resolveSymlinks;
@@ -93,10 +100,19 @@ function walkOptions(opts: PackOptions): WalkOptions {
   return w;
 }
 
-/** Walks the tree, or buffers stdin into a temp file so its size is known before the header. */
+/**
+ * Walks every source (sources.ts) and refuses an empty tree unless allowed; stdin is first buffered
+ * into a temp file, byte for byte, so its size is known before the header.
+ */
 async function withEntries<T>(opts: PackOptions, fn: (entries: WalkEntry[]) => Promise<T>): Promise<T> {
-  if (opts.path !== '-') return fn(await walk(walkOptions(opts)));
-  const name = opts.stdinName ?? 'stdin';
+  const specs = parseSources(opts.path);
+  const gather = async (stdin?: StdinFile): Promise<T> => {
+    const { entries, ignored } = await gatherEntries(specs, walkOptions(opts), stdin);
+    if (!opts.allowEmpty) checkNotEmpty(entries, specs, ignored);
+    return fn(entries);
+  };
+  if (!specs.some((s) => s.path === '-')) return gather();
+  const name = opts.stdinName ?? DEFAULTS.stdinName;
   if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
     throw new OcipackError('USAGE', `invalid name for stdin: "${name}"`);
   }
@@ -106,7 +122,7 @@ async function withEntries<T>(opts: PackOptions, fn: (entries: WalkEntry[]) => P
     const file = path.join(dir, 'stdin');
     await runPipeline([opts.stdin, createWriteStream(file, { mode: 0o600 })], opts.signal);
     const { size } = await fsp.stat(file);
-    return await fn([{ path: name, type: 'file', mode: 0o644, size, absPath: file }]);
+    return await gather({ file, size, name });
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }

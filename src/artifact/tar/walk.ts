@@ -8,7 +8,7 @@
 import { promises as fsp, readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { OcipackError } from '../../core/errors.js';
-import { IgnoreMatcher, ignoreRulesFor, parseIgnore } from './ignore.js';
+import { IgnoreMatcher, ignoreRulesFor, parseIgnore, type IgnoreRule } from './ignore.js';
 
 export interface WalkEntry {
   /** Posix path relative to the root, no trailing slash. */
@@ -31,6 +31,8 @@ export interface WalkOptions {
   signal?: AbortSignal;
   /** Replaces flux's ignore rules and `.sourceignore` files (a Helm chart uses its `.helmignore`). */
   ignore?: PathFilter;
+  /** Told of each path an ignore rule left out (an ignored directory once, not its contents). */
+  onIgnored?: (relPath: string, isDir: boolean, rule: IgnoreRule | undefined) => void;
 }
 
 /** Decides whether a path below the root is left out; an ignored directory is not entered. */
@@ -91,16 +93,23 @@ async function walkDir(ctx: Ctx, dir: string, rel: string, parent: PathFilter): 
     if (dirent.isSymbolicLink()) {
       await visitSymlink(ctx, abs, relPath, matcher);
     } else if (dirent.isDirectory()) {
-      if (matcher.ignores(relPath, true)) continue;
+      if (ignored(ctx, matcher, relPath, true)) continue;
       ctx.out.push(dirEntry(relPath, abs));
       await walkDir(ctx, abs, relPath, matcher);
     } else if (dirent.isFile()) {
-      if (matcher.ignores(relPath, false)) continue;
+      if (ignored(ctx, matcher, relPath, false)) continue;
       ctx.out.push(fileEntry(relPath, abs));
     } else if (!matcher.ignores(relPath, false)) {
       warn(ctx, `skipping "${relPath}": not a regular file or directory`);
     }
   }
+}
+
+/** `matcher.ignores`, telling `onIgnored` which rule decided. */
+function ignored(ctx: Ctx, matcher: PathFilter, relPath: string, isDir: boolean): boolean {
+  if (!matcher.ignores(relPath, isDir)) return false;
+  ctx.opts.onIgnored?.(relPath, isDir, matcher instanceof IgnoreMatcher ? matcher.explain(relPath, isDir) : undefined);
+  return true;
 }
 
 async function visitSymlink(ctx: Ctx, abs: string, relPath: string, matcher: PathFilter): Promise<void> {
@@ -156,7 +165,7 @@ function withSourceignore(dir: string, rel: string, matcher: IgnoreMatcher): Ign
     if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR') || isCode(err, 'EISDIR')) return matcher;
     throw ioError(`cannot read "${rel === '' ? SOURCEIGNORE : `${rel}/${SOURCEIGNORE}`}"`, err);
   }
-  return matcher.withRules(parseIgnore(text, rel));
+  return matcher.withRules(parseIgnore(text, rel, rel === '' ? SOURCEIGNORE : `${rel}/${SOURCEIGNORE}`));
 }
 
 /** Directory entries sorted by the UTF-8 bytes of their names. */

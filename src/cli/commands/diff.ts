@@ -1,10 +1,10 @@
 /** `ocipack diff`: flux diff artifact, file by file; exit 0 same, 1 different, 2 trouble (diff(1)). */
 import type { Command } from 'commander';
 import { action, reportError, type ActionContext } from '../run.js';
-import { addReadFlags, collectList, formatOf } from '../common.js';
+import { addReadFlags, collect, collectList, formatOf, treePath } from '../common.js';
 
 interface DiffFlags {
-  path?: string;
+  path?: string[];
   ignorePaths?: string[];
   addIgnorePaths?: string[];
   resolveSymlinks?: boolean;
@@ -24,7 +24,7 @@ export function defineDiff(program: Command): Command {
     .command('diff')
     .summary('compare a local directory with an artifact file by file; exit 0 same, 1 different, 2 trouble (flux diff artifact)')
     .argument('<reference>', 'oci://host/repository[:tag|@digest] (or <dir>[:tag|@digest] with --oci-layout)')
-    .option('-f, --path <dir>', 'local directory (or file) to compare, after the same ignores as push')
+    .option('-f, --path <dir>', 'local directory (or file) to compare, after the same ignores as push; repeat as for push (<src>[=<path in the artifact>])', collect)
     .option('--ignore-paths <patterns>', 'replace the default ignore list (comma-separated, gitignore syntax)', collectList)
     .option('--add-ignore-paths <patterns>', 'extend the default ignore list (comma-separated)', collectList)
     .option('--resolve-symlinks', 'compare what symlinks point to, as push --resolve-symlinks packs it')
@@ -52,16 +52,16 @@ Example:
 async function run({ ui, flags, common, args }: ActionContext<DiffFlags>): Promise<number> {
   const format = formatOf(flags, true);
   const { diff } = await import('../../usecases/diff.js');
-  const opts: import('../../usecases/diff.js').DiffOptions = { ...common, reference: args[0]!, path: flags.path ?? '' };
+  const opts: import('../../usecases/diff.js').DiffOptions = { ...common, reference: args[0]!, path: treePath(flags.path) };
   if (flags.ignorePaths) opts.ignorePaths = flags.ignorePaths;
   if (flags.addIgnorePaths) opts.addIgnorePaths = flags.addIgnorePaths;
   if (flags.resolveSymlinks) opts.resolveSymlinks = true;
   if (flags.platform !== undefined) opts.platform = flags.platform;
   const r = await diff(opts);
   if (format !== 'text') {
-    ui.data({ reference: args[0], digest: r.digest, path: flags.path, differ: r.differ, changes: flags.brief ? [] : r.changes }, format);
+    ui.data({ reference: args[0], digest: r.digest, path: treePath(flags.path), differ: r.differ, changes: flags.brief ? [] : r.changes }, format);
   } else if (flags.brief) {
-    if (r.differ) ui.print(`${args[0]} and ${flags.path} differ`);
+    if (r.differ) ui.print(`${args[0]} and ${[treePath(flags.path)].flat().join(", ")} differ`);
   } else if (r.changes.length > 0) {
     ui.print(r.changes.map((c) => `${c.status} ${oneLine(c.path)}`).join('\n'));
   }

@@ -1,14 +1,16 @@
 /** `ocipack push`: flux push artifact. */
 import type { Command } from 'commander';
 import { action } from '../run.js';
-import { collect, collectList, formatOf } from '../common.js';
+import { collect, collectList, formatOf, PATH_HELP, readsStdin, treePath } from '../common.js';
 import { usageError } from '../../core/errors.js';
 import type { CommonOptions } from '../../core/options.js';
 import type { Format, Ui } from '../ui.js';
 import type { SignatureFormatName, SignOutcome } from '../../usecases/sign.js';
 
 interface PushFlags {
-  path?: string;
+  path?: string[];
+  stdinName?: string;
+  allowEmpty?: boolean;
   source?: string;
   revision?: string;
   annotations?: string[];
@@ -28,7 +30,9 @@ export function definePush(program: Command): Command {
     .command('push')
     .summary('pack a directory or file and push it as an OCI artifact (flux push artifact)')
     .argument('<reference>', 'oci://host/repository:tag (or <dir>[:tag] with --oci-layout)')
-    .option('-f, --path <dir|file|->', 'directory or file to pack; - reads one file from stdin')
+    .option('-f, --path <dir|file|->', PATH_HELP, collect)
+    .option('--stdin-name <name>', 'file name for what --path - reads from stdin (default stdin.yaml)')
+    .option('--allow-empty', 'push even when no file is left after the ignore rules')
     .option('--source <url>', 'source URL annotation (default: from CI variables or git remote)')
     .option('--revision <rev>', 'revision annotation, e.g. main@sha1:<commit> (default: from CI or git)')
     .option('-a, --annotations <key=value>', 'extra manifest annotation (repeatable)', collect)
@@ -46,12 +50,14 @@ Example:
   ocipack push oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy \\
     --source "$(git config --get remote.origin.url)" --revision "main@sha1:$(git rev-parse HEAD)"
   ocipack push ./layout:v1 --oci-layout --path ./deploy --reproducible -o json
+  ocipack push oci://ghcr.io/org/app:v1 -f ./base -f ./overlays/prod=apps/prod -f extra.yaml --reproducible
+  kustomize build ./prod | ocipack push oci://ghcr.io/org/app:v1 -f - --stdin-name prod.yaml
   ocipack push oci://ghcr.io/org/charts --chart ./charts/podinfo   # → ghcr.io/org/charts/podinfo:<version>`)
     .action(action<PushFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, true);
       if (flags.chart !== undefined) return pushChartAction(ui, flags, common, args[0]!, format);
       const { push } = await import('../../usecases/push.js');
-      const opts: import('../../usecases/push.js').PushOptions = { ...common, reference: args[0]!, path: flags.path ?? '' };
+      const opts: import('../../usecases/push.js').PushOptions = { ...common, reference: args[0]!, path: treePath(flags.path) };
       if (flags.source !== undefined) opts.source = flags.source;
       if (flags.revision !== undefined) opts.revision = flags.revision;
       if (flags.annotations) opts.annotations = flags.annotations;
@@ -59,10 +65,12 @@ Example:
       if (flags.addIgnorePaths) opts.addIgnorePaths = flags.addIgnorePaths;
       if (flags.reproducible) opts.reproducible = true;
       if (flags.resolveSymlinks) opts.resolveSymlinks = true;
-      if (flags.path === '-') opts.stdin = process.stdin;
+      if (readsStdin(flags.path)) opts.stdin = process.stdin;
+      if (flags.stdinName !== undefined) opts.stdinName = flags.stdinName;
+      if (flags.allowEmpty) opts.allowEmpty = true;
       if (flags.signKey !== undefined) {
         opts.signKey = flags.signKey;
-        const prompt = flags.path === '-' ? undefined : (await import('../password.js')).passwordPrompt({ confirm: false });
+        const prompt = readsStdin(flags.path) ? undefined : (await import('../password.js')).passwordPrompt({ confirm: false });
         if (prompt) opts.signPassword = prompt;
         if (flags.signatureFormat !== undefined) opts.signatureFormat = flags.signatureFormat as SignatureFormatName;
       } else if (flags.signatureFormat !== undefined) throw usageError('--signature-format needs --sign-key');
@@ -82,7 +90,7 @@ function signedLine(ui: Ui, repository: string, s: SignOutcome): void {
 /** `push --chart`: the Helm path, kept apart from the Flux artifact path above. */
 async function pushChartAction(ui: Ui, flags: PushFlags, common: CommonOptions, reference: string, format: Format): Promise<void> {
   if (flags.path !== undefined) throw usageError('--chart and --path cannot be used together');
-  const fluxOnly = { '--source': flags.source, '--revision': flags.revision, '--annotations': flags.annotations, '--ignore-paths': flags.ignorePaths, '--add-ignore-paths': flags.addIgnorePaths, '--resolve-symlinks': flags.resolveSymlinks };
+  const fluxOnly = { '--stdin-name': flags.stdinName, '--allow-empty': flags.allowEmpty, '--source': flags.source, '--revision': flags.revision, '--annotations': flags.annotations, '--ignore-paths': flags.ignorePaths, '--add-ignore-paths': flags.addIgnorePaths, '--resolve-symlinks': flags.resolveSymlinks };
   const given = Object.entries(fluxOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (given.length > 0) throw usageError(`${given.join(', ')} cannot be used with --chart: a chart's metadata comes from its Chart.yaml`);
   const { pushChart } = await import('../../usecases/push-chart.js');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { OciLayoutStore, isLayoutDir } from '../../../src/content/layout.js';
+import { LAYOUT_DEFAULT_REFERENCE, OciLayoutStore, isLayoutDir } from '../../../src/content/layout.js';
 import { OcipackError } from '../../../src/core/errors.js';
 import type { Descriptor } from '../../../src/oci/descriptor.js';
 import { digestOf } from '../../../src/oci/digest.js';
@@ -178,6 +178,23 @@ describe('OciLayoutStore push and resolve', () => {
     const m = manifest(blob('{}', MT.ociConfig).desc, [], 'x');
     await assert.rejects(store.pushManifest(m.desc, m.bytes, 'bad tag'), hasCode('USAGE'));
     await assert.rejects(store.pushManifest(m.desc, Buffer.from('{}'), 'ok'), hasCode('VERIFY'));
+  });
+
+  it('stores and resolves a full reference as ref.name (podman, Helm cache); no tag means latest, else the only image', async () => {
+    const { store, m } = await seeded('localhost/app:latest');
+    assert.equal((await store.resolve('localhost/app:latest')).digest, m.desc.digest);
+    assert.equal((await store.resolve(LAYOUT_DEFAULT_REFERENCE)).digest, m.desc.digest, 'the only image, although not tagged latest');
+    await assert.rejects(store.resolve('latest'), hasCode('NOT_FOUND'), 'an explicit latest does not fall back');
+    const other = manifest(blob('{}', MT.ociConfig).desc, [], 'other');
+    await store.pushManifest(other.desc, other.bytes);
+    await assert.rejects(store.resolve(LAYOUT_DEFAULT_REFERENCE), (err: unknown) => {
+      assert.ok(err instanceof OcipackError && err.code === 'NOT_FOUND');
+      assert.match(err.message, /holds 2 images \(ref names "localhost\/app:latest"\)/);
+      return true;
+    });
+    await store.pushManifest(other.desc, other.bytes, 'latest');
+    assert.equal((await store.resolve(LAYOUT_DEFAULT_REFERENCE)).digest, other.desc.digest, 'latest wins when there');
+    await assert.rejects(store.pushManifest(other.desc, other.bytes, 'a//b'), hasCode('USAGE'));
   });
 
   it('caps manifest reads', async () => {

@@ -180,9 +180,13 @@ test('parseLayoutReference', () => {
     ['C:\\work\\layout:v2', { dir: 'C:\\work\\layout', tag: 'v2' }],
     ['D:/layout', { dir: 'D:/layout' }],
     ['mail@example', { dir: 'mail@example' }],
+    // podman's and Helm's full references as ref.name: everything after the last "@tag=".
+    ['./podman@tag=localhost/app:latest', { dir: './podman', tag: 'localhost/app:latest' }],
+    ['/tmp/x@tag=y/cache@tag=ghcr.io/org/chart:1.2.3', { dir: '/tmp/x@tag=y/cache', tag: 'ghcr.io/org/chart:1.2.3' }],
+    [`l@tag=app@${D}`, { dir: 'l', tag: `app@${D}` }],
   ];
   for (const [input, expected] of cases) assert.deepEqual(parseLayoutReference(input), expected, input);
-  for (const bad of ['', ':v1', `@${D}`, './layout@sha256:abc']) {
+  for (const bad of ['', ':v1', `@${D}`, './layout@sha256:abc', 'dir@tag=', '@tag=x', 'dir@tag=a b', 'dir@tag=a\nb']) {
     assert.throws(() => parseLayoutReference(bad), (err: unknown) => err instanceof OcipackError && err.code === 'USAGE', bad);
   }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OcipackError } from '../../../src/core/errors.js';
 import {
-  filterTags, highestMatchingTag, isCosignTag, matchesSemver, parseSemverFilter, parseTagRegex, sortTags, tagVersion,
+  filterTags, highestMatchingTag, isCosignTag, isReferrerTag, matchesSemver, parseSemverFilter, parseTagRegex, sortTags, tagVersion,
 } from '../../../src/oci/semver.js';
 
 const SIG = `sha256-${'a'.repeat(64)}.sig`;
@@ -107,4 +107,14 @@ test('a leading (?i) from Go regexes becomes the i flag', () => {
   assert.equal(re.flags, 'i');
   assert.equal(re.test('v1.0.0'), true);
   assert.equal(parseTagRegex('^v1').test('V1.0.0'), false);
+});
+
+test('referrers-schema tags (sha256-<hex>) are hidden like cosign tags, unless allTags', () => {
+  const hex = 'a'.repeat(64);
+  assert.equal(isReferrerTag(`sha256-${hex}`), true);
+  assert.equal(isReferrerTag(`sha512-${'b'.repeat(128)}`), true);
+  for (const no of [`sha256-${hex.slice(1)}`, `sha256-${hex}x`, 'sha256-latest', `v1-${hex}`]) assert.equal(isReferrerTag(no), false, no);
+  const tags = ['v1.0.0', `sha256-${hex}`, `sha256-${hex}.sig`, 'latest'];
+  assert.deepEqual(filterTags(tags), ['v1.0.0', 'latest']);
+  assert.deepEqual(filterTags(tags, { allTags: true }), tags);
 });

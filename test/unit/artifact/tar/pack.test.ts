@@ -138,11 +138,28 @@ describe('pack: format', () => {
     assert.equal(result.diffId, 'sha256:4bc2bc9434564284ceea6b283d0ab6154df7c26bcfc033173718b672e68a08a5');
   });
 
-  it('packs an empty directory as an archive with only the end marker', async () => {
+  it('packs an empty directory as an archive with only the end marker when allowEmpty', async () => {
     const src = await makeTree(path.join(work, 'empty'), {});
-    const { result, bytes } = await pack({ path: src });
+    const { result, bytes } = await pack({ path: src, allowEmpty: true });
     assert.equal(result.entries, 0);
     assert.deepEqual(gunzipSync(bytes), Buffer.alloc(1024));
+  });
+
+  it('refuses an empty tree, and one whose every file is ignored, naming the path and the rules', async () => {
+    const empty = await makeTree(path.join(work, 'empty'), {});
+    await assert.rejects(pack({ path: empty }), (err: unknown) => err instanceof OcipackError && err.code === 'USAGE'
+      && err.message.includes(`"${empty}" holds no files`) && /--allow-empty/.test(err.hint ?? ''));
+    const src = await makeTree(path.join(work, 'ignored'), {
+      'logo.png': 'x', 'sub/a.yaml': 'a: 1\n', '.sourceignore': 'sub/\n',
+    });
+    await assert.rejects(pack({ path: src, addIgnorePaths: ['.sourceignore'] }), (err: unknown) => {
+      assert.ok(err instanceof OcipackError && err.code === 'USAGE', String(err));
+      assert.match(err.message, /every file in ".*ignored" is ignored \(3 path\(s\) left out/);
+      assert.match(err.message, /"\*\.png" \(flux's default ignore list\)/);
+      assert.match(err.message, /"sub\/" \(\.sourceignore\)/);
+      assert.match(err.message, /"\.sourceignore" \(--add-ignore-paths\)/);
+      return true;
+    });
   });
 
   it('puts a single file at the root under its base name', async () => {
