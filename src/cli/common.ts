@@ -76,6 +76,7 @@ export function formatOf(opts: { format?: string; output?: string }, allowOutput
 export interface GlobalFlags {
   creds?: string;
   credsFor?: string[];
+  provider?: string;
   insecureRegistry?: boolean;
   caFile?: string;
   timeout?: string;
@@ -90,6 +91,13 @@ export interface GlobalFlags {
   maxEntries?: number;
   maxPathLength?: number;
   maxDepth?: number;
+}
+
+/** `--provider` as flux spells it: generic, aws, azure or gcp (any case); else a usage error. */
+export function parseProviderFlag(value: string): NonNullable<CommonOptions['provider']> {
+  const v = value.trim().toLowerCase();
+  if (v === 'generic' || v === 'aws' || v === 'azure' || v === 'gcp') return v;
+  throw usageError(`invalid --provider "${value}": use generic, aws, azure or gcp`);
 }
 
 /** `--creds-for host=user:pass` (repeatable) → registry host → credentials; a value without `=` is a usage error. */
@@ -116,6 +124,7 @@ export function commonOptions(flags: GlobalFlags, ui: Ui, signal: AbortSignal): 
     timeoutMs: flags.timeout ? parseDuration(flags.timeout) : DEFAULTS.timeoutMs,
   };
   if (flags.creds !== undefined) o.creds = flags.creds;
+  if (flags.provider !== undefined) o.provider = parseProviderFlag(flags.provider);
   if (flags.credsFor !== undefined && flags.credsFor.length > 0) o.credsFor = parseCredsFor(flags.credsFor);
   if (flags.insecureRegistry) o.insecureRegistry = true;
   if (flags.caFile !== undefined) o.caFile = flags.caFile;

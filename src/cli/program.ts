@@ -38,6 +38,7 @@ export function buildProgram(name = 'ocipack'): Command {
     .description('Pack directories into OCI artifacts and push, pull, tag, list, diff, sign and verify them (a Node drop-in for flux push|pull artifact).')
     .version(VERSION, '-v, --version', 'print the version')
     .option('--creds <user:pass|token>', 'credentials for the registry (a value without ":" is a bearer token); every registry of the run')
+    .option('--provider <name>', 'credentials from a cloud\'s own chain: generic (default), aws (ECR), azure (ACR), gcp (GAR/GCR), as flux spells it', 'generic')
     .option('--creds-for <host=user:pass>', 'credentials for one registry only, repeatable (e.g. copy between two private registries)', collect)
     .option('--insecure-registry', 'allow plain HTTP or HTTPS without certificate checks')
     .option('--ca-file <pem>', 'trust the CA certificates in this PEM file for this run')

@@ -85,6 +85,7 @@ export function sessionOptions(opts: CommonOptions): ConstructorParameters<typeo
   const o: ConstructorParameters<typeof RegistrySession>[0] = {};
   if (opts.creds !== undefined) o.creds = opts.creds;
   if (opts.credsFor !== undefined) o.hostCreds = Object.entries(opts.credsFor).map(([registry, creds]) => ({ registry, creds, flag: '--creds-for' }));
+  if (opts.provider !== undefined) o.provider = opts.provider;
   if (opts.insecureRegistry !== undefined) o.insecureRegistry = opts.insecureRegistry;
   if (opts.caFile !== undefined) o.caFile = opts.caFile;
   if (opts.env !== undefined) o.env = opts.env;

@@ -28,6 +28,8 @@ export interface SessionOptions {
   creds?: string;
   /** Credentials sent to their registry only; they win over `creds` there. */
   hostCreds?: HostCreds[];
+  /** `--provider`: a cloud SDK's credential chain for registries without explicit credentials. */
+  provider?: 'generic' | 'aws' | 'azure' | 'gcp';
   /**
    * Looked up per registry when `creds` is not given; by default the chain of SPEC §6 (docker config,
    * helpers, podman files) over `env` and `homeDir`.
@@ -118,6 +120,16 @@ export class RegistrySession {
     if (o.creds !== undefined) {
       const flag: Credential = { ...credentialFromFlag(o.creds), source: { kind: 'flag', flag: '--creds' } };
       return () => Promise.resolve(flag);
+    }
+    const provider = o.provider;
+    if (provider !== undefined && provider !== 'generic') {
+      return async (registry) => {
+        // Loaded only now: a run without --provider never reads the dispatcher or any cloud SDK.
+        const { providerCredential } = await import('../credentials/providers/index.js');
+        const credential = await providerCredential(provider, registry, { env: o.env ?? {}, http: () => this.http() });
+        this.emit({ type: 'debug', message: `credentials for ${registry} from --provider ${provider}` });
+        return credential;
+      };
     }
     if (o.credentials) return o.credentials;
     return credentialChain({

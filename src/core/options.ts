@@ -29,6 +29,11 @@ export interface RegistryOptions {
   creds?: string;
   /** Per-registry credentials (`--creds-for host=user:pass`): registry host → `user:pass` or token; sent to that host only. */
   credsFor?: Record<string, string>;
+  /**
+   * flux's `--provider`: `aws` (ECR), `azure` (ACR) or `gcp` (Artifact Registry, GCR) get credentials
+   * from the cloud SDK's chain for registries without `creds`/`credsFor`; `generic` (default) is the usual chain.
+   */
+  provider?: 'generic' | 'aws' | 'azure' | 'gcp';
   /** Plain HTTP, or HTTPS without certificate checks, for every registry of this run. */
   insecureRegistry?: boolean;
   /** Extra CA certificates (PEM file) trusted for this run. */
