@@ -128,6 +128,8 @@ export function commonOptions(flags: GlobalFlags, ui: Ui, signal: AbortSignal): 
   if (flags.credsFor !== undefined && flags.credsFor.length > 0) o.credsFor = parseCredsFor(flags.credsFor);
   if (flags.insecureRegistry) o.insecureRegistry = true;
   if (flags.caFile !== undefined) o.caFile = flags.caFile;
+  // Node read this file into its default store when it started: never parse it a second time.
+  if (process.env.NODE_EXTRA_CA_CERTS) o.loadedExtraCaCerts = process.env.NODE_EXTRA_CA_CERTS;
   if (flags.ociLayout) o.ociLayout = true;
   if (flags.maxManifestSize !== undefined) o.maxManifestBytes = flags.maxManifestSize;
   if (flags.maxLayerSize !== undefined) o.maxLayerBytes = flags.maxLayerSize;

@@ -88,6 +88,7 @@ export function sessionOptions(opts: CommonOptions): ConstructorParameters<typeo
   if (opts.provider !== undefined) o.provider = opts.provider;
   if (opts.insecureRegistry !== undefined) o.insecureRegistry = opts.insecureRegistry;
   if (opts.caFile !== undefined) o.caFile = opts.caFile;
+  if (opts.loadedExtraCaCerts !== undefined) o.loadedExtraCaCerts = opts.loadedExtraCaCerts;
   if (opts.env !== undefined) o.env = opts.env;
   if (opts.homeDir !== undefined) o.homeDir = opts.homeDir;
   if (opts.onEvent !== undefined) o.onEvent = opts.onEvent;

@@ -41,6 +41,8 @@ export interface SessionOptions {
   credentialHelperExec?: HelperExec;
   insecureRegistry?: boolean;
   caFile?: string;
+  /** The NODE_EXTRA_CA_CERTS file Node loaded at start-up (see RegistryOptions). */
+  loadedExtraCaCerts?: string;
   env?: Record<string, string | undefined>;
   onEvent?: OnEvent;
   signal?: AbortSignal;
@@ -206,6 +208,7 @@ export class RegistrySession {
     const o: Parameters<typeof createDispatcher>[0] = {};
     if (this.opts.env !== undefined) o.env = this.opts.env;
     if (this.opts.caFile !== undefined) o.caFile = this.opts.caFile;
+    if (this.opts.loadedExtraCaCerts !== undefined) o.loadedExtraCaCerts = this.opts.loadedExtraCaCerts;
     if (this.opts.insecureRegistry !== undefined) o.insecureRegistry = this.opts.insecureRegistry;
     if (this.opts.idleTimeoutMs !== undefined) o.idleTimeoutMs = this.opts.idleTimeoutMs;
     o.onWarning = (message) => this.emit({ type: 'warning', message });

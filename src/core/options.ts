@@ -38,6 +38,11 @@ export interface RegistryOptions {
   insecureRegistry?: boolean;
   /** Extra CA certificates (PEM file) trusted for this run. */
   caFile?: string;
+  /**
+   * The NODE_EXTRA_CA_CERTS file the running Node loaded at start-up (the CLI passes its own): its
+   * certificates are in Node's default store already, so that file in `env` is not read again.
+   */
+  loadedExtraCaCerts?: string;
   /** Treat the reference as an OCI image-layout directory `<dir>[:tag|@digest]`. */
   ociLayout?: boolean;
   /** A response that sends nothing for this long is abandoned (default 30 s). */

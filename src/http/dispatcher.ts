@@ -1,8 +1,8 @@
 /** One undici dispatcher per run: proxies from the passed `env`, extra CAs, optional insecure TLS. */
 import { readFile } from 'node:fs/promises';
-import { createSecureContext, rootCertificates } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Dispatcher } from 'undici';
-import { Agent, EnvHttpProxyAgent } from './undici.js';
+import { Agent, buildConnector, EnvHttpProxyAgent } from './undici.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import type { Env } from '../core/options.js';
@@ -18,6 +18,8 @@ export interface DispatcherOptions {
   idleTimeoutMs?: number;
   /** Told when NODE_EXTRA_CA_CERTS names a file that cannot be read (Node itself only warns too). */
   onWarning?: (message: string) => void;
+  /** The NODE_EXTRA_CA_CERTS file the running Node loaded at start-up: already in its default store. */
+  loadedExtraCaCerts?: string;
 }
 
 /** The proxy settings found in `env`, lower case winning as curl does; undefined when none is set. */
@@ -60,43 +62,71 @@ async function readPem(path: string, what: string): Promise<string> {
 }
 
 /**
- * TLS options for connections to registries. Passing `ca` replaces Node's default store, so with
- * `--ca-file` or a NODE_EXTRA_CA_CERTS in the passed `env` the bundled roots and that file are added
- * back explicitly. An unreadable NODE_EXTRA_CA_CERTS is skipped with a warning, as Node does.
+ * TLS options for connections to registries: the PEM texts to trust on top of Node's default store,
+ * which already holds the bundled roots and the NODE_EXTRA_CA_CERTS file Node loaded at start-up
+ * (`loadedExtraCaCerts`; the CLI passes its own). So a NODE_EXTRA_CA_CERTS in the passed `env` is
+ * read only when it names another file (the library given an env of its own) or --ca-file needs a
+ * context of its own; re-adding the one Node loaded cost 50–60 ms per command with a 288-certificate
+ * system bundle (issue 16 §5), and even then it is parsed only on the first TLS connection. An unreadable
+ * NODE_EXTRA_CA_CERTS is skipped with a warning, as Node does.
  */
-export async function tlsOptions(opts: DispatcherOptions): Promise<{ ca?: string[]; rejectUnauthorized?: boolean }> {
-  const tls: { ca?: string[]; rejectUnauthorized?: boolean } = {};
+export async function tlsOptions(opts: DispatcherOptions): Promise<{ extraCa?: string[]; rejectUnauthorized?: boolean }> {
+  const tls: { extraCa?: string[]; rejectUnauthorized?: boolean } = {};
+  const pems: string[] = [];
   const extra = opts.env?.NODE_EXTRA_CA_CERTS;
-  if (opts.caFile !== undefined || (extra !== undefined && extra !== '')) {
-    const ca = [...rootCertificates];
-    if (extra) {
-      try {
-        ca.push(await readPem(extra, 'NODE_EXTRA_CA_CERTS file'));
-      } catch (err) {
-        opts.onWarning?.(`ignoring NODE_EXTRA_CA_CERTS: ${(err as Error).message}`);
-      }
+  // A context with any certificate added gets a copy of the bundled roots only (Node 20 drops the
+  // start-up extras from it), so with --ca-file the extra file is read back in whoever loaded it.
+  if (extra !== undefined && extra !== '' && (extra !== opts.loadedExtraCaCerts || opts.caFile !== undefined)) {
+    try {
+      pems.push(await readPem(extra, 'NODE_EXTRA_CA_CERTS file'));
+    } catch (err) {
+      opts.onWarning?.(`ignoring NODE_EXTRA_CA_CERTS: ${(err as Error).message}`);
     }
-    if (opts.caFile !== undefined) ca.push(await readPem(opts.caFile, 'CA file'));
-    tls.ca = ca;
   }
+  if (opts.caFile !== undefined) pems.push(await readPem(opts.caFile, 'CA file'));
+  if (pems.length > 0) tls.extraCa = pems;
   if (opts.insecureRegistry) tls.rejectUnauthorized = false;
   return tls;
+}
+
+/** Node's default store plus `pems`: one context for the run (a bare `ca` list would be parsed again per connection). */
+export function secureContextWith(pems: string[]): SecureContext {
+  const context = createSecureContext();
+  // Added to this context's own copy of the store: Node copies the shared root store on the first add.
+  for (const pem of pems) (context.context as { addCACert(pem: string): void }).addCACert(pem);
+  return context;
+}
+
+type Connector = ReturnType<typeof buildConnector>;
+type ConnectorOptions = Parameters<typeof buildConnector>[0];
+
+/**
+ * undici's connector, with the secure context built on the first TLS connection only: a run that
+ * talks plain HTTP (a local registry) never parses a certificate.
+ */
+function lazyTlsConnector(options: Record<string, unknown>, pems: string[] | undefined): Connector {
+  if (!pems) return buildConnector(options as ConnectorOptions);
+  const plain = buildConnector(options as ConnectorOptions);
+  let secure: Connector | undefined;
+  return (opts, cb) => {
+    if (opts.protocol !== 'https:') return plain(opts, cb);
+    secure ??= buildConnector({ ...options, secureContext: secureContextWith(pems) } as ConnectorOptions);
+    return secure(opts, cb);
+  };
 }
 
 /** Builds the run's dispatcher: an `EnvHttpProxyAgent` when `env` names a proxy, an `Agent` otherwise. */
 export async function createDispatcher(opts: DispatcherOptions = {}): Promise<Dispatcher> {
   const tls = await tlsOptions(opts);
-  // One secure context for the run: given a bare `ca` list, every TLS connection would parse all the
-  // roots again (about 100 ms each with a system bundle in NODE_EXTRA_CA_CERTS).
-  const secure = tls.ca ? { secureContext: createSecureContext({ ca: tls.ca }) } : {};
   const verify = tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {};
-  const connect = { ...secure, ...verify, timeout: DEFAULTS.connectTimeoutMs };
   const idle = opts.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs;
-  const common = { connect, headersTimeout: idle, bodyTimeout: idle };
+  const timeouts = { headersTimeout: idle, bodyTimeout: idle };
   const proxy = proxySettings(opts.env ?? {});
-  if (!proxy) return new Agent(common);
+  if (!proxy) return new Agent({ ...timeouts, connect: lazyTlsConnector({ ...verify, timeout: DEFAULTS.connectTimeoutMs }, tls.extraCa) });
   // Every proxy field is passed explicitly so undici never falls back to process.env.
   // --insecure-registry concerns registries, not the proxy: the proxy connection only gets the CAs.
+  const secure = tls.extraCa ? { secureContext: secureContextWith(tls.extraCa) } : {};
+  const connect = { ...secure, ...verify, timeout: DEFAULTS.connectTimeoutMs };
   const proxyTls = { ...secure, timeout: DEFAULTS.connectTimeoutMs };
-  return new EnvHttpProxyAgent({ ...common, ...proxy, requestTls: connect, proxyTls });
+  return new EnvHttpProxyAgent({ ...timeouts, connect, ...proxy, requestTls: connect, proxyTls });
 }

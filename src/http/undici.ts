@@ -16,6 +16,7 @@ Object.assign(DispatcherClass.prototype, load('undici/lib/api/index.js') as obje
 
 export const Agent = load('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
 export const EnvHttpProxyAgent = load('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof Undici.EnvHttpProxyAgent;
+export const buildConnector = load('undici/lib/core/connect.js') as typeof Undici.buildConnector;
 
 export type RequestOptions = Omit<Undici.Dispatcher.RequestOptions, 'origin' | 'path'> & { dispatcher: Undici.Dispatcher };
 

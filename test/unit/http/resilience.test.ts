@@ -6,7 +6,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { createDispatcher, proxyFor, tlsOptions } from '../../../src/http/dispatcher.js';
 import { retryAfterNote } from '../../../src/http/failure.js';
 import { readCapped } from '../../../src/http/body.js';
@@ -49,18 +48,21 @@ test('retryAfterNote explains a retryable status that was not retried because of
   assert.match(retryAfterNote(429, new Date(Date.now() + 2 * 3600_000).toUTCString()) ?? '', /asked to retry after 72\d\d s/);
 });
 
-test('tlsOptions: NODE_EXTRA_CA_CERTS from the given env joins the bundled roots; --ca-file keeps both; unreadable extra is skipped with a warning', async () => {
+test('tlsOptions: NODE_EXTRA_CA_CERTS from the given env is added unless Node loaded that file itself; --ca-file on top; unreadable extra is skipped with a warning', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ocipack-ca-'));
   after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'extra.pem'), 'EXTRA-PEM');
   await writeFile(join(dir, 'file.pem'), 'FILE-PEM');
-  const extra = await tlsOptions({ env: { NODE_EXTRA_CA_CERTS: join(dir, 'extra.pem') } });
-  assert.deepEqual(extra.ca, [...rootCertificates, 'EXTRA-PEM']);
-  const both = await tlsOptions({ env: { NODE_EXTRA_CA_CERTS: join(dir, 'extra.pem') }, caFile: join(dir, 'file.pem') });
-  assert.deepEqual(both.ca, [...rootCertificates, 'EXTRA-PEM', 'FILE-PEM']);
+  const env = { NODE_EXTRA_CA_CERTS: join(dir, 'extra.pem') };
+  assert.deepEqual((await tlsOptions({ env })).extraCa, ['EXTRA-PEM']);
+  assert.deepEqual((await tlsOptions({ env, caFile: join(dir, 'file.pem') })).extraCa, ['EXTRA-PEM', 'FILE-PEM']);
+  // The file Node loaded at start-up is in its default store already: nothing to add, no context to build.
+  assert.deepEqual(await tlsOptions({ env, loadedExtraCaCerts: join(dir, 'extra.pem') }), {});
+  // With --ca-file a context of our own is needed, and Node gives it only the bundled roots: the extra file goes back in.
+  assert.deepEqual((await tlsOptions({ env, loadedExtraCaCerts: join(dir, 'extra.pem'), caFile: join(dir, 'file.pem') })).extraCa, ['EXTRA-PEM', 'FILE-PEM']);
   const warnings: string[] = [];
   const missing = await tlsOptions({ env: { NODE_EXTRA_CA_CERTS: join(dir, 'gone.pem') }, caFile: join(dir, 'file.pem'), onWarning: (m) => warnings.push(m) });
-  assert.deepEqual(missing.ca, [...rootCertificates, 'FILE-PEM']);
+  assert.deepEqual(missing.extraCa, ['FILE-PEM']);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /ignoring NODE_EXTRA_CA_CERTS: cannot read NODE_EXTRA_CA_CERTS file .*gone\.pem: ENOENT/);
   assert.deepEqual(await tlsOptions({ env: { NODE_EXTRA_CA_CERTS: '' } }), {});

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as full from 'undici';
-import { Agent, EnvHttpProxyAgent, request } from '../../../src/http/undici.js';
+import { Agent, buildConnector, EnvHttpProxyAgent, request } from '../../../src/http/undici.js';
 
 const exec = promisify(execFile);
 const MODULE = fileURLToPath(new URL('../../../src/http/undici.js', import.meta.url));
@@ -16,6 +16,7 @@ describe('undici, loaded file by file', () => {
   it('gives the same classes as the package index', () => {
     assert.equal(Agent, full.Agent);
     assert.equal(EnvHttpProxyAgent, full.EnvHttpProxyAgent);
+    assert.equal(buildConnector, full.buildConnector);
   });
 
   it('adds request and connect to every dispatcher without loading the index (ProxyAgent tunnels with connect)', async () => {
