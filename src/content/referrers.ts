@@ -8,11 +8,11 @@
 import { OcipackError } from '../core/errors.js';
 import type { OnEvent } from '../core/events.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
-import { digestOf, referrersTag } from '../oci/digest.js';
-import { MT } from '../oci/mediatypes.js';
+import { referrersTag } from '../oci/digest.js';
 import { copyGraph, type CopyResult } from './copy.js';
 import { isReferrerLister, type Target } from './target.js';
 import { fetchManifestIfExists, tryResolve } from './read.js';
+import { addToReferrersIndex } from './attach.js';
 
 /** cosign's tag suffixes for signatures, attestations and SBOMs attached to `sha256-<hex>`. */
 export const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
@@ -65,28 +65,44 @@ export async function copyReferrers(src: Side, dst: Side, roots: string[], opts:
       const desc = await tryResolve(src.target, tag);
       if (desc) await copyOne(desc, tag);
     }
-    const refs = await listReferrers(src, digest);
+    const refs = await trueReferrers(src.target, digest, await listReferrers(src, digest), opts.onEvent);
     for (const r of refs) await copyOne(r);
-    if (refs.length > 0) await ensureListed(dst, digest, refs);
+    if (refs.length > 0) await ensureListed(dst, digest, refs, opts.onEvent);
   }
   return { count, result: total };
 }
 
-/** Adds to the destination's tag-schema index the referrers it cannot list yet. */
-async function ensureListed(dst: Side, digest: string, refs: Descriptor[]): Promise<void> {
+/**
+ * The listed referrers that really refer to `digest`: an entry naming the subject itself (GitLab answers
+ * the subject for the fallback tag) or a manifest whose `subject` is another digest is skipped with a warning.
+ */
+async function trueReferrers(target: Target, digest: string, listed: Descriptor[], onEvent?: OnEvent): Promise<Descriptor[]> {
+  const out: Descriptor[] = [];
+  for (const d of listed) {
+    if (d.digest === digest) {
+      onEvent?.({ type: 'warning', message: `the referrers of ${digest} list ${digest} itself; that entry is ignored` });
+      continue;
+    }
+    let subject: string | undefined;
+    try {
+      subject = (JSON.parse((await target.fetchManifest(d.digest)).bytes.toString('utf8')) as { subject?: { digest?: string } }).subject?.digest;
+    } catch (err) {
+      if (err instanceof SyntaxError) subject = undefined;
+      else throw err;
+    }
+    if (subject !== digest) {
+      onEvent?.({ type: 'warning', message: `referrer ${d.digest} is listed among the referrers of ${digest} but its subject is ${subject ?? 'missing'}; not copied` });
+      continue;
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+/** Adds to the destination's tag-schema index the referrers it cannot list yet (kept entries, conditional update: attach.ts). */
+async function ensureListed(dst: Side, digest: string, refs: Descriptor[], onEvent?: OnEvent): Promise<void> {
   const have = new Set((await listReferrers(dst, digest)).map((d) => d.digest));
-  const missing = refs.filter((r) => !have.has(r.digest));
-  if (missing.length === 0) return;
-  const tag = referrersTag(digest);
-  const existing = (await tagIndex(dst.target, tag))?.manifests ?? [];
-  const known = new Set(existing.map((d) => d.digest));
-  const index: ImageIndex = {
-    schemaVersion: 2,
-    mediaType: MT.ociIndex,
-    manifests: [...existing, ...missing.filter((m) => !known.has(m.digest)).map(listing)],
-  };
-  const bytes = Buffer.from(JSON.stringify(index));
-  await dst.target.pushManifest({ mediaType: MT.ociIndex, digest: digestOf(bytes), size: bytes.length }, bytes, tag);
+  for (const r of refs) if (!have.has(r.digest)) await addToReferrersIndex(dst.target, digest, listing(r), onEvent);
 }
 
 /** The descriptor fields a referrers listing carries. */

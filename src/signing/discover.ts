@@ -90,10 +90,16 @@ async function fromSignatureManifest(target: Target, m: ImageManifest, format: S
   }
 }
 
-async function referrersOf(target: Target, digest: string): Promise<Descriptor[]> {
-  if (isReferrerLister(target)) return target.referrers(digest);
-  const index = await fetchJson(target, referrersTag(digest));
-  return index && isIndex(index) ? (index as ImageIndex).manifests : [];
+async function referrersOf(target: Target, digest: string, onEvent?: OnEvent): Promise<Descriptor[]> {
+  let list: Descriptor[];
+  if (isReferrerLister(target)) list = await target.referrers(digest);
+  else {
+    const index = await fetchJson(target, referrersTag(digest));
+    list = index && isIndex(index) && Array.isArray(index.manifests) ? (index as ImageIndex).manifests : [];
+  }
+  // GitLab answers the subject for the fallback tag; an index listing the subject itself is no referrer
+  if (list.some((d) => d?.digest === digest)) onEvent?.({ type: 'warning', message: `the referrers of ${digest} list ${digest} itself; that entry is ignored` });
+  return list.filter((d) => typeof d?.digest === 'string' && d.digest !== digest);
 }
 
 function formatOf(m: ImageManifest): SignatureFormat | undefined {
@@ -111,7 +117,7 @@ export async function discoverSignatures(target: Target, digest: string, opts: D
   const classic = await fetchJson(target, tag);
   if (classic && !isIndex(classic)) await fromSignatureManifest(target, classic, 'cosign', `tag ${tag}`, c, maxBytes);
   let fetched = 0;
-  for (const ref of await referrersOf(target, digest)) {
+  for (const ref of await referrersOf(target, digest, opts.onEvent)) {
     if (ref.artifactType !== undefined && !SIG_ARTIFACT_TYPES.includes(ref.artifactType)) continue;
     if (c.full()) break;
     // a referrers index may list thousands of entries without artifactType: fetch at most the cap
@@ -125,7 +131,7 @@ export async function discoverSignatures(target: Target, digest: string, opts: D
     if (format === undefined) continue;
     const source = `referrer ${ref.digest}`;
     if (m.subject?.digest !== digest) {
-      c.found.push({ format, source, layer: ref, kind: 'unreadable', reason: `its subject is ${m.subject?.digest ?? 'missing'}, not ${digest}` });
+      opts.onEvent?.({ type: 'warning', message: `${source} is listed among the referrers of ${digest} but its subject is ${m.subject?.digest ?? 'missing'}; ignored` });
       continue;
     }
     await fromSignatureManifest(target, m, format, source, c, maxBytes);

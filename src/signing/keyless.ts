@@ -3,26 +3,26 @@
  * (protobuf-specs TrustedRoot) with @sigstore/verify. The library checks the certificate chain to a
  * trusted CA at a verified time (a transparency-log SET or an RFC 3161 timestamp: at least one is
  * required, since without a time the chain is not checked at all), the log entries and SCTs the root
- * calls for, and the signature. We compare the certificate's SAN and OIDC issuer ourselves, exactly:
- * the library's policy treats strings as unanchored regular expressions. The subject digest is
+ * calls for, and the signature. We compare the certificate's SAN, OIDC issuer and GitHub workflow
+ * extensions ourselves (identity.ts: exact, or anchored regular expressions): the library's policy treats
+ * strings as unanchored regular expressions. The subject digest is
  * checked by the caller (policy.ts). @sigstore/* are loaded only when keyless flags are used.
  */
 import { createHash } from 'node:crypto';
 import { OcipackError } from '../core/errors.js';
 import type { ParsedBundle } from './bundle.js';
+import { compileRules, matchIdentity, type IdentityRules } from './identity.js';
 
 export interface KeylessPolicy {
-  /** `--certificate-identity`: the exact SAN (URI or e-mail). */
-  identity: string;
-  /** `--certificate-oidc-issuer`: the exact issuer extension (OID 1.3.6.1.4.1.57264.1.8, or legacy .1.1). */
-  issuer: string;
+  /** SAN and issuer (OID 1.3.6.1.4.1.57264.1.8, or legacy .1.1), exact or by anchored regexp, and GitHub workflow claims. */
+  rules: IdentityRules;
   /** The trusted_root.json bytes. */
   trustedRoot: Buffer;
   /** Name of the trusted root file, for messages. */
   trustedRootName?: string;
 }
 
-export type KeylessResult = { ok: true; identity: string; issuer: string } | { ok: false; reason: string };
+export type KeylessResult = { ok: true; identity: string; issuer: string; matched: string[] } | { ok: false; reason: string };
 
 export interface KeylessVerifier {
   verify(bundle: ParsedBundle): Promise<KeylessResult>;
@@ -104,6 +104,7 @@ function messageOf(err: unknown): string {
 /** Parse the trusted root now (BAD_INPUT when it is not one) and return a verifier for bundles. */
 export async function keylessVerifier(policy: KeylessPolicy): Promise<KeylessVerifier> {
   const name = policy.trustedRootName ?? 'the trusted root';
+  const rules = compileRules(policy.rules);
   const [{ Verifier, toSignedEntity, toTrustMaterial }, { bundleFromJSON }, { TrustedRoot }] = await Promise.all([
     import('@sigstore/verify'), import('@sigstore/bundle'), import('@sigstore/protobuf-specs'),
   ]);
@@ -118,7 +119,7 @@ export async function keylessVerifier(policy: KeylessPolicy): Promise<KeylessVer
   } catch (err) {
     throw new OcipackError('BAD_INPUT', `${name} is not a usable trusted_root.json: ${messageOf(err)}`);
   }
-  const run = (json: unknown, artifact?: Buffer): KeylessResult => {
+  const run = (json: unknown, leaf: Buffer | undefined, artifact?: Buffer): KeylessResult => {
     let signer;
     try {
       signer = verifier.verify(toSignedEntity(bundleFromJSON(json), artifact));
@@ -127,18 +128,18 @@ export async function keylessVerifier(policy: KeylessPolicy): Promise<KeylessVer
     }
     const identity = signer.identity?.subjectAlternativeName ?? '';
     const issuer = signer.identity?.extensions?.issuer ?? '';
-    if (identity !== policy.identity) return { ok: false, reason: `certificate identity "${identity}" is not "${policy.identity}"` };
-    if (issuer !== policy.issuer) return { ok: false, reason: `certificate OIDC issuer "${issuer}" is not "${policy.issuer}"` };
-    return { ok: true, identity, issuer };
+    const m = matchIdentity(rules, identity, issuer, leaf);
+    return m.ok ? { ok: true, identity, issuer, matched: m.matched } : { ok: false, reason: m.reason };
   };
   return {
     async verify(b: ParsedBundle): Promise<KeylessResult> {
       if (b.material.kind !== 'certificate') return { ok: false, reason: 'the bundle is signed with a key, not a certificate' };
-      return run(b.json);
+      return run(b.json, b.material.chain[0]);
     },
     async verifyClassic(payload: Buffer, signature: Buffer, annotations: Record<string, string>): Promise<KeylessResult> {
       const json = classicToBundle(payload, signature, annotations);
-      return typeof json === 'string' ? { ok: false, reason: json } : run(json, payload);
+      const leaf = pemCertificates(annotations[CLASSIC_ANNOTATIONS.certificate])[0];
+      return typeof json === 'string' ? { ok: false, reason: json } : run(json, leaf === undefined ? undefined : Buffer.from(leaf, 'base64'), payload);
     },
   };
 }

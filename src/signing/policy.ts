@@ -40,13 +40,15 @@ export interface SignatureVerdict {
   /** Keyless: the certificate's SAN and OIDC issuer. */
   identity?: string;
   issuer?: string;
+  /** The rules that accepted it: `--key <file>`, or each keyless flag that matched (with the certificate OID for workflow claims). */
+  matched?: string[];
   /** simple-signing `critical.identity.docker-reference`, informative only. */
   dockerReference?: string;
   /** Why it does not count. */
   reason?: string;
 }
 
-type Signer = { key?: TrustedKey; identity?: string; issuer?: string };
+type Signer = { key?: TrustedKey; identity?: string; issuer?: string; matched?: string[] };
 
 function verdict(c: Candidate, verified: boolean, extra: Partial<SignatureVerdict>): SignatureVerdict {
   return { format: c.format, source: c.source, layer: c.layer.digest, verified, ...extra };
@@ -57,7 +59,9 @@ function signerFields(s: Signer): Partial<SignatureVerdict> {
   if (s.key) {
     out.key = s.key.name;
     out.keyFingerprint = s.key.description.fingerprint;
+    out.matched = [`--key ${s.key.name}`];
   }
+  if (s.matched !== undefined) out.matched = s.matched;
   if (s.identity !== undefined) out.identity = s.identity;
   if (s.issuer !== undefined) out.issuer = s.issuer;
   return out;
@@ -81,7 +85,7 @@ async function checkSimple(c: Extract<Candidate, { kind: 'simple' }>, digest: st
   if (policy.keyless && c.annotations[CLASSIC_ANNOTATIONS.certificate] !== undefined) {
     const r = await policy.keyless.verifyClassic(c.payload, c.signature, c.annotations);
     if (!r.ok) return verdict(c, false, { reason: r.reason });
-    return withClaims(c, { identity: r.identity, issuer: r.issuer }, checkSimpleSigning(c.payload, digest, policy.annotations));
+    return withClaims(c, { identity: r.identity, issuer: r.issuer, matched: r.matched }, checkSimpleSigning(c.payload, digest, policy.annotations));
   }
   if (policy.keys.length === 0) return verdict(c, false, { reason: 'the signature is not keyless (no certificate); verify it with --key' });
   return verdict(c, false, { reason: 'the signature does not verify with any given key' });
@@ -113,7 +117,7 @@ async function checkBundle(c: Extract<Candidate, { kind: 'bundle' }>, digest: st
   }
   const r = await policy.keyless.verify(b);
   if (!r.ok) return verdict(c, false, { reason: r.reason });
-  const signer: Signer = { identity: r.identity, issuer: r.issuer };
+  const signer: Signer = { identity: r.identity, issuer: r.issuer, matched: r.matched };
   if (b.content.kind !== 'dsse') return verdict(c, false, { ...signerFields(signer), reason: 'the bundle holds a message signature, not an in-toto statement' });
   return withClaims(c, signer, checkStatement(b.content.envelope.payload, digest, policy.annotations));
 }

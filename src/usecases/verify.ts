@@ -1,8 +1,9 @@
 /**
  * verify: integrity of every blob of an artifact, and its cosign signatures (SPEC §3; issue 5).
  * The reference is resolved to a digest once; everything after that is fetched by digest. A
- * signature counts when its cryptography verifies with a `--key` (or keyless: the certificate chains
- * to `--trusted-root` and names exactly `--certificate-identity` and `--certificate-oidc-issuer`) AND
+ * signature counts when its cryptography verifies with a `--key` (any of them), or keyless: the certificate
+ * chains to `--trusted-root` and names the identity and issuer (exactly, or by anchored regexp) and the
+ * GitHub workflow claims asked for (signing/identity.ts) AND
  * it signs that digest. Not verified is a result (`verified: false`, exit 3), not an exception;
  * bad input is a usage error (exit 2) raised before any network call; network trouble throws (exit 1).
  */
@@ -17,6 +18,7 @@ import { discoverSignatures } from '../signing/discover.js';
 import { loadPublicKey } from '../signing/keys.js';
 import { judge, type SignatureVerdict, type TrustedKey, type VerifyPolicy } from '../signing/policy.js';
 import { keylessVerifier } from '../signing/keyless.js';
+import { compileRules, type GithubClaim, type IdentityRules } from '../signing/identity.js';
 
 export type { SignatureVerdict } from '../signing/policy.js';
 
@@ -28,6 +30,11 @@ export interface VerifyOptions extends CommonOptions {
   /** Keyless: the exact certificate SAN, the exact OIDC issuer, and the trusted_root.json file. */
   certificateIdentity?: string;
   certificateOidcIssuer?: string;
+  /** Keyless: ANCHORED regular expressions (JavaScript syntax) for the SAN and the issuer, instead of the exact values. */
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuerRegexp?: string;
+  /** `--certificate-github-workflow-trigger|sha|name|repository|ref`: Fulcio OIDs .1.2–.1.6 (or their v2 successors). */
+  certificateGithubWorkflow?: Partial<Record<GithubClaim, string>>;
   trustedRoot?: string;
   /** `-a key=value`: required annotations in the signed payload. */
   annotations?: string[] | Record<string, string>;
@@ -61,16 +68,38 @@ async function readInput(path: string, flag: string): Promise<string> {
   }
 }
 
+const given = (v: string | undefined): v is string => v !== undefined && v !== '';
+
+/**
+ * The keyless rules, or undefined when no keyless flag is given. Like cosign: an identity (exact or
+ * regexp) and an issuer (exact or regexp) are both required, with the trusted root; the GitHub
+ * workflow claims narrow them further.
+ */
+function keylessRules(opts: VerifyOptions): IdentityRules | undefined {
+  const github: Partial<Record<GithubClaim, string>> = {};
+  for (const [claim, v] of Object.entries(opts.certificateGithubWorkflow ?? {}) as [GithubClaim, string | undefined][]) if (given(v)) github[claim] = v;
+  const any = [opts.certificateIdentity, opts.certificateIdentityRegexp, opts.certificateOidcIssuer, opts.certificateOidcIssuerRegexp, opts.trustedRoot].some(given) || Object.keys(github).length > 0;
+  if (!any) return undefined;
+  const hint = 'keyless needs --trusted-root, --certificate-identity or --certificate-identity-regexp, and --certificate-oidc-issuer or --certificate-oidc-issuer-regexp';
+  if (given(opts.certificateIdentity) && given(opts.certificateIdentityRegexp)) throw usageError('--certificate-identity and --certificate-identity-regexp exclude each other', hint);
+  if (given(opts.certificateOidcIssuer) && given(opts.certificateOidcIssuerRegexp)) throw usageError('--certificate-oidc-issuer and --certificate-oidc-issuer-regexp exclude each other', hint);
+  if (!given(opts.certificateIdentity) && !given(opts.certificateIdentityRegexp)) throw usageError('keyless verification needs --certificate-identity or --certificate-identity-regexp', hint);
+  if (!given(opts.certificateOidcIssuer) && !given(opts.certificateOidcIssuerRegexp)) throw usageError('keyless verification needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp', hint);
+  if (!given(opts.trustedRoot)) throw usageError('keyless verification needs --trusted-root', hint);
+  const rules: IdentityRules = { github };
+  if (given(opts.certificateIdentity)) rules.identity = opts.certificateIdentity;
+  if (given(opts.certificateIdentityRegexp)) rules.identityRegexp = opts.certificateIdentityRegexp;
+  if (given(opts.certificateOidcIssuer)) rules.issuer = opts.certificateOidcIssuer;
+  if (given(opts.certificateOidcIssuerRegexp)) rules.issuerRegexp = opts.certificateOidcIssuerRegexp;
+  return rules;
+}
+
 /** Everything verify needs that involves no network: keys, trusted root, flags. Bad input fails here (exit 2). */
 export async function prepareVerify(opts: VerifyOptions): Promise<Prepared> {
   const keyFiles = opts.key === undefined ? [] : Array.isArray(opts.key) ? opts.key : [opts.key];
-  const keylessFlags = [opts.certificateIdentity, opts.certificateOidcIssuer, opts.trustedRoot];
-  const keylessCount = keylessFlags.filter((f) => f !== undefined && f !== '').length;
-  if (keylessCount !== 0 && keylessCount !== 3) {
-    throw usageError('--certificate-identity, --certificate-oidc-issuer and --trusted-root go together', 'give all three for keyless verification');
-  }
+  const rules = keylessRules(opts);
   const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
-  if (keyFiles.length === 0 && keylessCount === 0) {
+  if (keyFiles.length === 0 && !rules) {
     if (Object.keys(annotations).length > 0) throw usageError('-a/--annotations needs --key or keyless flags: annotations are checked in signatures');
     return { policy: undefined };
   }
@@ -80,11 +109,10 @@ export async function prepareVerify(opts: VerifyOptions): Promise<Prepared> {
     keys.push({ name: file, key, description });
   }
   const policy: VerifyPolicy = { keys, annotations };
-  if (keylessCount === 3) {
+  if (rules) {
+    compileRules(rules);
     const trustedRoot = Buffer.from(await readInput(opts.trustedRoot!, '--trusted-root'), 'utf8');
-    policy.keyless = await keylessVerifier({
-      identity: opts.certificateIdentity!, issuer: opts.certificateOidcIssuer!, trustedRoot, trustedRootName: `--trusted-root ${opts.trustedRoot!}`,
-    });
+    policy.keyless = await keylessVerifier({ rules, trustedRoot, trustedRootName: `--trusted-root ${opts.trustedRoot!}` });
   }
   return { policy };
 }

@@ -263,7 +263,9 @@ test('keys with scrypt N 32768 and 131072, the legacy COSIGN label, and P-384/RS
 test('usage errors are exit 2 before any request', async () => {
   const a = await pushArtifact();
   const cases: [string[], RegExp][] = [
-    [['verify', a.ref, '--certificate-identity', 'x'], /go together/],
+    [['verify', a.ref, '--certificate-identity', 'x'], /needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp/],
+    [['verify', a.ref, '--certificate-identity-regexp', '(', '--certificate-oidc-issuer', 'y', '--trusted-root', 'x'], /not a valid regular expression/],
+    [['verify', a.ref, '--certificate-github-workflow-ref', 'refs/heads/main'], /needs --certificate-identity/],
     [['verify', a.ref, '--key', '/nonexistent.pub'], /no such file/],
     [['verify', a.ref, '-a', 'env=prod'], /needs --key/],
     [['verify', a.ref, '--key', join(keys, 'cosign.key')], /expected PUBLIC KEY/],

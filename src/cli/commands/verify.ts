@@ -10,6 +10,13 @@ interface VerifyFlags {
   key?: string[];
   certificateIdentity?: string;
   certificateOidcIssuer?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuerRegexp?: string;
+  certificateGithubWorkflowTrigger?: string;
+  certificateGithubWorkflowSha?: string;
+  certificateGithubWorkflowName?: string;
+  certificateGithubWorkflowRepository?: string;
+  certificateGithubWorkflowRef?: string;
   trustedRoot?: string;
   annotations?: string[];
   output?: string;
@@ -27,7 +34,7 @@ function report(ui: Ui, r: VerifyResult, signaturesAsked: boolean): void {
   if (i.ok) ui.success(`integrity: ${i.manifests} manifest(s) and ${i.blobs} blob(s) (${formatBytes(i.bytes)}) match their digests`);
   for (const p of i.problems) ui.error(`integrity: ${p}`);
   for (const s of r.signatures) {
-    if (s.verified) ui.success(`signature verified with ${by(s)} [${s.format}, ${s.source}]`);
+    if (s.verified) ui.success(`signature verified with ${by(s)} [${s.format}, ${s.source}]${s.matched && s.matched.length > 1 ? `; matched ${s.matched.join(', ')}` : ''}`);
     else ui.warn(`signature not accepted [${s.format}, ${s.source}]: ${s.reason ?? 'unknown reason'}`);
   }
   if (signaturesAsked && r.signatures.length === 0) ui.error(`no signatures found for ${r.digest}`);
@@ -45,6 +52,13 @@ export function defineVerify(program: Command): Command {
     .option('--key <cosign.pub>', 'public key (PEM) a signature must verify with (repeatable: any of them)', collect)
     .option('--certificate-identity <san>', 'keyless: the exact certificate identity (SAN: URI or e-mail)')
     .option('--certificate-oidc-issuer <url>', 'keyless: the exact OIDC issuer in the certificate')
+    .option('--certificate-identity-regexp <re>', 'keyless: regular expression the whole SAN must match (ANCHORED, unlike cosign; JavaScript syntax)')
+    .option('--certificate-oidc-issuer-regexp <re>', 'keyless: regular expression the whole OIDC issuer must match (ANCHORED)')
+    .option('--certificate-github-workflow-trigger <event>', 'keyless: GitHub workflow trigger, e.g. push (OID 1.3.6.1.4.1.57264.1.2, or .1.20)')
+    .option('--certificate-github-workflow-sha <sha>', 'keyless: GitHub workflow commit SHA (OID .1.3, or .1.13)')
+    .option('--certificate-github-workflow-name <name>', 'keyless: GitHub workflow name (OID .1.4)')
+    .option('--certificate-github-workflow-repository <owner/repo>', 'keyless: GitHub repository (OID .1.5, or .1.12 as https://github.com/<owner/repo>)')
+    .option('--certificate-github-workflow-ref <ref>', 'keyless: GitHub ref, e.g. refs/tags/v1.0.0 (OID .1.6, or .1.14)')
     .option('--trusted-root <trusted_root.json>', 'keyless: sigstore trusted root (Fulcio CAs, Rekor and CT log keys)')
     .option('-a, --annotations <key=value>', 'annotation the signed payload must carry (repeatable)', collect)
     .option('-o, --output <format>', 'machine output on stdout: json or yaml');
@@ -57,7 +71,14 @@ Example:
   ocipack verify oci://ghcr.io/org/app-manifests:v1.0.0 --key cosign.pub -a env=prod
   ocipack verify oci://ghcr.io/org/app-manifests@sha256:<hex> \\
     --certificate-identity https://github.com/org/app/.github/workflows/release.yaml@refs/heads/main \\
-    --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root trusted_root.json -o json`)
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root trusted_root.json -o json
+  ocipack verify oci://ghcr.io/org/app-manifests:v1.0.0 --trusted-root trusted_root.json \
+    --certificate-identity-regexp 'https://github\.com/org/app/\.github/workflows/.*@refs/tags/v.*' \
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com \
+    --certificate-github-workflow-repository org/app --certificate-github-workflow-trigger push
+
+Regular expressions are anchored (the whole value must match), unlike cosign's. -o json lists for each
+signature the rules that matched ("matched").`)
     .action(action<VerifyFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, true);
       const { verify } = await import('../../usecases/verify.js');
@@ -65,10 +86,18 @@ Example:
       if (flags.key) opts.key = flags.key;
       if (flags.certificateIdentity !== undefined) opts.certificateIdentity = flags.certificateIdentity;
       if (flags.certificateOidcIssuer !== undefined) opts.certificateOidcIssuer = flags.certificateOidcIssuer;
+      if (flags.certificateIdentityRegexp !== undefined) opts.certificateIdentityRegexp = flags.certificateIdentityRegexp;
+      if (flags.certificateOidcIssuerRegexp !== undefined) opts.certificateOidcIssuerRegexp = flags.certificateOidcIssuerRegexp;
+      const gh = {
+        trigger: flags.certificateGithubWorkflowTrigger, sha: flags.certificateGithubWorkflowSha, name: flags.certificateGithubWorkflowName,
+        repository: flags.certificateGithubWorkflowRepository, ref: flags.certificateGithubWorkflowRef,
+      };
+      const workflow = Object.fromEntries(Object.entries(gh).filter(([, v]) => v !== undefined)) as Record<string, string>;
+      if (Object.keys(workflow).length > 0) opts.certificateGithubWorkflow = workflow;
       if (flags.trustedRoot !== undefined) opts.trustedRoot = flags.trustedRoot;
       if (flags.annotations) opts.annotations = flags.annotations;
       const r = await verify(opts);
-      const asked = (flags.key?.length ?? 0) > 0 || flags.certificateIdentity !== undefined;
+      const asked = (flags.key?.length ?? 0) > 0 || flags.certificateIdentity !== undefined || flags.certificateIdentityRegexp !== undefined;
       report(ui, r, asked);
       ui.data({ digest: r.digest, verified: r.verified, signatures: r.signatures, url: r.url, repository: r.repository, integrity: r.integrity }, format);
       return r.verified ? 0 : 3;

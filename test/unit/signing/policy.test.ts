@@ -73,7 +73,7 @@ test('bundle candidates: keyed DSSE verdicts and reasons', async () => {
 test('keyless candidates go to the keyless verifier, and its verdict is combined with the claim check', async () => {
   const calls: string[] = [];
   const fake: KeylessVerifier = {
-    async verify() { calls.push('bundle'); return { ok: true, identity: 'me', issuer: 'iss' }; },
+    async verify() { calls.push('bundle'); return { ok: true, identity: 'me', issuer: 'iss', matched: ['--certificate-identity me'] }; },
     async verifyClassic() { calls.push('classic'); return { ok: false, reason: 'nope' }; },
   };
   const policy: VerifyPolicy = { keys: [], keyless: fake, annotations: {} };
