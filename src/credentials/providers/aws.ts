@@ -7,8 +7,16 @@ import { OcipackError } from '../../core/errors.js';
 import type { Credential } from '../types.js';
 import { loadSdk, sdkMessage } from './load.js';
 
-type EcrSdk = typeof import('@aws-sdk/client-ecr');
-type EcrPublicSdk = typeof import('@aws-sdk/client-ecr-public');
+// The few SDK parts used, typed here so ocipack builds without the optional SDKs installed.
+interface Sendable<T> { send(command: unknown): Promise<T> }
+interface EcrSdk {
+  ECRClient: new (config: { region: string }) => Sendable<{ authorizationData?: Array<{ authorizationToken?: string }> }>;
+  GetAuthorizationTokenCommand: new (input: object) => unknown;
+}
+interface EcrPublicSdk {
+  ECRPUBLICClient: new (config: { region: string }) => Sendable<{ authorizationData?: { authorizationToken?: string } }>;
+  GetAuthorizationTokenCommand: new (input: object) => unknown;
+}
 
 const NO_CREDENTIALS = /CredentialsProviderError|Could not load credentials/i;
 

@@ -10,7 +10,10 @@ import { request } from '../../http/request.js';
 import type { Credential } from '../types.js';
 import { loadSdk, sdkMessage, type ProviderContext } from './load.js';
 
-type AzureSdk = typeof import('@azure/identity');
+/** The part of @azure/identity used (typed here so ocipack builds without it installed). */
+interface AzureSdk {
+  DefaultAzureCredential: new () => { getToken(scope: string): Promise<{ token: string }> };
+}
 
 /** The user name ACR expects beside a refresh token (az acr login uses the same). */
 const ACR_TOKEN_USER = '00000000-0000-0000-0000-000000000000';

@@ -6,7 +6,10 @@ import { OcipackError } from '../../core/errors.js';
 import type { Credential } from '../types.js';
 import { loadSdk, sdkMessage } from './load.js';
 
-type GoogleSdk = typeof import('google-auth-library');
+/** The part of google-auth-library used (typed here so ocipack builds without it installed). */
+interface GoogleSdk {
+  GoogleAuth: new (opts: { scopes: string[] }) => { getAccessToken(): Promise<string | null | undefined> };
+}
 
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
