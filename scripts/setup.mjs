@@ -77,10 +77,12 @@ function aptCommands(debs) {
   return [['apt-get', 'update'], ['apt-get', 'install', '-y', '--no-install-recommends', ...debs]];
 }
 
-/** How this process may run apt-get without a prompt: '' as root, 'sudo -n' if sudo needs no password, else null. */
+/** How this process may run apt-get without a prompt: '' as root, 'sudo -n' when sudo allows apt-get without a password, else null. */
 function privilege() {
   if (process.getuid?.() === 0) return '';
-  if (which('sudo', SYSTEM_PATH) && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0) return 'sudo -n';
+  const sudo = which('sudo', SYSTEM_PATH);
+  const apt = which('apt-get', SYSTEM_PATH);
+  if (sudo && apt && spawnSync(sudo, ['-n', '-l', apt], { stdio: 'ignore' }).status === 0) return 'sudo -n'; // may run apt-get, no prompt
   return null;
 }
 
