@@ -170,3 +170,29 @@ test('missing library: an install without the optional SDK says what to install,
   assert.match(r.stderr, new RegExp(`✗ pull failed: --provider aws needs @aws-sdk/client-ecr for ${ECR.replace(/\./g, '\\.')}, and it is not installed\n  hint: install it beside ocipack: npm i @aws-sdk/client-ecr`));
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
+
+test('flux spelling: --provider on push, pull, diff, list and tag (and --provider=aws), as flux artifact command lines write it', async () => {
+  const env = { ...AWS_ENV, AWS_ENDPOINT_URL_ECR: ecr.url };
+  const repo = `oci://${ECR}/flux/podinfo-deploy`;
+  const out = await tempDir();
+  // flux <verb> artifact(s) … → ocipack <verb> …, flags exactly as in flux's docs.
+  const lines: string[][] = [
+    ['push', `${repo}:v1.0.0`, `--path=${src}`, '--source=https://github.com/stefanprodan/podinfo', '--revision=6.1.6@sha1:82e1d1f', '--provider=aws'],
+    ['tag', `${repo}:v1.0.0`, '--tag', 'latest', '--provider', 'aws'],
+    ['list', repo, '--provider=aws'],
+    ['pull', `${repo}:latest`, `--output=${out}`, '--provider', 'aws'],
+    ['diff', `${repo}:v1.0.0`, `--path=${src}`, '--provider=aws'],
+  ];
+  for (const args of lines) {
+    const r = await cli(args, env);
+    assert.equal(r.code, 0, `${args.join(' ')}\n${r.stderr}`);
+    if (args[0] === 'list') assert.match(r.stdout, /podinfo-deploy:v1\.0\.0/);
+  }
+  assert.equal(await readFile(join(out, 'app.yaml'), 'utf8'), 'kind: ConfigMap\n');
+  for (const provider of ['azure', 'gcp', 'generic']) {
+    const host = provider === 'azure' ? ACR : provider === 'gcp' ? GAR : tok.registry.host;
+    const penv: Record<string, string> = provider === 'azure' ? { IDENTITY_ENDPOINT: `${msi.url}/msi/token`, IDENTITY_HEADER: IDENTITY_SECRET } : { GCE_METADATA_HOST: gce.host, METADATA_SERVER_DETECTION: 'assume-present' };
+    const r = await cli(['push', `oci://${host}/flux/app:v1`, `--path=${src}`, `--provider=${provider}`, ...(provider === 'generic' ? ['--creds', `AWS:${ECR_PASSWORD}`] : [])], penv);
+    assert.equal(r.code, 0, `${provider}: ${r.stderr}`);
+  }
+});
