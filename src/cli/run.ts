@@ -1,4 +1,5 @@
 /** Wraps a command action: builds the Ui, wires Ctrl-C and --timeout to an AbortSignal, maps errors to exit codes. */
+import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import { exitCodeFor, OcipackError } from '../core/errors.js';
 import { hintFor } from './hints.js';
@@ -49,9 +50,7 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
     const flags = cmd.optsWithGlobals() as GlobalFlags & F;
     const ui = uiFor(flags, cmd.name());
     const controller = new AbortController();
-    const onSignal = (sig: NodeJS.Signals): void => controller.abort(new OcipackError('CANCELLED', `interrupted by ${sig}`));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const interrupt = onInterrupt(controller);
     let timer: NodeJS.Timeout | undefined;
     let code = 0;
     try {
@@ -65,11 +64,38 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
       code = reportError(ui, err, controller.signal, flags.debug ?? false);
     } finally {
       if (timer) clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       ui.close();
+      interrupt.dispose();
     }
-    process.exitCode = code;
+    // Interrupted runs exit as shells expect (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP), after cleanup.
+    process.exitCode = interrupt.signal === undefined ? code : 128 + (osConstants.signals[interrupt.signal] ?? 0);
+  };
+}
+
+/** The signals that stop a run: the same abort and cleanup on a terminal and in a pipe. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Turns SIGINT/SIGTERM/SIGHUP into an abort of the run, for the whole run. The handlers are `on`, not
+ * `once`: ora's cursor restore loads signal-exit, which re-raises a signal (killing the process before any
+ * cleanup) when it finds itself the only listener left, as it did after a `once` handler had fired.
+ * A second signal while cleaning up exits at once.
+ */
+export function onInterrupt(controller: AbortController): { readonly signal: NodeJS.Signals | undefined; dispose(): void } {
+  let first: NodeJS.Signals | undefined;
+  const handler = (sig: NodeJS.Signals): void => {
+    if (first !== undefined) process.exit(128 + (osConstants.signals[first] ?? 0));
+    first = sig;
+    controller.abort(new OcipackError('CANCELLED', `interrupted by ${sig}`));
+  };
+  for (const sig of STOP_SIGNALS) process.on(sig, handler);
+  return {
+    get signal() {
+      return first;
+    },
+    dispose() {
+      for (const sig of STOP_SIGNALS) process.off(sig, handler);
+    },
   };
 }
 

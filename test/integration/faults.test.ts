@@ -288,7 +288,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.ok((await readdir(parent)).some((n) => n.startsWith('out.ocipack-staging-')), 'the layer is being extracted into staging beside the target');
     child.kill(signal);
     const code = await closed;
-    assert.equal(code, 1, stderr);
+    assert.equal(code, signal === 'SIGINT' ? 130 : 143, stderr);
     assert.match(stderr, new RegExp(`✗ .*interrupted by ${signal}`));
     assert.deepEqual(await listing(parent), ['out/', 'out/keep.txt']);
     assert.equal(await readFile(join(out, 'keep.txt'), 'utf8'), 'mine');
@@ -322,7 +322,7 @@ test('SIGINT during extraction removes the staging directory beside the target a
   await new Promise((r) => setTimeout(r, 100));
   child.kill('SIGINT');
   const code = await closed;
-  assert.equal(code, 1, stderr);
+  assert.equal(code, 130, stderr);
   assert.match(stderr, /✗ .*(interrupted by SIGINT|extraction cancelled)/);
   assert.deepEqual(await listing(parent), ['out/', 'out/keep.txt']);
   assert.deepEqual(await readdir(tmp), []);
