@@ -3,12 +3,12 @@
  * GET realm?service&scope… with Basic auth, or POST grant_type=refresh_token for identity tokens.
  */
 import { DEFAULTS } from '../core/defaults.js';
-import { CredentialsRejectedError, OcipackError, RegistryError } from '../core/errors.js';
+import { OcipackError } from '../core/errors.js';
 import type { Credential } from '../core/credential.js';
-import { basicPair, secretsOf } from '../core/credential.js';
+import { basicPair } from '../core/credential.js';
 import { discard, readCapped } from '../http/body.js';
-import { failure, registryError } from '../http/failure.js';
-import { redactUrl, scrubSecrets } from '../http/redact.js';
+import { tokenFailure } from './failure.js';
+import { redactUrl } from '../http/redact.js';
 import { request, type HttpContext, type HttpResponse } from '../http/request.js';
 import type { CachedToken } from './cache.js';
 
@@ -69,7 +69,6 @@ export function mayCarryCredentials(realm: URL, registry: URL): boolean {
 }
 
 /** The next step when the realm rule kept the credentials back. */
-export const WITHHELD_HINT = 'serve the token realm over https, or on the registry\'s own host when the registry is plain HTTP';
 
 function withQuery(realm: URL, service: string | undefined, scopes: readonly string[]): URL {
   const url = new URL(realm);
@@ -98,43 +97,6 @@ export async function fetchToken(http: HttpContext, req: TokenRequest): Promise<
   return readToken(await getToken(http, realm, req, pair && basicAuth(pair.username, pair.password)), req.host, pair && cred);
 }
 
-/**
- * What a token server said when it refused: distribution's `errors[]`, Docker Hub's `details`, or
- * OAuth2's `error`/`error_description`; one line, capped, the credential and anything token-shaped redacted.
- */
-export function tokenServerSays(body: Buffer, cred: Credential | undefined): string {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return '';
-  }
-  if (typeof doc !== 'object' || doc === null) return '';
-  const parts: string[] = [];
-  if (Array.isArray(doc.errors)) {
-    for (const e of doc.errors as Array<Record<string, unknown>>) {
-      if (typeof e !== 'object' || e === null) continue;
-      const text = [e.code, e.message].filter((x) => typeof x === 'string' && x !== '').join(' ');
-      if (text !== '') parts.push(text);
-    }
-  }
-  for (const field of ['details', 'error', 'error_description']) if (typeof doc[field] === 'string' && doc[field] !== '') parts.push(doc[field] as string);
-  const oneLine = scrubSecrets(parts.join('; '), secretsOf(cred)).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  const max = DEFAULTS.caps.serverMessageChars;
-  return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine;
-}
-
-/** The error for a token server's 401/403: a sent credential refused is "rejected", never "missing". */
-async function tokenFailure(res: HttpResponse, host: string, cred: Credential | undefined): Promise<never> {
-  const { bytes } = await readCapped(res.body, DEFAULTS.caps.errorBodyBytes);
-  const says = tokenServerSays(bytes, cred);
-  const base = registryError(res.status, bytes, { host, subject: 'token' });
-  if (res.status === 401 && cred !== undefined) throw new CredentialsRejectedError(401, host, cred.source, says, base.registryCodes);
-  if (says === '') throw base;
-  const message = base.code === 'DENIED' ? `access to ${host} denied: ${says}` : `${base.message}: ${says}`;
-  throw new RegistryError(base.code, res.status, message, base.registryCodes, base.hint);
-}
-
 function getToken(http: HttpContext, realm: URL, req: TokenRequest, authorization: string | undefined): Promise<HttpResponse> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (authorization !== undefined) headers.authorization = authorization;
@@ -158,10 +120,9 @@ function postRefreshToken(http: HttpContext, realm: URL, req: TokenRequest, refr
 async function readToken(res: HttpResponse, host: string, cred: Credential | undefined, withheld?: string): Promise<CachedToken> {
   if (withheld !== undefined && (res.status === 401 || res.status === 403)) {
     await discard(res.body);
-    throw new OcipackError('UNAUTHORIZED', `${withheld}; the realm refused an anonymous token (${res.status})`, { hint: WITHHELD_HINT });
+    throw new OcipackError('UNAUTHORIZED', `${withheld}; the realm refused an anonymous token (${res.status})`, { context: { host, next: 'realm-withheld' } });
   }
-  if (res.status === 401 || res.status === 403) return tokenFailure(res, host, cred);
-  if (res.status !== 200) return failure(res, { host, subject: 'token' });
+  if (res.status !== 200) return tokenFailure(res, host, cred);
   const { bytes, complete } = await readCapped(res.body, DEFAULTS.caps.tokenBodyBytes);
   if (!complete) throw new OcipackError('REGISTRY', `token response from ${host}'s token server is larger than ${DEFAULTS.caps.tokenBodyBytes} bytes`);
   let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };

@@ -2,7 +2,8 @@
  * Next steps for errors (SPEC §3): what to run or check. Hints live in the face; the lower layers
  * give the facts as data (an error code, and for refused credentials the host and where they came from).
  */
-import { CredentialsRejectedError, type ErrorCode } from '../core/errors.js';
+import { CredentialsRejectedError, OcipackError, type ErrorCode, type ErrorContext } from '../core/errors.js';
+import { flagFor } from './errors.js';
 
 /** A next step for errors whose thrower gave none. */
 const BY_CODE: Partial<Record<ErrorCode, string>> = {
@@ -37,9 +38,56 @@ export function rejectedHint(err: CredentialsRejectedError): string {
   }
 }
 
-/** The hint for an error: the thrower's own, else one for refused credentials, else one per code. */
-export function hintFor(err: unknown, code: ErrorCode | undefined, own: string | undefined): string | undefined {
-  if (own !== undefined) return own;
+/** Where each cloud provider's credential chain looks, in the words of its docs. */
+const PROVIDER_SETUP: Record<string, string> = {
+  aws: 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE (GitHub OIDC: aws-actions/configure-aws-credentials)',
+  azure: 'set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE (GitHub OIDC: azure/login), use a managed identity, or run `az login`',
+  gcp: 'set GOOGLE_APPLICATION_CREDENTIALS (a key or workload identity federation file; GitHub OIDC: google-github-actions/auth), run `gcloud auth application-default login`, or run on GCP',
+};
+
+/** What a provider's identity needs on the registry. */
+const PROVIDER_DENIED: Record<string, string> = {
+  aws: 'check that the AWS identity may call ecr:GetAuthorizationToken (ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)',
+  azure: 'check that the identity has a role on the registry (AcrPull, AcrPush for a push)',
+};
+
+/** The next step for a context's `next`, in CLI words. */
+function stepFor(ctx: ErrorContext): string | undefined {
+  const flag = ctx.option === undefined ? undefined : flagFor(ctx.option);
+  switch (ctx.next) {
+    case 'raise-cap': return flag ? `raise it with ${flag} if this is expected` : 'raise the cap if this is expected';
+    case 'login': return `run \`ocipack login ${ctx.host ?? '<host>'}\` or pass --creds`;
+    case 'insecure': return 'use --insecure-registry for a plain-HTTP registry';
+    case 'ca-file': return 'use --ca-file <pem> to trust a private CA';
+    case 'choose-layer': return 'choose one with --media-type <type> or --layer <n>';
+    case 'choose-platform': return 'choose one with --platform os/arch[/variant]';
+    case 'helper-missing': return 'install it, or remove it from credsStore/credHelpers in the docker config';
+    case 'key-password': return 'set COSIGN_PASSWORD to the password given to generate-key-pair';
+    case 'no-terminal': return 'there is no terminal to prompt for the password on';
+    case 'force': return 'use --force to replace it';
+    case 'resolve-symlinks': return 'copy the target into the directory, or drop --resolve-symlinks to skip symlinks';
+    case 'keyless-together': return 'keyless needs --trusted-root, --certificate-identity or --certificate-identity-regexp, and --certificate-oidc-issuer or --certificate-oidc-issuer-regexp';
+    case 'timeout': return 'raise the deadline with --timeout, e.g. --timeout 15m';
+    case 'retry-later': return 'try again later';
+    case 'realm-withheld': return 'serve the token realm over https, or on the registry\'s own host when the registry is plain HTTP';
+    case 'redirect-auth': return `the registry handed the request to ${ctx.host ?? 'another host'}; report it to the registry's operator`;
+    case 'stale-lock': return `remove ${ctx.path ?? 'the lock file'} if no other ocipack is writing this layout`;
+    case 'signature-format': return 'bundle is what cosign 3 writes; legacy is the sha256-<hex>.sig tag of cosign 2';
+    case 'provider-host': return 'use --provider generic (the default) for this registry, or --creds-for to give its credentials';
+    case 'provider-no-credentials': return PROVIDER_SETUP[ctx.program ?? ''] ?? 'configure the provider\'s credentials';
+    case 'provider-denied': return PROVIDER_DENIED[ctx.program ?? ''] ?? 'check the identity\'s access to the registry';
+    case 'provider-install': return `install it beside ocipack: npm i ${ctx.program ?? ''} (or npx -p ocipack -p ${(ctx.program ?? '').split(' ').join(' -p ')} ocipack …)`;
+    case 'layout-choose-image': return `name one as <dir>:<tag>, <dir>@tag=<ref.name> or <dir>@sha256:<hex>; ocipack list --oci-layout ${ctx.path ?? '<dir>'} shows them`;
+    case 'sources-collide': return 'give one of them another place in the artifact (--path <src>=<target>), or ignore the path in one of them';
+    case 'empty-tree': return 'check --ignore-paths/--add-ignore-paths and .sourceignore, or pass --allow-empty to push an artifact without files';
+    case 'overwrite-dirs': return 'pass --overwrite-dirs to let the artifact replace them, or --clean to make the output exactly the artifact';
+    default: return undefined;
+  }
+}
+
+/** The hint for an error: refused credentials by source, else the thrower's next step, else one per code. */
+export function hintFor(err: unknown): string | undefined {
+  if (!(err instanceof OcipackError)) return undefined;
   if (err instanceof CredentialsRejectedError) return rejectedHint(err);
-  return code === undefined ? undefined : BY_CODE[code];
+  return stepFor(err.context) ?? BY_CODE[err.code];
 }

@@ -1,7 +1,8 @@
 /** Wraps a command action: builds the Ui, wires Ctrl-C and --timeout to an AbortSignal, maps errors to exit codes. */
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
-import { exitCodeFor, OcipackError } from '../core/errors.js';
+import { OcipackError } from '../core/errors.js';
+import { exitCodeFor, withFlagNames } from './errors.js';
 import { hintFor } from './hints.js';
 import type { CommonOptions } from '../core/options.js';
 import { commonOptions, parseDuration, type GlobalFlags } from './common.js';
@@ -56,7 +57,7 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
     try {
       await ui.init();
       const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : DEFAULTS.timeoutMs;
-      timer = setTimeout(() => controller.abort(new OcipackError('CANCELLED', `timed out after ${flags.timeout ?? '5m'}`, { hint: 'raise the deadline with --timeout, e.g. --timeout 15m' })), timeoutMs);
+      timer = setTimeout(() => controller.abort(new OcipackError('CANCELLED', `timed out after ${flags.timeout ?? '5m'}`, { context: { option: 'timeoutMs', next: 'timeout' } })), timeoutMs);
       timer.unref();
       const common = commonOptions(flags, ui, controller.signal);
       code = (await fn({ ui, flags, common, args: cmd.args })) ?? 0;
@@ -102,9 +103,9 @@ export function onInterrupt(controller: AbortController): { readonly signal: Nod
 /** The one line for an error: `<what failed>: <why>`; input errors already name what was wrong. */
 export function errorLine(err: unknown, command: string | undefined): { message: string; hint?: string } {
   const e = err instanceof Error ? err : new Error(String(err));
-  const why = (e.message.split('\n')[0] ?? '').trim() || e.name;
+  const why = withFlagNames((e.message.split('\n')[0] ?? '').trim() || e.name);
   const code = e instanceof OcipackError ? e.code : undefined;
-  const hint = e instanceof OcipackError ? hintFor(e, code, e.hint) : undefined;
+  const hint = hintFor(e);
   const isInput = code === 'USAGE' || code === 'BAD_INPUT';
   const saysWhat = /^[^:]*\bfailed\b/.test(why);
   const message = isInput || saysWhat || command === undefined ? why : `${command} failed: ${why}`;

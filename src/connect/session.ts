@@ -10,7 +10,7 @@ import { usageError } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { createDispatcher, proxyFor } from '../http/dispatcher.js';
-import { failure } from '../http/failure.js';
+import { failure } from '../registry/failure.js';
 import { discard } from '../http/body.js';
 import type { HttpContext } from '../http/request.js';
 import type { Reference } from '../oci/reference.js';

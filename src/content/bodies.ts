@@ -1,31 +1,10 @@
-/** Request bodies for copyGraph: replayable readers of layout blobs, one-shot streams, buffered small blobs. */
-import { createReadStream } from 'node:fs';
-import { pipeline as pipelineCb, type Readable } from 'node:stream';
+/** Request bodies for copyGraph: one-shot streams and buffered small blobs. */
+import type { Readable } from 'node:stream';
 import { OcipackError } from '../core/errors.js';
-import type { Descriptor } from '../oci/descriptor.js';
-import { DigestStream } from '../oci/digest.js';
-import { openRegularSync } from './fsutil.js';
-import type { OciLayoutStore } from './layout.js';
 import type { Body } from './target.js';
 
 /** Upload bodies are read 1 MiB at a time: a sixteenth of the stream turns of the 64 KiB default (bench/). */
 export const UPLOAD_READ_BYTES = 1024 * 1024;
-
-/**
- * A replayable Body reading a layout's blob file (a regular file only, never through a symlink), checked
- * against `desc` as it streams; its last chunk is held back until size and digest matched, so a wrong
- * blob never reaches the destination whole (VERIFY instead).
- */
-export function layoutBody(src: OciLayoutStore, desc: Descriptor, signal: AbortSignal): Body {
-  return () => {
-    const { fd } = openRegularSync(src.blobPath(desc.digest));
-    const verifier = new DigestStream({ digest: desc.digest, size: desc.size }, { holdLast: true });
-    const onAbort = (): void => void verifier.destroy(cancelled(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    verifier.once('close', () => signal.removeEventListener('abort', onAbort));
-    return pipelineCb(createReadStream('', { fd, highWaterMark: UPLOAD_READ_BYTES }), verifier, () => undefined);
-  };
-}
 
 /** A Body for a destination that never retries: hands out the open stream once. */
 export function oneShot(stream: Readable): Body {

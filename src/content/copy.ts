@@ -16,9 +16,10 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { parseManifest, successors } from '../oci/manifest.js';
 import { removeQuietly } from './fsutil.js';
+import { Limiter } from './pool.js';
 import { OciLayoutStore } from './layout.js';
-import { cancelled, layoutBody, oneShot, readAll, UPLOAD_READ_BYTES } from './bodies.js';
-import type { Body, Target } from './target.js';
+import { cancelled, oneShot, readAll, UPLOAD_READ_BYTES } from './bodies.js';
+import { isReplayableSource, type GraphSource, type Target } from './target.js';
 
 /** Blobs up to this size are held in memory, so any destination can resend them on retry. */
 const BUFFER_LIMIT = 4 * 1024 * 1024;
@@ -52,28 +53,18 @@ export interface CopyResult {
   bytes: number;
 }
 
-/** Copy `root` and everything it references from `src` to `dst`; the root manifest is written last. */
-export async function copyGraph(src: Target, dst: Target, root: Descriptor, opts: CopyOptions = {}): Promise<CopyResult> {
-  return new GraphCopier(src, dst, opts).run(root);
+/** The graph-writer options a use-case's run options imply, with the tag the root gets. */
+export function graphOptions(opts: { onEvent?: OnEvent; signal?: AbortSignal }, tag?: string): CopyOptions {
+  const o: CopyOptions = {};
+  if (tag !== undefined) o.tag = tag;
+  if (opts.onEvent) o.onEvent = opts.onEvent;
+  if (opts.signal) o.signal = opts.signal;
+  return o;
 }
 
-/** Runs at most `max` tasks at once; queued tasks do not start once `signal` is aborted. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly max: number, private readonly signal: AbortSignal) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.active >= this.max) await new Promise<void>((wake) => this.waiting.push(wake));
-    this.active++;
-    try {
-      if (this.signal.aborted) throw cancelled(this.signal);
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
+/** Copy `root` and everything it references from `src` to `dst`; the root manifest is written last. */
+export async function copyGraph(src: GraphSource, dst: Target, root: Descriptor, opts: CopyOptions = {}): Promise<CopyResult> {
+  return new GraphCopier(src, dst, opts).run(root);
 }
 
 class GraphCopier {
@@ -90,7 +81,7 @@ class GraphCopier {
    */
   private readonly trustsGraph: boolean;
 
-  constructor(private readonly src: Target, private readonly dst: Target, private readonly opts: CopyOptions) {
+  constructor(private readonly src: GraphSource, private readonly dst: Target, private readonly opts: CopyOptions) {
     this.emit = emitter(opts.onEvent);
     this.signal = opts.signal ? AbortSignal.any([opts.signal, this.stop.signal]) : this.stop.signal;
     this.limit = new Limiter(Math.max(1, opts.concurrency ?? DEFAULTS.concurrency), this.signal);
@@ -118,7 +109,8 @@ class GraphCopier {
   /** Copy what a manifest references, all in parallel (bounded by the limiter), and wait for all. */
   private async children(desc: Descriptor, bytes: Buffer, depth: number): Promise<void> {
     if (depth >= DEFAULTS.caps.depth) throw new OcipackError('CAP', `manifest graph deeper than ${DEFAULTS.caps.depth} levels at ${desc.digest}`);
-    const kids = successors(parseManifest(bytes, desc.digest));
+    // Smallest first: configs are done at once and a single progress line follows the big layer.
+    const kids = [...successors(parseManifest(bytes, desc.digest))].sort((a, b) => a.size - b.size);
     const tasks = kids.map((k) => (isManifestType(k.mediaType) ? this.manifest(k, depth + 1) : this.blob(k)));
     const failed = (await Promise.allSettled(tasks)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -156,9 +148,10 @@ class GraphCopier {
 
   /** One fetch → push: small blobs as bytes, big ones streamed (or spooled to a file for a retrying destination). */
   private async transfer(desc: Descriptor): Promise<void> {
-    if (desc.size > BUFFER_LIMIT && this.src instanceof OciLayoutStore && !(this.dst instanceof OciLayoutStore) && (await this.src.exists(desc))) {
-      // The layout's own file is replayable: reopen it (verified) on every attempt instead of spooling a copy.
-      await this.dst.pushBlob(desc, layoutBody(this.src, desc, this.signal));
+    // A source whose bytes can be reopened (a layout's file, a local artifact's) needs no spool copy for retries.
+    const replayable = isReplayableSource(this.src) ? await this.src.blobBody(desc, this.signal) : undefined;
+    if (replayable !== undefined) {
+      await this.dst.pushBlob(desc, replayable);
       return;
     }
     const stream = await this.src.fetchBlob(desc);

@@ -41,7 +41,7 @@ export function chooseLayer(m: ImageManifest, opts: { mediaType?: string; layer?
   const l = m.layers.find((x) => known.includes(x.mediaType));
   if (!l) {
     throw new OcipackError('NOT_FOUND', `no tar+gzip layer of a known media type (${m.layers.map((x) => x.mediaType).join(', ') || 'no layers'})`, {
-      hint: 'choose one with --media-type <type> or --layer <n>',
+      context: { next: 'choose-layer' },
     });
   }
   return l;

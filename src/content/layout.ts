@@ -5,6 +5,7 @@
  * oras write them.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
@@ -14,9 +15,10 @@ import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { DigestStream, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
 import { REF_NAME_GRAMMAR } from '../oci/reference.js';
-import { checkRealDir, dirState, ioError, openRegular, readRegular, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
+import { checkRealDir, dirState, ioError, openRegular, openRegularSync, readRegular, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
 import { withLockFile } from './lock.js';
-import type { Body, FetchedManifest, Target } from './target.js';
+import { cancelled, UPLOAD_READ_BYTES } from './bodies.js';
+import type { Body, FetchedManifest, ReplayableSource, Target } from './target.js';
 
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
@@ -49,7 +51,7 @@ export async function isLayoutDir(dir: string): Promise<boolean> {
 }
 
 /** A Target over an OCI image-layout directory; every read is size- and digest-checked. */
-export class OciLayoutStore implements Target {
+export class OciLayoutStore implements Target, ReplayableSource {
   readonly name: string;
   /** Absolute path of the layout directory. */
   readonly dir: string;
@@ -174,6 +176,22 @@ export class OciLayoutStore implements Target {
     return [...new Set(names)];
   }
 
+  /** A replayable body reading the blob file, checked against `desc` as it streams (VERIFY at the end); undefined when absent. */
+  async blobBody(desc: Descriptor, signal?: AbortSignal): Promise<Body | undefined> {
+    if (!(await this.exists(desc))) return undefined;
+    const path = this.blobPath(desc.digest);
+    // A regular file only, never through a symlink; the last chunk is held back until size and digest
+    // matched, so a wrong blob never reaches the destination whole (VERIFY instead).
+    return () => {
+      const { fd } = openRegularSync(path);
+      const verifier = new DigestStream({ digest: desc.digest, size: desc.size }, { holdLast: true });
+      const onAbort = (): void => void verifier.destroy(cancelled(signal as AbortSignal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      verifier.once('close', () => signal?.removeEventListener('abort', onAbort));
+      return pipeline(createReadStream('', { fd, highWaterMark: UPLOAD_READ_BYTES }), verifier, () => undefined);
+    };
+  }
+
   /** The path of a blob; a malformed digest is a usage error, so no path ever leaves `blobs/`. */
   blobPath(digest: string): string {
     const { algorithm, hex } = parseDigest(digest);
@@ -200,7 +218,7 @@ export class OciLayoutStore implements Target {
     } catch (err) {
       if (err instanceof OcipackError && err.code === 'CAP') {
         throw new OcipackError('CAP', `manifest ${digest} is more than the ${this.maxManifestBytes}-byte cap`, {
-          hint: 'raise the manifest size cap if this manifest is expected',
+          context: { option: 'maxManifestBytes', next: 'raise-cap' },
         });
       }
       throw err;
@@ -289,7 +307,7 @@ function defaultEntry(manifests: Descriptor[], name: string): Descriptor {
   const shown = names.slice(0, 8).map((n) => JSON.stringify(n)).join(', ') + (names.length > 8 ? ', …' : '');
   const what = manifests.length === 0 ? 'it holds no image' : `it holds ${manifests.length} images${names.length > 0 ? ` (ref names ${shown})` : ''}`;
   throw new OcipackError('NOT_FOUND', `no tag given and no "latest" in OCI layout ${name}; ${what}`, {
-    hint: 'name one as <dir>:<tag>, <dir>@tag=<ref.name> or <dir>@sha256:<hex>; ocipack list --oci-layout <dir> shows them',
+    context: { path: name, next: 'layout-choose-image' },
   });
 }
 

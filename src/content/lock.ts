@@ -55,7 +55,7 @@ async function acquire(path: string, opts: LockOptions): Promise<string> {
     await removeIfStale(path, opts.staleMs ?? DEFAULTS.layoutLock.staleMs);
     if (Date.now() > deadline) {
       throw new OcipackError('IO', `${path} is held by another writer (${await describe(path)}); gave up waiting`, {
-        hint: `remove ${path} if no other ocipack is writing this layout`,
+        context: { path, next: 'stale-lock' },
       });
     }
     await new Promise((r) => setTimeout(r, DEFAULTS.layoutLock.pollMs + Math.floor(Math.random() * DEFAULTS.layoutLock.pollMs)));

@@ -1,5 +1,6 @@
 /** The one place that runs work concurrently: bounded pools and settle-all. */
 import { OcipackError } from '../core/errors.js';
+import { cancelled } from './bodies.js';
 
 /**
  * Waits for every promise (none is left running in the background), then throws the first failure,
@@ -31,4 +32,23 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** Runs at most `max` tasks at once; queued tasks do not start once `signal` is aborted. */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly max: number, private readonly signal: AbortSignal) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.active >= this.max) await new Promise<void>((wake) => this.waiting.push(wake));
+    this.active++;
+    try {
+      if (this.signal.aborted) throw cancelled(this.signal);
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
 }

@@ -93,12 +93,26 @@ export interface Mounter {
   mountBlob(desc: Descriptor, fromRepository: string): Promise<boolean>;
 }
 
+/** A source that can hand out a replayable body for a blob (a file it reopens, bytes it holds), so no spool copy is needed. */
+export interface ReplayableSource {
+  /** A body the destination may reopen on retry, or undefined when the blob must be fetched as a stream. */
+  blobBody(desc: Descriptor, signal?: AbortSignal): Promise<Body | undefined>;
+}
+
+/** What copyGraph reads from: a Fetcher that can also say whether it holds a blob. */
+export type GraphSource = Fetcher & Pick<Pusher, 'exists'>;
+
 /** One repository's worth of content-addressed storage plus tags. */
 export interface Target extends Fetcher, Pusher, TagLister {}
 
 /** True when `t` lists referrers itself; otherwise read the referrers tag schema's index. */
 export function isReferrerLister(t: object): t is ReferrerLister {
   return typeof (t as Partial<ReferrerLister>).referrers === 'function';
+}
+
+/** True when `t` hands out replayable blob bodies. */
+export function isReplayableSource(t: object): t is ReplayableSource {
+  return typeof (t as Partial<ReplayableSource>).blobBody === 'function';
 }
 
 /** True when `t` can mount blobs from a sibling repository. */

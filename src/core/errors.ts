@@ -1,33 +1,80 @@
 import { describeSource, type CredentialSource } from './credential.js';
 
-/** Stable error codes; the CLI maps them to exit codes and hints. */
-export type ErrorCode =
-  | 'USAGE' // bad flag, reference, config file: exit 2
-  | 'BAD_INPUT' // malformed local input (archive, chart, key file): exit 2
-  | 'NOT_FOUND' // manifest, blob or tag missing: exit 1
-  | 'UNAUTHORIZED' // 401: exit 1, hint to log in
-  | 'DENIED' // 403: exit 1
-  | 'REGISTRY' // any other registry error response: exit 1
-  | 'NETWORK' // connection, TLS, timeout: exit 1
-  | 'TLS' // certificate problems: exit 1, hint --ca-file
-  | 'PLAIN_HTTP' // registry does not speak TLS: exit 1, hint --insecure-registry
-  | 'IO' // local filesystem: exit 1
-  | 'CAP' // a size/count cap was hit: exit 1, hint to raise it
-  | 'UNSAFE' // hostile archive content: exit 1
-  | 'CREDENTIALS' // credential helper / config failure: exit 1
-  | 'VERIFY' // digest, size or signature mismatch: exit 3
-  | 'BAD_MANIFEST' // a registry or layout served bytes that are not a manifest: exit 1
-  | 'CANCELLED'; // SIGINT/SIGTERM or deadline: exit 1
+/**
+ * The one error type every layer throws. The core sets a stable `code` and structured `context`
+ * (which option, host or path, and what kind of next step fits); exit codes and hint texts are the
+ * face's business (src/cli/errors.ts), so a library caller never reads CLI flag names.
+ */
 
-/** The one error type every layer throws; `code` is stable, `hint` is a next step for humans. */
+/** Stable error codes (the CLI's exit code for each is in src/cli/errors.ts). */
+export type ErrorCode =
+  | 'USAGE' // bad option, reference, config file
+  | 'BAD_INPUT' // malformed local input (archive, chart, key file)
+  | 'NOT_FOUND' // manifest, blob or tag missing
+  | 'UNAUTHORIZED' // 401
+  | 'DENIED' // 403
+  | 'REGISTRY' // any other registry error response
+  | 'NETWORK' // connection, timeout
+  | 'TLS' // certificate problems
+  | 'PLAIN_HTTP' // registry does not speak TLS
+  | 'IO' // local filesystem
+  | 'CAP' // a size/count cap was hit
+  | 'UNSAFE' // hostile archive content
+  | 'CREDENTIALS' // credential helper / config failure
+  | 'VERIFY' // digest, size or signature mismatch
+  | 'BAD_MANIFEST' // a registry or layout served bytes that are not a manifest
+  | 'CANCELLED'; // SIGINT/SIGTERM or deadline
+
+/** What kind of next step fits an error; the face turns it into words. */
+export type NextStep =
+  | 'raise-cap' // raise the cap named by `option`
+  | 'login' // log in to `host`, or pass credentials
+  | 'insecure' // the registry speaks plain HTTP
+  | 'ca-file' // trust a private CA
+  | 'choose-layer' // pick a layer by media type or index
+  | 'choose-platform' // pick a platform of an index
+  | 'helper-missing' // a credential helper named in the docker config is not installed
+  | 'key-password' // an encrypted key needs its password
+  | 'no-terminal' // a prompt was needed but there is no terminal
+  | 'force' // the option `force` would replace what exists
+  | 'resolve-symlinks' // a symlink leads outside the tree
+  | 'keyless-together' // keyless verification needs identity, issuer and trusted root together
+  | 'timeout' // the deadline passed
+  | 'retry-later' // the server asked for a longer wait than we take
+  | 'realm-withheld' // credentials were kept from a token realm that may not have them
+  | 'redirect-auth' // a redirect target (`host`) asked for authentication
+  | 'overwrite-dirs' // extraction would replace a directory with a file or the reverse
+  | 'stale-lock' // a layout's lock file (`path`) is held past waiting
+  | 'signature-format' // explain the signature formats
+  | 'provider-host' // --provider `program` does not serve `host`
+  | 'provider-no-credentials' // the `program` provider's chain found nothing
+  | 'provider-denied' // the `program` provider's identity was refused
+  | 'provider-install' // the SDK `program` (an npm install line) is missing
+  | 'layout-choose-image' // a layout (`path`) holds several images and no tag was given
+  | 'sources-collide' // two sources put a file at the same `path`
+  | 'empty-tree'; // every file was ignored
+
+/** Structured facts about an error, for the face to render (never secrets). */
+export interface ErrorContext {
+  /** The option it is about, by its library field name (`path`, `maxLayerBytes`). */
+  option?: string;
+  /** The registry host it is about. */
+  host?: string;
+  /** The local file or directory it is about. */
+  path?: string;
+  /** A credential helper or other program it is about. */
+  program?: string;
+  next?: NextStep;
+}
+
 export class OcipackError extends Error {
   readonly code: ErrorCode;
-  readonly hint: string | undefined;
-  constructor(code: ErrorCode, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+  readonly context: ErrorContext;
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; context?: ErrorContext } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'OcipackError';
     this.code = code;
-    this.hint = opts.hint;
+    this.context = opts.context ?? {};
   }
 }
 
@@ -35,8 +82,8 @@ export class OcipackError extends Error {
 export class RegistryError extends OcipackError {
   readonly status: number;
   readonly registryCodes: string[];
-  constructor(code: ErrorCode, status: number, message: string, registryCodes: string[] = [], hint?: string) {
-    super(code, message, hint === undefined ? {} : { hint });
+  constructor(code: ErrorCode, status: number, message: string, registryCodes: string[] = [], context: ErrorContext = {}) {
+    super(code, message, { context });
     this.name = 'RegistryError';
     this.status = status;
     this.registryCodes = registryCodes;
@@ -53,28 +100,25 @@ export class CredentialsRejectedError extends RegistryError {
   readonly source: CredentialSource | undefined;
   constructor(status: number, host: string, source: CredentialSource | undefined, serverSays = '', registryCodes: string[] = []) {
     const from = source === undefined ? '' : ` (from ${describeSource(source)})`;
-    super('UNAUTHORIZED', status, `credentials for ${host} were rejected${from}${serverSays === '' ? '' : `: ${serverSays}`}`, registryCodes);
+    super('UNAUTHORIZED', status, `credentials for ${host} were rejected${from}${serverSays === '' ? '' : `: ${serverSays}`}`, registryCodes, { host });
     this.name = 'CredentialsRejectedError';
     this.host = host;
     this.source = source;
   }
 }
 
-/** Shorthand for a usage error (exit 2). */
-export function usageError(message: string, hint?: string): OcipackError {
-  return new OcipackError('USAGE', message, hint === undefined ? {} : { hint });
+/** A usage error: a bad option, reference or config file. Name the option as `name` in the message. */
+export function usageError(message: string, context: ErrorContext = {}): OcipackError {
+  return new OcipackError('USAGE', message, { context });
 }
 
-/** Exit code for an error, as SPEC §3 defines them. */
-export function exitCodeFor(err: unknown): number {
-  if (!(err instanceof OcipackError)) return 1;
-  switch (err.code) {
-    case 'USAGE':
-    case 'BAD_INPUT':
-      return 2;
-    case 'VERIFY':
-      return 3;
-    default:
-      return 1;
-  }
+/** True for failures a later attempt may not repeat: the network, a timeout, 408/429/5xx answers. */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof RegistryError) return err.status === 408 || err.status === 429 || err.status >= 500;
+  return err instanceof OcipackError && err.code === 'NETWORK';
+}
+
+/** True when the error is about the input (options, references, local files), not about an operation. */
+export function isInputError(err: unknown): boolean {
+  return err instanceof OcipackError && (err.code === 'USAGE' || err.code === 'BAD_INPUT');
 }

@@ -103,7 +103,7 @@ async function run(name: string, action: 'get' | 'store' | 'erase', input: strin
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new OcipackError('CREDENTIALS', `credential helper ${program} not found on PATH`, {
-        hint: 'install it, or remove it from credsStore/credHelpers in the docker config',
+        context: { program, next: 'helper-missing' },
         cause: err,
       });
     }

@@ -47,7 +47,7 @@ export function networkError(err: unknown, host: string, signal?: AbortSignal): 
   switch (classifyFailure(err, signal)) {
     case 'certificate':
       return new OcipackError('TLS', `TLS certificate of ${host} not trusted (${code})`, {
-        hint: 'use --ca-file <pem> to trust a private CA',
+        context: { host, next: 'ca-file' },
         cause: err,
       });
     case 'aborted': {

@@ -68,3 +68,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Why a retryable status was not retried: the server asked for a longer wait than the cap
+ * (DEFAULTS.retry.maxRetryAfterMs), so we fail instead of hanging. Undefined otherwise.
+ */
+export function retryAfterNote(status: number, retryAfter: string | string[] | undefined, capMs = DEFAULTS.retry.maxRetryAfterMs): string | undefined {
+  if (!isRetryableStatus(status)) return undefined;
+  const asked = parseRetryAfter(retryAfter);
+  if (asked === undefined || asked <= capMs) return undefined;
+  return `asked to retry after ${Math.ceil(asked / 1000)} s, longer than the ${Math.round(capMs / 1000)} s we wait`;
+}

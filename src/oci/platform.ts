@@ -43,7 +43,7 @@ export function selectPlatform(index: ImageIndex, want: PlatformSpec): Descripto
   if (exact) return exact;
   const available = [...new Set(index.manifests.map((d) => formatPlatform(platformOf(d))))];
   throw new OcipackError('NOT_FOUND', `no manifest for platform ${formatPlatform(want)} in the index (available: ${available.join(', ') || 'none'})`, {
-    hint: 'choose one with --platform os/arch[/variant]',
+    context: { option: 'platform', next: 'choose-platform' },
   });
 }
 

@@ -47,7 +47,7 @@ export function parseReference(input: string, opts: { defaultTag?: boolean } = {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (digest.includes('/')) fail('"@" must be followed by a digest (credentials go in --creds)');
+    if (digest.includes('/')) fail('"@" must be followed by a digest (credentials go in `creds`)');
     const problem = digestProblem(digest);
     if (problem !== undefined) fail(`invalid digest: ${problem}`);
   }

@@ -49,7 +49,7 @@ export function isReferrerTag(tag: string): boolean {
 }
 
 /** Parse a `--filter-semver`/`--semver` range; an empty or invalid one is a usage error (exit 2). */
-export function parseSemverFilter(text: string, flag = '--filter-semver'): SemverFilter {
+export function parseSemverFilter(text: string, flag = '`filterSemver`'): SemverFilter {
   if (text.trim() === '') throw usageError(`${flag} needs a semver range, e.g. ">=1.0.0 <2.0.0"`);
   const includePrerelease = PRERELEASE_IN_RANGE.test(text);
   let range: semver.Range;
@@ -66,7 +66,7 @@ export function parseSemverFilter(text: string, flag = '--filter-semver'): Semve
  * Parse a `--filter-regex` (JavaScript syntax, unanchored like Go's MatchString). A leading `(?i)`,
  * which flux users write for Go's RE2, becomes the `i` flag. An invalid pattern is a usage error.
  */
-export function parseTagRegex(text: string, flag = '--filter-regex'): RegExp {
+export function parseTagRegex(text: string, flag = '`filterRegex`'): RegExp {
   let source = text;
   let flags = '';
   if (source.startsWith('(?i)')) {

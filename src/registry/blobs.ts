@@ -2,7 +2,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { OcipackError, RegistryError } from '../core/errors.js';
 import { discard } from '../http/body.js';
-import { failure } from '../http/failure.js';
+import { failure } from './failure.js';
 import { redactUrl } from '../http/redact.js';
 import { contentLength, header, type RequestBody } from '../http/request.js';
 import { isRetryableStatus } from '../http/retry.js';

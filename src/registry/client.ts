@@ -5,13 +5,12 @@
 import { Authorizer } from '../auth/authorizer.js';
 import type { TokenCache } from '../auth/cache.js';
 import { challengesOf } from '../auth/challenge.js';
-import { WITHHELD_HINT } from '../auth/token.js';
 import type { Credential } from '../core/credential.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { CredentialsRejectedError, OcipackError } from '../core/errors.js';
 import { discard } from '../http/body.js';
 import { classifyFailure, networkError } from '../http/errors.js';
-import { failure } from '../http/failure.js';
+import { failure } from './failure.js';
 import { isReplayable, request, type HttpContext, type HttpResponse, type Method, type RequestBody } from '../http/request.js';
 import { backoffMs, DEFAULT_RETRY, sleep } from '../http/retry.js';
 import { isLoopback } from '../oci/reference.js';
@@ -103,7 +102,7 @@ export class RegistryClient {
         if (!plainAllowed) {
           if (kind !== 'not-tls') throw networkError(err, this.where(http, https), http.signal);
           throw new OcipackError('PLAIN_HTTP', `${this.host} does not speak TLS`, {
-            hint: 'use --insecure-registry for a plain-HTTP registry',
+            context: { host: this.host, next: 'insecure' },
           });
         }
       }
@@ -144,7 +143,7 @@ export class RegistryClient {
     throw new OcipackError('REGISTRY',
       `${res.url.host}, another host than the registry ${this.host} (reached for ${what}), answered ${res.status} asking for credentials; ` +
       `ocipack sends ${this.host}'s credentials only to ${this.host} and learns challenges only from it`,
-      { hint: `${this.host} handed the request to ${res.url.host}; report it to the registry's operator` });
+      { context: { host: res.url.host, next: 'redirect-auth' } });
   }
 
   /**
@@ -196,7 +195,7 @@ export class RegistryClient {
     if (res.status !== 401) return res;
     if (auth.withheld !== undefined) {
       await discard(res.body);
-      throw new OcipackError('UNAUTHORIZED', `${auth.withheld}, and ${this.host} refused the anonymous token`, { hint: WITHHELD_HINT });
+      throw new OcipackError('UNAUTHORIZED', `${auth.withheld}, and ${this.host} refused the anonymous token`, { context: { host: this.host, next: 'realm-withheld' } });
     }
     const credential = auth.credentialBehind(header);
     if (credential === undefined) return res;

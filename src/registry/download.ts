@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { OcipackError } from '../core/errors.js';
 import { discard } from '../http/body.js';
 import { errorCode, networkError } from '../http/errors.js';
-import { failure } from '../http/failure.js';
+import { failure } from './failure.js';
 import { header, type HttpResponse } from '../http/request.js';
 import { isRetryableError } from '../http/retry.js';
 import type { Descriptor } from '../oci/descriptor.js';

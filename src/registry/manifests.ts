@@ -1,7 +1,7 @@
 /** Manifest endpoints (OCI distribution-spec "Pulling manifests", "Pushing Manifests"). */
 import { OcipackError } from '../core/errors.js';
 import { discard, readCapped } from '../http/body.js';
-import { failure } from '../http/failure.js';
+import { failure } from './failure.js';
 import { contentLength, header } from '../http/request.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { apiPath, ctxOf, type Repo } from './repo.js';
@@ -32,7 +32,7 @@ export function mediaTypeOf(contentType: string | undefined): string | undefined
 
 function capError(repo: Repo, reference: string, max: number): OcipackError {
   return new OcipackError('CAP', `manifest ${reference} in ${repo.client.host}/${repo.name} is larger than the ${max}-byte cap`, {
-    hint: 'raise it with --max-manifest-size if this manifest is expected',
+    context: { option: 'maxManifestBytes', next: 'raise-cap' },
   });
 }
 

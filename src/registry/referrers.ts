@@ -1,7 +1,7 @@
 /** The referrers API (OCI distribution-spec v1.1 "Listing Referrers"). */
 import { OcipackError } from '../core/errors.js';
 import { discard, readCapped } from '../http/body.js';
-import { failure } from '../http/failure.js';
+import { failure } from './failure.js';
 import { header } from '../http/request.js';
 import type { ImageIndex } from '../oci/descriptor.js';
 import { apiPath, ctxOf, type Repo } from './repo.js';

@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import { repositoryScope } from '../auth/authorizer.js';
 import { emitter, type OnEvent } from '../core/events.js';
-import { registryError } from '../http/failure.js';
+import { registryError } from './failure.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { digestOf, isDigest, referrersTag, verifyBytes } from '../oci/digest.js';
 import { MANIFEST_MEDIA_TYPES, MT } from '../oci/mediatypes.js';

@@ -1,6 +1,6 @@
 /** A repository on a registry client, with the scopes its requests ask for. */
 import type { RegistryClient } from './client.js';
-import type { FailureContext } from '../http/failure.js';
+import type { FailureContext } from './failure.js';
 
 export interface Repo {
   client: RegistryClient;

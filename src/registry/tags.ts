@@ -1,7 +1,7 @@
 /** Tag listing with `Link` pagination (OCI distribution-spec "Listing Tags"; RFC 8288 links). */
 import { OcipackError } from '../core/errors.js';
 import { readCapped } from '../http/body.js';
-import { failure } from '../http/failure.js';
+import { failure } from './failure.js';
 import { header } from '../http/request.js';
 import { apiPath, ctxOf, type Repo } from './repo.js';
 

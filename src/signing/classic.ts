@@ -9,6 +9,8 @@ import { OcipackError } from '../core/errors.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
 import type { Target } from '../content/target.js';
+import { graphOptions } from '../content/copy.js';
+import { StagedArtifact, writeArtifact } from '../content/staged.js';
 import { isIndex, type ImageManifest } from '../oci/descriptor.js';
 import { parseManifest } from '../oci/manifest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
@@ -66,10 +68,11 @@ export async function signDigest(
     const wouldWrite = { manifest: JSON.parse(img.manifest.toString('utf8')) as unknown, payload: JSON.parse(payload.toString('utf8')) as unknown, tag };
     return { ...base, signatureDigest: img.manifestDescriptor.digest, signatures: (existing?.manifest.layers.length ?? 0) + 1, alreadySigned: false, wouldWrite };
   }
-  await target.pushBlob(img.layer, payload);
-  await target.pushBlob(img.configDescriptor, img.config);
-  await target.pushManifest(img.manifestDescriptor, img.manifest, tag);
-  emit({ type: 'manifest:pushed', digest: img.manifestDescriptor.digest, tag });
+  const staged = new StagedArtifact()
+    .addBlob(img.layer, payload)
+    .addBlob(img.configDescriptor, img.config)
+    .addManifest(img.manifestDescriptor, img.manifest);
+  await writeArtifact(staged, target, img.manifestDescriptor, graphOptions({ ...(onEvent ? { onEvent } : {}) }, tag));
   const count = (existing?.manifest.layers.length ?? 0) + 1;
   return { ...base, signatureDigest: img.manifestDescriptor.digest, signatures: count, alreadySigned: false };
 }

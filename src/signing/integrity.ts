@@ -9,6 +9,7 @@ import { OcipackError } from '../core/errors.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import type { Target } from '../content/target.js';
+import { mapLimit } from '../content/pool.js';
 
 export interface IntegrityReport {
   ok: boolean;
@@ -23,15 +24,6 @@ const MAX_DEPTH = 4;
 
 function isContentFailure(err: unknown): err is OcipackError {
   return err instanceof OcipackError && (err.code === 'NOT_FOUND' || err.code === 'VERIFY');
-}
-
-/** Run `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(workers);
 }
 
 async function drain(target: Target, desc: Descriptor, onBytes: (n: number) => void): Promise<void> {
@@ -83,7 +75,7 @@ export async function checkIntegrity(target: Target, root: Descriptor, opts: { o
   };
 
   await visit(root, 'manifest', 0);
-  await pool([...blobs.values()], opts.concurrency ?? DEFAULTS.concurrency, async ({ desc, what }) => {
+  await mapLimit([...blobs.values()], opts.concurrency ?? DEFAULTS.concurrency, async ({ desc, what }) => {
     if (desc.urls && desc.urls.length > 0) {
       emit({ type: 'warning', message: `${what} ${desc.digest} is a foreign layer (urls); not checked` });
       return;

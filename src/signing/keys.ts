@@ -116,7 +116,7 @@ export async function loadPrivateKey(pem: string, password: () => Promise<string
     const pkcs8 = secretboxOpen(enc.box, enc.nonce, derived);
     if (!pkcs8) {
       throw new OcipackError('CREDENTIALS', `cannot decrypt ${what}: wrong password (or the file is damaged)`, {
-        hint: 'set COSIGN_PASSWORD to the password given to generate-key-pair',
+        context: { path: what, next: 'key-password' },
       });
     }
     key = privateFromDer(pkcs8, what);

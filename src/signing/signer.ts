@@ -24,13 +24,13 @@ export async function loadSigner(file: string, password: PasswordSource | undefi
     pem = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(`--key ${file}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`);
+    throw usageError(`\`key\` ${file}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`, { option: 'key', path: file });
   }
   const ask = async (): Promise<string> => {
     if (typeof password === 'string') return password;
     if (env.COSIGN_PASSWORD !== undefined) return env.COSIGN_PASSWORD;
     if (password) return password();
-    throw usageError(`${file} is encrypted: set COSIGN_PASSWORD`, 'there is no terminal to prompt for the password on');
+    throw usageError(`${file} is encrypted: set COSIGN_PASSWORD`, { path: file, next: 'no-terminal' });
   };
   const loaded = await loadPrivateKey(pem, ask, file);
   return { name: file, key: loaded.key, publicKey: loaded.publicKey, description: loaded.description };

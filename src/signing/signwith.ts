@@ -18,7 +18,7 @@ export const SIGNATURE_FORMATS: readonly SignatureFormatName[] = ['bundle', 'leg
 export function parseSignatureFormat(v: string | undefined): SignatureFormatName {
   if (v === undefined || v === '') return 'bundle';
   if ((SIGNATURE_FORMATS as readonly string[]).includes(v)) return v as SignatureFormatName;
-  throw usageError(`--signature-format must be bundle or legacy, not "${v}"`, 'bundle is what cosign 3 writes; legacy is the sha256-<hex>.sig tag of cosign 2');
+  throw usageError(`\`signatureFormat\` must be bundle or legacy, not "${v}"`, { option: 'signatureFormat', next: 'signature-format' });
 }
 
 /** What a signature wrote (or, dry run, would write), whichever the layout. */

@@ -38,14 +38,14 @@ export interface BuildResult {
 
 /** Check flags and paths before any work, so bad input is exit 2 and nothing is written. */
 export async function prepareBuild(opts: BuildOptions): Promise<{ output: string }> {
-  if (!opts.path || opts.path.length === 0) throw usageError('--path is required: the directory or file to pack');
-  if (!opts.output) throw usageError('--output is required: the .tgz file to write');
+  if (!opts.path || opts.path.length === 0) throw usageError('`path` is required: the directory or file to pack', { option: 'path' });
+  if (!opts.output) throw usageError('`output` is required: the .tgz file to write', { option: 'output' });
   await checkSources(opts.path);
   const output = resolvePath(opts.output);
   const parent = await stat(dirname(output)).catch(() => undefined);
   if (!parent?.isDirectory()) throw usageError(`cannot write ${opts.output}: directory ${dirname(opts.output)} does not exist`);
   const existing = await stat(output).catch(() => undefined);
-  if (existing?.isDirectory()) throw usageError(`--output ${opts.output} is a directory; give a file name such as artifact.tgz`);
+  if (existing?.isDirectory()) throw usageError(`\`output\` ${opts.output} is a directory; give a file name such as artifact.tgz`, { option: 'output', path: opts.output });
   return { output };
 }
 
@@ -55,7 +55,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const { output } = await prepareBuild(opts);
   for (const src of parseSources(opts.path)) {
     if (src.path !== '-' && isInside(output, resolvePath(src.path))) {
-      emit({ type: 'warning', message: `${opts.output} is inside --path ${src.path}; pushing or building that path again will include it` });
+      emit({ type: 'warning', message: `${opts.output} is inside the packed path ${src.path}; pushing or building that path again will include it` });
     }
   }
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-build-'));

@@ -62,7 +62,7 @@ export function prepareCopy(opts: CopyOptions): CopyPlan {
   if (!opts.source) throw usageError('copy needs a source reference');
   if (!opts.destination) throw usageError('copy needs a destination reference');
   if (opts.concurrency !== undefined && (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)) {
-    throw usageError('--concurrency must be a positive integer');
+    throw usageError('`concurrency` must be a positive integer', { option: 'concurrency' });
   }
   const src = parseTargetRef(opts.source, opts.fromOciLayout ?? false);
   const dst = parseTargetRef(opts.destination, opts.toOciLayout ?? false);

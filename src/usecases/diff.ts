@@ -61,7 +61,7 @@ export interface SideEntry {
 /** Compare a local tree with an artifact's layer; throws on any trouble (the CLI makes that exit 2). */
 export async function diff(opts: DiffOptions): Promise<DiffResult> {
   const emit = emitter(opts.onEvent);
-  if (!opts.path || opts.path.length === 0) throw usageError('--path is required: the local directory to compare');
+  if (!opts.path || opts.path.length === 0) throw usageError('`path` is required: the local directory to compare', { option: 'path' });
   const t = parseTargetRef(opts.reference, opts.ociLayout);
   if (readsStdin(opts.path)) throw usageError('diff cannot compare stdin (--path -); save it to a file first');
   await checkSources(opts.path);

@@ -57,19 +57,19 @@ async function passwordOf(opts: GenerateKeyPairOptions): Promise<string> {
   const env = opts.env ?? {};
   if (env.COSIGN_PASSWORD !== undefined) return env.COSIGN_PASSWORD;
   if (opts.password) return opts.password();
-  throw usageError('set COSIGN_PASSWORD to the password for the new key', 'there is no terminal to prompt for it on');
+  throw usageError('set COSIGN_PASSWORD to the password for the new key', { next: 'no-terminal' });
 }
 
 /** Generate a key pair and write both files (private 0600, public 0644). */
 export async function generateKeyPair(opts: GenerateKeyPairOptions = {}): Promise<GenerateKeyPairResult> {
   const prefix = opts.outputKeyPrefix ?? 'cosign';
-  if (prefix === '' || prefix.endsWith('/')) throw usageError(`invalid --output-key-prefix "${prefix}"`);
+  if (prefix === '' || prefix.endsWith('/')) throw usageError(`invalid \`outputKeyPrefix\` "${prefix}"`, { option: 'outputKeyPrefix' });
   const base = resolve(opts.dir ?? '.', prefix);
   const privateKeyPath = `${base}.key`;
   const publicKeyPath = `${base}.pub`;
   if (!opts.force) {
     for (const p of [privateKeyPath, publicKeyPath]) {
-      if (await exists(p)) throw usageError(`${p} already exists; refusing to overwrite it`, 'use --force to replace the key pair');
+      if (await exists(p)) throw usageError(`${p} already exists; refusing to overwrite it`, { option: 'force', path: p, next: 'force' });
     }
   }
   const password = await passwordOf(opts);

@@ -56,8 +56,8 @@ export interface ListEntry {
 /** The filters of `--filter-semver`/`--filter-regex`, parsed (usage errors before any I/O). */
 export function parseFilters(opts: { filterSemver?: string; filterRegex?: string; allTags?: boolean }): TagFilterOptions {
   const f: TagFilterOptions = {};
-  if (opts.filterSemver !== undefined) f.semver = parseSemverFilter(opts.filterSemver, '--filter-semver');
-  if (opts.filterRegex !== undefined) f.regex = parseTagRegex(opts.filterRegex, '--filter-regex');
+  if (opts.filterSemver !== undefined) f.semver = parseSemverFilter(opts.filterSemver, '`filterSemver`');
+  if (opts.filterRegex !== undefined) f.regex = parseTagRegex(opts.filterRegex, '`filterRegex`');
   if (opts.allTags) f.allTags = true;
   return f;
 }

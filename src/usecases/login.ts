@@ -54,7 +54,7 @@ export function prepareLogin(opts: Pick<LoginOptions, 'server' | 'username' | 'p
   const server = parseServer(opts.server);
   if (opts.username === '') throw usageError('missing user name: pass -u/--username');
   if (opts.username.includes(':')) throw usageError('the user name must not contain ":"');
-  if (opts.password === '') throw usageError('empty password: pass it with --password-stdin, or type it at the prompt');
+  if (opts.password === '') throw usageError('empty password: pass it with `passwordStdin`, or type it at the prompt', { option: 'passwordStdin' });
   return server;
 }
 
@@ -88,7 +88,7 @@ export async function login(opts: LoginOptions): Promise<LoginResult> {
   } catch (err) {
     if (err instanceof OcipackError && err.code === 'UNAUTHORIZED') {
       const status = err instanceof RegistryError ? err.status : 401;
-      throw new RegistryError('UNAUTHORIZED', status, `${server.registry} rejected the user name or password`, [], 'check them, or create a new token with the registry');
+      throw new RegistryError('UNAUTHORIZED', status, `${server.registry} rejected the user name or password`, [], { host: server.registry, next: 'login' });
     }
     throw err;
   } finally {

@@ -112,10 +112,10 @@ function cancelled(): OcipackError {
 /** Pull an artifact into `output`, which changes only after the layer was fully extracted and verified. */
 export async function pull(opts: PullOptions): Promise<PullResult> {
   const emit = emitter(opts.onEvent);
-  if (!opts.output) throw usageError('--output is required: the directory to extract into');
+  if (!opts.output) throw usageError('`output` is required: the directory to extract into', { option: 'output' });
   // semver (and yaml, for charts) load only when needed: ~15 ms of start-up for a plain pull (bench/).
   const bySemver = opts.semver === undefined ? undefined : { ...(await import('../oci/semver.js')), ...(await import('../content/tags.js')) };
-  const range = opts.semver === undefined ? undefined : bySemver?.parseSemverFilter(opts.semver, '--semver');
+  const range = opts.semver === undefined ? undefined : bySemver?.parseSemverFilter(opts.semver, '`semver`');
   let t: TargetRef = range && bySemver ? parseRepositoryTarget(opts.reference, opts.ociLayout) : parseTargetRef(opts.reference, opts.ociLayout);
   if (opts.platform !== undefined) parsePlatform(opts.platform);
   const opened = await openTarget(t, opts);

@@ -19,7 +19,8 @@ import type { ChartMetadata } from '../artifact/helm/chart.js';
 import { packageChartDir, readChartArchive, readChartDir } from '../artifact/helm/pack.js';
 import { chartAnnotations, chartConfig, chartTag, helmManifest } from '../artifact/helm/oci.js';
 import { dockerReferenceOf, openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
-import { settleAll } from '../content/pool.js';
+import { graphOptions } from '../content/copy.js';
+import { StagedArtifact, writeArtifact } from '../content/staged.js';
 
 export interface PushChartOptions extends CommonOptions {
   /** `oci://host/path` (the chart goes to `path/<name>`), or a layout `<dir>` with `ociLayout`. */
@@ -57,17 +58,17 @@ interface ChartSource {
 
 /** Everything that needs no network: the chart's metadata and the exact destination (exit 2 on bad input). */
 export async function prepareChartPush(opts: PushChartOptions): Promise<{ src: ChartSource; t: TargetRef; tag: string }> {
-  if (!opts.chart) throw usageError('--chart needs a chart directory or a packaged chart (.tgz)');
+  if (!opts.chart) throw usageError('`chart` needs a chart directory or a packaged chart (.tgz)', { option: 'chart' });
   const base = opts.reference.replace(/\/+$/, '');
   if (opts.ociLayout) {
     const l = parseTargetRef(base, true);
-    if (l.tag !== undefined || l.digest !== undefined) throw usageError(`--chart tags the chart with its version; give the layout directory without :tag or @digest`);
+    if (l.tag !== undefined || l.digest !== undefined) throw usageError(`\`chart\` tags the chart with its version; give the layout directory without :tag or @digest`);
   } else {
     try {
       parseRepository(base);
     } catch (err) {
       if (/without tag or digest/.test((err as Error).message)) {
-        throw usageError(`--chart pushes to <reference>/<chart name>:<version>; give "${opts.reference}" without a tag or digest`);
+        throw usageError(`\`chart\` pushes to <reference>/<chart name>:<version>; give "${opts.reference}" without a tag or digest`);
       }
       throw err;
     }
@@ -83,7 +84,7 @@ async function readSource(chart: string): Promise<ChartSource> {
   try {
     isDir = (await stat(chart)).isDirectory();
   } catch {
-    throw usageError(`--chart "${chart}" does not exist`);
+    throw usageError(`\`chart\` "${chart}" does not exist`, { option: 'chart', path: chart });
   }
   if (isDir) return { kind: 'dir', meta: await readChartDir(chart) };
   const a = await readChartArchive(chart);
@@ -115,15 +116,13 @@ export async function pushChart(opts: PushChartOptions): Promise<PushChartResult
       layers.push(prov);
     }
     const manifest = helmManifest(config.descriptor, layers, chartAnnotations(src.meta, created));
-    emit({ type: 'blob:start', action: 'upload', digest: layer.digest, total: layer.size });
-    // Chart, provenance and config together; the manifest after all of them.
-    await settleAll([
-      opened.target.pushBlob(layer, () => createReadStream(file)).then(() => emit({ type: 'blob:done', action: 'upload', digest: layer.digest, size: layer.size })),
-      prov && src.provenance ? opened.target.pushBlob(prov, src.provenance) : Promise.resolve(),
-      opened.target.pushBlob(config.descriptor, config.bytes),
-    ]);
-    await opened.target.pushManifest(manifest.descriptor, manifest.bytes, tag);
-    emit({ type: 'manifest:pushed', digest: manifest.descriptor.digest, tag });
+    // Chart, provenance and config together; the manifest after all of them (the graph writer's order).
+    const staged = new StagedArtifact()
+      .addBlob(layer, () => createReadStream(file))
+      .addBlob(config.descriptor, config.bytes)
+      .addManifest(manifest.descriptor, manifest.bytes);
+    if (prov && src.provenance) staged.addBlob(prov, src.provenance);
+    await writeArtifact(staged, opened.target, manifest.descriptor, graphOptions(opts, tag));
     const chart: PushChartResult['chart'] = { name: src.meta.name, version: src.meta.version };
     if (src.meta.appVersion) chart.appVersion = src.meta.appVersion;
     const url = t.kind === 'remote' ? `oci://${repository}:${tag}` : `${repository}:${tag}`;

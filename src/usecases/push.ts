@@ -15,6 +15,8 @@ import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import { dockerReferenceOf, openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
+import { graphOptions } from '../content/copy.js';
+import { StagedArtifact, writeArtifact } from '../content/staged.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 
 export interface PushOptions extends CommonOptions {
@@ -56,7 +58,7 @@ export interface PushResult {
 
 /** Validate everything a push needs that involves no network, so bad input fails first (exit 2). */
 export async function preparePush(opts: PushOptions): Promise<{ t: TargetRef; tag: string; user: Record<string, string>; given: ReturnType<typeof userMetadata>; first: string | undefined }> {
-  if (!opts.path || opts.path.length === 0) throw usageError('--path is required: the directory or file to push');
+  if (!opts.path || opts.path.length === 0) throw usageError('`path` is required: the directory or file to push', { option: 'path' });
   const t = parseTargetRef(opts.reference, opts.ociLayout);
   const tag = pushTag(t);
   const user = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
@@ -93,12 +95,11 @@ export async function push(opts: PushOptions): Promise<PushResult> {
       return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, opened.target, fetchedRoot(existing, opened.target));
     }
     const upload = uploadBody(packed.file, layer.size, emit);
-    await opened.target.pushBlob(layer, upload.open);
-    if (upload.attempts() > 0) emit({ type: 'blob:done', action: 'upload', digest: layer.digest, size: layer.size });
-    else emit({ type: 'blob:skip', digest: layer.digest, reason: 'already in the repository' });
-    await opened.target.pushBlob(config.descriptor, config.bytes);
-    await opened.target.pushManifest(manifest.descriptor, manifest.bytes, tag);
-    emit({ type: 'manifest:pushed', digest: manifest.descriptor.digest, tag });
+    const staged = new StagedArtifact()
+      .addBlob(layer, upload.open)
+      .addBlob(config.descriptor, config.bytes)
+      .addManifest(manifest.descriptor, manifest.bytes);
+    await writeArtifact(staged, opened.target, manifest.descriptor, graphOptions(opts, tag));
     return signed({ url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false }, opened.target, async () => manifest.descriptor);
   } finally {
     await opened.close();
@@ -132,7 +133,6 @@ function uploadBody(file: string, size: number, emit: ReturnType<typeof emitter>
   let attempts = 0;
   const open = (): Readable => {
     attempts++;
-    emit({ type: 'blob:start', action: 'upload', total: size });
     let sent = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {

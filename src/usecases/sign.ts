@@ -42,7 +42,7 @@ export interface SignResult extends SignOutcome {
 export async function sign(opts: SignOptions): Promise<SignResult> {
   const emit = emitter(opts.onEvent);
   const t = parseTargetRef(opts.reference, opts.ociLayout);
-  if (!opts.key) throw usageError('--key is required: the cosign private key to sign with');
+  if (!opts.key) throw usageError('`key` is required: the cosign private key to sign with', { option: 'key' });
   const format = parseSignatureFormat(opts.signatureFormat);
   const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
   const signer = await loadSigner(opts.key, opts.password, opts.env ?? {});

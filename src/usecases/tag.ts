@@ -4,7 +4,7 @@
  * Manifests"), so the digest stays and no blob moves; indexes work the same way.
  */
 import { emitter } from '../core/events.js';
-import { OcipackError, exitCodeFor, usageError } from '../core/errors.js';
+import { OcipackError, isInputError, usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
 
@@ -47,7 +47,7 @@ export class PartialTagError extends OcipackError {
 
 /** Validate the reference and tags (usage errors, exit 2) and drop duplicates, before any I/O. */
 export function parseTags(tags: readonly string[]): string[] {
-  if (tags.length === 0) throw usageError('at least one --tag is required');
+  if (tags.length === 0) throw usageError('at least one `tag` is required', { option: 'tag' });
   for (const t of tags) {
     if (!TAG_RE.test(t)) throw usageError(`invalid tag "${t}": must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
   }
@@ -81,9 +81,9 @@ export async function tag(opts: TagOptions): Promise<TagResult> {
 
 /** The cause's code when it means "the operation failed" (exit 1); anything else becomes REGISTRY. */
 function codeOf(cause: unknown): OcipackError['code'] {
-  return cause instanceof OcipackError && exitCodeFor(cause) === 1 ? cause.code : 'REGISTRY';
+  return cause instanceof OcipackError && !isInputError(cause) && cause.code !== 'VERIFY' ? cause.code : 'REGISTRY';
 }
 
-function hintOf(cause: unknown): { hint?: string; cause?: unknown } {
-  return cause instanceof OcipackError && cause.hint !== undefined ? { hint: cause.hint, cause } : { cause };
+function hintOf(cause: unknown): { context?: OcipackError['context']; cause?: unknown } {
+  return cause instanceof OcipackError ? { context: cause.context, cause } : { cause };
 }

@@ -80,12 +80,12 @@ function keylessRules(opts: VerifyOptions): IdentityRules | undefined {
   for (const [claim, v] of Object.entries(opts.certificateGithubWorkflow ?? {}) as [GithubClaim, string | undefined][]) if (given(v)) github[claim] = v;
   const any = [opts.certificateIdentity, opts.certificateIdentityRegexp, opts.certificateOidcIssuer, opts.certificateOidcIssuerRegexp, opts.trustedRoot].some(given) || Object.keys(github).length > 0;
   if (!any) return undefined;
-  const hint = 'keyless needs --trusted-root, --certificate-identity or --certificate-identity-regexp, and --certificate-oidc-issuer or --certificate-oidc-issuer-regexp';
-  if (given(opts.certificateIdentity) && given(opts.certificateIdentityRegexp)) throw usageError('--certificate-identity and --certificate-identity-regexp exclude each other', hint);
-  if (given(opts.certificateOidcIssuer) && given(opts.certificateOidcIssuerRegexp)) throw usageError('--certificate-oidc-issuer and --certificate-oidc-issuer-regexp exclude each other', hint);
-  if (!given(opts.certificateIdentity) && !given(opts.certificateIdentityRegexp)) throw usageError('keyless verification needs --certificate-identity or --certificate-identity-regexp', hint);
-  if (!given(opts.certificateOidcIssuer) && !given(opts.certificateOidcIssuerRegexp)) throw usageError('keyless verification needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp', hint);
-  if (!given(opts.trustedRoot)) throw usageError('keyless verification needs --trusted-root', hint);
+  const hint = { next: 'keyless-together' } as const;
+  if (given(opts.certificateIdentity) && given(opts.certificateIdentityRegexp)) throw usageError('`certificateIdentity` and `certificateIdentityRegexp` exclude each other', hint);
+  if (given(opts.certificateOidcIssuer) && given(opts.certificateOidcIssuerRegexp)) throw usageError('`certificateOidcIssuer` and `certificateOidcIssuerRegexp` exclude each other', hint);
+  if (!given(opts.certificateIdentity) && !given(opts.certificateIdentityRegexp)) throw usageError('keyless verification needs `certificateIdentity` or `certificateIdentityRegexp`', hint);
+  if (!given(opts.certificateOidcIssuer) && !given(opts.certificateOidcIssuerRegexp)) throw usageError('keyless verification needs `certificateOidcIssuer` or `certificateOidcIssuerRegexp`', hint);
+  if (!given(opts.trustedRoot)) throw usageError('keyless verification needs `trustedRoot`', hint);
   const rules: IdentityRules = { github };
   if (given(opts.certificateIdentity)) rules.identity = opts.certificateIdentity;
   if (given(opts.certificateIdentityRegexp)) rules.identityRegexp = opts.certificateIdentityRegexp;
@@ -100,12 +100,12 @@ export async function prepareVerify(opts: VerifyOptions): Promise<Prepared> {
   const rules = keylessRules(opts);
   const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
   if (keyFiles.length === 0 && !rules) {
-    if (Object.keys(annotations).length > 0) throw usageError('-a/--annotations needs --key or keyless flags: annotations are checked in signatures');
+    if (Object.keys(annotations).length > 0) throw usageError('`annotations` needs `key` or the keyless options: annotations are checked in signatures', { option: 'annotations' });
     return { policy: undefined };
   }
   const keys: TrustedKey[] = [];
   for (const file of keyFiles) {
-    const { key, description } = loadPublicKey(await readInput(file, '--key'), `--key ${file}`);
+    const { key, description } = loadPublicKey(await readInput(file, '`key`'), `\`key\` ${file}`);
     keys.push({ name: file, key, description });
   }
   const policy: VerifyPolicy = { keys, annotations };

@@ -57,7 +57,7 @@ for (const attempt of [
   () => lib.pull({ ...common, reference: ref + ':v1', output: join(work, 'out4'), maxLayerBytes: 10 }),
 ]) {
   try { await attempt(); out.errors.push('no error'); } catch (e) {
-    out.errors.push({ instance: e instanceof lib.OcipackError, name: e.name, code: e.code, hint: e.hint ?? null });
+    out.errors.push({ instance: e instanceof lib.OcipackError, name: e.name, code: e.code, option: e.context?.option ?? null });
   }
 }
 out.events = [...new Set(events)].sort();
@@ -108,7 +108,7 @@ test('every use-case works through the library entry, prints nothing, never exit
   assert.equal(out.layoutPull.digest, digest);
   assert.deepEqual(out.errors.map((e: { code: string }) => e.code), ['NOT_FOUND', 'USAGE', 'CAP']);
   for (const e of out.errors) assert.equal(e.instance, true);
-  assert.match(out.errors[2].hint, /--max-layer-size/);
+  assert.equal(out.errors[2].option, 'maxLayerBytes');
   for (const type of ['step', 'blob:start', 'blob:progress', 'blob:done', 'manifest:pushed']) {
     assert.ok((out.events as string[]).includes(type), `no ${type} event reached onEvent`);
   }

@@ -18,6 +18,7 @@ import { MT } from '../../src/oci/mediatypes.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { RegistrySession, type SessionOptions } from '../../src/connect/session.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { hintFor } from '../../src/cli/hints.js';
 
 const exec = promisify(execFile);
 const PASSWORD = 'pw-8c1f7e2a';
@@ -84,7 +85,7 @@ test('a non-loopback name for a plain-HTTP registry is PLAIN_HTTP without --inse
   // 0.0.0.0 reaches the loopback listener on Linux but is not a loopback name.
   const host = open.host.replace('127.0.0.1', '0.0.0.0');
   const err = await rejectsWith(session().repository(parseReference(`${host}/x/y:v1`)).resolve('v1'), 'PLAIN_HTTP');
-  assert.equal(err.hint, 'use --insecure-registry for a plain-HTTP registry');
+  assert.equal(hintFor(err), 'use --insecure-registry for a plain-HTTP registry');
   await rejectsWith(session({ insecureRegistry: true }).repository(parseReference(`${host}/x/y:v1`)).resolve('v1'), 'NOT_FOUND');
 });
 
@@ -247,7 +248,7 @@ test('htpasswd: a wrong password or none is UNAUTHORIZED with a login hint and n
   assert.ok(!err.message.includes(wrong));
   const missing = await rejectsWith(session().repository(parseReference(`${locked.host}/private/app:v1`)).listTags(), 'UNAUTHORIZED');
   assert.equal(missing.message, `authentication required for ${locked.host}`);
-  assert.equal(missing.hint, `run \`ocipack login ${locked.host}\` or pass --creds`);
+  assert.equal(hintFor(missing), `run \`ocipack login ${locked.host}\` or pass --creds`);
   const resolver = session({ credentials: async (registry) => (registry === locked.host ? { username: 'alice', password: PASSWORD } : undefined) });
   assert.ok((await resolver.repository(parseReference(`${locked.host}/private/app:v1`)).listTags()).includes('v1'));
 });
@@ -286,7 +287,7 @@ test('TLS registry: an unknown CA is a TLS error (never a fallback to HTTP); --c
   const ref = parseReference(`${tls.host}/secure/app:v1`);
   const debug: string[] = [];
   const err = await rejectsWith(session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) }).repository(ref).resolve('v1'), 'TLS');
-  assert.equal(err.hint, 'use --ca-file <pem> to trust a private CA');
+  assert.equal(hintFor(err), 'use --ca-file <pem> to trust a private CA');
   assert.ok(debug.length > 0 && debug.every((l) => !l.includes('http://')), debug.join('\n'));
   await rejectsWith(session({ caFile: certs.ca }).repository(ref).resolve('v1'), 'NOT_FOUND');
   const s = session({ caFile: certs.ca });

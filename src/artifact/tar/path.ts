@@ -21,7 +21,7 @@ export function normalizeEntryPath(raw: string, caps: PathCaps): string {
   if (/^[A-Za-z]:/.test(raw)) throw unsafe(`refusing path with a drive letter ${quote(raw)}`);
   if (Buffer.byteLength(raw, 'utf8') > caps.maxPathBytes) {
     throw new OcipackError('CAP', `entry path exceeds ${caps.maxPathBytes} bytes: ${quote(raw)}`, {
-      hint: 'raise it with --max-path-length',
+      context: { option: 'maxPathBytes', next: 'raise-cap' },
     });
   }
   const segments = raw.split('/').filter((s) => s !== '' && s !== '.');

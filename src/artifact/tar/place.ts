@@ -42,7 +42,7 @@ export function placeInto(staging: string, dest: string, backup: string, opts: P
   if (conflicts.length > 0) {
     const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : '';
     throw new OcipackError('UNSAFE', `refusing to ${conflicts[0]!}${more}`, {
-      hint: 'pass --overwrite-dirs to let the artifact replace them, or --clean to make the output exactly the artifact',
+      context: { option: 'overwriteDirs', next: 'overwrite-dirs' },
     });
   }
   const journal: Done[] = [];

@@ -141,7 +141,7 @@ class TarRun {
 
   private layerCap(): OcipackError {
     return new OcipackError('CAP', `layer exceeds ${this.caps.maxLayerBytes} bytes when decompressed`, {
-      hint: 'raise it with --max-layer-size',
+      context: { option: 'maxLayerBytes', next: 'raise-cap' },
     });
   }
 
@@ -177,7 +177,7 @@ class TarRun {
   private countEntry(): void {
     this.entries += 1;
     if (this.entries > this.caps.maxEntries) {
-      throw new OcipackError('CAP', `layer exceeds ${this.caps.maxEntries} entries`, { hint: 'raise it with --max-entries' });
+      throw new OcipackError('CAP', `layer exceeds ${this.caps.maxEntries} entries`, { context: { option: 'maxEntries', next: 'raise-cap' } });
     }
   }
 

@@ -113,8 +113,8 @@ function merge(lists: Array<{ spec: SourceSpec; entries: WalkEntry[] }>): WalkEn
       const had = byPath.get(entry.path);
       if (!had) byPath.set(entry.path, { entry, from: spec });
       else if (had.entry.type !== 'dir' || entry.type !== 'dir') {
-        throw usageError(`"${entry.path}" would come from two sources: --path "${had.from.given}" and --path "${spec.given}"`,
-          'give one of them another place in the artifact (--path <src>=<target>), or ignore the path in one of them');
+        throw usageError(`"${entry.path}" would come from two sources: \`path\` "${had.from.given}" and \`path\` "${spec.given}"`,
+          { option: 'path', path: entry.path, next: 'sources-collide' });
       }
     }
   }
@@ -136,7 +136,7 @@ export function comparePaths(a: string, b: string): number {
 export function checkNotEmpty(entries: WalkEntry[], specs: SourceSpec[], ignored: IgnoredLog): void {
   if (entries.some((e) => e.type === 'file')) return;
   const where = specs.map((s) => `"${s.path}"`).join(', ');
-  const hint = 'check --ignore-paths/--add-ignore-paths and .sourceignore, or pass --allow-empty to push an artifact without files';
+  const hint = { option: 'allowEmpty', next: 'empty-tree' } as const;
   if (ignored.count === 0) throw usageError(`nothing to pack: ${where} holds no files`, hint);
   const rules = [...ignored.rules.values()];
   const shownRules = rules.slice(0, 6).join(', ') + (rules.length > 6 ? `, and ${rules.length - 6} more` : '');

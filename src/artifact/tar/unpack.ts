@@ -51,7 +51,7 @@ export interface UnpackResult {
 export function checkLayerSize(size: number, maxLayerBytes = DEFAULTS.caps.layerBytes): void {
   if (size > maxLayerBytes + Math.ceil(maxLayerBytes / 8192) + 1024) {
     throw new OcipackError('CAP', `layer of ${size} bytes cannot fit the ${maxLayerBytes}-byte cap on decompressed layers`, {
-      hint: 'raise it with --max-layer-size',
+      context: { option: 'maxLayerBytes', next: 'raise-cap' },
     });
   }
 }

@@ -150,7 +150,7 @@ async function resolveInside(ctx: Ctx, abs: string, relPath: string): Promise<st
   const inside = path.relative(ctx.realRoot, real);
   if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
     throw new OcipackError('BAD_INPUT', `symlink "${relPath}" points outside the packed directory`, {
-      hint: 'copy the target into the directory, or drop --resolve-symlinks to skip symlinks',
+      context: { option: 'resolveSymlinks', path: relPath, next: 'resolve-symlinks' },
     });
   }
   return real;

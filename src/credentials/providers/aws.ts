@@ -44,11 +44,11 @@ export async function awsCredential(host: string, region: string, isPublic: bool
     const message = sdkMessage(err);
     if (NO_CREDENTIALS.test(message) || (err as { name?: string }).name === 'CredentialsProviderError') {
       throw new OcipackError('CREDENTIALS', `--provider aws found no AWS credentials for ${host}`, {
-        hint: 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE (GitHub OIDC: aws-actions/configure-aws-credentials)',
+        context: { host, program: 'aws', next: 'provider-no-credentials' },
       });
     }
     throw new OcipackError('CREDENTIALS', `--provider aws: GetAuthorizationToken for ${host} (region ${region}) failed: ${message}`, {
-      hint: 'check that the AWS identity may call ecr:GetAuthorizationToken (ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)',
+      context: { host, program: 'aws', next: 'provider-denied' },
     });
   }
 }

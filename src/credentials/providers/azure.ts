@@ -28,7 +28,7 @@ export async function azureCredential(host: string, scope: string, ctx: Provider
   } catch (err) {
     const message = sdkMessage(err);
     throw new OcipackError('CREDENTIALS', `--provider azure found no Entra ID token for ${host}: ${message}`, {
-      hint: 'set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE (GitHub OIDC: azure/login), use a managed identity, or run `az login`',
+      context: { host, program: 'azure', next: 'provider-no-credentials' },
     });
   }
   return { identityToken: await exchange(host, accessToken, ctx), username: ACR_TOKEN_USER };
@@ -46,7 +46,7 @@ async function exchange(host: string, accessToken: string, ctx: ProviderContext)
   const { bytes } = await readCapped(res.body, DEFAULTS.caps.tokenBodyBytes);
   if (res.status !== 200) {
     throw new OcipackError('CREDENTIALS', `--provider azure: ${host} refused the Entra ID token at /oauth2/exchange (${res.status})`, {
-      hint: 'check that the identity has a role on the registry (AcrPull, AcrPush for a push)',
+      context: { host, program: 'azure', next: 'provider-denied' },
     });
   }
   let doc: { refresh_token?: unknown };

@@ -23,7 +23,7 @@ export async function gcpCredential(host: string): Promise<Credential> {
     const message = sdkMessage(err);
     if (/default credentials/i.test(message)) {
       throw new OcipackError('CREDENTIALS', `--provider gcp found no Application Default Credentials for ${host}`, {
-        hint: 'set GOOGLE_APPLICATION_CREDENTIALS (a key or workload identity federation file; GitHub OIDC: google-github-actions/auth), run `gcloud auth application-default login`, or run on GCP',
+        context: { host, program: 'gcp', next: 'provider-no-credentials' },
       });
     }
     throw new OcipackError('CREDENTIALS', `--provider gcp: getting an access token for ${host} failed: ${message}`);

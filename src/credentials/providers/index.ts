@@ -45,7 +45,7 @@ export async function providerCredential(provider: Exclude<ProviderName, 'generi
   const host = hostOfKey(registry);
   const wrongHost = (): never => {
     throw new OcipackError('CREDENTIALS', `--provider ${provider} does not serve ${host}: it serves ${SERVES[provider]}`, {
-      hint: 'use --provider generic (the default) for this registry, or --creds-for to give its credentials',
+      context: { host, program: provider, next: 'provider-host' },
     });
   };
   const source = { kind: 'provider' as const, provider };

@@ -17,7 +17,7 @@ export async function loadSdk<T>(pkg: string, provider: string, host: string, in
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
       throw new OcipackError('CREDENTIALS', `--provider ${provider} needs ${pkg} for ${host}, and it is not installed`, {
-        hint: `install it beside ocipack: npm i ${install} (or npx -p ocipack -p ${install.split(' ').join(' -p ')} ocipack …)`,
+        context: { host, program: install, next: 'provider-install' },
         cause: err,
       });
     }

@@ -1,7 +1,7 @@
 /** A token server's refusal quoted as one safe line; refused credentials hinted by their source. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tokenServerSays } from '../../../src/auth/token.js';
+import { tokenServerSays } from '../../../src/auth/failure.js';
 import { rejectedHint } from '../../../src/cli/hints.js';
 import { errorLine } from '../../../src/cli/run.js';
 import { CredentialsRejectedError } from '../../../src/core/errors.js';

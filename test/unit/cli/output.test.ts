@@ -36,7 +36,7 @@ test('errorLine: "<command> failed: <why>" for operations, input errors as they 
   assert.deepEqual(errorLine(usageError('invalid reference "X": repository must be lowercase'), 'push'), { message: 'invalid reference "X": repository must be lowercase' });
   assert.deepEqual(errorLine(new OcipackError('BAD_INPUT', 'Chart.yaml: version is not SemVer'), 'push'), { message: 'Chart.yaml: version is not SemVer' });
   assert.deepEqual(errorLine(new OcipackError('REGISTRY', 'tagging b failed (applied: a): 500'), 'tag'), { message: 'tagging b failed (applied: a): 500' });
-  assert.equal(errorLine(new RegistryError('UNAUTHORIZED', 401, 'authentication required for r.io', [], 'run `ocipack login r.io`'), 'push').hint, 'run `ocipack login r.io`');
+  assert.equal(errorLine(new RegistryError('UNAUTHORIZED', 401, 'authentication required for r.io', [], { host: 'r.io', next: 'login' }), 'push').hint, 'run `ocipack login r.io` or pass --creds');
   assert.equal(errorLine(new RegistryError('UNAUTHORIZED', 401, 'authentication required for r.io'), 'push').hint, 'log in with `ocipack login <host>` or pass --creds');
   assert.equal(errorLine(new OcipackError('PLAIN_HTTP', 'r.io does not speak TLS'), 'pull').hint, 'use --insecure-registry for a plain-HTTP registry');
   assert.equal(errorLine(new OcipackError('TLS', 'certificate of r.io not trusted'), 'pull').hint, 'use --ca-file <pem> to trust a private CA');
@@ -102,11 +102,11 @@ test('reportError: exit codes by error code, the abort reason wins over what the
   assert.equal(reportError(c.ui, new OcipackError('VERIFY', 'digest mismatch'), undefined, false), 3);
   assert.equal(reportError(c.ui, new Error('bug'), undefined, false), 1);
   const ac = new AbortController();
-  ac.abort(new OcipackError('CANCELLED', 'timed out after 1s', { hint: 'raise the deadline with --timeout' }));
+  ac.abort(new OcipackError('CANCELLED', 'timed out after 1s', { context: { option: 'timeoutMs', next: 'timeout' } }));
   assert.equal(reportError(c.ui, new DOMException('aborted', 'AbortError'), ac.signal, false), 1);
   assert.equal(c.err(), [
     '✗ bad flag', '✗ pull failed: digest mismatch', '✗ pull failed: bug',
-    '✗ pull failed: timed out after 1s', '  hint: raise the deadline with --timeout', '',
+    '✗ pull failed: timed out after 1s', '  hint: raise the deadline with --timeout, e.g. --timeout 15m', '',
   ].join('\n'));
   const d = capture({ command: 'pull' });
   reportError(d.ui, new Error('bug'), undefined, true);

@@ -85,7 +85,7 @@ test('by default the docker config chain is used, with the injected env and home
   } finally {
     await session.close();
   }
-  assert.ok(debug.includes(`credentials for ${reg.host} from auths["${reg.host}"] in ${join(home, '.docker', 'config.json')}`));
+  assert.ok(debug.includes(`credentials for ${reg.host} from config.json auths entry "${reg.host}" in ${join(home, '.docker', 'config.json')}`), debug.join('\n'));
   const anon = new RegistrySession({ homeDir: await mkdtemp(join(tmpdir(), 'ocipack-session-')), env: {} });
   try {
     await assert.rejects(tags(anon, reg.host), (e: Error & { code?: string }) => e.code === 'UNAUTHORIZED');

@@ -196,20 +196,21 @@ describe('copyGraph', () => {
     await putBlobs(src, config);
     const m = item(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: config.desc, layers: [stalled] }), MT.ociManifest);
     await src.pushManifest(m.desc, m.bytes);
+    const ac = new AbortController();
     const hanging = Object.create(src) as OciLayoutStore;
     hanging.fetchBlob = async (d: Descriptor) => {
       if (d.digest !== stalled.digest) return src.fetchBlob(d);
       const p = new PassThrough();
       p.write(Buffer.alloc(1024));
+      // Abort once the destination holds the stalled stream, not after a guessed delay (deterministic).
+      p.once('resume', () => setImmediate(() => ac.abort()));
       return p;
     };
     const dst = await layout();
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(), 50);
     await assert.rejects(copyGraph(hanging, dst, m.desc, { signal: ac.signal }), (err: unknown) => err instanceof OcipackError && err.code === 'CANCELLED');
-    // The abort may come before the destination layout was even created: no directory, no blob file.
-    const names = await readdir(join(dst.dir, 'blobs', 'sha256')).catch(() => [] as string[]);
-    assert.deepEqual(names.filter((n) => !n.startsWith(config.desc.digest.slice(7))), []);
+    const left = await readdir(join(dst.dir, 'blobs', 'sha256')).catch(() => [] as string[]);
+    assert.deepEqual(left.filter((n) => !n.startsWith(config.desc.digest.slice(7))), []);
+    assert.deepEqual((await readdir(dst.dir)).filter((n) => n.includes('tmp') || n.startsWith('.')), []);
   });
 
   it('stops with CANCELLED when the signal is aborted', async () => {

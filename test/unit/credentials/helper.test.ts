@@ -5,6 +5,7 @@ import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultExec, helperErase, helperGet, helperProgram, helperStore, parseGetAnswer } from '../../../src/credentials/helper.js';
+import { hintFor } from '../../../src/cli/hints.js';
 
 /** A directory with `docker-credential-<name>` scripts, and an env whose PATH finds them (and sh). */
 async function helpers(scripts: Record<string, string>): Promise<{ dir: string; env: Record<string, string> }> {
@@ -38,8 +39,8 @@ test('a helper that hangs is killed after the timeout', async () => {
 
 test('a missing helper binary is an error naming it, with a hint', async () => {
   const h = await helpers({});
-  await assert.rejects(helperGet('missing', 'ghcr.io', { env: h.env }), (e: Error & { code?: string; hint?: string }) =>
-    e.code === 'CREDENTIALS' && e.message === 'credential helper docker-credential-missing not found on PATH' && /credsStore/.test(e.hint ?? ''));
+  await assert.rejects(helperGet('missing', 'ghcr.io', { env: h.env }), (e: Error & { code?: string }) =>
+    e.code === 'CREDENTIALS' && e.message === 'credential helper docker-credential-missing not found on PATH' && /credsStore/.test(hintFor(e) ?? ''));
 });
 
 test('failures quote the helper (stdout, else stderr), one line, bounded', async () => {

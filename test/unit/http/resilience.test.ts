@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDispatcher, proxyFor, tlsOptions } from '../../../src/http/dispatcher.js';
-import { retryAfterNote } from '../../../src/http/failure.js';
+import { retryAfterNote } from '../../../src/http/retry.js';
 import { readCapped } from '../../../src/http/body.js';
 import { networkError } from '../../../src/http/errors.js';
 import { request } from '../../../src/http/request.js';

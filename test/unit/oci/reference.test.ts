@@ -77,7 +77,7 @@ const INVALID: Array<[string, string]> = [
   ['ghcr.io/org/app.', 'invalid repository path component'],
   ['ghcr.io/a..b', 'invalid repository path component'],
   [`ghcr.io/${'a'.repeat(250)}`, 'name longer than 255'],
-  ['user:secret@ghcr.io/org/app', 'credentials go in --creds'],
+  ['user:secret@ghcr.io/org/app', 'credentials go in `creds`'],
 ];
 
 for (const [input, expected] of VALID) {

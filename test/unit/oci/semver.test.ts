@@ -98,7 +98,7 @@ test('bad ranges and regexes are usage errors that quote the parser', () => {
     assert.throws(() => parseSemverFilter(bad), (err: unknown) => usage(err) && /semver range/.test((err as Error).message), bad);
   }
   assert.throws(() => parseSemverFilter('foo'), /Invalid comparator: foo/);
-  assert.throws(() => parseTagRegex('(unclosed'), (err: unknown) => usage(err) && /invalid regular expression for --filter-regex: .*Unterminated group/.test((err as Error).message));
+  assert.throws(() => parseTagRegex('(unclosed'), (err: unknown) => usage(err) && /invalid regular expression for `filterRegex`: .*Unterminated group/.test((err as Error).message));
   assert.throws(() => parseTagRegex('['), usage);
 });
 

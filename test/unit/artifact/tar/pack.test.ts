@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { OcipackError } from '../../../../src/core/errors.js';
 import { listEntries, packEntriesToFile, packToFile, packToStream, type PackOptions } from '../../../../src/artifact/tar/pack.js';
 import { unpackFile } from '../../../../src/artifact/tar/unpack.js';
+import { hintFor } from '../../../../src/cli/hints.js';
 
 let work: string;
 beforeEach(async () => {
@@ -148,7 +149,7 @@ describe('pack: format', () => {
   it('refuses an empty tree, and one whose every file is ignored, naming the path and the rules', async () => {
     const empty = await makeTree(path.join(work, 'empty'), {});
     await assert.rejects(pack({ path: empty }), (err: unknown) => err instanceof OcipackError && err.code === 'USAGE'
-      && err.message.includes(`"${empty}" holds no files`) && /--allow-empty/.test(err.hint ?? ''));
+      && err.message.includes(`"${empty}" holds no files`) && /--allow-empty/.test(hintFor(err) ?? ''));
     const src = await makeTree(path.join(work, 'ignored'), {
       'logo.png': 'x', 'sub/a.yaml': 'a: 1\n', '.sourceignore': 'sub/\n',
     });

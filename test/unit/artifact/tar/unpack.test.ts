@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { OcipackError } from '../../../../src/core/errors.js';
 import { readTarEntries, unpackFile, unpackStream, type UnpackOptions } from '../../../../src/artifact/tar/unpack.js';
 import { buildTar, buildTarGz, dir, file, type RawEntry } from '../../../helpers/tarbuilder.js';
+import { hintFor } from '../../../../src/cli/hints.js';
 
 let work: string;
 let target: string;
@@ -256,7 +257,7 @@ describe('unpack: caps and broken archives', () => {
     assert.ok(bomb.length < 64 * 1024);
     await assert.rejects(extract(bomb, { maxLayerBytes: 1024 * 1024 }), (err: OcipackError) => {
       assert.equal(err.code, 'CAP');
-      assert.match(err.hint ?? '', /--max-layer-size/);
+      assert.match(hintFor(err) ?? '', /--max-layer-size/);
       return true;
     });
     await assert.rejects(fsp.access(target));

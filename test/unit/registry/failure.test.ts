@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RegistryError } from '../../../src/core/errors.js';
-import { parseErrorBody, registryError } from '../../../src/http/failure.js';
+import { parseErrorBody, registryError } from '../../../src/registry/failure.js';
+import { hintFor } from '../../../src/cli/hints.js';
 
 const ctx = { host: 'r.example', repository: 'org/app', subject: 'manifest v1' };
 const body = (errors: unknown): Buffer => Buffer.from(JSON.stringify({ errors }));
@@ -36,6 +37,6 @@ for (const [name, status, bytes, code, message] of table) {
 
 test('401 carries the login hint and the registry codes', () => {
   const err = registryError(401, body([{ code: 'UNAUTHORIZED' }]), ctx);
-  assert.equal(err.hint, 'run `ocipack login r.example` or pass --creds');
+  assert.equal(hintFor(err), 'run `ocipack login r.example` or pass --creds');
   assert.deepEqual(err.registryCodes, ['UNAUTHORIZED']);
 });

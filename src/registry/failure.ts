@@ -5,9 +5,9 @@
  */
 import { DEFAULTS } from '../core/defaults.js';
 import { RegistryError, type ErrorCode } from '../core/errors.js';
-import { readCapped } from './body.js';
-import type { HttpResponse } from './request.js';
-import { isRetryableStatus, parseRetryAfter } from './retry.js';
+import { readCapped } from '../http/body.js';
+import type { HttpResponse } from '../http/request.js';
+import { retryAfterNote } from '../http/retry.js';
 
 export interface FailureContext {
   /** Registry host[:port] as the user knows it. */
@@ -68,24 +68,12 @@ export function registryError(status: number, body: Buffer, ctx: FailureContext)
     case 'NOT_FOUND':
       return new RegistryError(code, status, `${subject} not found in ${where(ctx)}${detail}`, codes);
     case 'UNAUTHORIZED':
-      return new RegistryError(code, status, `authentication required for ${ctx.host}`, codes,
-        `run \`ocipack login ${ctx.host}\` or pass --creds`);
+      return new RegistryError(code, status, `authentication required for ${ctx.host}`, codes, { host: ctx.host, next: 'login' });
     case 'DENIED':
       return new RegistryError(code, status, `access to ${where(ctx)} denied${detail}`, codes);
     default:
       return new RegistryError(code, status, `${ctx.host} answered ${status} for ${subject} in ${where(ctx)}${detail}`, codes);
   }
-}
-
-/**
- * Why a retryable status was not retried: the server asked for a longer wait than the cap
- * (DEFAULTS.retry.maxRetryAfterMs), so we fail instead of hanging. Undefined otherwise.
- */
-export function retryAfterNote(status: number, retryAfter: string | string[] | undefined, capMs = DEFAULTS.retry.maxRetryAfterMs): string | undefined {
-  if (!isRetryableStatus(status)) return undefined;
-  const asked = parseRetryAfter(retryAfter);
-  if (asked === undefined || asked <= capMs) return undefined;
-  return `asked to retry after ${Math.ceil(asked / 1000)} s, longer than the ${Math.round(capMs / 1000)} s we wait`;
 }
 
 /** Reads at most 64 KiB of an unexpected response and throws the matching RegistryError. */
@@ -95,5 +83,5 @@ export async function failure(res: HttpResponse, ctx: FailureContext): Promise<n
   const note = retryAfterNote(res.status, res.headers['retry-after']);
   if (note === undefined) throw err;
   throw new RegistryError(err.code, err.status, `${ctx.host} answered ${res.status} for ${ctx.subject ?? 'resource'} and ${note}`, err.registryCodes,
-    'try again later');
+    { host: ctx.host, next: 'retry-later' });
 }
