@@ -71,7 +71,7 @@ describe('several sources, one layer', () => {
     const d2 = await tree(path.join(work, 'd2'), { 'x.yaml': '2' });
     await assert.rejects(packToFile({ path: [d1, `${d2}=apps`] }, path.join(work, 'c.tgz')), (err: unknown) => {
       assert.ok(err instanceof OcipackError && err.code === 'USAGE', String(err));
-      assert.match(err.message, /"apps\/x\.yaml" would come from two sources: --path ".*d1" and --path ".*d2=apps"/);
+      assert.match(err.message, /"apps\/x\.yaml" would come from two sources: `path` ".*d1" and `path` ".*d2=apps"/);
       return true;
     });
     const f = path.join(work, 'apps');
