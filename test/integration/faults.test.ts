@@ -278,8 +278,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     await mkdir(out);
     await writeFile(join(out, 'keep.txt'), 'mine');
     tmp = await tempDir('ocipack-faults-tmp-');
+    // HOME apart from the output's parent: on Node 22+ the CLI keeps its compile cache in ~/.cache/ocipack
     const child = spawn(process.execPath, [BIN, 'pull', ref, '-o', out, '--creds', `${USER}:${PASS}`], {
-      env: { PATH: process.env.PATH ?? '', HOME: parent, NO_COLOR: '1', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', HOME: await tempDir('ocipack-home-'), NO_COLOR: '1', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -307,7 +308,7 @@ test('SIGINT during extraction removes the staging directory beside the target a
   await writeFile(join(out, 'keep.txt'), 'mine');
   tmp = await tempDir('ocipack-faults-tmp-');
   const child = spawn(process.execPath, [BIN, 'pull', `oci://${proxy.host}/faults/many:v1`, '-o', out, '--creds', `${USER}:${PASS}`], {
-    env: { PATH: process.env.PATH ?? '', HOME: parent, NO_COLOR: '1', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: await tempDir('ocipack-home-'), NO_COLOR: '1', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
