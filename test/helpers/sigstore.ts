@@ -47,7 +47,7 @@ export interface Leaf {
 }
 
 /** A code-signing leaf from `ca` for `san` (`URI:…` or `email:…`), with the issuer in OID .1.8 (or the legacy .1.1). */
-export async function makeLeaf(ca: TestCa, opts: { san: string; issuer: string; legacyIssuer?: boolean }): Promise<Leaf> {
+export async function makeLeaf(ca: TestCa, opts: { san: string; issuer: string; legacyIssuer?: boolean; extensions?: FulcioExtensions }): Promise<Leaf> {
   const dir = await tempDir('ocipack-leaf-');
   const keyFile = join(dir, 'leaf.key');
   await exec('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile]);
@@ -57,12 +57,22 @@ export async function makeLeaf(ca: TestCa, opts: { san: string; issuer: string; 
     : `1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${opts.issuer}`;
   await writeFile(join(dir, 'ext.cnf'), [
     'keyUsage=critical,digitalSignature', 'extendedKeyUsage=codeSigning', `subjectAltName=critical,${opts.san}`,
-    issuerExt, 'authorityKeyIdentifier=keyid', 'subjectKeyIdentifier=hash', '',
+    issuerExt, ...extensionLines(opts.extensions ?? {}), 'authorityKeyIdentifier=keyid', 'subjectKeyIdentifier=hash', '',
   ].join('\n'));
   await exec('openssl', ['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', String(Date.now()),
     '-days', '1', '-extfile', join(dir, 'ext.cnf'), '-out', join(dir, 'leaf.pem')]);
   const certPem = await readFile(join(dir, 'leaf.pem'), 'utf8');
   return { key: createPrivateKey(await readFile(keyFile)), certPem, certDer: pemToDer(certPem) };
+}
+
+/**
+ * Fulcio's other extensions, as Fulcio writes them: `raw` for the deprecated GitHub OIDs .1.2–.1.6 (the
+ * string itself is the extension value), `utf8` for the v2 OIDs (.1.9 onward: a DER UTF8String).
+ */
+export type FulcioExtensions = Record<string, { raw: string } | { utf8: string }>;
+
+function extensionLines(exts: FulcioExtensions): string[] {
+  return Object.entries(exts).map(([oid, v]) => ('raw' in v ? `${oid}=DER:${Buffer.from(v.raw).toString('hex')}` : `${oid}=ASN1:UTF8String:${v.utf8}`));
 }
 
 /** Sorted-key, whitespace-free JSON (RFC 8785 for the simple values used here), as Rekor signs SETs. */
