@@ -16,7 +16,7 @@ import { DigestStream, isDigest, parseDigest, verifyBytes } from '../oci/digest.
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
 import { REF_NAME_GRAMMAR } from '../oci/reference.js';
 import { checkRealDir, dirState, ioError, openRegular, openRegularSync, readRegular, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
-import { withLockFile } from './lock.js';
+import { withLockFile } from '../core/lock.js';
 import { cancelled, UPLOAD_READ_BYTES } from './bodies.js';
 import type { Body, FetchedManifest, ReplayableSource, Target } from './target.js';
 

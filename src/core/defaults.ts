@@ -40,8 +40,8 @@ export const DEFAULTS = {
     layoutMarkerBytes: 64 * KiB,
     signatureCandidates: 100,
   },
-  /** The lock file that serialises index.json updates of one layout across processes (content/lock.ts). */
-  layoutLock: {
+  /** Lock files that serialise rewrites of a layout's index.json or config.json across processes (core/lock.ts). */
+  fileLock: {
     /** Poll interval (plus up to as much jitter) while another writer holds it. */
     pollMs: 10,
     /** A lock this old is stale even when its owner cannot be checked (another host). */

@@ -4,9 +4,10 @@
  * written atomically (temp file + rename) with mode 0600, every other field of the file kept.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OcipackError } from '../core/errors.js';
+import { withLockFile } from '../core/lock.js';
 import type { Env } from '../core/options.js';
 import { homeOf } from './chain.js';
 import { dockerConfigPath, helmRegistryConfigPath, helperFor, readConfig, type ConfigDocument } from './config.js';
@@ -57,7 +58,13 @@ export async function writeConfigAtomic(path: string, doc: ConfigDocument): Prom
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(tmp, `${JSON.stringify(doc, null, '\t')}\n`, { mode: 0o600, flag: 'wx' });
+    const h = await open(tmp, 'wx', 0o600);
+    try {
+      await h.writeFile(`${JSON.stringify(doc, null, '\t')}\n`);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
     await chmod(tmp, 0o600);
     await rename(tmp, target);
   } catch (err) {
@@ -85,6 +92,20 @@ function matchingKeys(doc: ConfigDocument, key: string): string[] {
  */
 export async function saveCredentials(key: string, username: string, password: string, opts: StoreOptions): Promise<StoreLocation> {
   const configPath = configPathOf(opts);
+  return locked(configPath, () => save(configPath, key, username, password, opts));
+}
+
+/**
+ * Read-modify-write of the config file under `<file>.lock` (core/lock.ts): the file is re-read inside the
+ * lock and written with fsync + rename, so parallel logins and logouts all land.
+ */
+async function locked<T>(configPath: string, fn: () => Promise<T>): Promise<T> {
+  const target = await writeTarget(configPath);
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  return withLockFile(`${target}.lock`, fn);
+}
+
+async function save(configPath: string, key: string, username: string, password: string, opts: StoreOptions): Promise<StoreLocation> {
   const doc: ConfigDocument = (await readConfig(configPath)) ?? {};
   const auths: Record<string, Record<string, unknown>> = { ...(doc.auths ?? {}) };
   for (const k of matchingKeys(doc, key)) delete auths[k];
@@ -102,6 +123,10 @@ export async function saveCredentials(key: string, username: string, password: s
 /** Removes the credentials for `key` from the helper and the file; `removed` is false when there were none. */
 export async function eraseCredentials(key: string, opts: StoreOptions): Promise<StoreLocation & { removed: boolean }> {
   const configPath = configPathOf(opts);
+  return locked(configPath, () => erase(configPath, key, opts));
+}
+
+async function erase(configPath: string, key: string, opts: StoreOptions): Promise<StoreLocation & { removed: boolean }> {
   const doc = await readConfig(configPath);
   const helper = doc && helperFor(doc, key);
   let removed = false;

@@ -4,6 +4,7 @@
  */
 import { OcipackError } from '../core/errors.js';
 import { isIndex, type Descriptor, type Manifest } from './descriptor.js';
+import { isDigest } from './digest.js';
 
 /** True for an object with the three fields every descriptor must have, of the right types. */
 export function isDescriptor(d: unknown): d is Descriptor {
@@ -26,13 +27,21 @@ export function parseManifest(bytes: Uint8Array, where: string): Manifest {
   }
   if (Array.isArray(o.manifests)) {
     if (!o.manifests.every(isDescriptor)) throw malformed(where);
+    checkDigests(o.manifests, where);
     return m as Manifest;
   }
   if (typeof o.config !== 'object' || !Array.isArray(o.layers)) {
     throw new OcipackError('BAD_MANIFEST', `manifest ${where} is neither an image manifest nor an index`);
   }
   if (!isDescriptor(o.config) || !o.layers.every(isDescriptor)) throw malformed(where);
+  checkDigests([o.config, ...o.layers], where);
   return m as Manifest;
+}
+
+/** A malformed digest inside a manifest is bad remote data (BAD_MANIFEST, exit 1), never a usage error. */
+function checkDigests(ds: readonly Descriptor[], where: string): void {
+  const bad = ds.find((d) => !isDigest(d.digest));
+  if (bad) throw new OcipackError('BAD_MANIFEST', `manifest ${where} has a malformed digest ${JSON.stringify(bad.digest.slice(0, 80))}`);
 }
 
 function malformed(where: string): OcipackError {

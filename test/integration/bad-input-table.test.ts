@@ -163,6 +163,13 @@ const rows: Row[] = [
   { name: 'registry: manifest unknown', repo: 'seeded', code: 1, message: /manifest v2 not found/, args: (c, out) => ['pull', `oci://${c.plain.host}/table/seeded:v2`, '-o', out] },
   net('registry: 401 (wrong credentials)', 'r401', 1, /credentials for 127\.0\.0\.1:\d+ were rejected \(from --creds\)/,
     (r) => [{ path: MANIFEST(r), action: { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' } } }], ['--creds', 'a:b']),
+  net('registry: a manifest with a malformed layer digest is bad remote data (exit 1, not 2)', 'bad-digest', 1, /manifest .* has a malformed digest "sha256:NOT-HEX"/,
+    (r) => {
+      const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.cncf.flux.config.v1+json', digest: `sha256:${'0'.repeat(64)}`, size: 2 },
+        layers: [{ mediaType: 'application/vnd.cncf.flux.content.v1.tar+gzip', digest: 'sha256:NOT-HEX', size: 10 }] });
+      return [{ path: MANIFEST(r), action: { status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body } }];
+    }),
   net('registry: 403', 'r403', 1, /access to 127\.0\.0\.1:\d+\/table\/r403 denied/, (r) => [{ path: MANIFEST(r), action: { status: 403 } }]),
   net('redirect: to an unsupported scheme', 'ftp', 1, /redirected to an unsupported scheme ftp:/, (r) => [{ path: BLOB(r), action: { redirect: 'ftp://127.0.0.1/blob' } }]),
   net('redirect: more than 10 hops', 'loop', 1, /too many redirects/, (r) => [{ path: BLOB(r), action: { redirect: (req) => req.path } }]),

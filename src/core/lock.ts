@@ -1,15 +1,23 @@
 /**
- * A lock file for a file several processes rewrite (an OCI layout's index.json): created with O_EXCL,
+ * A lock file for a file several processes rewrite (an OCI layout's index.json, docker's config.json): created with O_EXCL,
  * holding its owner's pid, host and a random token; a lock whose owner process is gone (same host) or
- * that is older than DEFAULTS.layoutLock.staleMs is stale and taken over, so a killed writer never
+ * that is older than DEFAULTS.fileLock.staleMs is stale and taken over, so a killed writer never
  * blocks the next one.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
-import { DEFAULTS } from '../core/defaults.js';
-import { OcipackError } from '../core/errors.js';
-import { errCode, ioError } from './fsutil.js';
+import { DEFAULTS } from './defaults.js';
+import { OcipackError } from './errors.js';
+
+function errCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function ioError(what: string, path: string, err: unknown): OcipackError {
+  return new OcipackError('IO', `${what} ${path}: ${errCode(err) ?? String(err)}`, { cause: err });
+}
 
 interface LockOwner {
   pid?: number;
@@ -38,7 +46,7 @@ export async function withLockFile<T>(path: string, fn: () => Promise<T>, opts: 
 async function acquire(path: string, opts: LockOptions): Promise<string> {
   const token = randomBytes(12).toString('hex');
   const body = JSON.stringify({ pid: process.pid, host: hostname(), token });
-  const deadline = Date.now() + (opts.waitMs ?? DEFAULTS.layoutLock.waitMs);
+  const deadline = Date.now() + (opts.waitMs ?? DEFAULTS.fileLock.waitMs);
   for (;;) {
     if (opts.signal?.aborted) throw new OcipackError('CANCELLED', `stopped waiting for ${path}`, { cause: opts.signal.reason });
     try {
@@ -52,13 +60,13 @@ async function acquire(path: string, opts: LockOptions): Promise<string> {
     } catch (err) {
       if (errCode(err) !== 'EEXIST') throw ioError('cannot create lock file', path, err);
     }
-    await removeIfStale(path, opts.staleMs ?? DEFAULTS.layoutLock.staleMs);
+    await removeIfStale(path, opts.staleMs ?? DEFAULTS.fileLock.staleMs);
     if (Date.now() > deadline) {
       throw new OcipackError('IO', `${path} is held by another writer (${await describe(path)}); gave up waiting`, {
         context: { path, next: 'stale-lock' },
       });
     }
-    await new Promise((r) => setTimeout(r, DEFAULTS.layoutLock.pollMs + Math.floor(Math.random() * DEFAULTS.layoutLock.pollMs)));
+    await new Promise((r) => setTimeout(r, DEFAULTS.fileLock.pollMs + Math.floor(Math.random() * DEFAULTS.fileLock.pollMs)));
   }
 }
 
