@@ -23,7 +23,7 @@ import type { Body, FetchedManifest, ReplayableSource, Target } from './target.j
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
 const LAYOUT_VERSION = '1.0.0';
-/** Beside index.json while one process rewrites it (content/lock.ts). */
+/** Beside index.json while one process rewrites it (core/lock.ts). */
 const LOCK_FILE = 'index.json.lock';
 /** Names a layout being created by another writer may already hold: such a directory counts as empty. */
 const IN_CREATION = /^(?:blobs|index\.json|oci-layout|index\.json\.lock|\.(?:index\.json|oci-layout)\.\d+\.[0-9a-f]+\.tmp)$/;
