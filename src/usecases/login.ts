@@ -75,6 +75,7 @@ export async function login(opts: LoginOptions): Promise<LoginResult> {
   const base = sessionOptions(opts);
   delete base.creds;
   delete base.hostCreds;
+  delete base.provider;
   const session = new RegistrySession({
     ...base,
     credentials: async () => {

@@ -307,7 +307,7 @@ _ocipack_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], { env: { PATH: process.e
   assert.equal((await complete('ocipack', 'pu')).stdout, 'push\npull\n');
   assert.equal((await complete('ocipack', 'push', '--re')).stdout, '--revision\n--reproducible\n--resolve-symlinks\n');
   assert.equal((await complete('ocipack', 'list', '-o', '')).stdout, 'json\nyaml\n');
-  assert.equal((await complete('ocipack', '--timeout', '5m', 'build', '--p')).stdout, '--path\n');
+  assert.equal((await complete('ocipack', '--timeout', '5m', 'build', '--pa')).stdout, '--path\n');
   assert.match((await complete('ocipack', 'pull', 'x', '--i')).stdout, /^--insecure-registry$/m, 'global flags after the command');
   assert.equal((await complete('ocipack', 'build', '-p', 'c.b')).stdout, 'c.bash\n', 'files for a path value');
 });
