@@ -3,6 +3,7 @@ import { OcipackError, usageError } from '../core/errors.js';
 import { isIndex, type Descriptor, type ImageManifest } from '../oci/descriptor.js';
 import { parseManifest } from '../oci/manifest.js';
 import { EXTRACTABLE_LAYER_TYPES } from '../oci/mediatypes.js';
+import { isTarLayer } from '../oci/layers.js';
 import { parsePlatform, selectPlatform } from '../oci/platform.js';
 import type { Target } from './target.js';
 
@@ -38,9 +39,9 @@ export function chooseLayer(m: ImageManifest, opts: { mediaType?: string; layer?
     return l;
   }
   const known: readonly string[] = EXTRACTABLE_LAYER_TYPES;
-  const l = m.layers.find((x) => known.includes(x.mediaType));
+  const l = m.layers.find((x) => known.includes(x.mediaType)) ?? m.layers.find(isTarLayer);
   if (!l) {
-    throw new OcipackError('NOT_FOUND', `no tar+gzip layer of a known media type (${m.layers.map((x) => x.mediaType).join(', ') || 'no layers'})`, {
+    throw new OcipackError('NOT_FOUND', `no tar layer (${m.layers.map((x, i) => `${i}: ${x.mediaType}`).join(', ') || 'no layers'})`, {
       context: { next: 'choose-layer' },
     });
   }

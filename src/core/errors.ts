@@ -52,7 +52,9 @@ export type NextStep =
   | 'provider-install' // the SDK `program` (an npm install line) is missing
   | 'layout-choose-image' // a layout (`path`) holds several images and no tag was given
   | 'sources-collide' // two sources put a file at the same `path`
-  | 'empty-tree'; // every file was ignored
+  | 'empty-tree' // every file was ignored
+  | 'layer-copy' // a layer is no tar: write it as a file
+  | 'zstd-node'; // this Node cannot decode zstd
 
 /** Structured facts about an error, for the face to render (never secrets). */
 export interface ErrorContext {

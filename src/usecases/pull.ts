@@ -8,7 +8,9 @@ import { OcipackError, usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { chooseLayer, resolveImage } from '../content/image.js';
+import { resolveImage } from '../content/image.js';
+import { chooseLayers, type IndexedLayer, type LayerOperation, type LayerSelector } from '../oci/layers.js';
+import { applyLayers, type Receive } from '../artifact/layers.js';
 import { openTarget, parseRepositoryTarget, parseTargetRef, referenceIn, repositoryOf, withTag, type TargetRef } from '../connect/open.js';
 import type { BlobSource } from '../content/target.js';
 import { checkLayerSize, extractInto, stageOptions, type UnpackOptions } from '../artifact/tar/unpack.js';
@@ -32,6 +34,10 @@ export interface PullOptions extends CommonOptions {
   clean?: boolean;
   /** Let the artifact replace a directory of the output with a file, or a file with a directory (refused otherwise). */
   overwriteDirs?: boolean;
+  /** Flux's `layerSelector.operation`: unpack a tar layer, or write the layer as one file (default: by the layer). */
+  layerOperation?: LayerOperation;
+  /** Apply every layer of a container image in order, with OCI whiteouts, into one tree (`crane export`). */
+  allLayers?: boolean;
 }
 
 export interface PullResult {
@@ -42,7 +48,13 @@ export interface PullResult {
   source: string;
   revision: string;
   output: string;
-  layer: Descriptor;
+  /** The (first) layer taken, with its position in the manifest. */
+  layer: IndexedLayer;
+  /** Every layer applied (several with --all-layers or oras-style titled files). */
+  layers: IndexedLayer[];
+  operation: LayerOperation;
+  /** For `copy`: the files written, relative to `output`. */
+  files?: string[];
   /** For a Helm chart: name, version and appVersion from its config (extracted to `<output>/<name>/`). */
   chart?: ChartInfo;
 }
@@ -105,6 +117,21 @@ export async function receiveLayer(
   emit({ type: 'blob:done', action: 'download', digest: desc.digest, size: desc.size });
 }
 
+/** The layer flags as chooseLayers takes them; a bad --layer-operation is a usage error. */
+function selectorOf(opts: PullOptions): LayerSelector {
+  const sel: LayerSelector = {};
+  if (opts.mediaType !== undefined) sel.mediaType = opts.mediaType;
+  if (opts.layer !== undefined) sel.layer = opts.layer;
+  if (opts.allLayers) sel.allLayers = true;
+  if (opts.layerOperation !== undefined) {
+    if (opts.layerOperation !== 'extract' && opts.layerOperation !== 'copy') {
+      throw usageError(`--layer-operation must be extract or copy, not ${JSON.stringify(opts.layerOperation)}`);
+    }
+    sel.operation = opts.layerOperation;
+  }
+  return sel;
+}
+
 function cancelled(): OcipackError {
   return new OcipackError('CANCELLED', 'pull cancelled');
 }
@@ -113,6 +140,7 @@ function cancelled(): OcipackError {
 export async function pull(opts: PullOptions): Promise<PullResult> {
   const emit = emitter(opts.onEvent);
   if (!opts.output) throw usageError('`output` is required: the directory to extract into', { option: 'output' });
+  const selector = selectorOf(opts);
   // semver (and yaml, for charts) load only when needed: ~15 ms of start-up for a plain pull (bench/).
   const bySemver = opts.semver === undefined ? undefined : { ...(await import('../oci/semver.js')), ...(await import('../content/tags.js')) };
   const range = opts.semver === undefined ? undefined : bySemver?.parseSemverFilter(opts.semver, '`semver`');
@@ -126,8 +154,10 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     }
     emit({ type: 'step', message: `pulling artifact from ${t.display}` });
     const { digest, manifest } = await resolveImage(opened.target, referenceIn(t), opts.platform);
-    const layer = chooseLayer(manifest, opts);
-    checkLayerSize(layer.size, opts.maxLayerBytes);
+    const choice = chooseLayers(manifest, selector);
+    for (const l of choice.layers) checkLayerSize(l.size, opts.maxLayerBytes);
+    for (const message of choice.warnings) emit({ type: 'warning', message });
+    for (const message of choice.notes) emit({ type: 'step', message });
     const output = resolvePath(opts.output);
     const unpackOpts: UnpackOptions = { target: output, onWarning: (message) => emit({ type: 'warning', message }) };
     if (opts.maxLayerBytes !== undefined) unpackOpts.maxLayerBytes = opts.maxLayerBytes;
@@ -138,8 +168,10 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     if (opts.clean) unpackOpts.clean = true;
     if (opts.overwriteDirs) unpackOpts.overwriteDirs = true;
     const stage = await openStage(output, stageOptions(unpackOpts));
+    let applied: { files: string[] } = { files: [] };
     try {
-      await receiveLayer(opened.target, layer, stage.dir, extractSink(unpackOpts), opts.onEvent, opts.signal);
+      const receive: Receive = (l, sink) => receiveLayer(opened.target, l, stage.dir, (stream) => sink(stream), opts.onEvent, opts.signal);
+      applied = await applyLayers(choice, receive, stage.dir, unpackOpts, (message, detail) => emit({ type: detail ? 'info' : 'step', message }));
       await stage.commit();
     } finally {
       await stage.discard();
@@ -162,7 +194,10 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       source: a[ANNOTATIONS.source] ?? '',
       revision: a[ANNOTATIONS.revision] ?? '',
       output,
-      layer,
+      layer: choice.layers[0]!,
+      layers: choice.layers,
+      operation: choice.operation,
+      ...(choice.operation === 'copy' ? { files: applied.files } : {}),
     };
   } finally {
     await opened.close();

@@ -10,6 +10,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { DEFAULTS } from '../../core/defaults.js';
 import { OcipackError } from '../../core/errors.js';
 import { normalizeEntryPath, quote } from './path.js';
+import { createZstdDecompressor, GZIP_MAGIC, sniffFormat, ZSTD_MAGIC, type LayerFormat } from './zstd.js';
 
 export interface TarCaps {
   maxLayerBytes?: number;
@@ -24,6 +25,8 @@ export interface ReadTarOptions extends TarCaps {
   onProgress?: (bytes: number) => void;
   /** Report hard links, devices and FIFOs as items instead of refusing them (for diff). */
   allowSpecial?: boolean;
+  /** Told once what the magic bytes said the layer is: gzip, zstd or plain tar. */
+  onFormat?: (format: LayerFormat) => void;
 }
 
 export type TarItemKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'device' | 'fifo';
@@ -48,7 +51,6 @@ const KINDS: Record<string, TarItemKind> = {
   SymbolicLink: 'symlink', Link: 'hardlink', CharacterDevice: 'device', BlockDevice: 'device', FIFO: 'fifo',
 };
 const REFUSED: Partial<Record<TarItemKind, string>> = { hardlink: 'hard link', device: 'device', fifo: 'FIFO' };
-const GZIP_MAGIC = [0x1f, 0x8b];
 
 /** Reads every entry of a tar or tar+gzip stream; `visit` returns a sink for the body or nothing to discard it. */
 export async function readTar(
@@ -104,7 +106,7 @@ class TarRun {
 
   /** Pushes the (decompressed) bytes through the parser, then waits for it to finish. */
   async feed(source: Readable): Promise<void> {
-    for await (const chunk of decompress(source, this.opts.signal)) {
+    for await (const chunk of decompress(source, this.opts.signal, this.opts.onFormat)) {
       this.check();
       this.count(chunk.length);
       if (this.eof) continue; // drain trailing padding, still counted against the cap
@@ -230,11 +232,11 @@ function checkMeta(text: string): void {
   }
 }
 
-/** The stream itself, or its gunzipped content when it starts with the gzip magic. */
-async function* decompress(source: Readable, signal?: AbortSignal): AsyncGenerator<Buffer> {
+/** The stream itself, or its gunzipped (or zstd-decompressed) content when it starts with that magic. */
+async function* decompress(source: Readable, signal?: AbortSignal, onFormat?: (f: LayerFormat) => void): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let head = Buffer.alloc(0);
-  while (head.length < 2) {
+  while (head.length < ZSTD_MAGIC.length) {
     const r = await it.next();
     if (r.done) break;
     head = Buffer.concat([head, r.value]);
@@ -249,14 +251,16 @@ async function* decompress(source: Readable, signal?: AbortSignal): AsyncGenerat
       throw err;
     }
   }
-  if (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) {
+  const format = sniffFormat(head);
+  onFormat?.(format);
+  if (format === 'tar') {
     yield* rest();
     return;
   }
   const compressed = Readable.from(rest());
   // 256 KiB out per thread-pool round trip instead of zlib's 16 KiB: gunzip alone is ~3× faster, and
   // extraction (which blocks the main thread between round trips) ~15 % faster than with 64 KiB (bench/).
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const gunzip = format === 'gzip' ? createGunzip({ chunkSize: 256 * 1024 }) : await createZstdDecompressor(256 * 1024);
   compressed.on('error', (err) => gunzip.destroy(err));
   compressed.pipe(gunzip);
   try {
@@ -266,7 +270,7 @@ async function* decompress(source: Readable, signal?: AbortSignal): AsyncGenerat
     }
   } catch (err) {
     if (err instanceof OcipackError || (sourceError !== undefined && err === sourceError)) throw err;
-    throw badArchive(`gzip: ${err instanceof Error ? err.message : String(err)}`);
+    throw badArchive(`${format}: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     compressed.destroy();
     gunzip.destroy();

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEFAULTS } from '../../core/defaults.js';
 import { OcipackError } from '../../core/errors.js';
-import { readTar, type TarCaps } from './read.js';
+import { readTar, type ReadTarOptions } from './read.js';
+import type { LayerFormat } from './zstd.js';
 import { quote } from './path.js';
 import { StagingWriter } from './staging.js';
 import { openStage, type StageOptions } from './stage.js';
@@ -32,6 +33,8 @@ export interface UnpackOptions {
   clean?: boolean;
   /** Let an entry replace a directory with a file or a file with a directory (refused otherwise). */
   overwriteDirs?: boolean;
+  /** Told once what the layer's magic bytes say it is (gzip, zstd or plain tar). */
+  onFormat?: (format: LayerFormat) => void;
 }
 
 export interface UnpackResult {
@@ -104,14 +107,15 @@ export async function extractInto(source: Readable, dir: string, opts: Omit<Unpa
   }
 }
 
-function caps(opts: Omit<UnpackOptions, 'target'>): TarCaps & { signal?: AbortSignal; onProgress?: (n: number) => void } {
-  const c: TarCaps & { signal?: AbortSignal; onProgress?: (n: number) => void } = {};
+function caps(opts: Omit<UnpackOptions, 'target'>): ReadTarOptions {
+  const c: ReadTarOptions = {};
   if (opts.maxLayerBytes !== undefined) c.maxLayerBytes = opts.maxLayerBytes;
   if (opts.maxEntries !== undefined) c.maxEntries = opts.maxEntries;
   if (opts.maxPathBytes !== undefined) c.maxPathBytes = opts.maxPathBytes;
   if (opts.maxDepth !== undefined) c.maxDepth = opts.maxDepth;
   if (opts.signal !== undefined) c.signal = opts.signal;
   if (opts.onProgress !== undefined) c.onProgress = opts.onProgress;
+  if (opts.onFormat !== undefined) c.onFormat = opts.onFormat;
   return c;
 }
 
