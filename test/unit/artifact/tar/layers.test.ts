@@ -81,7 +81,8 @@ describe('raw layers as tar entries, and zstd', () => {
     assert.equal(got['big.bin']!.length, 300_000);
     assert.ok(['node:zlib', 'fzstd'].includes(zstdDecoder()));
     const truncated = contents(Readable.from([zst.subarray(0, zst.length - 20)]));
-    await assert.rejects(truncated, (err: unknown) => err instanceof OcipackError && /zstd/.test(err.message));
+    // fzstd says the zstd frame is cut; Node 22's zlib ends quietly and the tar reader finds the archive cut
+    await assert.rejects(truncated, (err: unknown) => err instanceof OcipackError && err.code === 'BAD_INPUT' && /zstd|Truncated/.test(err.message));
     const d = await createZstdDecompressor();
     assert.equal(typeof d.pipe, 'function');
   });
