@@ -1,13 +1,43 @@
-/** Request bodies for copyGraph: one-shot streams and buffered small blobs. */
-import type { Readable } from 'node:stream';
+/** Request bodies for copyGraph: one-shot streams, streams refetched on retry, buffered small blobs. */
+import { Readable } from 'node:stream';
 import { OcipackError } from '../core/errors.js';
 import type { Body } from './target.js';
 
 /** Upload bodies are read 1 MiB at a time: a sixteenth of the stream turns of the 64 KiB default (bench/). */
 export const UPLOAD_READ_BYTES = 1024 * 1024;
 
+/**
+ * A replayable Body for a blob of another store: the first read gets the stream already open, every
+ * later one (a destination's retry) fetches the blob from the source again (by digest, verified),
+ * so a registry → registry copy streams without a temp copy.
+ */
+export function refetching(first: Readable, refetch: () => Promise<Readable>, signal: AbortSignal): Body {
+  let used = false;
+  return () => {
+    if (!used) {
+      used = true;
+      return first;
+    }
+    if (!first.destroyed) first.destroy();
+    return Readable.from(again(refetch, signal), { objectMode: false });
+  };
+}
+
+async function* again(refetch: () => Promise<Readable>, signal: AbortSignal): AsyncGenerator<Buffer> {
+  if (signal.aborted) throw cancelled(signal);
+  const stream = await refetch();
+  const onAbort = (): void => void stream.destroy(cancelled(signal));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    stream.destroy();
+  }
+}
+
 /** A Body for a destination that never retries: hands out the open stream once. */
-export function oneShot(stream: Readable): Body {
+export function oneShot(stream: Readable): () => Readable {
   let used = false;
   return () => {
     if (used) throw new OcipackError('IO', 'blob body cannot be replayed');

@@ -3,23 +3,16 @@
  * an image manifest's config and layers, children before parents, the root manifest last, and
  * nothing the destination already holds. `subject` is not followed (referrers are not "children").
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { parseManifest, successors } from '../oci/manifest.js';
-import { removeQuietly } from './fsutil.js';
 import { Limiter } from './pool.js';
 import { OciLayoutStore } from './layout.js';
-import { cancelled, oneShot, readAll, UPLOAD_READ_BYTES } from './bodies.js';
-import { isReplayableSource, type GraphSource, type Target } from './target.js';
+import { cancelled, oneShot, readAll, refetching } from './bodies.js';
+import { isReplayableSource, verifiedBody, type GraphSource, type Target } from './target.js';
 
 /** Blobs up to this size are held in memory, so any destination can resend them on retry. */
 const BUFFER_LIMIT = 4 * 1024 * 1024;
@@ -40,8 +33,6 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** Try to make a missing blob appear in the destination without a transfer (cross-repo mount). */
   mount?: (desc: Descriptor) => Promise<boolean>;
-  /** Where big blobs are spooled when the destination may need to resend them; default os.tmpdir(). */
-  tmpDir?: string;
 }
 
 export interface CopyResult {
@@ -146,7 +137,11 @@ class GraphCopier {
     }));
   }
 
-  /** One fetch → push: small blobs as bytes, big ones streamed (or spooled to a file for a retrying destination). */
+  /**
+   * One fetch → push: small blobs as bytes, big ones streamed straight from the source into the
+   * destination (no temp copy). A retrying destination asks the body again: it then reads the blob
+   * from the source once more, by digest (refetch), so nothing is spooled to disk (issue 16 §6).
+   */
   private async transfer(desc: Descriptor): Promise<void> {
     // A source whose bytes can be reopened (a layout's file, a local artifact's) needs no spool copy for retries.
     const replayable = isReplayableSource(this.src) ? await this.src.blobBody(desc, this.signal) : undefined;
@@ -162,21 +157,11 @@ class GraphCopier {
     this.signal.addEventListener('abort', onAbort, { once: true });
     try {
       if (desc.size <= BUFFER_LIMIT) await this.dst.pushBlob(desc, await readAll(stream, this.signal));
-      else if (this.dst instanceof OciLayoutStore) await this.dst.pushBlob(desc, oneShot(stream));
-      else await this.spooled(desc, stream);
+      else if (this.dst instanceof OciLayoutStore) await this.dst.pushBlob(desc, verifiedBody(oneShot(stream)));
+      else await this.dst.pushBlob(desc, refetching(stream, () => this.src.fetchBlob(desc), this.signal));
     } finally {
       this.signal.removeEventListener('abort', onAbort);
       stream.destroy();
-    }
-  }
-
-  private async spooled(desc: Descriptor, stream: Readable): Promise<void> {
-    const tmp = join(this.opts.tmpDir ?? tmpdir(), `ocipack-blob-${randomBytes(8).toString('hex')}`);
-    try {
-      await pipeline(stream, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }), { signal: this.signal });
-      await this.dst.pushBlob(desc, () => createReadStream(tmp, { highWaterMark: UPLOAD_READ_BYTES }));
-    } finally {
-      await removeQuietly(tmp);
     }
   }
 

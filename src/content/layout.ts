@@ -18,7 +18,7 @@ import { REF_NAME_GRAMMAR } from '../oci/reference.js';
 import { checkRealDir, dirState, ioError, openRegular, openRegularSync, readRegular, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
 import { withLockFile } from '../core/lock.js';
 import { cancelled, UPLOAD_READ_BYTES } from './bodies.js';
-import type { Body, FetchedManifest, ReplayableSource, Target } from './target.js';
+import { isVerifiedBody, type Body, type FetchedManifest, type ReplayableSource, type Target } from './target.js';
 
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
@@ -147,7 +147,8 @@ export class OciLayoutStore implements Target, ReplayableSource {
       this.verified.add(`${desc.digest} ${desc.size}`);
       return;
     }
-    const verified = pipeline(body(), new DigestStream({ digest: desc.digest, size: desc.size }), () => undefined);
+    // A body that verifies itself (a registry download) is not hashed a second time (issue 16 §6).
+    const verified = isVerifiedBody(body) ? body() : pipeline(body(), new DigestStream({ digest: desc.digest, size: desc.size }), () => undefined);
     try {
       await writeFileAtomic(path, verified);
       this.verified.add(`${desc.digest} ${desc.size}`);

@@ -10,6 +10,21 @@ import type { Descriptor } from '../oci/descriptor.js';
 /** A body that can be sent again on retry: bytes, or a function that reopens the source. */
 export type Body = Buffer | (() => Readable);
 
+const VERIFIED = Symbol('ocipack.verifiedBody');
+
+/**
+ * Marks a body whose stream checks itself (a Fetcher's fetchBlob: it errors at its end when size or
+ * digest disagree), so a store that would hash it again (a layout) writes it as it comes.
+ */
+export function verifiedBody(open: () => Readable): Body {
+  return Object.assign(() => open(), { [VERIFIED]: true });
+}
+
+/** True for a body made by verifiedBody. */
+export function isVerifiedBody(body: Body): boolean {
+  return typeof body === 'function' && (body as { [VERIFIED]?: boolean })[VERIFIED] === true;
+}
+
 export interface FetchedManifest {
   /** mediaType (from the content or Content-Type), digest (computed from the bytes) and size. */
   descriptor: Descriptor;

@@ -38,10 +38,13 @@ function retryableBodyError(err: unknown): boolean {
  * after the run's retry attempts; never yields more than `desc.size + 1` bytes (the verifier fails there).
  */
 export function resumableBody(repo: Repo, desc: Descriptor, first: HttpResponse): Readable {
-  return Readable.from(chunks(repo, desc, first), { objectMode: false });
+  // A consumer that destroys the stream (a failed extraction, a copy whose upload restarts) makes
+  // Readable.from throw into the generator: that is a stop, never a break to resume with Range.
+  const stream: Readable = Readable.from(chunks(repo, desc, first, () => stream.destroyed), { objectMode: false });
+  return stream;
 }
 
-async function* chunks(repo: Repo, desc: Descriptor, first: HttpResponse): AsyncGenerator<Buffer> {
+async function* chunks(repo: Repo, desc: Descriptor, first: HttpResponse, stopped: () => boolean): AsyncGenerator<Buffer> {
   let res = first;
   let received = 0;
   let skip = 0;
@@ -63,10 +66,12 @@ async function* chunks(repo: Repo, desc: Descriptor, first: HttpResponse): Async
         return;
       } catch (err) {
         const signal = await repo.client.signal();
+        if (stopped()) throw err;
         if (signal?.aborted || !retryableBodyError(err) || ++failures >= attempts || received > desc.size) {
           throw networkError(err, repo.client.host, signal);
         }
         await repo.client.pause(failures - 1);
+        if (stopped()) return;
       }
       res = await requestBlob(repo, desc, received);
       skip = await continuation(repo, desc, res, received);

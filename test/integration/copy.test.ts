@@ -9,10 +9,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ocipack, tempDir } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
+import { startFaultProxy } from '../helpers/faultproxy.js';
 import { digestOf, HandLayout } from '../helpers/handlayout.js';
 
 const exec = promisify(execFile);
@@ -208,4 +210,33 @@ test('a copied layout works offline with --oci-layout: list, tag, inspect, verif
   const out = join(await tempDir(), 'out');
   assert.equal((await run(['pull', `${layout}:stable`, '-o', out])).code, 0);
   assert.equal(await readFile(join(out, 'app.yaml'), 'utf8'), 'offline: true\n');
+});
+
+test('registry → registry streams each blob (no temp copy); an upload broken midway is retried by fetching the blob from the source again', async () => {
+  const src = await tempDir();
+  await writeFile(join(src, 'big.bin'), randomBytes(6 * 1024 * 1024));
+  const pushed = await ocipack(['push', `oci://${reg.host}/stream/app:v1`, '--path', src, '-o', 'json']);
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const digest = (JSON.parse(pushed.stdout) as { digest: string }).digest;
+  const from = await startFaultProxy({ upstream: reg.host });
+  const to = await startFaultProxy({ upstream: reg2.host });
+  try {
+    from.script([]);
+    const layer = (JSON.parse((await manifestAt(reg.url, 'stream/app', 'v1')).bytes.toString()) as { layers: Array<{ digest: string }> }).layers[0]!.digest;
+    to.script([{ method: 'PUT', path: new RegExp(`/blobs/uploads/.*digest=${layer.replace(':', '(:|%3A)')}`), times: 1, action: { resetRequestAfter: 1024 * 1024 } }]);
+    const tmp = await tempDir('ocipack-copy-tmp-');
+    const r = await ocipack(['copy', `oci://${from.host}/stream/app:v1`, `oci://${to.host}/stream/app:v1`, '--format', 'json'], { env: { TMPDIR: tmp } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as CopyJson).digest, digest);
+    assert.ok(to.log.some((l) => l.fault === 'resetRequestAfter'), 'the first upload was broken');
+    const layerGets = from.log.filter((l) => l.method === 'GET' && l.path.includes(`/blobs/${layer}`));
+    assert.equal(layerGets.length, 2, 'the big blob was read from the source twice: once streamed, once for the retry');
+    assert.deepEqual(await readdir(tmp), [], 'nothing spooled to a temp file');
+    const copied = await manifestAt(reg2.url, 'stream/app', 'v1');
+    assert.equal(copied.status, 200);
+    assert.equal(digestOf(copied.bytes), digest);
+  } finally {
+    await from.close();
+    await to.close();
+  }
 });

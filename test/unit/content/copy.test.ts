@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { copyGraph } from '../../../src/content/copy.js';
 import { OciLayoutStore } from '../../../src/content/layout.js';
@@ -55,10 +55,19 @@ async function readAll(r: Readable): Promise<Buffer> {
 class Recording implements Target {
   readonly name = 'recording';
   readonly writes: string[] = [];
+  readonly fetches: string[] = [];
+  afterFirstFetch: (() => Promise<void>) | undefined;
   constructor(private readonly inner: OciLayoutStore, private readonly replays = 1) {}
   resolve(r: string): Promise<Descriptor> { return this.inner.resolve(r); }
   fetchManifest(r: string): Promise<FetchedManifest> { return this.inner.fetchManifest(r); }
-  fetchBlob(d: Descriptor): Promise<Readable> { return this.inner.fetchBlob(d); }
+  async fetchBlob(d: Descriptor): Promise<Readable> {
+    this.fetches.push(d.digest);
+    const stream = await this.inner.fetchBlob(d);
+    const hook = this.afterFirstFetch;
+    this.afterFirstFetch = undefined;
+    await hook?.();
+    return stream;
+  }
   exists(d: Descriptor): Promise<boolean> { return this.inner.exists(d); }
   listTags(): Promise<string[]> { return this.inner.listTags(); }
   async pushBlob(d: Descriptor, body: Body): Promise<void> {
@@ -128,19 +137,32 @@ describe('copyGraph', () => {
     assert.equal((await dst.resolve('multi')).digest, idx.desc.digest);
   });
 
-  it('streams big blobs to a layout and spools them for a destination that replays bodies', async () => {
+  it('streams big blobs to a layout, and to a retrying destination refetches them from the source (no temp copy)', async () => {
     const src = await layout();
     const big = item(randomBytes(5 * 1024 * 1024), MT.ociLayerTarGzip);
     const m = await image(src, 'big', [big]);
     const direct = await layout();
     assert.equal((await copyGraph(src, direct, m.desc)).bytes, m.desc.size + big.desc.size + JSON.parse(m.bytes.toString()).config.size);
     assert.deepEqual(await readAll(await direct.fetchBlob(big.desc)), big.bytes);
-    const spoolDir = await mkdtemp(join(tmpdir(), 'ocipack-spool-'));
-    roots.push(spoolDir);
+    // A source that is not a layout (a registry's stand-in): each retry of the destination fetches the blob again.
+    const remoteLike = new Recording(src);
     const replaying = new Recording(await layout(), 2);
-    await copyGraph(src, replaying, m.desc, { tmpDir: spoolDir });
+    await copyGraph(remoteLike, replaying, m.desc);
     assert.deepEqual(await readAll(await replaying.fetchBlob(big.desc)), big.bytes);
-    assert.deepEqual(await readdir(spoolDir), []);
+    // The first attempt's open stream, then one new fetch for the retry that reads (an attempt dropped unread costs no request).
+    assert.equal(remoteLike.fetches.filter((d) => d === big.desc.digest).length, 2);
+  });
+
+  it('a retry that refetches a blob whose source now serves other bytes fails with VERIFY and stores nothing', async () => {
+    const src = await layout();
+    const big = item(randomBytes(5 * 1024 * 1024), MT.ociLayerTarGzip);
+    const m = await image(src, 'big', [big]);
+    const remoteLike = new Recording(src);
+    const dst = await layout();
+    const replaying = new Recording(dst, 1);
+    remoteLike.afterFirstFetch = async () => writeFile(src.blobPath(big.desc.digest), randomBytes(big.desc.size));
+    await assert.rejects(copyGraph(remoteLike, replaying, m.desc), { code: 'VERIFY' });
+    assert.equal(await dst.exists(big.desc), false);
   });
 
   it('does not follow subject and leaves out a foreign layer the source lacks', async () => {
@@ -200,11 +222,16 @@ describe('copyGraph', () => {
     const hanging = Object.create(src) as OciLayoutStore;
     hanging.fetchBlob = async (d: Descriptor) => {
       if (d.digest !== stalled.digest) return src.fetchBlob(d);
-      const p = new PassThrough();
-      p.write(Buffer.alloc(1024));
-      // Abort once the destination holds the stalled stream, not after a guessed delay (deterministic).
-      p.once('resume', () => setImmediate(() => ac.abort()));
-      return p;
+      // One chunk, then nothing: abort once the destination asks for more (it holds the stalled stream),
+      // not after a guessed delay (deterministic, whether it pipes or iterates).
+      let sent = false;
+      return new Readable({
+        read() {
+          if (sent) return void setImmediate(() => ac.abort());
+          sent = true;
+          this.push(Buffer.alloc(1024));
+        },
+      });
     };
     const dst = await layout();
     await assert.rejects(copyGraph(hanging, dst, m.desc, { signal: ac.signal }), (err: unknown) => err instanceof OcipackError && err.code === 'CANCELLED');
