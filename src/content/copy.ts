@@ -7,7 +7,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
+import { FOREIGN_LAYER_TYPES, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { parseManifest, successors } from '../oci/manifest.js';
 import { Limiter } from './pool.js';
 import { OciLayoutStore } from './layout.js';
@@ -17,12 +17,6 @@ import { isReplayableSource, verifiedBody, type GraphSource, type Target } from 
 /** Blobs up to this size are held in memory, so any destination can resend them on retry. */
 const BUFFER_LIMIT = 4 * 1024 * 1024;
 
-const FOREIGN_LAYER_TYPES = new Set([
-  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
-]);
 
 export interface CopyOptions {
   /** Tag the root manifest gets in the destination (by digest only when absent). */

@@ -44,3 +44,11 @@ export const ANNOTATIONS = {
 export function isIndexType(mediaType: string | undefined): boolean {
   return mediaType === MT.ociIndex || mediaType === MT.dockerList;
 }
+
+/** Non-distributable ("foreign") layer types (image-spec layer.md): a registry may legitimately not hold them. */
+export const FOREIGN_LAYER_TYPES: ReadonlySet<string> = new Set([
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+]);

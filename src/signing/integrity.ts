@@ -9,6 +9,7 @@ import { OcipackError } from '../core/errors.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import type { Target } from '../content/target.js';
+import { FOREIGN_LAYER_TYPES } from '../oci/mediatypes.js';
 import { mapLimit } from '../content/pool.js';
 
 export interface IntegrityReport {
@@ -18,6 +19,8 @@ export interface IntegrityReport {
   bytes: number;
   /** One line per failure: what, which digest, why. */
   problems: string[];
+  /** Non-distributable (foreign) layers with `urls` that the target does not hold: left out, with a warning. */
+  skipped: string[];
 }
 
 const MAX_DEPTH = 4;
@@ -33,7 +36,7 @@ async function drain(target: Target, desc: Descriptor, onBytes: (n: number) => v
 /** Walk the graph under `digest` (an already resolved manifest digest) and hash everything. */
 export async function checkIntegrity(target: Target, root: Descriptor, opts: { onEvent?: OnEvent; concurrency?: number } = {}): Promise<IntegrityReport> {
   const emit = emitter(opts.onEvent);
-  const report: IntegrityReport = { ok: true, manifests: 0, blobs: 0, bytes: 0, problems: [] };
+  const report: IntegrityReport = { ok: true, manifests: 0, blobs: 0, bytes: 0, problems: [], skipped: [] };
   const blobs = new Map<string, { desc: Descriptor; what: string }>();
   const seen = new Set<string>();
 
@@ -76,10 +79,8 @@ export async function checkIntegrity(target: Target, root: Descriptor, opts: { o
 
   await visit(root, 'manifest', 0);
   await mapLimit([...blobs.values()], opts.concurrency ?? DEFAULTS.concurrency, async ({ desc, what }) => {
-    if (desc.urls && desc.urls.length > 0) {
-      emit({ type: 'warning', message: `${what} ${desc.digest} is a foreign layer (urls); not checked` });
-      return;
-    }
+    // Only a non-distributable layer type with `urls` may be absent; any other missing blob is a failure.
+    const foreign = FOREIGN_LAYER_TYPES.has(desc.mediaType) && (desc.urls?.length ?? 0) > 0;
     emit({ type: 'blob:start', action: 'download', digest: desc.digest, total: desc.size });
     let done = 0;
     try {
@@ -92,6 +93,11 @@ export async function checkIntegrity(target: Target, root: Descriptor, opts: { o
       emit({ type: 'blob:done', action: 'download', digest: desc.digest, size: done });
     } catch (err) {
       if (!isContentFailure(err)) throw err;
+      if (foreign && err.code === 'NOT_FOUND') {
+        report.skipped.push(desc.digest);
+        emit({ type: 'warning', message: `${what} ${desc.digest} is a non-distributable layer (${desc.mediaType}) not held here; not checked (its urls are not contacted)` });
+        return;
+      }
       report.problems.push(`${what} ${desc.digest}: ${err.code === 'NOT_FOUND' ? 'missing' : err.message}`);
     }
   });
