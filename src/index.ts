@@ -11,6 +11,8 @@ export { sign, type SignOptions, type SignResult } from './usecases/sign.js';
 export { generateKeyPair, type GenerateKeyPairOptions, type GenerateKeyPairResult } from './usecases/keys.js';
 export { pushChart, type PushChartOptions, type PushChartResult } from './usecases/push-chart.js';
 export { copy, type CopyOptions, type CopyResult } from './usecases/copy.js';
+/** `delete` is a reserved word for declarations, not for export names: `import { deleteArtifact }` or `lib.delete(…)`. */
+export { deleteArtifact, deleteArtifact as delete, type DeleteOptions, type DeleteResult } from './usecases/delete.js';
 export type { ChartInfo } from './artifact/helm/info.js';
 export { login, logout, type LoginOptions, type LoginResult, type LogoutOptions, type LogoutResult } from './usecases/login.js';
 export type { SignatureVerdict } from './signing/policy.js';

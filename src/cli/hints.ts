@@ -51,6 +51,12 @@ const PROVIDER_DENIED: Record<string, string> = {
   azure: 'check that the identity has a role on the registry (AcrPull, AcrPush for a push)',
 };
 
+/** Where each well-known registry lets you delete what its API refuses to. */
+const DELETE_ELSEWHERE: Record<string, string> = {
+  'ghcr.io': 'delete the package version on github.com (the package\'s settings page) or with the GitHub REST API (DELETE /user/packages/container/<name>/versions/<id>)',
+  'docker.io': 'delete the tag on hub.docker.com (the repository\'s Tags tab) or with Docker Hub\'s own API',
+};
+
 /** The next step for a context's `next`, in CLI words. */
 function stepFor(ctx: ErrorContext): string | undefined {
   const flag = ctx.option === undefined ? undefined : flagFor(ctx.option);
@@ -83,6 +89,8 @@ function stepFor(ctx: ErrorContext): string | undefined {
     case 'sources-collide': return 'give one of them another place in the artifact (--path <src>=<target>), or ignore the path in one of them';
     case 'empty-tree': return 'check --ignore-paths/--add-ignore-paths and .sourceignore, or pass --allow-empty to push an artifact without files';
     case 'overwrite-dirs': return 'pass --overwrite-dirs to let the artifact replace them, or --clean to make the output exactly the artifact';
+    case 'delete-force': return 'add --force to delete the manifest, and with it every tag that names it (--dry-run shows them first)';
+    case 'deletes-refused': return DELETE_ELSEWHERE[ctx.host ?? ''] ?? 'delete it in the registry\'s web UI, or ask its operator to enable deletes (CNCF distribution: storage.delete.enabled: true)';
     default: return undefined;
   }
 }

@@ -14,6 +14,7 @@ const USE_CASES: Record<string, () => Promise<unknown>> = {
   inspect: () => import('../usecases/inspect.js'),
   verify: () => import('../usecases/verify.js'),
   sign: () => import('../usecases/sign.js'),
+  delete: () => import('../usecases/delete.js'),
 };
 
 /** Begin loading the use-case of `argv[2]`, if it names one; failures surface when the command imports it. */

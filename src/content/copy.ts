@@ -27,6 +27,8 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** Try to make a missing blob appear in the destination without a transfer (cross-repo mount). */
   mount?: (desc: Descriptor) => Promise<boolean>;
+  /** Walk the graph and count what would be written (read from the source, checked in the destination); write nothing. */
+  dryRun?: boolean;
 }
 
 export interface CopyResult {
@@ -80,7 +82,7 @@ class GraphCopier {
       checkSize(desc, fetched.bytes);
       if (this.trustsGraph && (await this.dst.exists(desc))) this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
       else await this.children(desc, fetched.bytes, 0);
-      await this.limit.run(() => this.dst.pushManifest(desc, fetched.bytes, this.opts.tag));
+      if (!this.opts.dryRun) await this.limit.run(() => this.dst.pushManifest(desc, fetched.bytes, this.opts.tag));
       this.count(desc);
       const pushed: { type: 'manifest:pushed'; digest: string; tag?: string } = { type: 'manifest:pushed', digest: desc.digest };
       if (this.opts.tag !== undefined) pushed.tag = this.opts.tag;
@@ -110,7 +112,7 @@ class GraphCopier {
       const full = withMediaType(desc, fetched.descriptor.mediaType);
       await this.children(full, fetched.bytes, depth);
       if (present) return this.skip(desc, 'exists');
-      await this.limit.run(() => this.dst.pushManifest(full, fetched.bytes));
+      if (!this.opts.dryRun) await this.limit.run(() => this.dst.pushManifest(full, fetched.bytes));
       this.count(full);
       this.emit({ type: 'debug', message: `copied manifest ${desc.digest}` });
     });
@@ -119,6 +121,10 @@ class GraphCopier {
   private blob(desc: Descriptor): Promise<void> {
     return this.once(desc, () => this.limit.run(async () => {
       if (await this.dst.exists(desc)) return this.skip(desc, 'exists');
+      if (this.opts.dryRun) {
+        this.count(desc);
+        return this.emit({ type: 'info', message: `dry run: would copy ${desc.mediaType} ${desc.digest} (${desc.size} bytes)` });
+      }
       if (this.opts.mount && (await this.opts.mount(desc))) return this.skip(desc, 'mounted');
       if (FOREIGN_LAYER_TYPES.has(desc.mediaType) && (desc.urls?.length ?? 0) > 0 && !(await this.src.exists(desc))) {
         this.emit({ type: 'warning', message: `foreign layer ${desc.digest} is not in ${this.src.name}; left out (its urls are not contacted)` });

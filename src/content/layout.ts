@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { DEFAULTS } from '../core/defaults.js';
@@ -15,10 +15,10 @@ import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { DigestStream, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
 import { REF_NAME_GRAMMAR } from '../oci/reference.js';
-import { checkRealDir, dirState, ioError, openRegular, openRegularSync, readRegular, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
+import { checkRealDir, dirState, fileSize, ioError, openRegular, openRegularSync, readRegular, serialized, writeFileAtomic, writeFileExclusive } from './fsutil.js';
 import { withLockFile } from '../core/lock.js';
 import { cancelled, UPLOAD_READ_BYTES } from './bodies.js';
-import { isVerifiedBody, type Body, type FetchedManifest, type ReplayableSource, type Target } from './target.js';
+import { isVerifiedBody, type Body, type Deleter, type FetchedManifest, type ReplayableSource, type Target } from './target.js';
 
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
@@ -51,7 +51,7 @@ export async function isLayoutDir(dir: string): Promise<boolean> {
 }
 
 /** A Target over an OCI image-layout directory; every read is size- and digest-checked. */
-export class OciLayoutStore implements Target, ReplayableSource {
+export class OciLayoutStore implements Target, ReplayableSource, Deleter {
   readonly name: string;
   /** Absolute path of the layout directory. */
   readonly dir: string;
@@ -169,6 +169,29 @@ export class OciLayoutStore implements Target, ReplayableSource {
   /** The index entries as written (with their `ref.name`), for `list --oci-layout`. */
   async indexEntries(): Promise<Descriptor[]> {
     return (await this.readIndex()).manifests;
+  }
+
+  /**
+   * Remove a tag (its index entry), or a manifest by digest: every index entry naming it and its blob.
+   * Blobs only it referenced stay until something collects them, as in a registry.
+   */
+  async delete(reference: string): Promise<void> {
+    const byDigest = looksLikeDigest(reference);
+    if (byDigest) parseDigest(reference);
+    let found = false;
+    await this.updateIndex((entries) => {
+      const keep = entries.filter((e) => !(byDigest ? e.digest === reference : refName(e) === reference));
+      found = keep.length !== entries.length;
+      return found ? keep : null;
+    });
+    if (byDigest) {
+      const blob = this.blobPath(reference);
+      if ((await fileSize(blob)) !== undefined) {
+        await rm(blob, { force: true });
+        found = true;
+      }
+    }
+    if (!found) throw notFound(byDigest ? `manifest ${reference}` : `tag ${JSON.stringify(reference)}`, this.name);
   }
 
   /** Every `ref.name` in index.json, in index order, without duplicates. */

@@ -29,6 +29,8 @@ export interface ReferrerCopyOptions {
   onEvent?: OnEvent;
   signal?: AbortSignal;
   mount?: (desc: Descriptor) => Promise<boolean>;
+  /** Count what would be copied; write nothing (not even the tag-schema index). */
+  dryRun?: boolean;
 }
 
 /** Referrers of `digest`: the registry's API (or its tag-schema fallback), or a layout's tag-schema index. */
@@ -67,7 +69,7 @@ export async function copyReferrers(src: Side, dst: Side, roots: string[], opts:
     }
     const refs = await trueReferrers(src.target, digest, await listReferrers(src, digest), opts.onEvent);
     for (const r of refs) await copyOne(r);
-    if (refs.length > 0) await ensureListed(dst, digest, refs, opts.onEvent);
+    if (refs.length > 0 && !opts.dryRun) await ensureListed(dst, digest, refs, opts.onEvent);
   }
   return { count, result: total };
 }

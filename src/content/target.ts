@@ -117,6 +117,16 @@ export interface ReplayableSource {
 /** What copyGraph reads from: a Fetcher that can also say whether it holds a blob. */
 export type GraphSource = Fetcher & Pick<Pusher, 'exists'>;
 
+/** A store that can remove a tag, or a manifest by digest (with every tag that names it). */
+export interface Deleter {
+  delete(reference: string): Promise<void>;
+}
+
+/** True when `t` can delete tags and manifests. */
+export function isDeleter(t: object): t is Deleter {
+  return typeof (t as Partial<Deleter>).delete === 'function';
+}
+
 /** One repository's worth of content-addressed storage plus tags. */
 export interface Target extends Fetcher, Pusher, TagLister {}
 

@@ -39,6 +39,8 @@ export const DEFAULTS = {
     /** An OCI layout's `oci-layout` marker file. */
     layoutMarkerBytes: 64 * KiB,
     signatureCandidates: 100,
+    /** `diff --unified` shows files up to this size; bigger ones are named, not printed. */
+    diffTextBytes: 1024 * 1024,
   },
   /** Lock files that serialise rewrites of a layout's index.json or config.json across processes (core/lock.ts). */
   fileLock: {

@@ -54,7 +54,9 @@ export type NextStep =
   | 'sources-collide' // two sources put a file at the same `path`
   | 'empty-tree' // every file was ignored
   | 'layer-copy' // a layer is no tar: write it as a file
-  | 'zstd-node'; // this Node cannot decode zstd
+  | 'zstd-node' // this Node cannot decode zstd
+  | 'delete-force' // deleting needs --force: it removes a manifest and every tag naming it
+  | 'deletes-refused'; // `host` does not allow deletes through the registry API
 
 /** Structured facts about an error, for the face to render (never secrets). */
 export interface ErrorContext {

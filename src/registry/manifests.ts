@@ -99,3 +99,10 @@ export async function putManifest(
   await discard(res.body);
   return { digest: header(res, 'docker-content-digest'), subject: header(res, 'oci-subject'), preconditionFailed: false };
 }
+
+/** DELETE a manifest by digest, or a tag by name (distribution-spec "Deleting tags" / "Deleting Manifests"). */
+export async function deleteManifest(repo: Repo, reference: string): Promise<void> {
+  const res = await repo.client.send({ method: 'DELETE', target: apiPath(repo, `manifests/${reference}`), scopes: repo.scopes });
+  if (res.status !== 202 && res.status !== 200 && res.status !== 204) return failure(res, ctxOf(repo, `manifest ${reference}`));
+  await discard(res.body);
+}

@@ -9,11 +9,11 @@ import { MANIFEST_MEDIA_TYPES, MT } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
 import { getBlob, headBlob, startUpload, uploadBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';
-import { getManifest, headManifest, putManifest, type RawManifest } from './manifests.js';
+import { deleteManifest, getManifest, headManifest, putManifest, type RawManifest } from './manifests.js';
 import { getReferrers } from './referrers.js';
 import { ctxOf, type Repo } from './repo.js';
 import { listTags, TAG_PAGE_SIZE } from './tags.js';
-import type { Body, ConditionalManifestStore, FetchedManifest, Mounter, ReferrerIndexer, ReferrerLister, Target, VersionedManifest } from '../content/target.js';
+import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, ReferrerIndexer, ReferrerLister, Target, VersionedManifest } from '../content/target.js';
 import { fetchManifestIfExists, isNotFound } from '../content/read.js';
 
 export interface RemoteRepositoryOptions {
@@ -49,7 +49,7 @@ function disagrees(served: string | undefined, ours: string): boolean {
 }
 
 /** One repository of a registry, reached through the session's client for its host. */
-export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer, ConditionalManifestStore, Mounter {
+export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer, ConditionalManifestStore, Mounter, Deleter {
   readonly name: string;
   readonly reference: Reference;
   private readonly repo: Repo;
@@ -157,6 +157,11 @@ export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer
   /** True when the registry answers the referrers API for `digest` (distribution-spec v1.1), so it indexes subjects itself. */
   async indexesReferrers(digest: string): Promise<boolean> {
     return (await getReferrers(this.repo, digest, this.opts.maxManifestBytes)) !== undefined;
+  }
+
+  /** DELETE a tag, or a manifest by digest; the registry's refusal (405 UNSUPPORTED) surfaces as its RegistryError. */
+  delete(reference: string): Promise<void> {
+    return deleteManifest(this.repo, reference);
   }
 
   /** Every tag, following `Link` pages. */

@@ -15,6 +15,7 @@ import { parseReference } from '../oci/reference.js';
 import { copyGraph, type CopyOptions as GraphOptions } from '../content/copy.js';
 import { openTarget, parseTargetRef, referenceIn, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../connect/open.js';
 import { copyReferrers } from '../content/referrers.js';
+import { isNotFound, tryResolve } from '../content/read.js';
 import { isMounter, type Target } from '../content/target.js';
 import { RegistrySession } from '../connect/session.js';
 
@@ -33,6 +34,8 @@ export interface CopyOptions extends CommonOptions {
   fromCreds?: string;
   /** Credentials for the destination registry only. */
   toCreds?: string;
+  /** Read the source, check the destination, and count what would be written; write nothing. */
+  dryRun?: boolean;
 }
 
 export interface CopyResult {
@@ -49,6 +52,10 @@ export interface CopyResult {
   bytes: number;
   /** Referrer manifests copied (with `includeReferrers`). */
   referrers: number;
+  /** With `dryRun`: the counts say what would have been written; nothing was. */
+  dryRun?: boolean;
+  /** With `dryRun`: the manifest the destination tag names now (absent: a new tag, or none). */
+  previous?: string;
 }
 
 interface CopyPlan {
@@ -84,7 +91,11 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
   let dst: OpenedTarget | undefined;
   try {
     src = await openTarget(plan.src, opts, session);
-    dst = await openTarget(plan.dst, { ...opts, push: true, create: true }, session);
+    dst = await openTarget(plan.dst, { ...opts, push: true, create: !opts.dryRun }, session).catch((err: unknown) => {
+      // a dry run into a layout that does not exist yet: everything would be written
+      if (opts.dryRun && plan.dst.kind === 'layout' && isNotFound(err)) return { target: emptyTarget(plan.dst.display), close: async () => {} };
+      throw err;
+    });
     const to = plan.tag === undefined ? repositoryOf(plan.dst) : `${repositoryOf(plan.dst)}:${plan.tag}`;
     emit({ type: 'step', message: `copying ${plan.src.display} to ${to}` });
     const root = await src.target.resolve(referenceIn(plan.src));
@@ -98,6 +109,11 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
       copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: 0,
     };
     if (plan.tag !== undefined) out.tag = plan.tag;
+    if (opts.dryRun) {
+      out.dryRun = true;
+      const now = plan.tag === undefined ? undefined : await tryResolve(dst.target, plan.tag);
+      if (now) out.previous = now.digest;
+    }
     if (opts.includeReferrers) {
       const roots = [root.digest, ...(await childManifests(src.target, root))];
       const refs = await copyReferrers(src, dst, roots, graphOpts);
@@ -129,6 +145,7 @@ function copyOptions(opts: CopyOptions, mount: ((d: Descriptor) => Promise<boole
   if (opts.concurrency !== undefined) o.concurrency = opts.concurrency;
   if (opts.onEvent) o.onEvent = opts.onEvent;
   if (opts.signal) o.signal = opts.signal;
+  if (opts.dryRun) o.dryRun = true;
   if (mount) o.mount = mount;
   return o;
 }
@@ -164,4 +181,20 @@ async function childManifests(target: Target, root: Descriptor, depth = 0): Prom
     out.push(...(await childManifests(target, child, depth + 1)));
   }
   return out;
+}
+
+/** A destination with nothing in it and no way to write (a dry run into a layout directory not made yet). */
+function emptyTarget(name: string): Target {
+  const missing = (what: string) => Promise.reject(new OcipackError('NOT_FOUND', `${what} not found in ${name}`));
+  const readOnly = () => Promise.reject(new OcipackError('USAGE', 'a dry run writes nothing'));
+  return {
+    name,
+    resolve: (ref) => missing(ref),
+    fetchManifest: (ref) => missing(ref),
+    fetchBlob: (d) => missing(d.digest),
+    exists: async () => false,
+    pushBlob: readOnly,
+    pushManifest: readOnly,
+    listTags: async () => [],
+  };
 }

@@ -30,6 +30,8 @@ export interface DiffOptions extends CommonOptions {
   resolveSymlinks?: boolean;
   /** For an index: `os/arch[/variant]`. */
   platform?: string;
+  /** `--unified`: a unified diff (`patch`) for every added, removed or changed text file. */
+  unified?: boolean;
 }
 
 export type DiffStatus = 'added' | 'removed' | 'changed';
@@ -40,6 +42,10 @@ export interface DiffChange {
   path: string;
   /** For `changed`: what differs. */
   reason?: 'content' | 'mode' | 'type';
+  /** With `unified`: the unified diff, artifact (`a/`) to local (`b/`), for text files. */
+  patch?: string;
+  /** With `unified`: why there is no patch (binary content, or a file too big to show). */
+  noPatch?: 'binary' | 'too large';
 }
 
 export interface DiffResult {
@@ -56,6 +62,11 @@ export interface SideEntry {
   type: 'file' | 'dir';
   sha256?: string;
   exec?: boolean;
+  /** Local files: where to read the content (for a unified diff). */
+  absPath?: string;
+  size?: number;
+  /** Artifact files: the content, when kept for a unified diff. */
+  body?: Buffer;
 }
 
 /** Compare a local tree with an artifact's layer; throws on any trouble (the CLI makes that exit 2). */
@@ -70,6 +81,7 @@ export async function diff(opts: DiffOptions): Promise<DiffResult> {
     emit({ type: 'step', message: `comparing ${[opts.path].flat().join(', ')} with ${t.display}` });
     const [local, remote] = await Promise.all([localSide(opts, emit), remoteSide(opened.target, referenceIn(t), opts, emit)]);
     const changes = compareTrees(local, remote.entries);
+    if (opts.unified) await addPatches(changes, local, remote.entries);
     return { digest: remote.digest, layer: remote.layer, differ: changes.length > 0, changes };
   } finally {
     await opened.close();
@@ -99,7 +111,7 @@ async function localSide(opts: DiffOptions, emit: OnEvent): Promise<Map<string, 
   const hashes = await mapLimit(entries, DEFAULTS.concurrency, (e) => (e.type === 'file' ? hashFile(e, opts.signal) : Promise.resolve('')), opts.signal);
   const out = new Map<string, SideEntry>();
   entries.forEach((e, i) => {
-    out.set(e.path, e.type === 'file' ? { type: 'file', sha256: hashes[i] ?? '', exec: (e.mode & 0o100) !== 0 } : { type: 'dir' });
+    out.set(e.path, e.type === 'file' ? { type: 'file', sha256: hashes[i] ?? '', exec: (e.mode & 0o100) !== 0, absPath: e.absPath, size: e.size } : { type: 'dir' });
   });
   return out;
 }
@@ -130,7 +142,7 @@ async function remoteSide(target: Target, reference: string, opts: DiffOptions, 
   const onEntry = (e: TarListEntry): void => {
     if (e.type === 'other') skipped.push(e.path);
     else if (e.type === 'dir') entries.set(e.path, { type: 'dir' });
-    else entries.set(e.path, { type: 'file', sha256: e.sha256 ?? '', exec: (e.mode & 0o100) !== 0 });
+    else entries.set(e.path, { type: 'file', sha256: e.sha256 ?? '', exec: (e.mode & 0o100) !== 0, size: e.size, ...(e.body ? { body: e.body } : {}) });
   };
   const caps: Parameters<typeof readTarEntries>[2] = {};
   if (opts.maxLayerBytes !== undefined) caps.maxLayerBytes = opts.maxLayerBytes;
@@ -138,11 +150,49 @@ async function remoteSide(target: Target, reference: string, opts: DiffOptions, 
   if (opts.maxPathBytes !== undefined) caps.maxPathBytes = opts.maxPathBytes;
   if (opts.maxDepth !== undefined) caps.maxDepth = opts.maxDepth;
   if (opts.signal) caps.signal = opts.signal;
-  await readTarEntries(await target.fetchBlob(layer), onEntry, caps);
+  await readTarEntries(await target.fetchBlob(layer), onEntry, caps, opts.unified ? DEFAULTS.caps.diffTextBytes : 0);
   emit({ type: 'blob:done', action: 'download', digest: layer.digest, size: layer.size });
   if (skipped.length > 0) {
     const shown = skipped.slice(0, 5).join(', ') + (skipped.length > 5 ? `, and ${skipped.length - 5} more` : '');
     emit({ type: 'warning', message: `not compared (links or special files in the artifact, which pull never creates): ${shown}` });
   }
   return { digest, layer, entries };
+}
+
+/** Text a unified diff can show: no NUL byte and valid UTF-8 (what git calls a text file, near enough). */
+function asText(b: Buffer): string | undefined {
+  if (b.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A patch (or the reason for none) on every added, removed and content-changed file, artifact → local. */
+async function addPatches(changes: DiffChange[], local: ReadonlyMap<string, SideEntry>, remote: ReadonlyMap<string, SideEntry>): Promise<void> {
+  const { createTwoFilesPatch } = await import('diff');
+  const content = async (e: SideEntry | undefined): Promise<Buffer | 'too large' | undefined> => {
+    if (e?.type !== 'file') return undefined;
+    if ((e.size ?? 0) > DEFAULTS.caps.diffTextBytes) return 'too large';
+    if (e.body) return e.body;
+    return e.absPath === undefined ? undefined : readFile(e.absPath);
+  };
+  for (const c of changes) {
+    if (c.status === 'changed' && c.reason !== 'content') continue;
+    const [before, after] = await Promise.all([content(remote.get(c.path)), content(local.get(c.path))]);
+    if (before === 'too large' || after === 'too large') {
+      c.noPatch = 'too large';
+      continue;
+    }
+    const a = before === undefined ? '' : asText(before);
+    const b = after === undefined ? '' : asText(after);
+    if (a === undefined || b === undefined) {
+      c.noPatch = 'binary';
+      continue;
+    }
+    const from = before === undefined ? '/dev/null' : `a/${c.path}`;
+    const to = after === undefined ? '/dev/null' : `b/${c.path}`;
+    c.patch = createTwoFilesPatch(from, to, a, b, undefined, undefined, { context: 3 }).replace(/^=+\n/, '');
+  }
 }

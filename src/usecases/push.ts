@@ -14,7 +14,7 @@ import { MT } from '../oci/mediatypes.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import { dockerReferenceOf, openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
 import type { Target } from '../content/target.js';
-import { fetchManifestIfExists, readBlob } from '../content/read.js';
+import { fetchManifestIfExists, isNotFound, readBlob } from '../content/read.js';
 import { graphOptions } from '../content/copy.js';
 import { StagedArtifact, writeArtifact } from '../content/staged.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
@@ -43,6 +43,17 @@ export interface PushOptions extends CommonOptions {
   signatureFormat?: import('../signing/signwith.js').SignatureFormatName;
   /** Password for `signKey`; `COSIGN_PASSWORD` in `env` otherwise (see SignOptions.password). */
   signPassword?: import('../signing/signer.js').PasswordSource;
+  /** Pack and compare with the registry, then report what a push would do (`plan`) without writing anything. */
+  dryRun?: boolean;
+}
+
+/** What `dryRun` found a push would do. */
+export interface PushPlan {
+  /** Layer and config: uploaded, or skipped because the repository has them. */
+  blobs: Array<{ mediaType: string; digest: string; size: number; action: 'upload' | 'skip' }>;
+  /** The manifest digest the tag would name, and what it names now (absent: a new tag). */
+  manifest: string;
+  previous?: string;
 }
 
 export interface PushResult {
@@ -54,6 +65,8 @@ export interface PushResult {
   unchanged: boolean;
   /** With `signKey`: where the signature was stored. */
   signature?: import('../signing/signwith.js').SignOutcome;
+  /** With `dryRun`: nothing was written; this is what would have been. */
+  plan?: PushPlan;
 }
 
 /** Validate everything a push needs that involves no network, so bad input fails first (exit 2). */
@@ -81,15 +94,34 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   const signed = await signerFor(opts, env, dockerReferenceOf(t));
 
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-push-'));
-  const opened = await openTarget(t, { ...opts, push: true, create: true });
+  const dryRun = opts.dryRun ?? false;
+  const opened = await openTarget(t, { ...opts, push: true, create: !dryRun }).catch((err: unknown) => {
+    if (dryRun && t.kind === 'layout' && isNotFound(err)) return { target: undefined, close: async () => {} };
+    throw err;
+  });
   try {
-    emit({ type: 'step', message: `pushing artifact to ${repositoryOf(t)}:${tag}` });
-    const packed = await pack(opts, join(tmp, 'layer.tar.gz'), emit);
+    emit({ type: 'step', message: `${dryRun ? 'dry run: ' : ''}pushing artifact to ${repositoryOf(t)}:${tag}` });
+    // Reach the registry (ping, token for the push scope) while packing: an unreachable host or a missing
+    // login fails now, in one round trip, instead of after packing; nothing has been uploaded by then.
+    const stop = new AbortController();
+    const current = opened.target ? fetchManifestIfExists(opened.target, tag) : Promise.resolve(undefined);
+    current.catch((err: unknown) => stop.abort(err));
+    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+    const [packed, now] = await Promise.all([pack({ ...opts, signal }, join(tmp, 'layer.tar.gz'), emit), current]);
     const config = fluxConfig(created, packed.diffId);
     const layer = { mediaType: MT.fluxContent, size: packed.size, digest: packed.digest };
     const manifest = imageManifest(config.descriptor, [layer], annotations);
     const repository = repositoryOf(t);
-    const existing = await sameContentAt(opened.target, tag, packed.diffId, annotations);
+    const existing = opened.target && now ? await sameContentAt(opened.target, now, packed.diffId, annotations) : undefined;
+    if (dryRun || !opened.target) {
+      const plan: PushPlan = { blobs: [], manifest: existing ?? manifest.descriptor.digest };
+      if (now) plan.previous = now.descriptor.digest;
+      for (const d of existing ? [] : [layer, config.descriptor]) {
+        const there = opened.target ? await opened.target.exists(d) : false;
+        plan.blobs.push({ mediaType: d.mediaType, digest: d.digest, size: d.size, action: there ? 'skip' : 'upload' });
+      }
+      return { url: urlOf(t, repository, tag), repository, tag, digest: plan.manifest, unchanged: existing !== undefined, plan };
+    }
     if (existing) {
       emit({ type: 'info', message: `${repository}:${tag} already holds this content; nothing uploaded` });
       return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, opened.target, fetchedRoot(existing, opened.target));
@@ -170,12 +202,10 @@ async function pack(opts: PushOptions, file: string, emit: ReturnType<typeof emi
  */
 async function sameContentAt(
   target: Target,
-  tag: string,
+  fetched: import('../content/target.js').FetchedManifest,
   diffId: string,
   annotations: Record<string, string>,
 ): Promise<string | undefined> {
-  const fetched = await fetchManifestIfExists(target, tag);
-  if (!fetched) return undefined;
   let m: Manifest;
   try {
     m = JSON.parse(fetched.bytes.toString('utf8')) as Manifest;

@@ -7,6 +7,7 @@ import { emitter } from '../core/events.js';
 import { OcipackError, isInputError, usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
+import { tryResolve } from '../content/read.js';
 
 /** Tag grammar of the distribution spec. */
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -16,14 +17,18 @@ export interface TagOptions extends CommonOptions {
   reference: string;
   /** New tags (flags may be comma-separated; split them before). */
   tags: string[];
+  /** Resolve and report what each tag names now (`moves`), write nothing. */
+  dryRun?: boolean;
 }
 
 export interface TagResult {
   repository: string;
   digest: string;
   mediaType: string;
-  /** Tags written, in the order given. */
+  /** Tags written (with dryRun: that would be), in the order given. */
   tags: string[];
+  /** With dryRun: per tag, the digest it names now (absent: a new tag). */
+  moves?: Array<{ tag: string; from?: string }>;
 }
 
 /** The repository part of `reference` (for messages shown before the result), parsed as tag() parses it. */
@@ -63,6 +68,13 @@ export async function tag(opts: TagOptions): Promise<TagResult> {
   try {
     emit({ type: 'step', message: `tagging artifact ${t.display}` });
     const { descriptor, bytes } = await opened.target.fetchManifest(referenceIn(t));
+    if (opts.dryRun) {
+      const moves = await Promise.all(tags.map(async (name) => {
+        const now = await tryResolve(opened.target, name);
+        return now ? { tag: name, from: now.digest } : { tag: name };
+      }));
+      return { repository: repositoryOf(t), digest: descriptor.digest, mediaType: descriptor.mediaType, tags, moves };
+    }
     const applied: string[] = [];
     for (const name of tags) {
       try {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { action } from '../run.js';
 import { formatOf, parseCount, parseSize } from '../common.js';
+import { formatBytes } from '../format.js';
 
 interface CopyFlags {
   fromOciLayout?: boolean;
@@ -11,6 +12,7 @@ interface CopyFlags {
   output?: string;
   fromCreds?: string;
   toCreds?: string;
+  dryRun?: boolean;
 }
 
 /** Register `copy`. */
@@ -26,6 +28,7 @@ export function defineCopy(program: Command): Command {
     .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)')
     .option('--from-creds <user:pass|token>', 'credentials for the source registry only (--creds applies to both)')
     .option('--to-creds <user:pass|token>', 'credentials for the destination registry only')
+    .option('--dry-run', 'read the source and check the destination; print what would be copied, change nothing')
     .option('--concurrency <n>', 'parallel blob transfers (default 4)', parseCount('--concurrency'))
     .option('--max-manifest-size <size>', 'largest manifest or index to read (default 4MiB)', parseSize('--max-manifest-size'))
     .addHelpText('after', `
@@ -46,12 +49,19 @@ Example:
       if (flags.concurrency !== undefined) opts.concurrency = flags.concurrency;
       if (flags.fromCreds !== undefined) opts.fromCreds = flags.fromCreds;
       if (flags.toCreds !== undefined) opts.toCreds = flags.toCreds;
+      if (flags.dryRun) opts.dryRun = true;
       const r = await copy(opts);
       const extra = r.referrers > 0 ? ` and ${r.referrers} referrer(s)` : '';
-      ui.success(`copied ${r.source} to ${r.destination}@${r.digest}${extra} (${r.copied} written, ${r.skipped} skipped)`);
+      if (r.dryRun) {
+        const tagNote = r.tag === undefined ? '' : r.previous === undefined ? `; would create tag ${r.tag}` : r.previous === r.digest ? `; tag ${r.tag} already names it` : `; would move tag ${r.tag} from ${r.previous}`;
+        ui.success(`dry run: would copy ${r.source} to ${r.destination}@${r.digest}${extra} (${r.copied} to write, ${formatBytes(r.bytes)}; ${r.skipped} already there)${tagNote}; nothing changed`);
+      } else {
+        ui.success(`copied ${r.source} to ${r.destination}@${r.digest}${extra} (${r.copied} written, ${r.skipped} skipped)`);
+      }
       ui.data({
         source: r.source, destination: r.destination, digest: r.digest, mediaType: r.mediaType, tag: r.tag ?? '',
         copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: r.referrers,
+        ...(r.dryRun ? { dryRun: true, previous: r.previous } : {}),
       }, format);
     }));
 }

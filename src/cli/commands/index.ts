@@ -13,9 +13,10 @@ import { defineSign } from './sign.js';
 import { defineGenerateKeyPair } from './generate-key-pair.js';
 import { defineLogin } from './login.js';
 import { defineLogout } from './logout.js';
+import { defineDelete } from './delete.js';
 import { defineVersion } from './version.js';
 import { defineCompletion } from './completion.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineVerify, defineSign, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineDelete, defineVerify, defineSign, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];

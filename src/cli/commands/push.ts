@@ -4,7 +4,7 @@ import { action } from '../run.js';
 import { collect, collectList, formatOf, PATH_HELP, readsStdin, treePath } from '../common.js';
 import { usageError } from '../../core/errors.js';
 import type { CommonOptions } from '../../core/options.js';
-import type { Format, Ui } from '../ui.js';
+import { formatBytes, type Format, type Ui } from '../ui.js';
 import type { SignatureFormatName, SignOutcome } from '../../usecases/sign.js';
 
 interface PushFlags {
@@ -22,6 +22,7 @@ interface PushFlags {
   chart?: string;
   signKey?: string;
   signatureFormat?: string;
+  dryRun?: boolean;
 }
 
 /** Register `push`. */
@@ -43,6 +44,7 @@ export function definePush(program: Command): Command {
     .option('--oci-layout', 'push into an OCI image-layout directory <dir>[:tag] instead of a registry')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml')
     .option('--chart <dir|tgz>', 'push a Helm chart as helm push does, to <reference>/<chart name>:<version>')
+    .option('--dry-run', 'pack and compare with the registry; print what would be uploaded and tagged, change nothing')
     .option('--sign-key <cosign.key>', 'sign the pushed digest with this cosign key (password from COSIGN_PASSWORD or a prompt)')
     .option('--signature-format <bundle|legacy>', 'with --sign-key: bundle (cosign 3 referrer, default) or legacy (sha256-<hex>.sig)')
     .addHelpText('after', `
@@ -68,6 +70,7 @@ Example:
       if (readsStdin(flags.path)) opts.stdin = process.stdin;
       if (flags.stdinName !== undefined) opts.stdinName = flags.stdinName;
       if (flags.allowEmpty) opts.allowEmpty = true;
+      if (flags.dryRun) opts.dryRun = true;
       if (flags.signKey !== undefined) {
         opts.signKey = flags.signKey;
         const prompt = readsStdin(flags.path) ? undefined : (await import('../password.js')).passwordPrompt({ confirm: false });
@@ -75,6 +78,7 @@ Example:
         if (flags.signatureFormat !== undefined) opts.signatureFormat = flags.signatureFormat as SignatureFormatName;
       } else if (flags.signatureFormat !== undefined) throw usageError('--signature-format needs --sign-key');
       const r = await push(opts);
+      if (r.plan) return printPlan(ui, r, format);
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);
       if (r.signature) signedLine(ui, r.repository, r.signature);
       ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, ...(r.signature ? { signature: r.signature } : {}) }, format);
@@ -106,4 +110,15 @@ async function pushChartAction(ui: Ui, flags: PushFlags, common: CommonOptions, 
   ui.success(`chart ${r.chart.name} ${r.chart.version} successfully pushed to ${r.repository}@${r.digest}`);
   if (r.signature) signedLine(ui, r.repository, r.signature);
   ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, chart: r.chart, provenance: r.provenance, ...(r.signature ? { signature: r.signature } : {}) }, format);
+}
+
+/** `push --dry-run`: each blob upload or skip, and the tag's move, then the usual JSON with `dryRun` and `plan`. */
+function printPlan(ui: Ui, r: import('../../usecases/push.js').PushResult, format: Format): void {
+  const plan = r.plan!;
+  for (const b of plan.blobs) ui.step(`dry run: would ${b.action === 'upload' ? 'upload' : 'skip (already there)'} ${b.mediaType} ${b.digest} (${formatBytes(b.size)})`);
+  const tagAt = `${r.repository}:${r.tag}`;
+  if (r.unchanged) ui.step(`dry run: ${tagAt} already holds this content; nothing would be uploaded`);
+  else ui.step(`dry run: would ${plan.previous === undefined ? 'create' : `move (from ${plan.previous})`} ${tagAt} → ${plan.manifest}`);
+  ui.success('dry run: nothing changed');
+  ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, dryRun: true, plan }, format);
 }

@@ -6,6 +6,7 @@ import { parseSize, collectList, formatOf } from '../common.js';
 interface TagFlags {
   tag?: string[];
   output?: string;
+  dryRun?: boolean;
 }
 
 /** Register `tag`. */
@@ -15,6 +16,7 @@ export function defineTag(program: Command): Command {
     .summary('give an existing artifact more tags in the same repository; the digest is unchanged (flux tag artifact)')
     .argument('<reference>', 'oci://host/repository:tag|@digest (or <dir>[:tag|@digest] with --oci-layout)')
     .option('-t, --tag <tag>', 'new tag (repeatable, comma-separated)', collectList)
+    .option('--dry-run', 'print which tags would be created or moved; change nothing')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)');
   return cmd
     .option('--oci-layout', 'treat the reference as an OCI image-layout directory <dir>[:tag|@digest]')
@@ -33,11 +35,17 @@ Example:
         ...common,
         reference: args[0]!,
         tags: flags.tag ?? [],
+        ...(flags.dryRun ? { dryRun: true } : {}),
         onEvent: (e) => {
           if (e.type === 'manifest:pushed' && e.tag !== undefined) ui.success(`artifact tagged as ${repository}:${e.tag}`);
           else onEvent?.(e);
         },
       });
-      ui.data({ repository: r.repository, digest: r.digest, mediaType: r.mediaType, tags: r.tags }, format);
+      for (const m of r.moves ?? []) {
+        const how = m.from === undefined ? 'create' : m.from === r.digest ? 'keep (already there)' : `move from ${m.from}`;
+        ui.step(`dry run: ${repository}:${m.tag} → ${r.digest}: would ${how}`);
+      }
+      if (r.moves) ui.success('dry run: nothing changed');
+      ui.data({ repository: r.repository, digest: r.digest, mediaType: r.mediaType, tags: r.tags, ...(r.moves ? { dryRun: true, moves: r.moves } : {}) }, format);
     }));
 }
