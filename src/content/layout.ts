@@ -202,8 +202,14 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter {
 
   /** A replayable body reading the blob file, checked against `desc` as it streams (VERIFY at the end); undefined when absent. */
   async blobBody(desc: Descriptor, signal?: AbortSignal): Promise<Body | undefined> {
-    if (!(await this.exists(desc))) return undefined;
     const path = this.blobPath(desc.digest);
+    if (!(await this.exists(desc))) {
+      const there = await openRegular(path);
+      if (there === undefined) return undefined;
+      await there.handle.close();
+      // Hashed before upload: a wrong blob never starts streaming to the destination.
+      throw new OcipackError('VERIFY', `blob ${desc.digest} in OCI layout ${this.name} does not match its size or digest`);
+    }
     // A regular file only, never through a symlink; the last chunk is held back until size and digest
     // matched, so a wrong blob never reaches the destination whole (VERIFY instead).
     return () => {
