@@ -1,4 +1,5 @@
 /** One run's registry state: the dispatcher, token cache, credentials and one client per registry host. */
+import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { TokenCache } from '../auth/cache.js';
 import { RemoteRepository } from '../registry/remote.js';
@@ -101,6 +102,8 @@ export class RegistrySession {
     this.opts = opts;
     this.emit = emitter(opts.onEvent);
     this.signal = runSignal(opts.signal, opts.timeoutMs);
+    // Every request in flight listens to it: `list --concurrency 20` must not print MaxListenersExceededWarning.
+    if (this.signal) setMaxListeners(0, this.signal);
     this.resolver = this.makeResolver();
   }
 
