@@ -39,6 +39,7 @@ const PEERS = [
   { bin: 'chattr', deb: 'e2fsprogs', why: 'an immutable directory in the middle of a pull' },
   { bin: 'gpgconf', deb: 'gpgconf', why: 'stops the gpg-agent of a test password store' },
   { bin: 'mkfifo', deb: 'coreutils', why: 'a FIFO in a packed tree' },
+  { bin: 'pgrep', deb: 'procps', why: 'finds the CLI under a pty to interrupt it' },
 ];
 
 /** Where apt-get and sudo are looked for besides PATH (they live there on every Debian/Ubuntu). */

@@ -1,8 +1,15 @@
 /** Bearer tokens cached per (host, scope set) until they expire (SPEC §6: tokens cached per scope). */
 
-export interface CachedToken {
+/** A token as fetched: how long it may be used is measured on the cache's clock, not the fetcher's. */
+export interface FetchedToken {
   token: string;
-  /** Epoch milliseconds after which the token is not used again. */
+  /** Milliseconds from now after which the token is not used again. */
+  lifetimeMs: number;
+}
+
+interface CachedToken {
+  token: string;
+  /** Epoch milliseconds (on the cache's clock) after which the token is not used again. */
   expiresAt: number;
 }
 
@@ -14,7 +21,8 @@ export function tokenKey(host: string, scopes: readonly string[]): string {
 /** A per-run token cache; concurrent requests for the same key share one fetch. */
 export class TokenCache {
   private readonly tokens = new Map<string, CachedToken>();
-  private readonly inflight = new Map<string, Promise<CachedToken>>();
+  private readonly inflight = new Map<string, Promise<FetchedToken>>();
+  /** `now` is the clock expiry is judged by (injected in tests instead of sleeping). */
   constructor(private readonly now: () => number = Date.now) {}
 
   /** A still-valid token for the key, if any. */
@@ -34,7 +42,7 @@ export class TokenCache {
   }
 
   /** The cached token, or the result of `fetch` (shared by concurrent callers, cached on success). */
-  async getOrFetch(key: string, fetch: () => Promise<CachedToken>, fresh = false): Promise<string> {
+  async getOrFetch(key: string, fetch: () => Promise<FetchedToken>, fresh = false): Promise<string> {
     if (!fresh) {
       const hit = this.get(key);
       if (hit !== undefined) return hit;
@@ -45,7 +53,7 @@ export class TokenCache {
       this.inflight.set(key, pending);
     }
     const t = await pending;
-    this.tokens.set(key, t);
+    this.tokens.set(key, { token: t.token, expiresAt: this.now() + t.lifetimeMs });
     return t.token;
   }
 }

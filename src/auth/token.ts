@@ -10,7 +10,7 @@ import { discard, readCapped } from '../http/body.js';
 import { tokenFailure } from './failure.js';
 import { redactUrl } from '../http/redact.js';
 import { request, type HttpContext, type HttpResponse } from '../http/request.js';
-import type { CachedToken } from './cache.js';
+import type { FetchedToken } from './cache.js';
 
 export interface TokenRequest {
   /** The `realm` of the Bearer challenge. */
@@ -78,7 +78,7 @@ function withQuery(realm: URL, service: string | undefined, scopes: readonly str
 }
 
 /** Fetches a token for the scopes; failures are UNAUTHORIZED/DENIED/REGISTRY errors naming the host. */
-export async function fetchToken(http: HttpContext, req: TokenRequest): Promise<CachedToken> {
+export async function fetchToken(http: HttpContext, req: TokenRequest): Promise<FetchedToken> {
   const realm = realmUrl(req.realm, req.registry, req.host);
   const refusal = req.credential === undefined ? undefined : realmRefusal(realm, req.registry);
   const withheld = refusal === undefined ? undefined : `the credentials for ${req.host} were not sent to its token realm ${redactUrl(realm)}: ${refusal}`;
@@ -117,7 +117,7 @@ function postRefreshToken(http: HttpContext, realm: URL, req: TokenRequest, refr
 }
 
 /** Reads `token` or `access_token` and `expires_in` from a token response. */
-async function readToken(res: HttpResponse, host: string, cred: Credential | undefined, withheld?: string): Promise<CachedToken> {
+async function readToken(res: HttpResponse, host: string, cred: Credential | undefined, withheld?: string): Promise<FetchedToken> {
   if (withheld !== undefined && (res.status === 401 || res.status === 403)) {
     await discard(res.body);
     throw new OcipackError('UNAUTHORIZED', `${withheld}; the realm refused an anonymous token (${res.status})`, { context: { host, next: 'realm-withheld' } });
@@ -133,7 +133,7 @@ async function readToken(res: HttpResponse, host: string, cred: Credential | und
   }
   const token = typeof doc.token === 'string' && doc.token !== '' ? doc.token : doc.access_token;
   if (typeof token !== 'string' || token === '') throw new OcipackError('REGISTRY', `token server of ${host} sent no token`);
-  return { token, expiresAt: Date.now() + lifetimeMs(doc.expires_in) };
+  return { token, lifetimeMs: lifetimeMs(doc.expires_in) };
 }
 
 /** `expires_in` in ms, with a margin so a token is not used in its last seconds; the default when absent. */

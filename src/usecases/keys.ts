@@ -3,9 +3,9 @@
  * PEM `ENCRYPTED SIGSTORE PRIVATE KEY`) and `cosign.pub` (PKIX PEM), as `cosign generate-key-pair`
  * writes them. Existing files are never overwritten without `force`; files appear complete or not at all.
  */
-import { randomBytes } from 'node:crypto';
-import { access, chmod, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { access, chmod } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../content/fsutil.js';
 import { usageError, OcipackError } from '../core/errors.js';
 import type { Env } from '../core/options.js';
 import { generateKeyPair as generate } from '../signing/keys.js';
@@ -40,16 +40,10 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** The one atomic write (content/fsutil.ts), then the exact mode whatever the umask took away. */
 async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, data, { mode, flag: 'wx' });
-    await chmod(tmp, mode);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw new OcipackError('IO', `cannot write ${path}: ${(err as Error).message}`);
-  }
+  await writeFileAtomic(path, data, { mode });
+  await chmod(path, mode).catch((err: unknown) => { throw new OcipackError('IO', `cannot set the mode of ${path}: ${(err as Error).message}`); });
 }
 
 async function passwordOf(opts: GenerateKeyPairOptions): Promise<string> {

@@ -3,14 +3,13 @@
  * artifacts). Tags come from the tags endpoint with `Link` pagination; the per-tag manifest fetches
  * run with bounded concurrency.
  */
-import { resolve as resolvePath } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
-import { OcipackError, usageError } from '../core/errors.js';
+import { usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import { ANNOTATIONS } from '../oci/mediatypes.js';
 import {
-  filterTags, parseSemverFilter, parseTagRegex, sortTags, type SemverFilter, type TagFilterOptions,
+  filterTags, parseSemverFilter, parseTagRegex, sortTags, type TagFilterOptions,
 } from '../oci/semver.js';
 import { mapLimit } from '../content/pool.js';
 import {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Issue 6 end to end: the built CLI against the real registry (htpasswd auth) behind a fault-injecting
  * proxy. Every run ends with the expected success, or one clear `✗` line, the right exit code, no
@@ -175,7 +176,13 @@ test('a blob upload reset midway starts a new upload session and the push succee
   const other = await tempDir();
   await writeFile(join(other, 'big.bin'), randomBytes(2 * 1024 * 1024));
   const target = `oci://${proxy.host}/faults/upload:v1`;
-  proxy.script([{ method: 'PUT', path: /\/blobs\/uploads\//, times: 1, action: { resetRequestAfter: 512 * 1024 } }]);
+  // The layer's digest (build writes push's exact layer bytes) aims the reset at the layer's PUT, not the config's:
+  // the graph writer uploads the two concurrently, smallest first.
+  const built = join(await tempDir(), 'layer.tgz');
+  assert.equal((await cli(['build', '-p', other, '-o', built])).code, 0);
+  const hex = createHash('sha256').update(await readFile(built)).digest('hex');
+  const layerPut = new RegExp(`/blobs/uploads/.*digest=sha256(:|%3A)${hex}`, 'i');
+  proxy.script([{ method: 'PUT', path: layerPut, times: 1, action: { resetRequestAfter: 512 * 1024 } }]);
   const r = await cli(['push', target, '-f', other, '--reproducible']);
   assert.equal(r.code, 0, r.stderr);
   const uploads = proxy.log.filter((l) => /\/blobs\/uploads\//.test(l.path)).map((l) => `${l.method}${l.fault ? ` ${l.fault}` : ''}`);

@@ -66,10 +66,10 @@ test('TokenCache: expiry, shared in-flight fetch, fresh bypass', async () => {
   let now = 1000;
   const cache = new TokenCache(() => now);
   let fetches = 0;
-  const fetch = async (): Promise<{ token: string; expiresAt: number }> => {
+  const fetch = async (): Promise<{ token: string; lifetimeMs: number }> => {
     fetches++;
     await new Promise((r) => setTimeout(r, 5));
-    return { token: `t${fetches}`, expiresAt: now + 100 };
+    return { token: `t${fetches}`, lifetimeMs: 100 };
   };
   const [a, b] = await Promise.all([cache.getOrFetch('k', fetch), cache.getOrFetch('k', fetch)]);
   assert.equal(a, 't1');
