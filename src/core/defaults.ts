@@ -13,6 +13,8 @@ export const DEFAULTS = {
   idleTimeoutMs: 30_000,
   /** Connect timeout for one TCP/TLS connection. */
   connectTimeoutMs: 15_000,
+  /** Retries of a refused connection on the first contact with a host (a closed port fails at once). */
+  refusedFirstContactRetries: 1,
   retry: {
     attempts: 5,
     baseDelayMs: 250,

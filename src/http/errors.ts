@@ -63,6 +63,9 @@ export function networkError(err: unknown, host: string, signal?: AbortSignal): 
         return new OcipackError('NETWORK', `${host} sent nothing for too long (${code})`, { cause: err });
       }
       if (code === 'UND_ERR_SOCKET') return new OcipackError('NETWORK', `connection to ${host} broke (${code})`, { cause: err });
+      if (code === 'ECONNREFUSED') {
+        return new OcipackError('NETWORK', `cannot reach ${host} (${code})`, { cause: err, context: { host, next: 'connection-refused' } });
+      }
       return new OcipackError('NETWORK', `cannot reach ${host} (${code})`, { cause: err });
   }
 }

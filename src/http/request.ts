@@ -26,6 +26,8 @@ export interface HttpRequest {
    * same upload session after a midway break cannot work, so the caller restarts with a new session.
    */
   retry?: boolean;
+  /** The first contact with a host: a refused connection is retried once at most, then fails (nothing listens there). */
+  firstContact?: boolean;
 }
 
 export interface HttpContext {
@@ -104,7 +106,7 @@ export async function request(ctx: HttpContext, req: HttpRequest): Promise<HttpR
   let headers: Record<string, string> = { 'user-agent': USER_AGENT, ...req.headers };
   const follow = (req.followRedirects ?? true) && (req.method === 'GET' || req.method === 'HEAD');
   for (let hop = 0; ; hop++) {
-    const res = await sendWithRetry(ctx, req.method, url, headers, req.body, req.retry ?? true);
+    const res = await sendWithRetry(ctx, req.method, url, headers, req.body, req.retry ?? true, req.firstContact === true);
     const location = header(res, 'location');
     if (!follow || !isRedirect(res.status) || location === undefined) return res;
     await discard(res.body);
@@ -117,6 +119,7 @@ export async function request(ctx: HttpContext, req: HttpRequest): Promise<HttpR
 
 async function sendWithRetry(
   ctx: HttpContext, method: Method, url: URL, headers: Record<string, string>, body: RequestBody | undefined, retry: boolean,
+  firstContact = false,
 ): Promise<HttpResponse> {
   const policy = ctx.retry ?? DEFAULT_RETRY;
   const debug = ctx.onDebug;
@@ -131,6 +134,7 @@ async function sendWithRetry(
     } catch (err) {
       if (payload instanceof Readable) payload.destroy();
       if (!canRetry || ctx.signal?.aborted || !isRetryableError(err)) throw err;
+      if (firstContact && n >= DEFAULTS.refusedFirstContactRetries && (err as { code?: string }).code === 'ECONNREFUSED') throw err;
       const wait = backoffMs(n, policy);
       debug?.(`! ${method} ${redactUrl(url)} failed (${(err as { code?: string }).code}), retry ${n + 1} in ${wait} ms`);
       await sleep(wait, ctx.signal);

@@ -81,7 +81,8 @@ export class RegistryClient {
 
   private connect(): Promise<{ base: URL; auth: Authorizer }> {
     this.ready ??= this.ping().catch((err: unknown) => {
-      this.ready = undefined;
+      // A refused first contact stays the answer for this session: later requests fail at once, not after more tries.
+      if (!refused(err)) this.ready = undefined;
       throw err;
     });
     return this.ready;
@@ -124,7 +125,7 @@ export class RegistryClient {
   }
 
   private async pingAt(http: HttpContext, base: URL): Promise<{ base: URL; auth: Authorizer }> {
-    const res = await this.ownOrigin(await request(http, { method: 'GET', url: new URL('/v2/', base) }), base, 'API root /v2/');
+    const res = await this.ownOrigin(await request(http, { method: 'GET', url: new URL('/v2/', base), firstContact: true }), base, 'API root /v2/');
     const auth = new Authorizer(this.opts, base);
     if (res.status === 401) auth.learn(challengesOf(res.headers['www-authenticate']));
     else if (res.status >= 400 && res.status !== 404) await failure(res, { host: this.host, subject: 'API root /v2/' });
@@ -202,4 +203,9 @@ export class RegistryClient {
     await discard(res.body);
     throw new CredentialsRejectedError(401, this.host, credential.source);
   }
+}
+
+/** True for a failure whose cause is a refused connection (nothing listens on the host's port). */
+function refused(err: unknown): boolean {
+  return err instanceof OcipackError && err.context.next === 'connection-refused';
 }

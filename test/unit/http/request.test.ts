@@ -134,6 +134,17 @@ test('connection refused is retried, then thrown with its code', async () => {
   assert.equal(lines.filter((l) => l.startsWith('! ')).length, 2);
 });
 
+test('a refused first contact is retried once at most, whatever the retry policy allows', async () => {
+  const srv = await serve((_req, res) => res.end('x'));
+  const url = srv.url;
+  await new Promise<void>((r) => srv.server.close(() => r()));
+  const lines: string[] = [];
+  const c = { ...ctx(lines), retry: { attempts: 5, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10 } };
+  await assert.rejects(request(c, { method: 'GET', url: new URL(`${url}/`), firstContact: true }), { code: 'ECONNREFUSED' });
+  assert.equal(lines.filter((l) => l.startsWith('! ')).length, 1);
+  assert.equal(lines.filter((l) => l.startsWith('> GET')).length, 2);
+});
+
 test('readCapped stops at the cap and reports an incomplete read', async () => {
   const srv = await serve((_req, res) => res.end('x'.repeat(100_000)));
   const res = await request(ctx(), { method: 'GET', url: new URL(srv.url) });
