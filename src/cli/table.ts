@@ -2,6 +2,7 @@
  * A borderless column table, as flux prints `flux list artifacts`: upper-case header, every cell
  * left-aligned and padded to its column's width, columns joined by a tab, no trailing whitespace.
  */
+import { safeText } from './safetext.js';
 
 export interface TableOptions {
   /** Between two padded columns; flux uses a tab. */
@@ -34,9 +35,9 @@ function pad(cell: string, width: number): string {
   return cell + ' '.repeat(Math.max(0, width - displayWidth(cell)));
 }
 
-/** A cell is one line of plain text: control characters (tabs, line breaks, a hostile annotation's escapes) become spaces. */
+/** A cell is one line of plain text: control characters (tabs, line breaks, a hostile annotation's escapes) become visible escapes. */
 function clean(cell: string): string {
-  return cell.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return safeText(cell);
 }
 
 function isWide(cp: number): boolean {

@@ -3,6 +3,7 @@ import type { OnEvent, ProgressEvent } from '../core/events.js';
 import type { Progress } from './progress.js';
 import { toYaml } from './yaml.js';
 import { formatBytes } from './format.js';
+import { escapeSerialised, safeText } from './safetext.js';
 
 export { formatBytes } from './format.js';
 
@@ -59,50 +60,53 @@ export class Ui {
     }
   }
 
-  private line(s: string): void {
+  /** One human line on stderr: the message (registry text included) through safeText, then the symbol. */
+  private line(s: string, symbol?: string): void {
     this.progress?.clear();
-    this.err.write(`${s}\n`);
+    this.err.write(symbol === undefined ? `${s}\n` : `${symbol} ${safeText(s)}\n`);
   }
 
   /** `► doing something` */
   step(msg: string): void {
-    if (!this.opts.quiet) this.line(`${this.paint.blue('►')} ${msg}`);
+    if (!this.opts.quiet) this.line(msg, this.paint.blue('►'));
   }
   /** `✔ done` */
   success(msg: string): void {
-    if (!this.opts.quiet) this.line(`${this.paint.green('✔')} ${msg}`);
+    if (!this.opts.quiet) this.line(msg, this.paint.green('✔'));
   }
   /** `◎ detail`, only with --verbose or --debug. */
   info(msg: string): void {
-    if (this.opts.verbose && !this.opts.quiet) this.line(`${this.paint.dim('◎')} ${msg}`);
+    if (this.opts.verbose && !this.opts.quiet) this.line(msg, this.paint.dim('◎'));
   }
   /** `⚠ warning` (silenced by --quiet, like every other line of a successful run). */
   warn(msg: string): void {
-    if (!this.opts.quiet) this.line(`${this.paint.yellow('⚠')} ${msg}`);
+    if (!this.opts.quiet) this.line(msg, this.paint.yellow('⚠'));
   }
   /** Errors always print, even with --quiet: one `✗` line, then an optional hint line. */
   error(msg: string, hint?: string): void {
-    this.line(`${this.paint.red('✗')} ${msg}`);
-    if (hint) this.err.write(`  ${this.paint.dim('hint:')} ${hint}\n`);
+    this.line(msg, this.paint.red('✗'));
+    if (hint) this.err.write(`  ${this.paint.dim('hint:')} ${safeText(hint)}\n`);
   }
   /** `[debug] …` lines (the redacted HTTP trace), only with --debug. */
   debugLine(msg: string): void {
-    if (this.opts.debug) this.line(this.paint.dim(`[debug] ${msg}`));
+    if (this.opts.debug) this.line(this.paint.dim(`[debug] ${safeText(msg)}`));
   }
   /** Raw text on stderr (stack traces with --debug). */
   raw(text: string): void {
     this.progress?.clear();
-    this.err.write(text.endsWith('\n') ? text : `${text}\n`);
+    const t = safeText(text, '\n\t');
+    this.err.write(t.endsWith('\n') ? t : `${t}\n`);
   }
 
   /** Machine output on stdout: JSON (2-space indent) or YAML; nothing for `text`. */
   data(value: unknown, format: Format): void {
-    if (format === 'json') this.out.write(`${JSON.stringify(value, null, 2)}\n`);
+    if (format === 'json') this.out.write(`${escapeSerialised(JSON.stringify(value, null, 2))}\n`);
     else if (format === 'yaml') this.out.write(toYaml(value));
   }
-  /** Plain text on stdout (tables, inspect output). */
+  /** Plain text on stdout (tables, inspect output), through safeText (line breaks and tabs kept). */
   print(text: string): void {
-    this.out.write(text.endsWith('\n') ? text : `${text}\n`);
+    const t = safeText(text, '\n\t');
+    this.out.write(t.endsWith('\n') ? t : `${t}\n`);
   }
 
   /** The use-case listener: transfers to the spinner (TTY only), warnings and steps as lines. */

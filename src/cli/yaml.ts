@@ -1,4 +1,5 @@
 /** A small YAML emitter for machine output (plain objects, arrays, strings, numbers, booleans, null). */
+import { escapeSerialised } from './safetext.js';
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@:+-]*$/;
 const RESERVED = /^(true|false|yes|no|on|off|null|~|y|n)$/i;
@@ -8,7 +9,7 @@ function scalar(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   const s = String(v);
   if (s !== '' && PLAIN.test(s) && !RESERVED.test(s) && !/: |:$/.test(s)) return s;
-  return JSON.stringify(s);
+  return escapeSerialised(JSON.stringify(s));
 }
 
 function isScalar(v: unknown): boolean {

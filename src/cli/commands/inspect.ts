@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { action } from '../run.js';
 import { parseSize, formatOf } from '../common.js';
 import { formatBytes } from '../ui.js';
+import { safeText } from '../safetext.js';
 import { usageError } from '../../core/errors.js';
 import { formatPlatform } from '../../oci/platform.js';
 import type { DescriptorSummary, InspectResult } from '../../usecases/inspect.js';
@@ -52,7 +53,7 @@ export function renderInspect(r: InspectResult): string {
     field('Size', sizeOf(r.size)),
   ];
   if (r.artifactType) lines.push(field('Artifact type', r.artifactType));
-  if (r.config) lines.push(field('Config', `${safe(r.config.mediaType)} ${safe(r.config.digest)} (${sizeOf(r.config.size)})`));
+  if (r.config) lines.push(field('Config', `${safeText(r.config.mediaType)} ${safeText(r.config.digest)} (${sizeOf(r.config.size)})`));
   if (r.chart) {
     lines.push(field('Chart', `${r.chart.name} ${r.chart.version}${r.chart.appVersion ? ` (app ${r.chart.appVersion})` : ''}`));
     if (r.chart.provenance) lines.push(field('Provenance', `${r.chart.provenance.digest} (${sizeOf(r.chart.provenance.size)})`));
@@ -63,31 +64,26 @@ export function renderInspect(r: InspectResult): string {
   }
   if (r.manifests) {
     lines.push(`Manifests (${r.manifests.length}):`);
-    r.manifests.forEach((m, i) => lines.push(`  ${i}  ${m.platform ? `${safe(formatPlatform(m.platform))}  ` : ''}${describe(m)}`));
+    r.manifests.forEach((m, i) => lines.push(`  ${i}  ${m.platform ? `${safeText(formatPlatform(m.platform))}  ` : ''}${describe(m)}`));
   }
   if (r.subject) lines.push(field('Subject', describe(r.subject)));
   const keys = Object.keys(r.annotations).sort();
   if (keys.length > 0) {
     lines.push('Annotations:');
-    for (const k of keys) lines.push(`  ${safe(k)}: ${safe(r.annotations[k] ?? '')}`);
+    for (const k of keys) lines.push(`  ${safeText(k)}: ${safeText(r.annotations[k] ?? '')}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 function describe(d: DescriptorSummary): string {
   const title = d.annotations?.['org.opencontainers.image.title'];
-  return `${safe(d.mediaType)}  ${safe(d.digest)}  ${sizeOf(d.size)}${title ? `  ${safe(title)}` : ''}`;
+  return `${safeText(d.mediaType)}  ${safeText(d.digest)}  ${sizeOf(d.size)}${title ? `  ${safeText(title)}` : ''}`;
 }
 
 function field(name: string, value: string): string {
-  return `${`${name}:`.padEnd(15)}${safe(value)}`;
+  return `${`${name}:`.padEnd(15)}${safeText(value)}`;
 }
 
 function sizeOf(n: number): string {
   return n < 1024 ? `${n} B` : `${n} B (${formatBytes(n)})`;
-}
-
-/** Registry-supplied text on one line without terminal control sequences. */
-function safe(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }

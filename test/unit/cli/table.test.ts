@@ -18,7 +18,7 @@ test('columns are padded to the widest cell, joined by a tab, no trailing whites
 test('no rows prints the header; missing cells are empty; control characters cannot break lines', () => {
   assert.equal(renderTable(['a', 'b'], []), 'A\tB\n');
   assert.equal(renderTable(['a', 'b'], [['x']]), 'A\tB\nx\n');
-  assert.equal(renderTable(['a', 'b'], [['x\ny', 'evil\u001b[31m\tz']]), 'A  \tB\nx y\tevil [31m z\n');
+  assert.equal(renderTable(['a', 'b'], [['x\ny', 'evil\u001b[31m\tz']]), 'A       \tB\nx\\u000ay\tevil\\u001b[31m\\u0009z\n');
 });
 
 test('wide characters count two columns', () => {
