@@ -91,6 +91,7 @@ export interface GlobalFlags {
   maxEntries?: number;
   maxPathLength?: number;
   maxDepth?: number;
+  maxTags?: number;
 }
 
 /** `--provider` as flux spells it: generic, aws, azure or gcp (any case); else a usage error. */
@@ -136,6 +137,7 @@ export function commonOptions(flags: GlobalFlags, ui: Ui, signal: AbortSignal): 
   if (flags.maxEntries !== undefined) o.maxEntries = flags.maxEntries;
   if (flags.maxPathLength !== undefined) o.maxPathBytes = flags.maxPathLength;
   if (flags.maxDepth !== undefined) o.maxDepth = flags.maxDepth;
+  if (flags.maxTags !== undefined) o.maxTags = flags.maxTags;
   return o;
 }
 

@@ -95,6 +95,7 @@ export function sessionOptions(opts: CommonOptions): ConstructorParameters<typeo
   if (opts.signal !== undefined) o.signal = opts.signal;
   if (opts.timeoutMs !== undefined) o.timeoutMs = opts.timeoutMs;
   if (opts.maxManifestBytes !== undefined) o.maxManifestBytes = opts.maxManifestBytes;
+  if (opts.maxTags !== undefined) o.maxTags = opts.maxTags;
   if (opts.idleTimeoutMs !== undefined) o.idleTimeoutMs = opts.idleTimeoutMs;
   return o;
 }

@@ -50,6 +50,8 @@ export interface SessionOptions {
   /** Deadline for everything done through this session, from its creation. */
   timeoutMs?: number;
   maxManifestBytes?: number;
+  /** Most tags a tag listing collects (default DEFAULTS.caps.tags). */
+  maxTags?: number;
   /** A response that sends nothing for this long is abandoned (default DEFAULTS.idleTimeoutMs). */
   idleTimeoutMs?: number;
 }
@@ -164,6 +166,7 @@ export class RegistrySession {
       maxManifestBytes: this.opts.maxManifestBytes ?? DEFAULTS.caps.manifestBytes,
     };
     if (opts.tagPageSize !== undefined) o.tagPageSize = opts.tagPageSize;
+    if (this.opts.maxTags !== undefined) o.maxTags = this.opts.maxTags;
     if (this.opts.onEvent !== undefined) o.onEvent = this.opts.onEvent;
     return new RemoteRepository(this.client(ref), ref, o);
   }

@@ -41,6 +41,10 @@ export const DEFAULTS = {
     /** An OCI layout's `oci-layout` marker file. */
     layoutMarkerBytes: 64 * KiB,
     signatureCandidates: 100,
+    /** Most tags a tag listing collects (`maxTags`); pages beyond it fail with CAP. */
+    tags: 100_000,
+    /** Most `Link` pages followed in one tag listing (an endless chain of small pages stops here). */
+    tagPages: 10_000,
     /** `diff --unified` shows files up to this size; bigger ones are named, not printed. */
     diffTextBytes: 1024 * 1024,
   },

@@ -57,6 +57,8 @@ export interface ReadCaps {
   maxPathBytes?: number;
   /** Deepest directory nesting of a layer entry (default 64). */
   maxDepth?: number;
+  /** Most tags a tag listing collects (default 100 000). */
+  maxTags?: number;
 }
 
 /** Everything the CLI passes to every use-case. */

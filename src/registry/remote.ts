@@ -22,6 +22,8 @@ export interface RemoteRepositoryOptions {
   maxManifestBytes: number;
   /** Tags per page when listing (`n=`); mainly for tests of `Link` pagination. */
   tagPageSize?: number;
+  /** Most tags a listing collects (default DEFAULTS.caps.tags). */
+  maxTags?: number;
   onEvent?: OnEvent;
 }
 
@@ -166,7 +168,7 @@ export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer
 
   /** Every tag, following `Link` pages. */
   listTags(): Promise<string[]> {
-    return listTags(this.repo, this.opts.tagPageSize ?? TAG_PAGE_SIZE);
+    return listTags(this.repo, this.opts.tagPageSize ?? TAG_PAGE_SIZE, this.opts.maxTags);
   }
 
   /**

@@ -1,4 +1,5 @@
 /** Tag listing with `Link` pagination (OCI distribution-spec "Listing Tags"; RFC 8288 links). */
+import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import { readCapped } from '../http/body.js';
 import { failure } from './failure.js';
@@ -7,7 +8,6 @@ import { apiPath, ctxOf, type Repo } from './repo.js';
 
 /** Tags per page we ask for. */
 export const TAG_PAGE_SIZE = 1000;
-const MAX_PAGES = 10_000;
 const PAGE_BYTES = 16 * 1024 * 1024;
 
 /** The `rel="next"` target of a `Link` header, if any. */
@@ -22,24 +22,36 @@ export function nextLink(value: string | undefined): string | undefined {
   return undefined;
 }
 
-/** Every tag of the repository, following `Link` pages on the registry's own origin only. */
-export async function listTags(repo: Repo, pageSize = TAG_PAGE_SIZE): Promise<string[]> {
+/**
+ * Every tag of the repository, following `Link` pages on the registry's own origin only. Each page is
+ * added as it arrives (no spreading into a call); more than `maxTags` tags, or more than
+ * DEFAULTS.caps.tagPages pages, fail with CAP naming the host and the `maxTags` option.
+ */
+export async function listTags(repo: Repo, pageSize = TAG_PAGE_SIZE, maxTags: number = DEFAULTS.caps.tags): Promise<string[]> {
   const base = await repo.client.base();
   let url: URL | undefined = new URL(apiPath(repo, `tags/list?n=${pageSize}`), base);
   const tags: string[] = [];
   const seen = new Set<string>();
-  for (let page = 0; url !== undefined && page < MAX_PAGES; page++) {
+  for (let page = 0; url !== undefined; page++) {
+    if (page >= DEFAULTS.caps.tagPages) throw capError(repo, `${repo.client.host}/${repo.name} linked more than ${DEFAULTS.caps.tagPages} tag list pages (${tags.length} tags so far)`);
     if (seen.has(url.href)) break;
     seen.add(url.href);
     const res = await repo.client.send({ method: 'GET', target: url, scopes: repo.scopes, headers: { accept: 'application/json' } });
     if (res.status !== 200) return failure(res, ctxOf(repo, 'tag list'));
     const { bytes, complete } = await readCapped(res.body, PAGE_BYTES);
     if (!complete) throw new OcipackError('CAP', `a tag list page of ${repo.client.host}/${repo.name} is larger than ${PAGE_BYTES} bytes`);
-    tags.push(...parseTagPage(bytes, repo));
+    for (const tag of parseTagPage(bytes, repo)) {
+      if (tags.length >= maxTags) throw capError(repo, `${repo.client.host}/${repo.name} has more than ${maxTags} tags (\`maxTags\`)`);
+      tags.push(tag);
+    }
     const next = nextLink(header(res, 'link'));
     url = next === undefined ? undefined : sameOrigin(new URL(next, res.url), base, repo);
   }
   return tags;
+}
+
+function capError(repo: Repo, message: string): OcipackError {
+  return new OcipackError('CAP', message, { context: { option: 'maxTags', host: repo.client.host, next: 'raise-cap' } });
 }
 
 function parseTagPage(bytes: Buffer, repo: Repo): string[] {

@@ -1,7 +1,7 @@
 /** `ocipack list`: flux list artifacts — tags with digest, source and revision, newest semver first. */
 import type { Command } from 'commander';
 import { action } from '../run.js';
-import { parseSize, formatOf } from '../common.js';
+import { parseCount, parseSize, formatOf } from '../common.js';
 import { renderTable } from '../table.js';
 import { formatBytes } from '../format.js';
 
@@ -25,6 +25,7 @@ export function defineList(program: Command): Command {
   return cmd
     .option('--oci-layout', 'list an OCI image-layout directory: ref names (podman/Helm full references too), digests, sizes, chart name/version')
     .option('--max-manifest-size <size>', 'largest manifest to read (default 4MiB)', parseSize('--max-manifest-size'))
+    .option('--max-tags <n>', 'most tags to list (default 100000)', parseCount('--max-tags'))
     .addHelpText('after', `
 Example:
   ocipack list oci://ghcr.io/org/app-manifests

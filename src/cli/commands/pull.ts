@@ -28,6 +28,7 @@ export function definePull(program: Command): Command {
     .option('--all-layers', 'container images: apply every layer in order, with OCI whiteouts, into one tree (as crane export)')
     .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default linux/amd64)')
     .option('--semver <range>', 'the reference is a repository: pull its highest tag inside this semver range')
+    .option('--max-tags <n>', 'with --semver: most tags to list (default 100000)', parseCount('--max-tags'))
     .option('--clean', 'make the output exactly the artifact: remove what it does not hold (default: merge into the output)')
     .option('--overwrite-dirs', 'let the artifact replace a directory of the output with a file, or a file with a directory');
   return addReadFlags(cmd)
