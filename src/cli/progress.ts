@@ -23,6 +23,8 @@ export class Progress {
   private readonly spinner: Ora;
   private started = 0;
   private action: Action = 'pack';
+  /** Size of the transfer the line follows: with several blobs in flight it follows the biggest. */
+  private total = 0;
   private lastText = 0;
 
   private constructor(spinner: Ora) {
@@ -47,9 +49,11 @@ export class Progress {
   /** Start or advance the spinner for a blob event (text updates at most every 100 ms). */
   update(e: BlobEvent): void {
     const now = Date.now();
+    if (e.type === 'blob:start' && e.action === this.action && this.spinner.isSpinning && (e.total ?? 0) < this.total) return;
     if (e.type === 'blob:start' || e.action !== this.action) {
       this.started = now;
       this.action = e.action;
+      this.total = e.total ?? 0;
       this.show(describeProgress(e.action, undefined, e.total, 0), now);
     } else if (!this.spinner.isSpinning || now - this.lastText >= 100) {
       this.show(describeProgress(e.action, e.bytes, e.total, now - this.started), now);

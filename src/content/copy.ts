@@ -96,8 +96,8 @@ class GraphCopier {
   /** Copy what a manifest references, all in parallel (bounded by the limiter), and wait for all. */
   private async children(desc: Descriptor, bytes: Buffer, depth: number): Promise<void> {
     if (depth >= DEFAULTS.caps.depth) throw new OcipackError('CAP', `manifest graph deeper than ${DEFAULTS.caps.depth} levels at ${desc.digest}`);
-    // Smallest first: configs are done at once and a single progress line follows the big layer.
-    const kids = [...successors(parseManifest(bytes, desc.digest))].sort((a, b) => a.size - b.size);
+    // Biggest first: the long transfer starts at once, and a single progress line follows it.
+    const kids = [...successors(parseManifest(bytes, desc.digest))].sort((a, b) => b.size - a.size);
     const tasks = kids.map((k) => (isManifestType(k.mediaType) ? this.manifest(k, depth + 1) : this.blob(k)));
     const failed = (await Promise.allSettled(tasks)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -177,7 +177,7 @@ test('a blob upload reset midway starts a new upload session and the push succee
   await writeFile(join(other, 'big.bin'), randomBytes(2 * 1024 * 1024));
   const target = `oci://${proxy.host}/faults/upload:v1`;
   // The layer's digest (build writes push's exact layer bytes) aims the reset at the layer's PUT, not the config's:
-  // the graph writer uploads the two concurrently, smallest first.
+  // the graph writer uploads the two concurrently, biggest first.
   const built = join(await tempDir(), 'layer.tgz');
   assert.equal((await cli(['build', '-p', other, '-o', built])).code, 0);
   const hex = createHash('sha256').update(await readFile(built)).digest('hex');
