@@ -14,6 +14,9 @@ export function exitCodeFor(err: unknown): number {
       return 2;
     case 'VERIFY':
       return 3;
+    case 'NOT_FOUND':
+      // A layout directory that does not exist is a path you typed (README: exit 2 is for what you passed in).
+      return err.context.next === 'layout-missing' ? 2 : 1;
     default:
       return 1;
   }

@@ -30,12 +30,12 @@ export async function resolveImage(
 export function chooseLayer(m: ImageManifest, opts: { mediaType?: string; layer?: number }): Descriptor {
   if (opts.layer !== undefined) {
     const l = m.layers[opts.layer];
-    if (!l) throw usageError(`--layer ${opts.layer} is out of range: the manifest has ${m.layers.length} layer(s)`);
+    if (!l) throw usageError(`\`layer\` ${opts.layer} is out of range: the manifest has ${m.layers.length} layer(s)`, { option: 'layer', next: 'choose-layer' });
     return l;
   }
   if (opts.mediaType !== undefined) {
     const l = m.layers.find((x) => x.mediaType === opts.mediaType);
-    if (!l) throw new OcipackError('NOT_FOUND', `no layer with media type ${opts.mediaType}; layers are: ${m.layers.map((x) => x.mediaType).join(', ')}`);
+    if (!l) throw usageError(`no layer with media type ${opts.mediaType} (\`mediaType\`); layers are: ${m.layers.map((x) => x.mediaType).join(', ')}`, { option: 'mediaType', next: 'choose-layer' });
     return l;
   }
   const known: readonly string[] = EXTRACTABLE_LAYER_TYPES;

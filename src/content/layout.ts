@@ -73,7 +73,7 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter {
     if (kind === 'file') throw new OcipackError('BAD_INPUT', `${dir} is a file, not an OCI layout directory`);
     if (kind === 'marked') await checkLayoutFile(abs, dir);
     else if (!opts.create) {
-      if (kind === 'missing') throw new OcipackError('NOT_FOUND', `OCI layout directory ${dir} does not exist`);
+      if (kind === 'missing') throw new OcipackError('NOT_FOUND', `OCI layout directory ${dir} does not exist`, { context: { path: dir, next: 'layout-missing' } });
       throw new OcipackError('BAD_INPUT', `${dir} is not an OCI image layout (no ${LAYOUT_FILE} file)`);
     } else if (kind === 'other') {
       throw new OcipackError('BAD_INPUT', `${dir} is not empty and not an OCI image layout; refusing to write into it`);

@@ -56,6 +56,7 @@ export type NextStep =
   | 'layer-copy' // a layer is no tar: write it as a file
   | 'zstd-node' // this Node cannot decode zstd
   | 'delete-force' // deleting needs --force: it removes a manifest and every tag naming it
+  | 'layout-missing' // the OCI layout directory `path` does not exist (a typo: exit 2)
   | 'connection-refused' // nothing listens on `host` (wrong port, registry down)
   | 'deletes-refused'; // `host` does not allow deletes through the registry API
 

@@ -69,11 +69,11 @@ export function parseConfig(text: string, source: string): ConfigDocument {
   try {
     doc = JSON.parse(text);
   } catch {
-    throw new OcipackError('CREDENTIALS', `${source} is not valid JSON`);
+    throw new OcipackError('BAD_INPUT', `${source} is not valid JSON`);
   }
-  if (!isRecord(doc)) throw new OcipackError('CREDENTIALS', `${source} must hold a JSON object`);
+  if (!isRecord(doc)) throw new OcipackError('BAD_INPUT', `${source} must hold a JSON object`);
   const bad = (field: string, want: string): never => {
-    throw new OcipackError('CREDENTIALS', `${source}: "${field}" must be ${want}`);
+    throw new OcipackError('BAD_INPUT', `${source}: "${field}" must be ${want}`);
   };
   if (doc.auths !== undefined) {
     if (!isRecord(doc.auths)) bad('auths', 'an object');
@@ -128,7 +128,7 @@ export function credentialFromEntry(entry: AuthEntry, where: string): Credential
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const i = decoded.indexOf(':');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(entry.auth.trim()) || i < 0) {
-      throw new OcipackError('CREDENTIALS', `${where}: "auth" must be base64 of "user:password"`);
+      throw new OcipackError('BAD_INPUT', `${where}: "auth" must be base64 of "user:password"`);
     }
     username = decoded.slice(0, i);
     password = decoded.slice(i + 1);

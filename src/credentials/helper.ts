@@ -82,7 +82,7 @@ export interface HelperContext {
 
 /** `docker-credential-<name>`, refusing names that are not a single safe path component. */
 export function helperProgram(name: string): string {
-  if (!HELPER_NAME.test(name)) throw new OcipackError('CREDENTIALS', `invalid credential helper name "${name}"`);
+  if (!HELPER_NAME.test(name)) throw new OcipackError('BAD_INPUT', `invalid credential helper name "${name}"`);
   return `docker-credential-${name}`;
 }
 

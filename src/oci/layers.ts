@@ -93,13 +93,13 @@ export function chooseLayers(m: ImageManifest, sel: LayerSelector): LayerChoice 
   let pool = all;
   if (sel.layer !== undefined) {
     const l = all[sel.layer];
-    if (!l) throw usageError(`--layer ${sel.layer} is out of range: the manifest has ${all.length} layer(s)`);
+    if (!l) throw usageError(`\`layer\` ${sel.layer} is out of range: the manifest has ${all.length} layer(s)`, { option: 'layer', next: 'choose-layer' });
     pool = [l];
   }
   if (sel.mediaType !== undefined) {
     pool = pool.filter((l) => l.mediaType === sel.mediaType);
     if (pool.length === 0) {
-      throw new OcipackError('NOT_FOUND', `no layer with media type ${sel.mediaType}; layers are: ${listLayers(all)}`);
+      throw usageError(`no layer with media type ${sel.mediaType} (\`mediaType\`); layers are: ${listLayers(all)}`, { option: 'mediaType', next: 'choose-layer' });
     }
   }
   const narrowed = sel.layer !== undefined || sel.mediaType !== undefined;

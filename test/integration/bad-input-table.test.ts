@@ -143,9 +143,9 @@ const rows: Row[] = [
   // A single layer of an unknown type is now written as a file (issue 15 §1); asking to extract it names the layer.
   { name: 'layout: --layer-operation extract on a layer that is no tar', code: 2, message: /layer 0 \(text\/plain, 22 B\): invalid tar archive/, args: layoutPull('foreign', Buffer.from('not a tar, just words\n'), ['--layer-operation', 'extract'], undefined, { mediaType: 'text/plain' }) },
   { name: 'layout: --layer out of range', code: 2, message: /--layer 5 is out of range/, args: layoutPull('layer-range', tgz([file('a', 'x')]), ['--layer', '5']) },
-  { name: 'layout: --media-type not in the manifest', code: 1, message: /no layer with media type application\/x-nope/, args: layoutPull('media-type', tgz([file('a', 'x')]), ['--media-type', 'application/x-nope']) },
+  { name: 'layout: --media-type not in the manifest', code: 2, message: /no layer with media type application\/x-nope/, args: layoutPull('media-type', tgz([file('a', 'x')]), ['--media-type', 'application/x-nope']) },
   { name: 'layout: tag not in the layout', code: 1, message: /not found/, args: async (c, out) => ['pull', (await layout(c, 'no-tag', good())).replace(/:v1$/, ':v2'), '--oci-layout', '-o', out] },
-  { name: 'layout: directory missing', code: 1, message: /does not exist/, args: (c, out) => ['pull', `${c.work}/no-such-layout:v1`, '--oci-layout', '-o', out] },
+  { name: 'layout: directory missing', code: 2, message: /does not exist/, args: (c, out) => ['pull', `${c.work}/no-such-layout:v1`, '--oci-layout', '-o', out] },
   { name: 'layout: not an OCI layout', code: 2, message: /is not an OCI image layout/, args: async (c, out) => {
     await mkdir(join(c.work, 'plain-dir'), { recursive: true });
     return ['pull', `${c.work}/plain-dir:v1`, '--oci-layout', '-o', out];

@@ -178,7 +178,7 @@ test('bad copy input: usage errors exit 2 before any request, missing artifacts 
   const missing = await ocipack(['copy', `${reg.host}/nothing/here:v1`, `${reg2.host}/x:v1`]);
   assert.equal(missing.code, 1, missing.stderr);
   const noLayout = await ocipack(['copy', join(await tempDir(), 'absent'), `${reg2.host}/x:v1`, '--from-oci-layout']);
-  assert.equal(noLayout.code, 1, noLayout.stderr);
+  assert.equal(noLayout.code, 2, noLayout.stderr);
   assert.match(noLayout.stderr, /does not exist/);
 });
 

@@ -140,7 +140,7 @@ for (const [name, text, re] of bad) {
   test(`bad docker config: ${name}`, async () => {
     const dir = await home({ [DOCKER]: text });
     await assert.rejects(findCredential('ghcr.io', { homeDir: dir, exec: fakeExec({}) }), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'CREDENTIALS');
+      assert.equal(e.code, 'BAD_INPUT');
       assert.match(e.message, re);
       assert.ok(!e.message.includes('c2VjcmV0') && !e.message.includes('secret'), 'no config content in the message');
       return true;
