@@ -90,6 +90,9 @@ function stepFor(ctx: ErrorContext): string | undefined {
     case 'empty-tree': return 'check --ignore-paths/--add-ignore-paths and .sourceignore, or pass --allow-empty to push an artifact without files';
     case 'overwrite-dirs': return 'pass --overwrite-dirs to let the artifact replace them, or --clean to make the output exactly the artifact';
     case 'delete-force': return 'add --force to delete the manifest, and with it every tag that names it (--dry-run shows them first)';
+    case 'list-tags': return `see which tags exist with \`ocipack list oci://${ctx.host ?? '<host>'}/${ctx.repository ?? '<repository>'}\``;
+    case 'oci-scheme': return 'write the scheme with two slashes: oci://<host>/<repository>:<tag>';
+    case 'oci-layout': return `for a local OCI layout directory add ${flag ?? '--oci-layout'}`;
     case 'layout-missing': return `check the path ${ctx.path ?? ''}; push or copy with --oci-layout creates a layout`;
     case 'connection-refused': return `check the host and port of ${ctx.host ?? 'the registry'} and that the registry is running (behind a proxy: HTTPS_PROXY, NO_PROXY)`;
     case 'deletes-refused': return DELETE_ELSEWHERE[ctx.host ?? ''] ?? 'delete it in the registry\'s web UI, or ask its operator to enable deletes (CNCF distribution: storage.delete.enabled: true)';

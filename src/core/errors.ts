@@ -56,6 +56,9 @@ export type NextStep =
   | 'layer-copy' // a layer is no tar: write it as a file
   | 'zstd-node' // this Node cannot decode zstd
   | 'delete-force' // deleting needs --force: it removes a manifest and every tag naming it
+  | 'list-tags' // a tag is not in `host`/`repository`: list the tags there
+  | 'oci-scheme' // a reference written `oci:/host/…` or `oci:host/…`
+  | 'oci-layout' // a path-like reference given where a registry reference was expected
   | 'layout-missing' // the OCI layout directory `path` does not exist (a typo: exit 2)
   | 'connection-refused' // nothing listens on `host` (wrong port, registry down)
   | 'deletes-refused'; // `host` does not allow deletes through the registry API
@@ -68,6 +71,8 @@ export interface ErrorContext {
   host?: string;
   /** The local file or directory it is about. */
   path?: string;
+  /** The repository (below `host`) it is about. */
+  repository?: string;
   /** A credential helper or other program it is about. */
   program?: string;
   next?: NextStep;

@@ -4,7 +4,7 @@
  * RegistryError with a stable code is thrown. Messages name host and repository, never credentials.
  */
 import { DEFAULTS } from '../core/defaults.js';
-import { RegistryError, type ErrorCode } from '../core/errors.js';
+import { RegistryError, type ErrorCode, type ErrorContext } from '../core/errors.js';
 import { readCapped } from '../http/body.js';
 import type { HttpResponse } from '../http/request.js';
 import { retryAfterNote } from '../http/retry.js';
@@ -65,8 +65,12 @@ export function registryError(status: number, body: Buffer, ctx: FailureContext)
   const detail = errors.length > 0 ? `: ${clean(errors.map((e) => (e.message ? `${e.code} ${e.message}` : e.code)).join('; '))}` : '';
   const subject = ctx.subject ?? 'resource';
   switch (code) {
-    case 'NOT_FOUND':
-      return new RegistryError(code, status, `${subject} not found in ${where(ctx)}${detail}`, codes);
+    case 'NOT_FOUND': {
+      // A manifest asked for by tag (a digest has a colon, a tag never does): the face suggests listing the tags.
+      const byTag = /^manifest [^:]+$/.test(subject) && ctx.repository !== undefined;
+      const context: ErrorContext = byTag ? { host: ctx.host, repository: ctx.repository, next: 'list-tags' } : {};
+      return new RegistryError(code, status, `${subject} not found in ${where(ctx)}${detail}`, codes, context);
+    }
     case 'UNAUTHORIZED':
       return new RegistryError(code, status, `authentication required for ${ctx.host}`, codes, { host: ctx.host, next: 'login' });
     case 'DENIED':
