@@ -52,6 +52,8 @@ export function buildProgram(name = 'ocipack'): Command {
   errorsFlux(program, `run \`${name} --help\` for the list of commands`);
   for (const define of COMMANDS) {
     const cmd = define(program);
+    // A command's --help lists the global flags that apply to it too (--creds, --timeout, --format, …).
+    cmd.configureHelp({ ...cmd.configureHelp(), showGlobalOptions: true });
     errorsFlux(cmd, `run \`${name} ${cmd.name()} --help\` for usage and examples`);
   }
   return program;

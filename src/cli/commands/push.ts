@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { action } from '../run.js';
 import { collect, collectList, formatOf, PATH_HELP, readsStdin, treePath } from '../common.js';
+import { FLUX_DEFAULT_IGNORE } from '../../core/defaults.js';
 import { usageError } from '../../core/errors.js';
 import type { CommonOptions } from '../../core/options.js';
 import { formatBytes, type Format, type Ui } from '../ui.js';
@@ -37,7 +38,7 @@ export function definePush(program: Command): Command {
     .option('--source <url>', 'source URL annotation (default: from CI variables or git remote)')
     .option('--revision <rev>', 'revision annotation, e.g. main@sha1:<commit> (default: from CI or git)')
     .option('-a, --annotations <key=value>', 'extra manifest annotation (repeatable)', collect)
-    .option('--ignore-paths <patterns>', 'replace the default ignore list (comma-separated, gitignore syntax)', collectList)
+    .option('--ignore-paths <patterns>', `replace the default ignore list (comma-separated, gitignore syntax; default: ${FLUX_DEFAULT_IGNORE.join(', ')})`, collectList)
     .option('--add-ignore-paths <patterns>', 'extend the default ignore list (comma-separated)', collectList)
     .option('--reproducible', 'fixed creation time so the same content gives the same digest')
     .option('--resolve-symlinks', 'archive what symlinks point to (targets must stay inside --path)')

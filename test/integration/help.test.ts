@@ -1,0 +1,26 @@
+/** Subcommand help (issue 17): the global flags that apply, defaults (the default ignore list) and examples. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ocipack } from '../helpers/cli.js';
+import { FLUX_DEFAULT_IGNORE } from '../../src/core/defaults.js';
+
+const GLOBAL = ['--creds', '--insecure-registry', '--ca-file', '--timeout', '--format', '--quiet'];
+
+for (const cmd of ['push', 'pull']) {
+  test(`${cmd} --help lists the global flags with defaults, and has examples`, async () => {
+    const r = await ocipack([cmd, '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    const globals = r.stdout.split('\nGlobal Options:\n')[1];
+    assert.ok(globals !== undefined, `no Global Options section:\n${r.stdout}`);
+    for (const flag of GLOBAL) assert.match(globals, new RegExp(`^\\s+(-\\w, )?${flag}\\b`, 'm'), `${flag} in ${cmd} --help`);
+    assert.match(globals, /--timeout <duration>\s+deadline for the whole operation \(default:\s+"5m"\)/);
+    assert.match(r.stdout, new RegExp(`\\nExample:\\n  ocipack ${cmd} oci://`));
+  });
+}
+
+test('push --help shows the default ignore list on --ignore-paths', async () => {
+  const r = await ocipack(['push', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('--ignore-paths <patterns>')[1]?.split('--add-ignore-paths')[0]?.replace(/\s+/g, ' ') ?? '';
+  assert.ok(line.includes(`default: ${FLUX_DEFAULT_IGNORE.join(', ')}`), line);
+});
