@@ -90,6 +90,7 @@ function stepFor(ctx: ErrorContext): string | undefined {
     case 'empty-tree': return 'check --ignore-paths/--add-ignore-paths and .sourceignore, or pass --allow-empty to push an artifact without files';
     case 'overwrite-dirs': return 'pass --overwrite-dirs to let the artifact replace them, or --clean to make the output exactly the artifact';
     case 'delete-force': return 'add --force to delete the manifest, and with it every tag that names it (--dry-run shows them first)';
+    case 'disk-full': return `free space on the disk that holds ${ctx.path ?? 'the output'}; for temporary files set TMPDIR to a directory on a bigger disk`;
     case 'list-tags': return `see which tags exist with \`ocipack list oci://${ctx.host ?? '<host>'}/${ctx.repository ?? '<repository>'}\``;
     case 'oci-scheme': return 'write the scheme with two slashes: oci://<host>/<repository>:<tag>';
     case 'oci-layout': return `for a local OCI layout directory add ${flag ?? '--oci-layout'}`;

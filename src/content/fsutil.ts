@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, fstatSync, openSync, closeSync } from 'node:fs';
 import { link, lstat, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { OcipackError } from '../core/errors.js';
+import { OcipackError, type ErrorContext } from '../core/errors.js';
 
 /** Opening a file of untrusted input: never through a final symlink, never blocking on a FIFO or device. */
 const UNTRUSTED_OPEN = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -298,7 +298,8 @@ export function errCode(err: unknown): string | undefined {
 export function ioError(what: string, path: string, err: unknown): OcipackError {
   if (err instanceof OcipackError) return err;
   const code = errCode(err) ?? (err instanceof Error ? err.message : String(err));
-  return new OcipackError('IO', `${what} ${path}: ${code}`, { cause: err });
+  const context: ErrorContext = code === 'ENOSPC' ? { path, next: 'disk-full' } : { path };
+  return new OcipackError('IO', `${what} ${path}: ${code}`, { cause: err, context });
 }
 
 async function ioStep<T>(what: string, path: string, fn: () => Promise<T>): Promise<T> {

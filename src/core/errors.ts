@@ -56,6 +56,7 @@ export type NextStep =
   | 'layer-copy' // a layer is no tar: write it as a file
   | 'zstd-node' // this Node cannot decode zstd
   | 'delete-force' // deleting needs --force: it removes a manifest and every tag naming it
+  | 'disk-full' // no space left where `path` is written
   | 'list-tags' // a tag is not in `host`/`repository`: list the tags there
   | 'oci-scheme' // a reference written `oci:/host/…` or `oci:host/…`
   | 'oci-layout' // a path-like reference given where a registry reference was expected
