@@ -46,6 +46,10 @@ export async function prepareBuild(opts: BuildOptions): Promise<{ output: string
   if (!parent?.isDirectory()) throw usageError(`cannot write ${opts.output}: directory ${dirname(opts.output)} does not exist`);
   const existing = await stat(output).catch(() => undefined);
   if (existing?.isDirectory()) throw usageError(`\`output\` ${opts.output} is a directory; give a file name such as artifact.tgz`, { option: 'output', path: opts.output });
+  // The file is renamed into place: a device, FIFO or socket there would be replaced, not written to.
+  if (existing && !existing.isFile() && !existing.isDirectory()) {
+    throw usageError(`\`output\` ${opts.output} is not a regular file; give a file name such as artifact.tgz`, { option: 'output', path: opts.output });
+  }
   return { output };
 }
 

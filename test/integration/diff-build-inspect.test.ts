@@ -1,9 +1,9 @@
 /** diff, build and inspect against the real distribution registry, GNU tar and skopeo (issue 4). */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ocipack, tempDir } from '../helpers/cli.js';
@@ -203,6 +203,15 @@ test('build: bad input is exit 2 and writes nothing', async () => {
     assert.match(r.stderr, msg);
   }
   assert.deepEqual(await readdir(outDir), []);
+  // A FIFO (like a device) at the output path is refused, not replaced by the rename into place.
+  const fifoDir = await tempDir();
+  const fifo = join(fifoDir, 'out.tgz');
+  execFileSync('mkfifo', [fifo]);
+  const r = await ocipack(['build', '--path', src, '-o', fifo]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--output .* is not a regular file/);
+  assert.ok((await lstat(fifo)).isFIFO());
+  assert.deepEqual(await readdir(fifoDir), ['out.tgz']);
 });
 
 test('inspect: --raw prints the served bytes (they hash to the digest); human and json summaries', async () => {
