@@ -128,7 +128,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     }
     const upload = uploadBody(packed.file, layer.size, emit);
     const staged = new StagedArtifact()
-      .addBlob(layer, upload.open)
+      .addBlob(layer, upload)
       .addBlob(config.descriptor, config.bytes)
       .addManifest(manifest.descriptor, manifest.bytes);
     await writeArtifact(staged, opened.target, manifest.descriptor, graphOptions(opts, tag));
@@ -161,10 +161,8 @@ async function signerFor(opts: PushOptions, env: Env, dockerReference: string): 
 }
 
 /** The layer body, reopened on every attempt, counting bytes as they are read for upload progress. */
-function uploadBody(file: string, size: number, emit: ReturnType<typeof emitter>): { open: () => Readable; attempts: () => number } {
-  let attempts = 0;
-  const open = (): Readable => {
-    attempts++;
+function uploadBody(file: string, size: number, emit: ReturnType<typeof emitter>): () => Readable {
+  return () => {
     let sent = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
@@ -177,7 +175,6 @@ function uploadBody(file: string, size: number, emit: ReturnType<typeof emitter>
     pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), counter, () => { /* errors reach the consumer through `counter` */ });
     return counter;
   };
-  return { open, attempts: () => attempts };
 }
 
 function urlOf(t: TargetRef, repository: string, tag: string): string {

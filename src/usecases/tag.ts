@@ -43,7 +43,7 @@ export class PartialTagError extends OcipackError {
   constructor(applied: string[], failed: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
     const done = applied.length === 0 ? 'no tag was applied' : `applied: ${applied.join(', ')}`;
-    super(codeOf(cause), `tagging ${failed} failed (${done}): ${why}`, hintOf(cause));
+    super(codeOf(cause), `tagging ${failed} failed (${done}): ${why}`, causeContext(cause));
     this.name = 'PartialTagError';
     this.applied = applied;
     this.failed = failed;
@@ -96,6 +96,6 @@ function codeOf(cause: unknown): OcipackError['code'] {
   return cause instanceof OcipackError && !isInputError(cause) && cause.code !== 'VERIFY' ? cause.code : 'REGISTRY';
 }
 
-function hintOf(cause: unknown): { context?: OcipackError['context']; cause?: unknown } {
+function causeContext(cause: unknown): { context?: OcipackError['context']; cause?: unknown } {
   return cause instanceof OcipackError ? { context: cause.context, cause } : { cause };
 }
