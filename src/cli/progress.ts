@@ -62,8 +62,10 @@ export class Progress {
 
   private show(text: string, now: number): void {
     this.lastText = now;
+    // ora draws a new text only on its next frame (80-130 ms): draw it now, or a short transfer is never seen.
     if (this.spinner.isSpinning) this.spinner.text = text;
     else this.spinner.start(text);
+    this.spinner.render();
   }
 
   /** Remove the spinner line so a normal line can be printed. */
