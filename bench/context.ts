@@ -1,5 +1,6 @@
 /** What every benchmark suite needs: paths, the environment for ocipack and peers, a registry. */
 import { mkdir, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningRegistry } from '../test/helpers/registry.js';
@@ -11,8 +12,14 @@ export interface Ctx {
   root: string;
   /** Scratch space for outputs: `.bench/work`. */
   work: string;
-  /** Generated trees. */
-  trees: { mixed200: string; small20k: string; mixed1g?: string };
+  /** `--quick`: small trees and blobs, one repetition (a smoke run, not a measurement). */
+  quick: boolean;
+  /** Generated trees (smaller ones under --quick; `mixed2g` only with --2g). */
+  trees: { mixed200: string; small20k: string; mixed2g?: string };
+  /** What each tree is called in the table ("200 MiB", or the quick size). */
+  label: { mixed200: string; small20k: string; mixed2g: string };
+  /** Size of each of the 5 blobs of the copy suite, bytes. */
+  copyBlobBytes: number;
   /** Clean environment: PATH, an empty HOME, NO_COLOR. */
   env: Record<string, string>;
   registry: RunningRegistry;
@@ -46,4 +53,21 @@ export async function cleanEnv(work: string): Promise<Record<string, string>> {
   const home = join(work, 'home');
   await mkdir(home, { recursive: true });
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, NO_COLOR: '1' };
+}
+
+/** Removes a directory made by freshDir once its repetition is measured (untimed). */
+export async function gone(dir: string): Promise<void> {
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Forgets where skopeo saw blobs before (its blob-info cache), so no repetition can mount or skip
+ * a blob thanks to an earlier one: `~/.local/share/containers/cache` of the bench's HOME, and for
+ * root the system-wide `/var/lib/containers/cache/blob-info-cache-v1.*` skopeo uses instead.
+ */
+export async function clearSkopeoCache(ctx: Ctx): Promise<void> {
+  await rm(join(ctx.env.HOME ?? homedir(), '.local', 'share', 'containers', 'cache'), { recursive: true, force: true });
+  if (process.getuid?.() === 0) {
+    for (const ext of ['boltdb', 'sqlite']) await rm(`/var/lib/containers/cache/blob-info-cache-v1.${ext}`, { force: true });
+  }
 }

@@ -22,6 +22,8 @@ export interface Cmd {
   args: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** A non-zero exit is the expected outcome (fail-fast rows), not an error of the bench. */
+  mayFail?: boolean;
 }
 
 let seq = 0;
@@ -34,7 +36,7 @@ export async function run(c: Cmd): Promise<Run> {
   const seconds = (performance.now() - started) / 1000;
   const rssText = await readFile(rssFile, 'utf8').catch(() => '');
   await rm(rssFile, { force: true });
-  if (code !== 0) {
+  if (code !== 0 && !c.mayFail) {
     throw new Error(`${c.cmd} ${c.args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
   }
   const kib = Number(rssText.trim().split('\n').pop());
@@ -68,12 +70,23 @@ export interface Best {
 }
 
 /**
+ * One contender: a process to run under GNU time (`cmd`) or an in-process timer (`time`, seconds);
+ * `before` and `after` run untimed around each repetition (fresh dirs and registries, clean-up).
+ */
+export interface Contender {
+  before?: (rep: number) => Promise<void>;
+  cmd?: (rep: number) => Cmd;
+  time?: (rep: number) => Promise<number>;
+  after?: (rep: number) => Promise<void>;
+}
+
+/**
  * Runs each contender `reps` times, interleaved (A B, B A, …) so they share the machine's noise;
  * `before` runs untimed ahead of every repetition (fresh output dirs, fresh repositories).
  */
 export async function compare(
   reps: number,
-  contenders: Record<string, { before?: (rep: number) => Promise<void>; cmd: (rep: number) => Cmd }>,
+  contenders: Record<string, Contender>,
 ): Promise<Record<string, Best>> {
   const out: Record<string, Best> = {};
   const names = Object.keys(contenders);
@@ -82,7 +95,8 @@ export async function compare(
     for (const name of rep % 2 === 0 ? names : [...names].reverse()) {
       const c = contenders[name]!;
       await c.before?.(rep);
-      const r = await run(c.cmd(rep));
+      const r = c.cmd ? await run(c.cmd(rep)) : { seconds: await c.time!(rep), rssMiB: 0 };
+      await c.after?.(rep);
       const b = (out[name] ??= { seconds: Infinity, all: [], rssMiB: 0 });
       b.all.push(round(r.seconds));
       b.seconds = Math.min(b.seconds, round(r.seconds));

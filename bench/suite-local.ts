@@ -1,4 +1,4 @@
-/** Suites that need no registry: packing against tar|gzip and tar|pigz, gzip engines, start-up. */
+/** Suites that need no registry: packing against tar|gzip and tar|pigz, gzip engines. */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,8 +21,8 @@ export async function packing(ctx: Ctx): Promise<Row[]> {
     pigz: { cmd: () => tarTo('pigz -6 -p 2', out('pigz')) },
   });
   return [
-    timeRow('packing 200 MiB', 'ocipack build', r.ocipack!, { name: 'tar | gzip -6', best: r.gzip! }, 1.0, '≤ 1.0× (aim 0.6×)'),
-    timeRow('packing 200 MiB', 'ocipack build', r.ocipack!, { name: 'tar | pigz -6 -p 2', best: r.pigz! }),
+    timeRow(`packing ${ctx.label.mixed200}`, 'ocipack build', r.ocipack!, { name: 'tar | gzip -6', best: r.gzip! }, 1.0, '≤ 1.0× (aim 0.6×)'),
+    timeRow(`packing ${ctx.label.mixed200}`, 'ocipack build', r.ocipack!, { name: 'tar | pigz -6 -p 2', best: r.pigz! }),
   ];
 }
 
@@ -39,18 +39,4 @@ export async function gzipEngines(ctx: Ctx): Promise<Row[]> {
   await rm(tar, { force: true });
   await rm(sink, { force: true });
   return [timeRow('gzip engine (in-process)', 'parallel chunked deflate', parallel, { name: 'zlib one stream', best: single })];
-}
-
-/** `ocipack --version` vs `node -e 0`: what the CLI adds to Node's own start-up. */
-export async function startup(ctx: Ctx): Promise<Row[]> {
-  const reps = Math.max(15, ctx.reps * 5);
-  const r = await compare(reps, {
-    ocipack: { cmd: () => ocipack(ctx, ['--version']) },
-    node: { cmd: () => ({ cmd: process.execPath, args: ['-e', '0'], env: ctx.env }) },
-  });
-  const help = await compare(Math.ceil(reps / 3), { help: { cmd: () => ocipack(ctx, ['push', '--help']) } });
-  return [
-    timeRow('start-up', 'ocipack --version', r.ocipack!, { name: 'node -e 0', best: r.node! }, 1.6),
-    timeRow('start-up', 'ocipack push --help', help.help!, { name: 'node -e 0', best: r.node! }),
-  ];
 }

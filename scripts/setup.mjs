@@ -24,6 +24,7 @@ const PEERS = [
   { bin: 'tinyproxy', deb: 'tinyproxy', why: 'HTTP CONNECT proxy' },
   { bin: 'openssl', deb: 'openssl', why: 'TLS registry and signing certificates' },
   { bin: 'pigz', deb: 'pigz', why: 'bench: parallel gzip' },
+  { bin: 'curl', deb: 'curl', why: 'bench: curl | tar pull, curl upload and flux list-pattern peers' },
   { bin: 'python3', deb: 'python3', why: 'third gzip reader, password-prompt pty driver' },
   { bin: '/usr/bin/time', deb: 'time', why: 'bench: peak memory (time -v)' },
   { bin: 'git', deb: 'git', why: 'revision defaults from a git checkout' },
