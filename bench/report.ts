@@ -74,7 +74,8 @@ export function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
-interface Results {
+/** What run.ts writes to results.json (the part the README table needs). */
+export interface Results {
   date: string;
   reps: number;
   quick?: boolean;
