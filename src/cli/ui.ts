@@ -1,6 +1,7 @@
 /** Everything the CLI prints: flux-style lines on stderr, machine output on stdout, progress, colours. */
 import type { OnEvent, ProgressEvent } from '../core/events.js';
 import type { Progress } from './progress.js';
+import { DONE, TransferBoard, type TransferEvent } from './transfers.js';
 import { toYaml } from './yaml.js';
 import { formatBytes } from './format.js';
 import { escapeSerialised, safeText } from './safetext.js';
@@ -30,8 +31,6 @@ type Paint = (s: string) => string;
 interface Palette { blue: Paint; green: Paint; yellow: Paint; red: Paint; dim: Paint }
 const NONE: Palette = { blue: (s) => s, green: (s) => s, yellow: (s) => s, red: (s) => s, dim: (s) => s };
 
-const DONE: Record<'pack' | 'upload' | 'download' | 'extract', string> = { pack: 'packed', upload: 'uploaded', download: 'downloaded', extract: 'extracted' };
-
 
 /** The CLI's printer; commands call step/success/warn and `data`, use-cases feed `onEvent`. */
 export class Ui {
@@ -40,6 +39,8 @@ export class Ui {
   private readonly out: NodeJS.WritableStream;
   private readonly err: NodeJS.WritableStream & { isTTY?: boolean };
   private progress: Progress | undefined;
+  /** What the transfers stand at: drawn by the spinner on a terminal, summed up in plain lines for a copy elsewhere. */
+  private readonly board = new TransferBoard();
 
   constructor(opts: UiOptions = {}) {
     this.opts = opts;
@@ -56,7 +57,7 @@ export class Ui {
     }
     if ((this.opts.progress ?? this.err.isTTY === true) && !this.opts.quiet) {
       const { Progress } = await import('./progress.js');
-      this.progress = await Progress.create(this.err, this.opts.color ?? false);
+      this.progress = await Progress.create(this.err, this.opts.color ?? false, this.board);
     }
   }
 
@@ -64,6 +65,7 @@ export class Ui {
   private line(s: string, symbol?: string): void {
     this.progress?.clear();
     this.err.write(symbol === undefined ? `${s}\n` : `${symbol} ${safeText(s)}\n`);
+    this.progress?.resume(Date.now());
   }
 
   /** `► doing something` */
@@ -96,6 +98,7 @@ export class Ui {
     this.progress?.clear();
     const t = safeText(text, '\n\t');
     this.err.write(t.endsWith('\n') ? t : `${t}\n`);
+    this.progress?.resume(Date.now());
   }
 
   /** Machine output on stdout: JSON (2-space indent) or YAML; nothing for `text`. */
@@ -116,16 +119,35 @@ export class Ui {
       case 'info': return this.info(e.message);
       case 'warning': return this.warn(e.message);
       case 'debug': return this.debugLine(e.message);
-      case 'blob:skip': return this.info(`skipped ${e.digest} (${e.reason})`);
+      case 'blob:skip':
+        this.transfer(e);
+        return this.info(`skipped ${e.digest} (${e.reason})`);
+      case 'activity':
+      case 'blob:plan':
       case 'blob:start':
       case 'blob:progress':
-        return this.progress?.update(e);
-      case 'blob:done':
-        this.progress?.clear();
+        return this.transfer(e);
+      case 'blob:done': {
+        const now = Date.now();
+        const since = this.board.startedAt(e.digest, now);
+        this.transfer(e);
+        // Without a spinner (a pipe, a CI log) a copy still tells how far it got, one line per blob.
+        if (e.action === 'copy' && !this.progress) {
+          if (!this.opts.quiet) this.line(this.board.doneLine(e, since, now), this.paint.dim('◦'));
+          return;
+        }
         return this.info(`${DONE[e.action]} ${formatBytes(e.size)}${e.digest ? ` (${e.digest})` : ''}`);
+      }
       case 'manifest:pushed': return this.info(`manifest ${e.digest}${e.tag ? ` tagged ${e.tag}` : ''}`);
     }
   };
+
+  private transfer(e: TransferEvent): void {
+    const now = Date.now();
+    this.board.apply(e, now);
+    // Drawn at once: a new transfer, a new phase, a known total (pack's first event); progress is throttled.
+    this.progress?.refresh(now, e.type !== 'blob:progress' || e.bytes === 0);
+  }
 
   /** Stop any spinner before exit. */
   close(): void {

@@ -1,7 +1,7 @@
 /** Request bodies for copyGraph: one-shot streams, streams refetched on retry, buffered small blobs. */
-import { Readable } from 'node:stream';
+import { Readable, Transform, pipeline } from 'node:stream';
 import { OcipackError } from '../core/errors.js';
-import type { Body } from './target.js';
+import { isVerifiedBody, verifiedBody, type Body } from './target.js';
 
 /** Upload bodies are read 1 MiB at a time: a sixteenth of the stream turns of the 64 KiB default (bench/). */
 export const UPLOAD_READ_BYTES = 1024 * 1024;
@@ -61,4 +61,28 @@ export function cancelled(signal: AbortSignal): OcipackError {
   const reason: unknown = signal.reason;
   if (reason instanceof OcipackError) return new OcipackError('CANCELLED', 'copy stopped after an earlier failure', { cause: reason });
   return new OcipackError('CANCELLED', 'copy cancelled', { cause: reason });
+}
+
+/**
+ * The same body, telling `onBytes` how many bytes of the current attempt were read so far (a retry
+ * starts again from 0). Bytes in memory are not counted: they go in one write.
+ */
+export function counting(body: Body, onBytes: (bytes: number) => void): Body {
+  if (Buffer.isBuffer(body)) return body;
+  const open = (): Readable => countingStream(body(), onBytes);
+  return isVerifiedBody(body) ? verifiedBody(open) : open;
+}
+
+/** `stream` passed through, telling `onBytes` the bytes read so far; errors and destruction go both ways. */
+export function countingStream(stream: Readable, onBytes: (bytes: number) => void): Readable {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      onBytes(bytes);
+      cb(null, chunk);
+    },
+  });
+  pipeline(stream, counter, () => { /* errors reach the consumer through `counter` */ });
+  return counter;
 }

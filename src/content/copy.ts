@@ -5,14 +5,15 @@
  */
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
-import { emitter, type OnEvent } from '../core/events.js';
+import { emitter, type BlobAction, type OnEvent } from '../core/events.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { FOREIGN_LAYER_TYPES, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { parseManifest, successors } from '../oci/manifest.js';
 import { Limiter } from './pool.js';
 import { OciLayoutStore } from './layout.js';
-import { cancelled, oneShot, readAll, refetching } from './bodies.js';
-import { isReplayableSource, verifiedBody, type GraphSource, type Target } from './target.js';
+import type { Readable } from 'node:stream';
+import { cancelled, counting, countingStream, oneShot, readAll, refetching } from './bodies.js';
+import { isReplayableSource, verifiedBody, type Body, type GraphSource, type Target } from './target.js';
 
 /** Blobs up to this size are held in memory, so any destination can resend them on retry. */
 const BUFFER_LIMIT = 4 * 1024 * 1024;
@@ -29,6 +30,8 @@ export interface CopyOptions {
   mount?: (desc: Descriptor) => Promise<boolean>;
   /** Walk the graph and count what would be written (read from the source, checked in the destination); write nothing. */
   dryRun?: boolean;
+  /** The action blob events carry: `upload` (a push, the default) or `copy` (between two stores). */
+  action?: Extract<BlobAction, 'upload' | 'copy'>;
 }
 
 export interface CopyResult {
@@ -61,6 +64,9 @@ class GraphCopier {
   private readonly signal: AbortSignal;
   private readonly limit: Limiter;
   private readonly started = new Map<string, Promise<void>>();
+  /** Blobs already announced in a `blob:plan` event (a blob two manifests share counts once). */
+  private readonly planned = new Set<string>();
+  private readonly action: Extract<BlobAction, 'upload' | 'copy'>;
   private firstError: unknown;
   /**
    * A registry keeps a manifest only while it holds its blobs, so a present manifest means a present graph;
@@ -73,6 +79,7 @@ class GraphCopier {
     this.signal = opts.signal ? AbortSignal.any([opts.signal, this.stop.signal]) : this.stop.signal;
     this.limit = new Limiter(Math.max(1, opts.concurrency ?? DEFAULTS.concurrency), this.signal);
     this.trustsGraph = !(dst instanceof OciLayoutStore);
+    this.action = opts.action ?? 'upload';
   }
 
   async run(root: Descriptor): Promise<CopyResult> {
@@ -98,6 +105,7 @@ class GraphCopier {
     if (depth >= DEFAULTS.caps.depth) throw new OcipackError('CAP', `manifest graph deeper than ${DEFAULTS.caps.depth} levels at ${desc.digest}`);
     // Biggest first: the long transfer starts at once, and a single progress line follows it.
     const kids = [...successors(parseManifest(bytes, desc.digest))].sort((a, b) => b.size - a.size);
+    this.plan(kids.filter((k) => !isManifestType(k.mediaType)));
     const tasks = kids.map((k) => (isManifestType(k.mediaType) ? this.manifest(k, depth + 1) : this.blob(k)));
     const failed = (await Promise.allSettled(tasks)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -130,10 +138,10 @@ class GraphCopier {
         this.emit({ type: 'warning', message: `foreign layer ${desc.digest} is not in ${this.src.name}; left out (its urls are not contacted)` });
         return this.skip(desc, 'foreign layer');
       }
-      this.emit({ type: 'blob:start', action: 'upload', digest: desc.digest, total: desc.size });
+      this.emit({ type: 'blob:start', action: this.action, digest: desc.digest, total: desc.size });
       await this.transfer(desc);
       this.count(desc);
-      this.emit({ type: 'blob:done', action: 'upload', digest: desc.digest, size: desc.size });
+      this.emit({ type: 'blob:done', action: this.action, digest: desc.digest, size: desc.size });
     }));
   }
 
@@ -146,10 +154,10 @@ class GraphCopier {
     // A source whose bytes can be reopened (a layout's file, a local artifact's) needs no spool copy for retries.
     const replayable = isReplayableSource(this.src) ? await this.src.blobBody(desc, this.signal) : undefined;
     if (replayable !== undefined) {
-      await this.dst.pushBlob(desc, replayable);
+      await this.dst.pushBlob(desc, this.counted(desc, replayable));
       return;
     }
-    const stream = await this.src.fetchBlob(desc);
+    const stream = this.countedStream(desc, await this.src.fetchBlob(desc));
     // An abort may destroy the stream before its consumer is attached (while the destination checks what
     // it has): the consumer still sees the stream's error, and no unhandled 'error' event crashes the run.
     stream.on('error', () => undefined);
@@ -158,7 +166,7 @@ class GraphCopier {
     try {
       if (desc.size <= BUFFER_LIMIT) await this.dst.pushBlob(desc, await readAll(stream, this.signal));
       else if (this.dst instanceof OciLayoutStore) await this.dst.pushBlob(desc, verifiedBody(oneShot(stream)));
-      else await this.dst.pushBlob(desc, refetching(stream, () => this.src.fetchBlob(desc), this.signal));
+      else await this.dst.pushBlob(desc, refetching(stream, async () => this.countedStream(desc, await this.src.fetchBlob(desc)), this.signal));
     } finally {
       this.signal.removeEventListener('abort', onAbort);
       stream.destroy();
@@ -183,7 +191,29 @@ class GraphCopier {
 
   private skip(desc: Descriptor, reason: string): void {
     this.result.skipped++;
-    this.emit({ type: 'blob:skip', digest: desc.digest, reason });
+    this.emit({ type: 'blob:skip', digest: desc.digest, reason, size: desc.size });
+  }
+
+  /** Announces the blobs of a manifest not announced yet, so a listener can show blobs done of all. */
+  private plan(blobs: Descriptor[]): void {
+    const fresh = blobs.filter((b) => !this.planned.has(b.digest));
+    if (fresh.length === 0) return;
+    for (const b of fresh) this.planned.add(b.digest);
+    this.emit({ type: 'blob:plan', action: this.action, blobs: fresh.length, bytes: fresh.reduce((n, b) => n + b.size, 0) });
+  }
+
+  /** The body, with byte progress events for `desc` as the destination reads it. */
+  private counted(desc: Descriptor, body: Body): Body {
+    return counting(body, this.progressOf(desc));
+  }
+
+  /** The source's stream, with byte progress events for `desc` as it is read (buffered or streamed on). */
+  private countedStream(desc: Descriptor, stream: Readable): Readable {
+    return countingStream(stream, this.progressOf(desc));
+  }
+
+  private progressOf(desc: Descriptor): (bytes: number) => void {
+    return (bytes) => this.emit({ type: 'blob:progress', action: this.action, digest: desc.digest, bytes, total: desc.size });
   }
 
   private count(desc: Descriptor): void {

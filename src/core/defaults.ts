@@ -71,6 +71,14 @@ export const DEFAULTS = {
   staleStagingMs: 60 * 60_000,
   /** gzip level for layers (flux uses the Go default, 6-equivalent). */
   gzipLevel: 6,
+  /** The terminal progress line: redraw at most this often; a rate only once it means something. */
+  progress: {
+    refreshMs: 100,
+    rateAfterMs: 500,
+    rateAfterBytes: 1024 * 1024,
+    /** Blobs in flight listed under a copy's total line; the rest are summed up in one line. */
+    blobLines: 4,
+  },
 } as const;
 
 export const FLUX_DEFAULT_IGNORE = [

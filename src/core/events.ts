@@ -1,12 +1,22 @@
 /** Progress events that use-cases emit; the CLI renders them, the library hands them to `onEvent`. */
+
+/** What a transfer does to a blob: `copy` is a copy between two stores (registry or layout). */
+export type BlobAction = 'pack' | 'upload' | 'download' | 'extract' | 'copy';
+
 export type ProgressEvent =
   | { type: 'step'; message: string }
   | { type: 'info'; message: string }
   | { type: 'warning'; message: string }
-  | { type: 'blob:start'; action: 'pack' | 'upload' | 'download' | 'extract'; digest?: string; total?: number }
-  | { type: 'blob:progress'; action: 'pack' | 'upload' | 'download' | 'extract'; bytes: number; total?: number }
-  | { type: 'blob:skip'; digest: string; reason: string }
-  | { type: 'blob:done'; action: 'pack' | 'upload' | 'download' | 'extract'; digest?: string; size: number }
+  /** `total`: bytes to move (for `pack`, the file content the walk found; `files` the number of files). */
+  | { type: 'blob:start'; action: BlobAction; digest?: string; total?: number; files?: number }
+  /** `bytes` so far for the blob `digest` (for `pack`, content read; for `extract`, content written, `files` so far). */
+  | { type: 'blob:progress'; action: BlobAction; digest?: string; bytes: number; total?: number; files?: number }
+  /** More blobs an operation will move (several events add up): the CLI shows blobs done of `blobs`. */
+  | { type: 'blob:plan'; action: BlobAction; blobs: number; bytes: number }
+  | { type: 'blob:skip'; digest: string; reason: string; size?: number }
+  | { type: 'blob:done'; action: BlobAction; digest?: string; size: number }
+  /** A phase with no bytes to count (moving extracted files into place): spinner text only, never a line. */
+  | { type: 'activity'; message: string }
   | { type: 'manifest:pushed'; digest: string; tag?: string }
   | { type: 'debug'; message: string };
 

@@ -141,7 +141,7 @@ function copySessionOptions(opts: CopyOptions, plan: CopyPlan): ConstructorParam
 }
 
 function copyOptions(opts: CopyOptions, mount: ((d: Descriptor) => Promise<boolean>) | undefined): GraphOptions {
-  const o: GraphOptions = {};
+  const o: GraphOptions = { action: 'copy' };
   if (opts.concurrency !== undefined) o.concurrency = opts.concurrency;
   if (opts.onEvent) o.onEvent = opts.onEvent;
   if (opts.signal) o.signal = opts.signal;

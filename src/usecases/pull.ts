@@ -167,11 +167,17 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     if (opts.signal) unpackOpts.signal = opts.signal;
     if (opts.clean) unpackOpts.clean = true;
     if (opts.overwriteDirs) unpackOpts.overwriteDirs = true;
+    let extracted = 0;
+    unpackOpts.onExtracted = (files, bytes) => {
+      extracted = files;
+      emit({ type: 'blob:progress', action: 'extract', bytes, files });
+    };
     const stage = await openStage(output, stageOptions(unpackOpts));
     let applied: { files: string[] } = { files: [] };
     try {
       const receive: Receive = (l, sink) => receiveLayer(opened.target, l, stage.dir, (stream) => sink(stream), opts.onEvent, opts.signal);
       applied = await applyLayers(choice, receive, stage.dir, unpackOpts, (message, detail) => emit({ type: detail ? 'info' : 'step', message }));
+      emit({ type: 'activity', message: `moving ${extracted} ${extracted === 1 ? 'file' : 'files'} into ${opts.output}` });
       await stage.commit();
     } finally {
       await stage.discard();

@@ -158,7 +158,7 @@ async function packageDir(opts: PushChartOptions, file: string, emit: ReturnType
   emit({ type: 'blob:start', action: 'pack' });
   const packOpts: Parameters<typeof packageChartDir>[2] = {
     onWarning: (message) => emit({ type: 'warning', message }),
-    onProgress: (bytes) => emit({ type: 'blob:progress', action: 'pack', bytes }),
+    onProgress: (bytes, total) => emit({ type: 'blob:progress', action: 'pack', bytes, total }),
   };
   if (opts.signal) packOpts.signal = opts.signal;
   const { packed } = await packageChartDir(opts.chart, file, packOpts);

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { emitter } from '../core/events.js';
 import { usageError } from '../core/errors.js';
 import type { CommonOptions, Env } from '../core/options.js';
@@ -16,6 +16,7 @@ import { dockerReferenceOf, openTarget, parseTargetRef, pushTag, repositoryOf, t
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists, isNotFound, readBlob } from '../content/read.js';
 import { graphOptions } from '../content/copy.js';
+import { UPLOAD_READ_BYTES } from '../content/bodies.js';
 import { StagedArtifact, writeArtifact } from '../content/staged.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 
@@ -126,7 +127,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
       emit({ type: 'info', message: `${repository}:${tag} already holds this content; nothing uploaded` });
       return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, opened.target, fetchedRoot(existing, opened.target));
     }
-    const upload = uploadBody(packed.file, layer.size, emit);
+    const upload = uploadBody(packed.file);
     const staged = new StagedArtifact()
       .addBlob(layer, upload)
       .addBlob(config.descriptor, config.bytes)
@@ -160,21 +161,10 @@ async function signerFor(opts: PushOptions, env: Env, dockerReference: string): 
   };
 }
 
-/** The layer body, reopened on every attempt, counting bytes as they are read for upload progress. */
-function uploadBody(file: string, size: number, emit: ReturnType<typeof emitter>): () => Readable {
-  return () => {
-    let sent = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        sent += chunk.length;
-        emit({ type: 'blob:progress', action: 'upload', bytes: sent, total: size });
-        cb(null, chunk);
-      },
-    });
-    // 1 MiB reads: far fewer stream turns than the 64 KiB default for a big upload (bench/).
-    pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), counter, () => { /* errors reach the consumer through `counter` */ });
-    return counter;
-  };
+/** The layer body, reopened on every attempt (the graph writer counts its bytes for progress). */
+function uploadBody(file: string): () => Readable {
+  // 1 MiB reads: far fewer stream turns than the 64 KiB default for a big upload (bench/).
+  return () => createReadStream(file, { highWaterMark: UPLOAD_READ_BYTES });
 }
 
 function urlOf(t: TargetRef, repository: string, tag: string): string {

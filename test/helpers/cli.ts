@@ -1,4 +1,4 @@
-/** Spawn the built CLI (bin/ocipack.js) and capture its exit code and output. */
+/** Spawn the built CLI (bin/ocipack.js), on pipes or on a pseudo-terminal, and capture its exit code and output. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdtemp } from 'node:fs/promises';
@@ -42,4 +42,27 @@ export function ocipack(args: string[], opts: { env?: Record<string, string | un
 /** A fresh temporary directory. */
 export function tempDir(prefix = 'ocipack-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * Run `ocipack args…` on a pseudo-terminal (`script` makes stdout and stderr a TTY); both streams
+ * arrive merged in `stdout`. `env` is merged over PATH and HOME only (no NO_COLOR by default).
+ */
+export function ocipackOnTty(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const fullEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, ...env })) if (v !== undefined) fullEnv[k] = v;
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => out.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: '' });
+    });
+  });
 }

@@ -1,12 +1,11 @@
 /** The CLI's user experience: help, usage errors, output modes, colours, errors with hints, and TTY progress. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { BIN, ocipack, tempDir, type CliResult } from '../helpers/cli.js';
+import { ocipack, ocipackOnTty as onTty, tempDir } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
 import { buildProgram } from '../../src/cli/program.js';
 
@@ -36,26 +35,6 @@ before(async () => {
 after(async () => {
   await Promise.all([reg?.stop(), authReg?.stop()]);
 });
-
-/** Run the CLI on a pseudo-terminal (`script` makes stdout and stderr a TTY); both streams arrive merged. */
-function onTty(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
-  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
-  const fullEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, ...env })) if (v !== undefined) fullEnv[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => out.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: '' });
-    });
-  });
-}
 
 test('--help lists every command with a one-line summary; every command has an Example: and exits 0', async () => {
   const names = buildProgram().commands.map((c) => c.name()).filter((n) => n !== 'help');

@@ -23,7 +23,7 @@ const MAX_CHART_YAML = 1024 * 1024;
 export interface ChartPackOptions {
   signal?: AbortSignal;
   onWarning?: (message: string) => void;
-  onProgress?: (bytesIn: number) => void;
+  onProgress?: (bytesIn: number, totalIn: number) => void;
 }
 
 /** Reads and validates `<dir>/Chart.yaml` (no packing yet): BAD_INPUT when missing or invalid. */

@@ -27,8 +27,8 @@ export interface PackOptions {
   addIgnorePaths?: string[];
   resolveSymlinks?: boolean;
   onWarning?: (message: string) => void;
-  /** Cumulative bytes of file content read so far. */
-  onProgress?: (bytesIn: number) => void;
+  /** Cumulative bytes of file content read so far, and the content size of the whole tree (known once walked). */
+  onProgress?: (bytesIn: number, totalIn: number) => void;
   signal?: AbortSignal;
   /** Name of the single entry when packing stdin (default DEFAULTS.stdinName, `stdin.yaml`). */
   stdinName?: string;
@@ -158,7 +158,8 @@ class Counter {
  * memory, low: each chunk is handed to the gzip stream as is.
  */
 async function* tarStream(entries: WalkEntry[], chunk: ChunkFiller, opts: PackOptions): AsyncGenerator<Buffer> {
-  const progress = { bytes: 0 };
+  const progress = { bytes: 0, total: entries.reduce((n, e) => n + e.size, 0) };
+  opts.onProgress?.(0, progress.total);
   for (const entry of entries) {
     if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
     yield* chunk.add(encodeHeader(entry));
@@ -210,7 +211,7 @@ class ChunkFiller {
  * times slower. A file that fits the chunk is read with one call asking for one byte more than its
  * size: the short read is the end-of-file check (open, read, close: 3 calls a small file, as tar).
  */
-function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: number }, opts: PackOptions): Generator<Buffer> {
+function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: number; total: number }, opts: PackOptions): Generator<Buffer> {
   let fd: number;
   try {
     fd = openSync(entry.absPath, 'r');
@@ -229,7 +230,7 @@ function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: n
       chunk.used += bytesRead;
       left -= bytesRead;
       progress.bytes += bytesRead;
-      opts.onProgress?.(progress.bytes);
+      opts.onProgress?.(progress.bytes, progress.total);
       if (chunk.used === chunk.buf.length) yield chunk.take();
     }
     if (!atEof && readInto(fd, Buffer.allocUnsafe(1), 0, 1, entry) !== 0) throw changed(entry);

@@ -34,6 +34,8 @@ export class StagingWriter {
   constructor(
     private readonly root: string,
     private readonly onWarning?: (message: string) => void,
+    /** Told after each file is written: files and content bytes so far. */
+    private readonly onFile?: (files: number, bytes: number) => void,
   ) {}
 
   /** Creates the entry (or records why not) and returns a sink for a file's body. */
@@ -131,6 +133,7 @@ export class StagingWriter {
       end: () => {
         this.close();
         this.files += 1;
+        this.onFile?.(this.files, this.bytes);
       },
     };
   }

@@ -24,7 +24,7 @@ export function packOptionsFor(opts: TreeOptions, emit: OnEvent): PackOptions {
   const p: PackOptions = {
     path: opts.path,
     onWarning: (message) => emit({ type: 'warning', message }),
-    onProgress: (bytes) => emit({ type: 'blob:progress', action: 'pack', bytes }),
+    onProgress: (bytes, total) => emit({ type: 'blob:progress', action: 'pack', bytes, total }),
   };
   if (opts.ignorePaths) p.ignorePaths = opts.ignorePaths;
   if (opts.addIgnorePaths) p.addIgnorePaths = opts.addIgnorePaths;

@@ -26,6 +26,8 @@ export interface UnpackOptions {
   onWarning?: (message: string) => void;
   /** Cumulative decompressed bytes read. */
   onProgress?: (bytes: number) => void;
+  /** Told after each file is extracted: files and content bytes written so far. */
+  onExtracted?: (files: number, bytes: number) => void;
   signal?: AbortSignal;
   /** Extract under `target/subdir` (a relative path without `..`), e.g. a chart's name. */
   subdir?: string;
@@ -96,7 +98,7 @@ export function stageOptions(opts: UnpackOptions): StageOptions {
  * has checked its digest when this resolves) and closed. `opts.target` is not used.
  */
 export async function extractInto(source: Readable, dir: string, opts: Omit<UnpackOptions, 'target'>): Promise<UnpackResult> {
-  const writer = new StagingWriter(dir, opts.onWarning);
+  const writer = new StagingWriter(dir, opts.onWarning, opts.onExtracted);
   try {
     await readTar(source, (item) => writer.visit(item), caps(opts), (name, reason) => writer.skip(name, reason));
     writer.close();

@@ -119,5 +119,7 @@ test('formatBytes and spinner text use binary units with one decimal', () => {
   assert.equal(describeProgress('pack', undefined, undefined, 0), 'packing…');
   assert.equal(describeProgress('download', 5 * 1024 * 1024, 10 * 1024 * 1024, 100), 'downloading 5.0 MiB / 10.0 MiB');
   assert.equal(describeProgress('upload', 8 * 1024 * 1024, 16 * 1024 * 1024, 1000), 'uploading 8.0 MiB / 16.0 MiB (8.0 MiB/s)');
-  assert.equal(describeProgress('pack', 2048, undefined, 2000), 'packing 2.0 KiB (1.0 KiB/s)');
+  assert.equal(describeProgress('pack', 2048, undefined, 2000), 'packing 2.0 KiB', 'no rate for a few bytes: never `9 B (44 B/s)`');
+  assert.equal(describeProgress('pack', 9, 9, 200), 'packing 9 B / 9 B');
+  assert.equal(describeProgress('copy', 4 * 1024 * 1024, 8 * 1024 * 1024, 400), 'copying 4.0 MiB / 8.0 MiB', 'no rate in the first half second');
 });

@@ -97,7 +97,11 @@ describe('copyGraph', () => {
     await putBlobs(dst, l1);
     const { events, onEvent } = collect();
     const result = await copyGraph(src, dst, m.desc, { tag: 'v1', onEvent });
-    assert.deepEqual(events.filter((e) => e.type === 'blob:skip'), [{ type: 'blob:skip', digest: l1.desc.digest, reason: 'exists' }]);
+    assert.deepEqual(events.filter((e) => e.type === 'blob:skip'), [{ type: 'blob:skip', digest: l1.desc.digest, reason: 'exists', size: l1.desc.size }]);
+    const config = JSON.parse(m.bytes.toString()).config as { size: number };
+    assert.deepEqual(events.filter((e) => e.type === 'blob:plan'), [{ type: 'blob:plan', action: 'upload', blobs: 3, bytes: l1.desc.size + l2.desc.size + config.size }], 'one plan for the manifest\'s blobs');
+    const l2Progress = events.filter((e) => e.type === 'blob:progress' && e.digest === l2.desc.digest);
+    assert.deepEqual(l2Progress.at(-1), { type: 'blob:progress', action: 'upload', digest: l2.desc.digest, bytes: l2.desc.size, total: l2.desc.size }, 'a layout blob counts its bytes as the destination reads them');
     assert.deepEqual(events.filter((e) => e.type === 'blob:done').map((e) => e.type === 'blob:done' && e.digest).sort(), [l2.desc.digest, JSON.parse(m.bytes.toString()).config.digest].sort());
     assert.deepEqual(events.at(-1), { type: 'manifest:pushed', digest: m.desc.digest, tag: 'v1' });
     assert.equal(result.copied, 3);
