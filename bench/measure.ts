@@ -22,8 +22,8 @@ export interface Cmd {
   args: string[];
   env?: Record<string, string>;
   cwd?: string;
-  /** A non-zero exit is the expected outcome (fail-fast rows), not an error of the bench. */
-  mayFail?: boolean;
+  /** The run must fail (fail-fast rows): a non-zero exit is its outcome, a zero exit an error of the bench. */
+  mustFail?: boolean;
 }
 
 let seq = 0;
@@ -36,8 +36,8 @@ export async function run(c: Cmd): Promise<Run> {
   const seconds = (performance.now() - started) / 1000;
   const rssText = await readFile(rssFile, 'utf8').catch(() => '');
   await rm(rssFile, { force: true });
-  if (code !== 0 && !c.mayFail) {
-    throw new Error(`${c.cmd} ${c.args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
+  if ((code !== 0) !== Boolean(c.mustFail)) {
+    throw new Error(`${c.cmd} ${c.args.join(' ')} exited ${code}${c.mustFail ? ' (it must fail)' : ''}:\n${stderr.slice(-2000)}`);
   }
   const kib = Number(rssText.trim().split('\n').pop());
   return { seconds, rssMiB: Number.isFinite(kib) ? kib / 1024 : NaN, stdout };

@@ -65,7 +65,7 @@ export async function failFast(ctx: Ctx): Promise<Row[]> {
   const out = join(ctx.work, 'failfast-build.tgz');
   try {
     locked = await startRegistry({ auth: 'htpasswd', users: { bench: 'not-given' } });
-    const failing = (host: string) => ({ ...ocipack(ctx, ['push', `oci://${host}/bench/${ctx.fresh('fail')}:v1`, '--path', ctx.trees.mixed200]), mayFail: true });
+    const failing = (host: string) => ({ ...ocipack(ctx, ['push', `oci://${host}/bench/${ctx.fresh('fail')}:v1`, '--path', ctx.trees.mixed200]), mustFail: true });
     const r = await compare(ctx.reps, {
       closed: { cmd: () => failing(closed) },
       unauthorized: { cmd: () => failing(locked!.host) },
