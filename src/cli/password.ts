@@ -18,7 +18,7 @@ export function promptHidden(question: string): Promise<string> {
     const onData = (chunk: Buffer): void => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new OcipackError('CANCELLED', 'interrupted at the password prompt'));
+        if (ch === '\u0003') return done(interruptedAtPrompt());
         if (ch === '\u0004' && value === '') return done(new OcipackError('CANCELLED', 'no password given'));
         if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
         else if (ch >= ' ') value += ch;
@@ -30,6 +30,15 @@ export function promptHidden(question: string): Promise<string> {
     stdin.resume();
     stdin.on('data', onData);
   });
+}
+
+/**
+ * Ctrl-C typed at a prompt in raw mode (no signal from the terminal) counts as SIGINT: the run's
+ * interrupt handler hears it now, so the exit code is 130 as for Ctrl-C anywhere else.
+ */
+export function interruptedAtPrompt(): OcipackError {
+  process.emit('SIGINT', 'SIGINT');
+  return new OcipackError('CANCELLED', 'interrupted at the prompt');
 }
 
 /** A password source for a use-case: a prompt when stdin is a terminal, else undefined (COSIGN_PASSWORD or fail). */

@@ -1,5 +1,5 @@
 /** The commander program: global flags, one sub-command per file, usage errors as exit 2. */
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { VERSION } from '../core/defaults.js';
 import { COMMANDS } from './commands/index.js';
 import { collect } from './common.js';
@@ -20,6 +20,21 @@ Example:
 Run \`ocipack <command> --help\` for a command's flags and examples.
 
 ${EXIT_CODES}`;
+
+/** Commands that never contact a registry: their help leaves out the registry flags. */
+const OFFLINE = new Set(['build', 'generate-key-pair', 'completion', 'version', 'logout']);
+/** Global flags about reaching a registry (commander's attribute names). */
+const REGISTRY_FLAGS = new Set(['creds', 'provider', 'credsFor', 'insecureRegistry', 'caFile']);
+/** Global flags that mean nothing to a command that does no work (`completion`, `version`). */
+const WORK_FLAGS = new Set(['timeout', 'verbose', 'debug']);
+
+/** The global flags a command's --help lists: those that change what it does. */
+function appliesTo(command: string, option: Option): boolean {
+  const name = option.attributeName();
+  if (REGISTRY_FLAGS.has(name)) return !OFFLINE.has(command);
+  if (WORK_FLAGS.has(name)) return command !== 'completion' && command !== 'version';
+  return true;
+}
 
 /** Usage errors print `✗ <message>` (commander's "Did you mean …?" included) and a pointer to the help. */
 function errorsFlux(cmd: Command, helpHint: string): Command {
@@ -53,7 +68,13 @@ export function buildProgram(name = 'ocipack'): Command {
   for (const define of COMMANDS) {
     const cmd = define(program);
     // A command's --help lists the global flags that apply to it too (--creds, --timeout, --format, …).
-    cmd.configureHelp({ ...cmd.configureHelp(), showGlobalOptions: true });
+    cmd.configureHelp({
+      ...cmd.configureHelp(),
+      showGlobalOptions: true,
+      visibleGlobalOptions(this: Help, c: Command): Option[] {
+        return Help.prototype.visibleGlobalOptions.call(this, c).filter((o) => appliesTo(c.name(), o));
+      },
+    });
     errorsFlux(cmd, `run \`${name} ${cmd.name()} --help\` for usage and examples`);
   }
   return program;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ocipack, tempDir } from '../helpers/cli.js';
+import { onTerminal } from '../helpers/pty.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'b4sic:pa$$ word';
@@ -102,45 +103,6 @@ test('login -p works but warns', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /⚠ a password on the command line is visible/);
 });
-
-/** Runs the CLI on a pseudo-terminal (python3's pty), typing `answers` after each prompt; returns all terminal output. */
-const PTY_DRIVER = `
-import os, pty, sys, json, select, time
-args, env, answers = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvpe(args[0], args, env)
-out = b''
-deadline = time.time() + 30
-while time.time() < deadline:
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if r:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    for prompt, answer in list(answers):
-        if prompt.encode() in out and answer is not None:
-            os.write(fd, answer.encode() + b'\\r')
-            answers = [[p, a] for p, a in answers if p != prompt]
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(json.dumps({'code': os.WEXITSTATUS(status), 'out': out.decode('utf8', 'replace')}))
-`;
-
-async function onTerminal(args: string[], env: Record<string, string>, answers: Array<[string, string]>): Promise<{ code: number; out: string }> {
-  const { execFile } = await import('node:child_process');
-  const { BIN } = await import('../helpers/cli.js');
-  const fullEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', TERM: 'xterm', ...env };
-  return new Promise((resolve, reject) => {
-    execFile('python3', ['-c', PTY_DRIVER, JSON.stringify([process.execPath, BIN, ...args]), JSON.stringify(fullEnv), JSON.stringify(answers)], { timeout: 60_000 }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(JSON.parse(stdout) as { code: number; out: string });
-    });
-  });
-}
 
 test('login on a terminal prompts for the user name (echoed) and the password (not echoed)', async () => {
   const home = await tempDir('ocipack-home-');

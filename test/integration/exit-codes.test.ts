@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { BIN, ocipack, tempDir, type CliResult } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
+import { onTerminal } from '../helpers/pty.js';
 
 type Registry = Awaited<ReturnType<typeof startRegistry>>;
 let reg: Registry;
@@ -60,7 +61,16 @@ const ROWS: { row: string; name: string; code: number; run: () => Promise<CliRes
   { row: '2', name: 'list of a layout directory that does not exist', code: 2, run: () => ocipack(['list', join(work, 'no-such-layout'), '--oci-layout']) },
   { row: '3', name: 'verify of an unsigned artifact', code: 3, run: () => ocipack(['verify', `oci://${reg.host}/codes/app:v1`, '--key', join(work, 'cosign.pub')]) },
   { row: '130 / 143 / 129', name: 'SIGTERM during a push', code: 143, run: () => terminatedPush() },
+  { row: '130 / 143 / 129', name: 'Ctrl-C at the login user-name prompt', code: 130, run: () => atPrompt([['Username: ', '\x03']]) },
+  { row: '130 / 143 / 129', name: 'Ctrl-C at the login password prompt', code: 130, run: () => atPrompt([['Username: ', 'bob'], ['Password: ', '\x03']]) },
 ];
+
+/** `login` on a terminal, typing the answers (Ctrl-C is \x03): the prompt in raw mode gets no signal from the terminal. */
+async function atPrompt(answers: Array<[string, string]>): Promise<CliResult> {
+  const r = await onTerminal(['login', reg.host], { HOME: work }, answers);
+  assert.match(r.out, /✗ login failed: interrupted by SIGINT/);
+  return { code: r.code, stdout: r.out, stderr: '' };
+}
 
 /** A push of a 32 MiB file sent SIGTERM at its first debug line (its handlers are set up by then). */
 function terminatedPush(): Promise<CliResult> {

@@ -24,3 +24,19 @@ test('push --help shows the default ignore list on --ignore-paths', async () => 
   const line = r.stdout.split('--ignore-paths <patterns>')[1]?.split('--add-ignore-paths')[0]?.replace(/\s+/g, ' ') ?? '';
   assert.ok(line.includes(`default: ${FLUX_DEFAULT_IGNORE.join(', ')}`), line);
 });
+
+test('offline commands leave the registry flags out of their help; registry commands list them', async () => {
+  for (const cmd of ['build', 'generate-key-pair', 'logout']) {
+    const r = await ocipack([cmd, '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    const globals = r.stdout.split('\nGlobal Options:\n')[1] ?? '';
+    for (const flag of ['--creds', '--insecure-registry', '--ca-file', '--provider']) assert.doesNotMatch(globals, new RegExp(`${flag}\\b`), `${flag} in ${cmd} --help`);
+    assert.match(globals, /--quiet/, `${cmd} --help still lists the output flags`);
+  }
+  const version = await ocipack(['version', '--help']);
+  assert.doesNotMatch(version.stdout.split('\nGlobal Options:\n')[1] ?? '', /--timeout|--verbose/);
+  for (const cmd of ['list', 'tag', 'copy', 'verify', 'sign', 'diff', 'inspect', 'delete', 'login']) {
+    const r = await ocipack([cmd, '--help']);
+    for (const flag of ['--creds', '--insecure-registry', '--ca-file', '--timeout']) assert.match(r.stdout, new RegExp(`\\n\\s+${flag}\\b`), `${flag} in ${cmd} --help`);
+  }
+});

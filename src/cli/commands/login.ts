@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../../core/errors.js';
 import { formatOf } from '../common.js';
-import { promptHidden } from '../password.js';
+import { interruptedAtPrompt, promptHidden } from '../password.js';
 import { action } from '../run.js';
 
 interface LoginFlags {
@@ -35,6 +35,13 @@ async function promptLine(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {
     return (await rl.question(question)).trim();
+  } catch (err) {
+    // readline turns Ctrl-C into a rejected question, not a signal.
+    if ((err as { code?: unknown }).code === 'ABORT_ERR') {
+      process.stderr.write('\n');
+      throw interruptedAtPrompt();
+    }
+    throw err;
   } finally {
     rl.close();
   }
