@@ -39,15 +39,18 @@ export function encodeHeader(entry: TarHeaderInput): Buffer {
   return Buffer.concat([paxBlocks(name, records), main]);
 }
 
+/** Zeros shared by the padding and the end marker: the callers copy them, never write into them. */
+const ZEROS = Buffer.alloc(2 * BLOCK);
+
 /** The end-of-archive marker: two zero blocks, no record padding (as Go's tar.Writer.Close). */
 export function endOfArchive(): Buffer {
-  return Buffer.alloc(2 * BLOCK);
+  return ZEROS;
 }
 
-/** Zero bytes that pad `size` bytes of content to a whole block. */
+/** Zero bytes that pad `size` bytes of content to a whole block (a read-only view: copy it). */
 export function padding(size: number): Buffer {
   const rest = size % BLOCK;
-  return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest);
+  return ZEROS.subarray(0, rest === 0 ? 0 : BLOCK - rest);
 }
 
 interface UstarFields {
@@ -58,20 +61,35 @@ interface UstarFields {
   typeflag: string;
 }
 
-function ustarBlock(f: UstarFields): Buffer {
+/**
+ * The fields every header shares (uid, gid, mtime, magic, device numbers, the checksum field as
+ * spaces) and their byte sum: a header is this block plus the fields that vary, whose bytes are
+ * added to the sum as they are written, so the checksum needs no pass over the block (20 000 small
+ * files: a tenth of the header time).
+ */
+const TEMPLATE = (() => {
   const b = Buffer.alloc(BLOCK);
-  writeString(b, 0, 100, f.name);
-  writeOctal(b, 100, 8, f.mode);
   writeOctal(b, 108, 8, 0); // uid
   writeOctal(b, 116, 8, 0); // gid
-  writeOctal(b, 124, 12, f.size);
   writeOctal(b, 136, 12, 0); // mtime
-  b.write(f.typeflag, 156, 'latin1');
   b.write('ustar\u000000', 257, 'latin1');
   writeOctal(b, 329, 8, 0); // devmajor
   writeOctal(b, 337, 8, 0); // devminor
-  writeString(b, 345, 155, f.prefix);
-  writeChecksum(b);
+  b.fill(0x20, 148, 156);
+  return b;
+})();
+const TEMPLATE_SUM = TEMPLATE.reduce((n, byte) => n + byte, 0);
+
+function ustarBlock(f: UstarFields): Buffer {
+  const b = Buffer.allocUnsafe(BLOCK);
+  TEMPLATE.copy(b);
+  let sum = TEMPLATE_SUM;
+  sum += writeString(b, 0, 100, f.name);
+  sum += writeOctal(b, 100, 8, f.mode);
+  sum += writeOctal(b, 124, 12, f.size);
+  sum += writeLatin1(b, 156, f.typeflag);
+  sum += writeString(b, 345, 155, f.prefix);
+  writeLatin1(b, 148, `${sum.toString(8).padStart(6, '0')}\0 `);
   return b;
 }
 
@@ -122,21 +140,22 @@ function asciiFallback(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '_').slice(0, 100);
 }
 
-function writeString(b: Buffer, off: number, len: number, s: string): void {
-  const bytes = Buffer.from(s, 'utf8');
-  if (bytes.length > len) throw new RangeError(`tar field overflow (${bytes.length} > ${len})`);
-  bytes.copy(b, off);
+/** Writes `s` (ASCII: the callers made it so) at `off` and returns the sum of its bytes. */
+function writeLatin1(b: Buffer, off: number, s: string): number {
+  b.write(s, off, 'latin1');
+  let sum = 0;
+  for (let i = 0; i < s.length; i++) sum += s.charCodeAt(i);
+  return sum;
 }
 
-function writeOctal(b: Buffer, off: number, len: number, n: number): void {
+/** A name field of the template (zeros after the string): ASCII, at most `len` bytes. */
+function writeString(b: Buffer, off: number, len: number, s: string): number {
+  if (s.length > len) throw new RangeError(`tar field overflow (${s.length} > ${len})`);
+  return writeLatin1(b, off, s);
+}
+
+function writeOctal(b: Buffer, off: number, len: number, n: number): number {
   const digits = n.toString(8).padStart(len - 1, '0');
   if (digits.length > len - 1) throw new RangeError(`tar number overflow: ${n}`);
-  b.write(`${digits}\0`, off, 'latin1');
-}
-
-function writeChecksum(b: Buffer): void {
-  b.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of b) sum += byte;
-  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return writeLatin1(b, off, `${digits}\0`);
 }

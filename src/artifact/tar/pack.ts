@@ -162,10 +162,12 @@ async function* tarStream(entries: WalkEntry[], chunk: ChunkFiller, opts: PackOp
   opts.onProgress?.(0, progress.total);
   for (const entry of entries) {
     if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
-    yield* chunk.add(encodeHeader(entry));
+    const header = encodeHeader(entry);
+    if (!chunk.put(header)) yield* chunk.add(header);
     if (entry.type === 'file') {
       yield* readExactly(entry, chunk, progress, opts);
-      yield* chunk.add(padding(entry.size));
+      const pad = padding(entry.size);
+      if (!chunk.put(pad)) yield* chunk.add(pad);
     }
   }
   yield* chunk.add(endOfArchive());
@@ -182,6 +184,13 @@ class ChunkFiller {
   /** A chunk the gzip stream has finished with. */
   recycle(buf: Buffer): void {
     if (buf.length === GZIP_CHUNK_BYTES && this.free.length < 8) this.free.push(buf);
+  }
+
+  /** Copies `bytes` in when they fit without filling the chunk (no generator for the common small write). */
+  put(bytes: Buffer): boolean {
+    if (this.used + bytes.length >= this.buf.length) return false;
+    this.used += bytes.copy(this.buf, this.used);
+    return true;
   }
 
   /** Copies `bytes` in, yielding every chunk that fills up. */
