@@ -40,3 +40,16 @@ test('offline commands leave the registry flags out of their help; registry comm
     for (const flag of ['--creds', '--insecure-registry', '--ca-file', '--timeout']) assert.match(r.stdout, new RegExp(`\\n\\s+${flag}\\b`), `${flag} in ${cmd} --help`);
   }
 });
+
+test('--version and -v (answered before the program loads) print the version `ocipack version` reports', async () => {
+  const full = await ocipack(['version', '-o', 'json']);
+  assert.equal(full.code, 0, full.stderr);
+  const { version } = JSON.parse(full.stdout) as { version: string };
+  for (const flag of ['--version', '-v']) {
+    const r = await ocipack([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${version}\n`);
+  }
+  const withOther = await ocipack(['--version', '--no-color']);
+  assert.equal(withOther.stdout, `${version}\n`, 'with other flags commander answers, the same way');
+});
