@@ -8,7 +8,7 @@ import type { Cmd } from './measure.js';
 
 export interface Ctx {
   reps: number;
-  /** Repository root (where bin/ocipack.js lives). */
+  /** Repository root (where bin/ocipack.cjs, the `ocipack` command, lives). */
   root: string;
   /** Scratch space for outputs: `.bench/work`. */
   work: string;
@@ -30,9 +30,9 @@ export interface Ctx {
 /** The repository root, found from this compiled file (dist/bench/context.js). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** `node bin/ocipack.js …` as a Cmd. */
+/** `node bin/ocipack.cjs …` (the `ocipack` command) as a Cmd. */
 export function ocipack(ctx: Ctx, args: string[]): Cmd {
-  return { cmd: process.execPath, args: [join(ctx.root, 'bin', 'ocipack.js'), ...args], env: ctx.env };
+  return { cmd: process.execPath, args: [join(ctx.root, 'bin', 'ocipack.cjs'), ...args], env: ctx.env };
 }
 
 /** `skopeo …` with TLS verification off (the registry is plain HTTP on loopback). */

@@ -1,11 +1,11 @@
-/** Spawn the built CLI (bin/ocipack.js), on pipes or on a pseudo-terminal, and capture its exit code and output. */
+/** Spawn the built CLI (bin/ocipack.cjs, the `ocipack` command), on pipes or on a pseudo-terminal, and capture its exit code and output. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const BIN = fileURLToPath(new URL('../../../bin/ocipack.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../../bin/ocipack.cjs', import.meta.url));
 
 export interface CliResult {
   code: number;

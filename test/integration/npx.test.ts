@@ -87,10 +87,10 @@ test('npm pack from a clean checkout → install into an empty project → npx o
   const info = (JSON.parse(packed.stdout) as PackInfo[])[0]!;
   assert.ok(info.size < MiB, `tarball is ${info.size} bytes`);
   const paths = info.files.map((f) => f.path);
-  for (const must of ['package.json', 'README.md', 'bin/ocipack.js', 'bin/flux-ocipack.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/cli/ocipack.js']) {
+  for (const must of ['package.json', 'README.md', 'bin/ocipack.cjs', 'bin/ocipack.js', 'bin/flux-ocipack.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/cli/ocipack.js']) {
     assert.ok(paths.includes(must), `${must} is not in the tarball`);
   }
-  const stray = paths.filter((p) => !/^(package\.json|README\.md|LICENSE|bin\/(flux-)?ocipack\.js|dist\/src\/.*\.js|dist\/src\/.*\.d\.ts|dist\/cli\/.*\.js)$/.test(p));
+  const stray = paths.filter((p) => !/^(package\.json|README\.md|LICENSE|bin\/((flux-)?ocipack\.js|ocipack\.cjs)|dist\/src\/.*\.js|dist\/src\/.*\.d\.ts|dist\/cli\/.*\.js)$/.test(p));
   assert.deepEqual(stray, [], 'only what runs (and the library types) is shipped');
 
   const { stdout: manifest } = await exec('tar', ['-xzOf', join(work, info.filename), 'package/package.json']);
