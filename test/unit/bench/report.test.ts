@@ -49,3 +49,9 @@ test('the committed bench/results.json prints one table line per row', async () 
   const lines = readmeTable(results).trimEnd().split('\n');
   assert.equal(lines.length, 4 + results.rows.length);
 });
+
+test('README\'s Performance table is the one report.js prints from the committed bench/results.json', async () => {
+  const results = JSON.parse(await readFile(join(ROOT, 'bench', 'results.json'), 'utf8'));
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  assert.ok(readme.includes(readmeTable(results).trimEnd()), 'regenerate it: node dist/bench/report.js bench/results.json');
+});
