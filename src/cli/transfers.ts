@@ -96,10 +96,13 @@ export class TransferBoard {
     if (this.action === undefined) return '';
     const flying = [...this.inFlight.values()];
     const bytes = this.done.bytes + flying.reduce((n, b) => n + b.bytes, 0);
-    const total = this.planned.blobs > 0 ? this.planned.bytes : flying.every((b) => b.total !== undefined) ? this.done.bytes + flying.reduce((n, b) => n + (b.total ?? 0), 0) : undefined;
+    const total = this.totalBytes(flying);
     let head = describeProgress(this.action, bytes, total === 0 && bytes === 0 ? undefined : total, now - this.since);
     if (this.action === 'copy' && this.planned.blobs > 1) head += `, ${this.done.blobs}/${this.planned.blobs} blobs`;
-    if (this.extracted) head += `, ${this.extracted.files} ${this.extracted.files === 1 ? 'file' : 'files'} extracted`;
+    if (this.extracted) {
+      const { files, bytes: written } = this.extracted;
+      head += `, ${files} ${files === 1 ? 'file' : 'files'} (${formatBytes(written)}) extracted`;
+    }
     if (this.action !== 'copy' || this.planned.blobs <= 1) return head;
     return [head, ...this.blobLines(now)].join('\n');
   }
@@ -114,6 +117,13 @@ export class TransferBoard {
   /** When the blob `digest` started (for the rate of its plain line), before `apply` forgets it. */
   startedAt(digest: string | undefined, fallback: number): number {
     return this.inFlight.get(digest ?? '')?.since ?? fallback;
+  }
+
+  /** Bytes the group moves in all: the plan when there is one, else what the blobs in flight announced (if all did). */
+  private totalBytes(flying: InFlight[]): number | undefined {
+    if (this.planned.blobs > 0) return this.planned.bytes;
+    if (!flying.every((b) => b.total !== undefined)) return undefined;
+    return this.done.bytes + flying.reduce((n, b) => n + (b.total ?? 0), 0);
   }
 
   private blobLines(now: number): string[] {

@@ -61,7 +61,7 @@ test('pull on a terminal: files extracted while the layer downloads, then the mo
   const r = await ocipackOnTty(['pull', `oci://${proxy.host}/tty/many:v1`, '-o', out], TTY_ENV);
   assert.equal(r.code, 0, r.stdout);
   const shown = text(r.stdout);
-  assert.match(shown, /downloading [\d.]+ KiB \/ [\d.]+ KiB[^\n]*, [1-9]\d* files extracted/);
+  assert.match(shown, /downloading [\d.]+ KiB \/ [\d.]+ KiB[^\n]*, [1-9]\d* files \([\d.]+ (B|KiB)\) extracted/);
   assert.match(shown, new RegExp(`moving ${FILES} files into ${out.replace(/[/.]/g, '\\$&')}`));
   assert.match(shown, /✔ /);
   assert.equal((await readdir(out)).length, 15);

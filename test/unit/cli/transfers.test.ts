@@ -58,7 +58,7 @@ test('pull: download bytes with the files extracted so far, then the move into p
     [600, { type: 'blob:progress', action: 'download', bytes: 3 * MiB, total: 10 * MiB }],
     [600, { type: 'blob:progress', action: 'extract', bytes: 9 * MiB, files: 1234 }],
   ]);
-  assert.equal(b.text(600), 'downloading 3.0 MiB / 10.0 MiB (5.0 MiB/s), 1234 files extracted');
+  assert.equal(b.text(600), 'downloading 3.0 MiB / 10.0 MiB (5.0 MiB/s), 1234 files (9.0 MiB) extracted');
   b.apply({ type: 'blob:done', action: 'download', digest: A, size: 10 * MiB }, 700);
   assert.ok(b.idle);
   b.apply({ type: 'activity', message: 'moving 1234 files into out' }, 800);
