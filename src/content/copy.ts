@@ -9,7 +9,7 @@ import { emitter, type BlobAction, type OnEvent } from '../core/events.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { FOREIGN_LAYER_TYPES, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { parseManifest, successors } from '../oci/manifest.js';
-import { Limiter } from './pool.js';
+import { Limiter, settleAll } from './pool.js';
 import { OciLayoutStore } from './layout.js';
 import type { Readable } from 'node:stream';
 import { cancelled, counting, countingStream, oneShot, readAll, refetching } from './bodies.js';
@@ -106,9 +106,7 @@ class GraphCopier {
     // Biggest first: the long transfer starts at once, and a single progress line follows it.
     const kids = [...successors(parseManifest(bytes, desc.digest))].sort((a, b) => b.size - a.size);
     this.plan(kids.filter((k) => !isManifestType(k.mediaType)));
-    const tasks = kids.map((k) => (isManifestType(k.mediaType) ? this.manifest(k, depth + 1) : this.blob(k)));
-    const failed = (await Promise.allSettled(tasks)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await settleAll(kids.map((k) => (isManifestType(k.mediaType) ? this.manifest(k, depth + 1) : this.blob(k))));
   }
 
   private manifest(desc: Descriptor, depth: number): Promise<void> {

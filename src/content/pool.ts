@@ -4,8 +4,8 @@ import { cancelled } from './bodies.js';
 
 /**
  * Waits for every promise (none is left running in the background), then throws the first failure,
- * in the order given. For the two or three blobs of one artifact (layer, config, provenance): they
- * go up together, the manifest after them (DESIGN "blobs first, manifest last").
+ * in the order given: copyGraph waits so for a manifest's children before it writes the manifest
+ * (DESIGN "blobs first, manifest last").
  */
 export async function settleAll(tasks: Array<Promise<unknown>>): Promise<void> {
   const results = await Promise.allSettled(tasks);

@@ -12,9 +12,10 @@ import { createHash, createPublicKey, generateKeyPairSync, sign as nodeSign } fr
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ocipack, tempDir } from '../helpers/cli.js';
+import { artifactPusher } from '../helpers/artifacts.js';
 import { startRegistry } from '../helpers/registry.js';
 import { startFaultProxy } from '../helpers/faultproxy.js';
-import { addToReferrersIndex, getManifest, headManifest, pushReferrer, type Desc } from '../helpers/rawoci.js';
+import { addToReferrersIndex, getManifest, pushReferrer, type Desc } from '../helpers/rawoci.js';
 import { independentlyVerify, layoutReader, registryReader } from '../helpers/bundlecheck.js';
 import { dsseBundle, makeCa, makeLeaf, pae, statementFor, TestLog, trustedRoot } from '../helpers/sigstore.js';
 
@@ -34,16 +35,7 @@ after(async () => {
   await reg?.stop();
 });
 
-let n = 0;
-async function pushArtifact(): Promise<{ ref: string; repo: string; desc: Desc }> {
-  const dir = await tempDir();
-  await writeFile(join(dir, 'cm.yaml'), `kind: ConfigMap # ${n}\n`);
-  const repo = `cosign3/app${n++}`;
-  const ref = `oci://${reg.host}/${repo}:v1`;
-  const r = await ocipack(['push', ref, '-f', dir, '--source', 's', '--revision', 'r']);
-  assert.equal(r.code, 0, r.stderr);
-  return { ref, repo, desc: await headManifest(reg.url, repo, 'v1') };
-}
+const pushArtifact = artifactPusher(() => reg, 'cosign3/app');
 const verifyJson = async (args: string[]): Promise<{ code: number; json: any; stderr: string }> => {
   const r = await ocipack(['verify', ...args, '-o', 'json']);
   return { code: r.code, json: r.stdout ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };

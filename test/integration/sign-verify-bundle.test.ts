@@ -10,8 +10,9 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ocipack, tempDir } from '../helpers/cli.js';
+import { artifactPusher } from '../helpers/artifacts.js';
 import { startRegistry } from '../helpers/registry.js';
-import { addToReferrersIndex, headManifest, pushReferrer, putBlob, putManifest, type Desc } from '../helpers/rawoci.js';
+import { addToReferrersIndex, pushReferrer, putBlob, putManifest, type Desc } from '../helpers/rawoci.js';
 import { dsseBundle, makeCa, makeLeaf, statementFor, TestLog, trustedRoot, type Leaf, type TestCa } from '../helpers/sigstore.js';
 import { loadPrivateKey } from '../../src/signing/keys.js';
 import { simpleSigningPayload } from '../../src/signing/payload.js';
@@ -48,16 +49,7 @@ after(async () => {
   await reg?.stop();
 });
 
-let n = 0;
-async function pushArtifact(): Promise<{ ref: string; repo: string; desc: Desc }> {
-  const dir = await tempDir();
-  await writeFile(join(dir, 'cm.yaml'), `kind: ConfigMap # ${n}\n`);
-  const repo = `bundles/app${n++}`;
-  const ref = `oci://${reg.host}/${repo}:v1`;
-  const r = await ocipack(['push', ref, '-f', dir, '--source', 's', '--revision', 'r']);
-  assert.equal(r.code, 0, r.stderr);
-  return { ref, repo, desc: await headManifest(reg.url, repo, 'v1') };
-}
+const pushArtifact = artifactPusher(() => reg, 'bundles/app');
 
 /** Attach a bundle the way cosign's WriteAttestationNewBundleFormat does. */
 async function attachBundle(repo: string, subject: Desc, bundle: Buffer): Promise<Desc> {
