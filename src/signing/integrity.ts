@@ -86,7 +86,7 @@ export async function checkIntegrity(target: Target, root: Descriptor, opts: { o
     try {
       await drain(target, desc, (n) => {
         done += n;
-        emit({ type: 'blob:progress', action: 'download', bytes: done, total: desc.size });
+        emit({ type: 'blob:progress', action: 'download', digest: desc.digest, bytes: done, total: desc.size });
       });
       report.blobs++;
       report.bytes += done;

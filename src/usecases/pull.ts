@@ -94,7 +94,7 @@ export async function receiveLayer(
   const progress = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       done += chunk.length;
-      emit({ type: 'blob:progress', action: 'download', bytes: done, total: desc.size });
+      emit({ type: 'blob:progress', action: 'download', digest: desc.digest, bytes: done, total: desc.size });
       cb(null, chunk);
     },
     flush(cb) {

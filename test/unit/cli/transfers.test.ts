@@ -79,3 +79,16 @@ test('push: the upload line sums the plan (layer and config) without a blob coun
   b.apply({ type: 'blob:progress', action: 'upload', digest: A, bytes: 3 * MiB, total: 6 * MiB }, 1010);
   assert.equal(b.text(1010), 'uploading 3.0 MiB / 6.0 MiB (3.0 MiB/s)');
 });
+
+test('verify: several downloads at once, each counted under its digest; all done leaves nothing to show', () => {
+  const b = board([
+    [0, { type: 'blob:start', action: 'download', digest: A, total: 2 * MiB }],
+    [0, { type: 'blob:start', action: 'download', digest: B, total: 2 * MiB }],
+    [10, { type: 'blob:progress', action: 'download', digest: A, bytes: MiB, total: 2 * MiB }],
+    [10, { type: 'blob:progress', action: 'download', digest: B, bytes: MiB, total: 2 * MiB }],
+  ]);
+  assert.equal(b.text(10), 'downloading 2.0 MiB / 4.0 MiB');
+  b.apply({ type: 'blob:done', action: 'download', digest: A, size: 2 * MiB }, 20);
+  b.apply({ type: 'blob:done', action: 'download', digest: B, size: 2 * MiB }, 20);
+  assert.ok(b.idle);
+});
