@@ -21,18 +21,20 @@ Run \`ocipack <command> --help\` for a command's flags and examples.
 
 ${EXIT_CODES}`;
 
+/** Commands that do no work (print something fixed): their help leaves out the flags about doing it. */
+const NO_WORK = new Set(['completion', 'version']);
 /** Commands that never contact a registry: their help leaves out the registry flags. */
-const OFFLINE = new Set(['build', 'generate-key-pair', 'completion', 'version', 'logout']);
+const OFFLINE = new Set(['build', 'generate-key-pair', 'logout', ...NO_WORK]);
 /** Global flags about reaching a registry (commander's attribute names). */
 const REGISTRY_FLAGS = new Set(['creds', 'provider', 'credsFor', 'insecureRegistry', 'caFile']);
-/** Global flags that mean nothing to a command that does no work (`completion`, `version`). */
+/** Global flags that mean nothing to a command that does no work. */
 const WORK_FLAGS = new Set(['timeout', 'verbose', 'debug']);
 
 /** The global flags a command's --help lists: those that change what it does. */
 function appliesTo(command: string, option: Option): boolean {
   const name = option.attributeName();
   if (REGISTRY_FLAGS.has(name)) return !OFFLINE.has(command);
-  if (WORK_FLAGS.has(name)) return command !== 'completion' && command !== 'version';
+  if (WORK_FLAGS.has(name)) return !NO_WORK.has(command);
   return true;
 }
 

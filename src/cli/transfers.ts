@@ -58,6 +58,7 @@ export class TransferBoard {
         this.planned = { blobs: this.planned.blobs + e.blobs, bytes: this.planned.bytes + e.bytes };
         return;
       case 'blob:skip':
+        this.inFlight.delete(e.digest); // a transfer that ended without completing (verify: missing or corrupt)
         if (this.planned.blobs > 0) this.planned = { blobs: this.planned.blobs - 1, bytes: this.planned.bytes - (e.size ?? 0) };
         return;
       case 'blob:start':

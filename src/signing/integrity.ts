@@ -95,10 +95,12 @@ export async function checkIntegrity(target: Target, root: Descriptor, opts: { o
       if (!isContentFailure(err)) throw err;
       if (foreign && err.code === 'NOT_FOUND') {
         report.skipped.push(desc.digest);
+        emit({ type: 'blob:skip', digest: desc.digest, reason: 'not held here', size: desc.size });
         emit({ type: 'warning', message: `${what} ${desc.digest} is a non-distributable layer (${desc.mediaType}) not held here; not checked (its urls are not contacted)` });
         return;
       }
       report.problems.push(`${what} ${desc.digest}: ${err.code === 'NOT_FOUND' ? 'missing' : err.message}`);
+      emit({ type: 'blob:skip', digest: desc.digest, reason: 'failed its check', size: desc.size });
     }
   });
   report.ok = report.problems.length === 0;

@@ -92,3 +92,14 @@ test('verify: several downloads at once, each counted under its digest; all done
   b.apply({ type: 'blob:done', action: 'download', digest: B, size: 2 * MiB }, 20);
   assert.ok(b.idle);
 });
+
+test('a download that ends without completing (verify: a missing or corrupt blob) leaves the line', () => {
+  const b = board([
+    [0, { type: 'blob:start', action: 'download', digest: A, total: MiB }],
+    [0, { type: 'blob:start', action: 'download', digest: B, total: MiB }],
+    [5, { type: 'blob:done', action: 'download', digest: A, size: MiB }],
+  ]);
+  assert.ok(!b.idle);
+  b.apply({ type: 'blob:skip', digest: B, reason: 'failed its check', size: MiB }, 6);
+  assert.ok(b.idle, 'nothing left in flight');
+});
