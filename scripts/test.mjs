@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the compiled tests under a directory with Node's test runner, the same way on Node 20, 22 and 24:
-// `node --test <dir>` only works on 20 (22+ take file globs, and 20 has none), so the files are listed here.
+// Runs the compiled tests under a directory with Node's test runner, the same way on Node 22, 24 and 26:
+// the files are listed here (sorted, so runs are comparable) instead of relying on the runner's own globbing.
 //   node scripts/test.mjs dist/test [node --test options…]
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';

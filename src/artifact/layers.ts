@@ -16,7 +16,7 @@ import { describeLayer, tarCompression, type IndexedLayer, type LayerChoice } fr
 import { extractInto, type UnpackOptions } from './tar/unpack.js';
 import { filesAsTar } from './tar/synth.js';
 import { flattenLayers } from './tar/flatten.js';
-import { zstdDecoder, type LayerFormat } from './tar/zstd.js';
+import type { LayerFormat } from './tar/zstd.js';
 
 /** Reads one layer's verified stream through `sink` (pull.ts receiveLayer bound to the target and stage). */
 export type Receive = (layer: IndexedLayer, sink: (stream: Readable) => Promise<unknown>) => Promise<void>;
@@ -69,7 +69,7 @@ export async function applyLayers(
 /** What the magic bytes said, said once: and a warning when the media type claimed another compression. */
 function told(layer: IndexedLayer, note: Note): (format: LayerFormat) => void {
   return (format) => {
-    const what = format === 'tar' ? 'uncompressed tar' : format === 'zstd' ? `zstd-compressed tar (decoded by ${zstdDecoder()})` : 'gzip-compressed tar';
+    const what = format === 'tar' ? 'uncompressed tar' : format === 'zstd' ? 'zstd-compressed tar (decoded by node:zlib)' : 'gzip-compressed tar';
     const claimed = tarCompression(layer.mediaType);
     const expected = claimed === 'none' ? 'tar' : claimed;
     const mismatch = expected !== undefined && expected !== format ? `; its media type says ${claimed === 'none' ? 'uncompressed' : claimed}, the bytes decide` : '';

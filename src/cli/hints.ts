@@ -85,7 +85,7 @@ function stepFor(ctx: ErrorContext): string | undefined {
     case 'provider-install': return `install it beside ocipack: npm i ${ctx.program ?? ''} (or npx -p ocipack -p ${(ctx.program ?? '').split(' ').join(' -p ')} ocipack …)`;
     case 'layout-choose-image': return `name one as <dir>:<tag>, <dir>@tag=<ref.name> or <dir>@sha256:<hex>; ocipack list --oci-layout ${ctx.path ?? '<dir>'} shows them`;
     case 'layer-copy': return 'write it as a file with --layer-operation copy';
-    case 'zstd-node': return 'use Node 22.15 or newer, or reinstall ocipack with its dependencies (fzstd)';
+    case 'zstd-node': return 'use Node 22.15 or newer: its zlib decodes zstd';
     case 'sources-collide': return 'give one of them another place in the artifact (--path <src>=<target>), or ignore the path in one of them';
     case 'empty-tree': return 'check --ignore-paths/--add-ignore-paths and .sourceignore, or pass --allow-empty to push an artifact without files';
     case 'overwrite-dirs': return 'pass --overwrite-dirs to let the artifact replace them, or --clean to make the output exactly the artifact';

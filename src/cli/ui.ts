@@ -1,4 +1,5 @@
 /** Everything the CLI prints: flux-style lines on stderr, machine output on stdout, progress, colours. */
+import { styleText } from 'node:util';
 import type { OnEvent, ProgressEvent } from '../core/events.js';
 import type { Progress } from './progress.js';
 import { DONE, TransferBoard, type TransferEvent } from './transfers.js';
@@ -48,12 +49,11 @@ export class Ui {
     this.err = opts.stderr ?? process.stderr;
   }
 
-  /** Load chalk and ora only when wanted (keeps start-up fast and pipes clean). */
+  /** Colours from Node's own styleText (the 16 basic ones, already decided by `wantsColor`); ora only when wanted. */
   async init(): Promise<void> {
     if (this.opts.color) {
-      const { Chalk } = await import('chalk');
-      const c = new Chalk({ level: 1 });
-      this.paint = { blue: c.blue, green: c.green, yellow: c.yellow, red: c.red, dim: c.dim };
+      const paint = (format: 'blue' | 'green' | 'yellow' | 'red' | 'dim'): Paint => (s) => styleText(format, s, { validateStream: false });
+      this.paint = { blue: paint('blue'), green: paint('green'), yellow: paint('yellow'), red: paint('red'), dim: paint('dim') };
     }
     if ((this.opts.progress ?? this.err.isTTY === true) && !this.opts.quiet) {
       const { Progress } = await import('./progress.js');

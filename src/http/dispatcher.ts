@@ -122,11 +122,14 @@ export async function createDispatcher(opts: DispatcherOptions = {}): Promise<Di
   const idle = opts.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs;
   const timeouts = { headersTimeout: idle, bodyTimeout: idle };
   const proxy = proxySettings(opts.env ?? {});
-  if (!proxy) return new Agent({ ...timeouts, connect: lazyTlsConnector({ ...verify, timeout: DEFAULTS.connectTimeoutMs }, tls.extraCa) });
+  const connectOptions = { ...verify, timeout: DEFAULTS.connectTimeoutMs, allowH2: DEFAULTS.allowH2 };
+  if (!proxy) return new Agent({ ...timeouts, allowH2: DEFAULTS.allowH2, connect: lazyTlsConnector(connectOptions, tls.extraCa) });
   // Every proxy field is passed explicitly so undici never falls back to process.env.
   // --insecure-registry concerns registries, not the proxy: the proxy connection only gets the CAs.
   const secure = tls.extraCa ? { secureContext: secureContextWith(tls.extraCa) } : {};
-  const connect = { ...secure, ...verify, timeout: DEFAULTS.connectTimeoutMs };
+  const connect = { ...secure, ...connectOptions };
   const proxyTls = { ...secure, timeout: DEFAULTS.connectTimeoutMs };
-  return new EnvHttpProxyAgent({ ...timeouts, connect, ...proxy, requestTls: connect, proxyTls });
+  // proxyTunnel: plain-HTTP registries go through a CONNECT tunnel too, as with undici 7 (undici 8 would
+  // forward them as absolute-URI requests), so the proxy sees the same kind of traffic for every registry.
+  return new EnvHttpProxyAgent({ ...timeouts, allowH2: DEFAULTS.allowH2, connect, ...proxy, requestTls: connect, proxyTls, proxyTunnel: true });
 }

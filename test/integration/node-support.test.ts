@@ -1,17 +1,16 @@
 /**
  * Node support stays honest: package.json `engines` promises no Node version that a shipped dependency refuses,
- * the Node running this suite (CI runs it on 20, 22 and 24) is one it promises, and the CLI uses Node's module
- * compile cache where it exists (in ~/.cache, never in the command's TMPDIR) and runs without it on Node 20.
+ * the Node running this suite (CI runs it on 22, 24 and 26) is one it promises, the CLI uses Node's module
+ * compile cache (in ~/.cache, never in the command's TMPDIR), and an older Node gets one line and exit 2.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
-import module from 'node:module';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import semver from 'semver';
-import { ocipack, tempDir } from '../helpers/cli.js';
+import { BIN, ocipack, runProcess, tempDir, type CliResult } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -60,9 +59,32 @@ test('the CLI keeps compiled code in ~/.cache/ocipack where Node has a compile c
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(await readdir(tmp), [], 'TMPDIR belongs to the command');
   const cache = join(home, '.cache', 'ocipack', 'v8');
-  if ('enableCompileCache' in module) {
-    assert.ok((await readdir(cache, { recursive: true })).length > 1, `compiled code cached under ${cache} on ${process.version}`);
-  } else {
-    assert.equal(existsSync(cache), false, `no cache on ${process.version}, which has no module.enableCompileCache`);
+  assert.ok((await readdir(cache, { recursive: true })).length > 1, `compiled code cached under ${cache} on ${process.version}`);
+});
+
+/** Runs the CLI on this Node made to report `version` (process.version and process.versions.node) before it starts. */
+async function asNode(version: string, args: string[]): Promise<CliResult> {
+  const dir = await tempDir('ocipack-old-node-');
+  const preload = join(dir, 'old.cjs');
+  await writeFile(preload, `Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '${version}' } });\nObject.defineProperty(process, 'version', { value: 'v${version}' });\n`);
+  return runProcess(process.execPath, ['-r', preload, BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: dir } });
+}
+
+test('on a Node that engines does not take, the CLI says which it found and which it needs, in one line, exit 2', async () => {
+  const range = (await readManifest(ROOT)).engines?.node ?? '';
+  for (const version of ['20.20.2', '22.22.1', '23.11.0', '24.14.0', '25.2.0']) {
+    assert.equal(semver.satisfies(version, range), false, `${version} is outside engines`);
+    const r = await asNode(version, ['pull', 'oci://localhost:5000/app:v1', '-o', 'out']);
+    assert.equal(r.code, 2, `Node ${version}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one line on Node ${version}: ${r.stderr}`);
+    assert.match(lines[0]!, new RegExp(`Node\\.js v${version.replaceAll('.', '\\.')}: install a current Node`));
+    assert.match(lines[0]!, /22\.22\.2\+, 24\.15\+ or 26\+/);
+  }
+  for (const version of ['22.22.2', '24.15.0', '26.0.0']) {
+    assert.ok(semver.satisfies(version, range), `${version} is inside engines`);
+    const r = await asNode(version, ['--help']);
+    assert.equal(r.code, 0, `Node ${version} runs: ${r.stderr}`);
   }
 });

@@ -1,16 +1,16 @@
 /**
- * Streaming reader for untrusted tar(.gz) layers (SPEC §5) on top of node-tar's `Parser`: gzip is
- * detected by its magic and decompressed here, decompressed bytes are counted against the layer cap
- * as they arrive, every entry name is checked after PAX/GNU overrides, and entry bodies are handed to
- * a synchronous sink, so nothing is buffered and the first failure stops everything.
+ * Streaming reader for untrusted tar(.gz|.zst) layers (SPEC §5) on top of node-tar 8's pull `Parser`:
+ * the compression is told by the magic bytes and decoded here, decompressed bytes are counted against
+ * the layer cap as they arrive, every entry name is checked after PAX/GNU overrides, extended headers
+ * are checked for hidden NULs, and entry bodies go to a synchronous sink chunk by chunk, so nothing is
+ * buffered and the first failure stops everything.
  */
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
+import type { Readable } from 'node:stream';
+import { Header, Parser, type EntryData } from 'tar';
 import { DEFAULTS } from '../../core/defaults.js';
 import { OcipackError } from '../../core/errors.js';
 import { normalizeEntryPath, quote } from './path.js';
-import { createZstdDecompressor, GZIP_MAGIC, sniffFormat, ZSTD_MAGIC, type LayerFormat } from './zstd.js';
+import { decodeLayer, GZIP_MAGIC, type LayerFormat } from './zstd.js';
 
 export interface TarCaps {
   maxLayerBytes?: number;
@@ -40,7 +40,10 @@ export interface TarItem {
   linkpath?: string;
 }
 
-/** Receives an entry's body; both calls are synchronous and may throw to stop the read. */
+/**
+ * Receives an entry's body; both calls are synchronous and may throw to stop the read. A chunk is a
+ * view into the decompressed input, never reused by the reader: a sink may keep it (it pins its chunk).
+ */
 export interface TarSink {
   write(chunk: Buffer): void;
   end(): void;
@@ -51,8 +54,12 @@ const KINDS: Record<string, TarItemKind> = {
   SymbolicLink: 'symlink', Link: 'hardlink', CharacterDevice: 'device', BlockDevice: 'device', FIFO: 'fifo',
 };
 const REFUSED: Partial<Record<TarItemKind, string>> = { hardlink: 'hard link', device: 'device', fifo: 'FIFO' };
+/** The header types node-tar reads as PAX headers and GNU long names, never reporting them. */
+const EXTENDED = new Set(['ExtendedHeader', 'OldExtendedHeader', 'GlobalExtendedHeader', 'NextFileHasLongPath', 'NextFileHasLongLinkpath']);
+/** tar's record unit (POSIX ustar): every header and padded body is a multiple of it. */
+const BLOCK = 512;
 
-/** Reads every entry of a tar or tar+gzip stream; `visit` returns a sink for the body or nothing to discard it. */
+/** Reads every entry of a tar, tar+gzip or tar+zstd stream; `visit` returns a sink for the body or nothing to discard it. */
 export async function readTar(
   source: Readable,
   visit: (item: TarItem) => TarSink | undefined,
@@ -75,8 +82,8 @@ export async function readTar(
 
 class TarRun {
   private readonly parser: Parser;
-  private failure: unknown;
-  private onFailure: (() => void) | undefined;
+  private readonly extended = new ExtendedScan(DEFAULTS.caps.tarExtendedHeadersBytes);
+  private sink: TarSink | undefined;
   private head = Buffer.alloc(0);
   private eof = false;
   private entries = 0;
@@ -95,34 +102,42 @@ class TarRun {
       maxPathBytes: opts.maxPathBytes ?? DEFAULTS.caps.pathBytes,
       maxDepth: opts.maxDepth ?? DEFAULTS.caps.depth,
     };
-    this.parser = new Parser({ strict: false, brotli: false, zstd: false });
-    this.parser.on('entry', (e: ReadEntry) => this.onEntry(e));
-    this.parser.on('ignoredEntry', (e: ReadEntry) => this.onIgnored(e));
-    this.parser.on('meta', (text: string) => this.guard(() => checkMeta(text)));
-    this.parser.on('eof', () => (this.eof = true));
-    this.parser.on('warn', (code: string, message: string) => this.onWarn(code, message));
-    this.parser.on('error', (err: unknown) => this.fail(badArchive(err instanceof Error ? err.message : String(err))));
+    const onwarn = (code: string, message: string): void => this.onWarn(code, message);
+    this.parser = new Parser({ strict: false, onwarn, maxMetaEntrySize: DEFAULTS.caps.tarExtendedHeaderBytes });
   }
 
-  /** Pushes the (decompressed) bytes through the parser, then waits for it to finish. */
+  /** Pushes the (decompressed) bytes through the parser chunk by chunk, handling its events synchronously. */
   async feed(source: Readable): Promise<void> {
-    for await (const chunk of decompress(source, this.opts.signal, this.opts.onFormat)) {
+    for await (const chunk of decodeLayer(source, cancelled, this.opts.signal, this.opts.onFormat)) {
       this.check();
       this.count(chunk.length);
       if (this.eof) continue; // drain trailing padding, still counted against the cap
       this.checkHead(chunk);
-      this.parser.write(chunk);
-      this.check();
+      this.extended.push(chunk);
+      this.parser.push(chunk);
+      this.drain();
     }
     this.check();
-    const ended = new Promise<void>((resolve) => {
-      this.parser.once('end', () => resolve());
-      this.onFailure = resolve;
-    });
     this.parser.end();
-    this.check();
-    await ended;
-    this.check();
+    this.drain();
+  }
+
+  private drain(): void {
+    for (let ev = this.next(); ev !== undefined; ev = this.next()) {
+      if (ev.type === 'entry') this.onEntry(ev.entry);
+      else if (ev.type === 'body') this.sink?.write(asBuffer(ev.data));
+      else if (ev.type === 'entryEnd') this.endEntry();
+      else this.eof = true;
+    }
+    if (!this.eof) this.extended.bound();
+  }
+
+  private next(): ReturnType<Parser['next']> {
+    try {
+      return this.parser.next();
+    } catch (err) {
+      throw err instanceof OcipackError ? err : parserError(err);
+    }
   }
 
   private count(n: number): void {
@@ -148,31 +163,15 @@ class TarRun {
   }
 
   private check(): void {
-    if (this.failure !== undefined) throw this.failure;
     if (this.opts.signal?.aborted) throw cancelled();
   }
 
-  private fail(err: unknown): void {
-    if (this.failure !== undefined) return;
-    this.failure = err;
-    this.onFailure?.();
-  }
-
-  /** node-tar would silently gunzip a tar that starts with the gzip magic: refuse a second layer of compression. */
+  /** A tar that starts with the gzip magic is a second layer of compression: refuse it by name. */
   private checkHead(chunk: Buffer): void {
     if (this.head.length >= GZIP_MAGIC.length) return;
     this.head = Buffer.concat([this.head, chunk.subarray(0, GZIP_MAGIC.length - this.head.length)]);
     if (this.head.length === GZIP_MAGIC.length && this.head.equals(Buffer.from(GZIP_MAGIC))) {
       throw new OcipackError('BAD_INPUT', 'layer is compressed twice');
-    }
-  }
-
-  private guard(fn: () => void): void {
-    if (this.failure !== undefined) return;
-    try {
-      fn();
-    } catch (err) {
-      this.fail(err);
     }
   }
 
@@ -183,19 +182,26 @@ class TarRun {
     }
   }
 
-  private onEntry(entry: ReadEntry): void {
-    let sink: TarSink | undefined;
-    this.guard(() => {
-      this.countEntry();
-      this.declare(entry.size ?? 0);
-      sink = this.visit(this.item(entry));
-    });
-    entry.on('data', (chunk: Buffer) => this.guard(() => sink?.write(chunk)));
-    entry.on('end', () => this.guard(() => sink?.end()));
-    entry.resume();
+  /** node-tar marks unknown types `ignore` (their body is skipped): reported as skipped, like before. */
+  private onEntry(entry: EntryData): void {
+    const body = this.parser.offset;
+    this.extended.entry(body - BLOCK, body + Math.ceil(entry.size / BLOCK) * BLOCK);
+    this.countEntry();
+    if (entry.ignore) {
+      this.onSkip?.(normalizeEntryPath(entry.path, this.caps), `unsupported entry type ${entry.type}`);
+      return;
+    }
+    this.declare(entry.size);
+    this.sink = this.visit(this.item(entry));
   }
 
-  private item(entry: ReadEntry): TarItem {
+  private endEntry(): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    sink?.end();
+  }
+
+  private item(entry: EntryData): TarItem {
     const kind = KINDS[entry.type];
     if (kind === undefined) throw badArchive(`unsupported entry type ${entry.type}`);
     const refused = REFUSED[kind];
@@ -209,72 +215,94 @@ class TarRun {
     return item;
   }
 
-  /** node-tar skips unknown types and oversized extended headers; the latter would change the next name. */
-  private onIgnored(entry: ReadEntry): void {
-    this.guard(() => {
-      if (entry.meta) throw badArchive(`extended header of ${entry.size} bytes is too large`);
-      this.countEntry();
-      this.onSkip?.(normalizeEntryPath(entry.path, this.caps), `unsupported entry type ${entry.type}`);
-    });
-  }
-
   private onWarn(code: string, message: string): void {
-    // An archive with no entries at all (an empty directory) is fine once its end marker was read.
-    if (code === 'TAR_BAD_ARCHIVE' && /unrecognized archive/i.test(message) && this.eof && this.entries === 0) return;
-    this.fail(badArchive(message));
+    // An archive with no entries at all (an empty directory) is fine once an end-of-archive block was read.
+    if (code === 'TAR_BAD_ARCHIVE' && /unrecognized archive/i.test(message) && this.entries === 0 && this.parser.offset >= BLOCK) return;
+    throw badArchive(message);
   }
 }
 
-/** PAX records and GNU long names must not hide a NUL (node-tar would cut the name there). */
-function checkMeta(text: string): void {
-  if (text.replace(/\0+$/, '').includes('\0')) {
-    throw new OcipackError('UNSAFE', 'refusing entry name with a NUL byte in an extended header');
+/**
+ * node-tar 8 applies PAX headers and GNU long names without showing them, cutting a name at its first
+ * NUL (other readers keep what follows, so one archive would name different files). The input between
+ * one entry's body and the next entry's header can only hold such headers (anything else made the
+ * parser warn, which stops the read): it is kept, a bounded amount, and checked when the entry comes.
+ */
+class ExtendedScan {
+  private chunks: Buffer[] = [];
+  private start = 0; // input offset of chunks[0]
+  private end = 0; // input offset after the last chunk
+  private from = 0; // where the input between entries begins
+
+  constructor(private readonly cap: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.end += chunk.length;
+    this.trim();
+  }
+
+  /** The parser reported an entry whose header starts at `header` and whose padded body ends at `next`. */
+  entry(header: number, next: number): void {
+    if (header > this.from) checkExtended(this.slice(this.from, header));
+    this.from = next;
+    this.trim();
+  }
+
+  /** Between entries, once the parser has read all input so far: the headers held stay under the cap. */
+  bound(): void {
+    if (this.end - this.from > this.cap) throw badArchive(`more than ${this.cap} bytes of extended headers before one entry`);
+  }
+
+  private trim(): void {
+    for (let c = this.chunks[0]; c !== undefined && this.start + c.length <= this.from; c = this.chunks[0]) {
+      this.start += c.length;
+      this.chunks.shift();
+    }
+  }
+
+  private slice(from: number, to: number): Buffer {
+    const parts: Buffer[] = [];
+    let at = this.start;
+    for (const c of this.chunks) {
+      const lo = Math.max(from - at, 0);
+      const hi = Math.min(to - at, c.length);
+      if (hi > lo) parts.push(c.subarray(lo, hi));
+      at += c.length;
+    }
+    return Buffer.concat(parts);
   }
 }
 
-/** The stream itself, or its gunzipped (or zstd-decompressed) content when it starts with that magic. */
-async function* decompress(source: Readable, signal?: AbortSignal, onFormat?: (f: LayerFormat) => void): AsyncGenerator<Buffer> {
-  const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let head = Buffer.alloc(0);
-  while (head.length < ZSTD_MAGIC.length) {
-    const r = await it.next();
-    if (r.done) break;
-    head = Buffer.concat([head, r.value]);
-  }
-  let sourceError: unknown;
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    try {
-      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-    } catch (err) {
-      sourceError = err;
-      throw err;
+/** Walks the extended headers before one entry: a NUL inside one (trailing NULs are padding) is refused. */
+function checkExtended(region: Buffer): void {
+  for (let at = 0; at < region.length; ) {
+    const header = at + BLOCK <= region.length ? new Header(region, at) : undefined;
+    const size = header?.size ?? -1;
+    const next = at + BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    if (header === undefined || !EXTENDED.has(header.type) || size < 0 || next > region.length) {
+      throw badArchive('unexpected data between entries');
     }
-  }
-  const format = sniffFormat(head);
-  onFormat?.(format);
-  if (format === 'tar') {
-    yield* rest();
-    return;
-  }
-  const compressed = Readable.from(rest());
-  // 256 KiB out per thread-pool round trip instead of zlib's 16 KiB: gunzip alone is ~3× faster, and
-  // extraction (which blocks the main thread between round trips) ~15 % faster than with 64 KiB (bench/).
-  const gunzip = format === 'gzip' ? createGunzip({ chunkSize: 256 * 1024 }) : await createZstdDecompressor(256 * 1024);
-  compressed.on('error', (err) => gunzip.destroy(err));
-  compressed.pipe(gunzip);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      if (signal?.aborted) throw cancelled();
-      yield chunk;
+    const body = region.subarray(at + BLOCK, at + BLOCK + size);
+    let last = body.length;
+    while (last > 0 && body[last - 1] === 0) last -= 1;
+    if (body.subarray(0, last).includes(0)) {
+      throw new OcipackError('UNSAFE', 'refusing entry name with a NUL byte in an extended header');
     }
-  } catch (err) {
-    if (err instanceof OcipackError || (sourceError !== undefined && err === sourceError)) throw err;
-    throw badArchive(`${format}: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    compressed.destroy();
-    gunzip.destroy();
+    at = next;
   }
+}
+
+/** node-tar's own refusals (sizes or names it cannot be sure of, a too large extended header) in our words. */
+function parserError(err: unknown): OcipackError {
+  const message = (err instanceof Error ? err.message : String(err)).replace(/^TAR_[A-Z_]+: /, '');
+  const size = (err as { header?: { size?: number } }).header?.size;
+  if (message.includes('maxMetaEntrySize')) return badArchive(`extended header of ${size} bytes is too large`);
+  return badArchive(message);
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function badArchive(message: string): OcipackError {

@@ -1,11 +1,13 @@
 /**
- * zstd layers (`application/vnd.oci.image.layer.v1.tar+zstd`, what `skopeo copy --dest-compress-format
- * zstd` writes): decompressed by Node's own zlib where the running Node has it (22.15+, 23.8+), else by
- * fzstd (pure JavaScript, no dependencies, ~24 KiB; loaded only for a zstd layer), so Node 20 pulls
- * them too. Output is handed on in bounded chunks; the caller counts them against the layer cap.
+ * Layer compression, told by the magic bytes: gzip, or zstd (`application/vnd.oci.image.layer.v1.tar+zstd`,
+ * what `skopeo copy --dest-compress-format zstd` writes), both decoded by Node's own zlib (zstd since Node
+ * 22.15, 23.8). The zstd decoder's window, the memory a frame makes it keep, is bounded by
+ * `DEFAULTS.zstdWindowLog` whatever the frame header claims (SPEC §5); output comes in bounded chunks
+ * that the tar reader counts against the layer cap.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { DEFAULTS } from '../../core/defaults.js';
 import { OcipackError } from '../../core/errors.js';
 
 /** A zstd frame starts with these four bytes (RFC 8878 §3.1.1). */
@@ -23,59 +25,82 @@ export function sniffFormat(head: Buffer): LayerFormat {
   return 'tar';
 }
 
-type ZlibWithZstd = typeof zlib & { createZstdDecompress?: (opts?: { chunkSize?: number }) => Transform };
+/** The largest window a frame may ask of the decoder, in bytes. */
+export const ZSTD_MAX_WINDOW_BYTES = 2 ** DEFAULTS.zstdWindowLog;
 
-/** Which decoder this Node uses for zstd: its zlib, or the fzstd library. */
-export function zstdDecoder(): 'node:zlib' | 'fzstd' {
-  return typeof (zlib as ZlibWithZstd).createZstdDecompress === 'function' ? 'node:zlib' : 'fzstd';
+/** True when this Node's zlib decodes zstd. */
+export function zstdSupported(): boolean {
+  return typeof zlib.createZstdDecompress === 'function' && zlib.constants.ZSTD_d_windowLogMax !== undefined;
 }
 
-/** A zstd decompressing Transform; fails with one clear line when no decoder can be loaded. */
-export async function createZstdDecompressor(chunkSize = 256 * 1024): Promise<Transform> {
-  const native = (zlib as ZlibWithZstd).createZstdDecompress;
-  if (typeof native === 'function') return native({ chunkSize });
-  let lib: typeof import('fzstd');
-  try {
-    lib = await import('fzstd');
-  } catch (err) {
-    throw new OcipackError('BAD_INPUT', `zstd layers are not supported on Node ${process.versions.node}: it has no zlib zstd and the fzstd package is missing`, {
+/** A zstd decompressing Transform with a bounded window; one clear line when this Node has no zstd. */
+export function createZstdDecompressor(chunkSize: number): Transform {
+  if (!zstdSupported()) {
+    throw new OcipackError('BAD_INPUT', `zstd layers are not supported on Node ${process.versions.node}: its zlib has no zstd`, {
       context: { next: 'zstd-node' },
-      cause: err,
     });
   }
-  return fzstdTransform(lib);
+  return zlib.createZstdDecompress({ chunkSize, params: { [zlib.constants.ZSTD_d_windowLogMax]: DEFAULTS.zstdWindowLog } });
 }
 
-/** fzstd's push decoder as a stream: each pushed chunk's output is passed on before the next is read. */
-function fzstdTransform(lib: typeof import('fzstd')): Transform {
-  let out: Transform;
-  const decoder = new lib.Decompress((data) => {
-    if (data.length > 0) out.push(Buffer.from(data)); // a copy: fzstd may reuse its window buffer
-  });
-  let seen = 0;
-  out = new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      seen += chunk.length;
-      try {
-        decoder.push(chunk);
-        cb();
-      } catch (err) {
-        cb(zstdError(err));
-      }
-    },
-    flush(cb: TransformCallback) {
-      try {
-        if (seen === 0) throw new Error('empty input');
-        decoder.push(new Uint8Array(0), true);
-        cb();
-      } catch (err) {
-        cb(zstdError(err));
-      }
-    },
-  });
-  return out;
+/**
+ * The error for a failed zstd decode: a frame that wants a larger window than allowed is a cap (it is
+ * not corrupt, just more than ocipack lends a decoder); anything else is `undefined`, the caller's to word.
+ */
+export function zstdLimitError(err: unknown): OcipackError | undefined {
+  if ((err as { code?: unknown } | null)?.code !== 'ZSTD_error_frameParameter_windowTooLarge') return undefined;
+  return new OcipackError('CAP', `zstd frame needs a decoding window larger than ${ZSTD_MAX_WINDOW_BYTES} bytes, the most ocipack gives a decoder`, { cause: err });
 }
 
-function zstdError(err: unknown): Error {
-  return new Error(err instanceof Error ? err.message : String(err));
+/**
+ * The stream itself, or its gunzipped (or zstd-decompressed) content when it starts with that magic;
+ * `cancelled` makes the error an abort of `signal` ends it with.
+ */
+export async function* decodeLayer(
+  source: Readable, cancelled: () => Error, signal?: AbortSignal, onFormat?: (f: LayerFormat) => void,
+): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  while (head.length < ZSTD_MAGIC.length) {
+    const r = await it.next();
+    if (r.done) break;
+    head = Buffer.concat([head, r.value]);
+  }
+  let sourceError: unknown;
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    try {
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    } catch (err) {
+      sourceError = err;
+      throw err;
+    }
+  }
+  const format = sniffFormat(head);
+  onFormat?.(format);
+  if (format === 'tar') {
+    yield* rest();
+    return;
+  }
+  const size = DEFAULTS.decompressChunkBytes;
+  const decoder = format === 'gzip' ? zlib.createGunzip({ chunkSize: size }) : createZstdDecompressor(size);
+  const compressed = Readable.from(rest());
+  // A decoder busy on input already read (a bomb) stops at once, not when its next chunk is asked for.
+  const onAbort = (): void => void decoder.destroy(cancelled());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  compressed.on('error', (err) => decoder.destroy(err));
+  compressed.pipe(decoder);
+  try {
+    for await (const chunk of decoder as AsyncIterable<Buffer>) {
+      if (signal?.aborted) throw cancelled();
+      yield chunk;
+    }
+  } catch (err) {
+    if (err instanceof OcipackError || (sourceError !== undefined && err === sourceError)) throw err;
+    throw zstdLimitError(err) ?? new OcipackError('BAD_INPUT', `invalid tar archive: ${format}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    compressed.destroy();
+    decoder.destroy();
+  }
 }

@@ -9,7 +9,8 @@ import { OcipackError } from '../../../../src/core/errors.js';
 import { flattenLayers } from '../../../../src/artifact/tar/flatten.js';
 import { filesAsTar } from '../../../../src/artifact/tar/synth.js';
 import { readTar } from '../../../../src/artifact/tar/read.js';
-import { createZstdDecompressor, sniffFormat, zstdDecoder } from '../../../../src/artifact/tar/zstd.js';
+import { DEFAULTS } from '../../../../src/core/defaults.js';
+import { createZstdDecompressor, sniffFormat, zstdSupported } from '../../../../src/artifact/tar/zstd.js';
 import { buildTar, buildTarGz, dir, file, type RawEntry } from '../../../helpers/tarbuilder.js';
 
 let work: string;
@@ -79,11 +80,11 @@ describe('raw layers as tar entries, and zstd', () => {
     assert.deepEqual(formats, ['zstd']);
     assert.equal(got['app/a.yaml'], 'a: 1\n');
     assert.equal(got['big.bin']!.length, 300_000);
-    assert.ok(['node:zlib', 'fzstd'].includes(zstdDecoder()));
+    assert.ok(zstdSupported());
     const truncated = contents(Readable.from([zst.subarray(0, zst.length - 20)]));
-    // fzstd says the zstd frame is cut; Node 22's zlib ends quietly and the tar reader finds the archive cut
+    // Node's zlib may end a cut frame quietly: then the tar reader finds the archive cut
     await assert.rejects(truncated, (err: unknown) => err instanceof OcipackError && err.code === 'BAD_INPUT' && /zstd|Truncated/.test(err.message));
-    const d = await createZstdDecompressor();
+    const d = createZstdDecompressor(DEFAULTS.decompressChunkBytes);
     assert.equal(typeof d.pipe, 'function');
   });
 });
