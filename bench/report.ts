@@ -14,7 +14,7 @@ export interface Row {
   /** What ocipack did. */
   name: string;
   value: number;
-  unit: 's' | 'MiB' | 'requests' | 'blob uploads' | 'bytes';
+  unit: 's' | 'MiB' | 'requests' | 'connections' | 'blob uploads' | 'bytes';
   /** The peer it is compared with, its value in the same unit, and ocipack / peer. */
   peer?: string;
   peerValue?: number;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: generates the data, starts a real registry on loopback, measures every goal of
- * issue 16 as a ratio against a real peer (GNU tar, pigz, curl, skopeo, node) in one run, contenders
+ * issues 16 and 26 as a ratio against a real peer (fluxgo, GNU tar, pigz, curl, skopeo, node) in one run, contenders
  * interleaved, best of --reps; prints one markdown table and writes JSON.
  *
  *   node dist/bench/run.js [--reps N] [--quick] [--2g] [--only a,b] [--out bench/results.json] [--work dir]
@@ -22,9 +22,10 @@ import { pull200, pullSmall } from './suite-pull.js';
 import { buildSmall, failFast, push200, pushSmall } from './suite-push.js';
 import { pushTransfer, rePush } from './suite-registry.js';
 import { startup } from './suite-start.js';
+import { typical } from './suite-typical.js';
 import { uploadModes } from './upload-modes.js';
 
-const SUITES = ['startup', 'pull', 'small', 'push', 'build', 'copy', 'list', 'failfast', 'big', 'packing', 'gzip', 'transfer', 'upload', 'repush'] as const;
+const SUITES = ['typical', 'startup', 'pull', 'small', 'push', 'build', 'copy', 'list', 'failfast', 'big', 'packing', 'gzip', 'transfer', 'upload', 'repush'] as const;
 type Suite = (typeof SUITES)[number];
 
 async function requireTools(): Promise<void> {
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let requests: string[] = [];
   const steps: Array<[Suite, () => Promise<Row[]>]> = [
+    ['typical', () => typical(ctx)],
     ['startup', () => startup(ctx)],
     ['pull', () => pull200(ctx)],
     ['small', async () => [...(await pullSmall(ctx)), ...(await pushSmall(ctx))]],
