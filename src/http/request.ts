@@ -130,7 +130,9 @@ async function sendWithRetry(
     const payload = openBody(body);
     let res: Dispatcher.ResponseData;
     try {
-      res = await undiciRequest(url, { method, headers, body: payload ?? null, dispatcher: ctx.dispatcher, signal: ctx.signal ?? null });
+      // reset: false keeps the connection after a HEAD (undici closes it by default, for servers that answer
+      // HEAD with a body; registries do not): a push's blob and manifest checks cost no new TCP/TLS handshake.
+      res = await undiciRequest(url, { method, headers, body: payload ?? null, dispatcher: ctx.dispatcher, signal: ctx.signal ?? null, reset: false });
     } catch (err) {
       if (payload instanceof Readable) payload.destroy();
       if (!canRetry || ctx.signal?.aborted || !isRetryableError(err)) throw err;
