@@ -63,13 +63,6 @@ export function realmRefusal(realm: URL, registry: URL): string | undefined {
   return `a plain-HTTP realm gets them only on the registry's own host (${registry.hostname}), and this one is on ${realm.hostname}`;
 }
 
-/** True when the token realm may receive the registry's credentials (realmRefusal). */
-export function mayCarryCredentials(realm: URL, registry: URL): boolean {
-  return realmRefusal(realm, registry) === undefined;
-}
-
-/** The next step when the realm rule kept the credentials back. */
-
 function withQuery(realm: URL, service: string | undefined, scopes: readonly string[]): URL {
   const url = new URL(realm);
   if (service !== undefined) url.searchParams.append('service', service);

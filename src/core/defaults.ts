@@ -65,6 +65,8 @@ export const DEFAULTS = {
   zstdWindowLog: 27,
   /** Decompressed bytes per zlib thread-pool round trip when reading a layer (bench/: gunzip ~3× faster than 16 KiB). */
   decompressChunkBytes: 256 * KiB,
+  /** Bytes per filesystem round trip of a streamed file write (core/files.ts) or a small untrusted read (core/untrusted.ts). */
+  fileChunkBytes: 1 * MiB,
   /** Lock files that serialise rewrites of a layout's index.json or config.json across processes (core/lock.ts). */
   fileLock: {
     /** Poll interval (plus up to as much jitter) while another writer holds it. */

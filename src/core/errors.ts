@@ -124,12 +124,6 @@ export function usageError(message: string, context: ErrorContext = {}): Ocipack
   return new OcipackError('USAGE', message, { context });
 }
 
-/** True for failures a later attempt may not repeat: the network, a timeout, 408/429/5xx answers. */
-export function isRetryable(err: unknown): boolean {
-  if (err instanceof RegistryError) return err.status === 408 || err.status === 429 || err.status >= 500;
-  return err instanceof OcipackError && err.code === 'NETWORK';
-}
-
 /** True when the error is about the input (options, references, local files), not about an operation. */
 export function isInputError(err: unknown): boolean {
   return err instanceof OcipackError && (err.code === 'USAGE' || err.code === 'BAD_INPUT');

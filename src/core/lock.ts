@@ -8,16 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { DEFAULTS } from './defaults.js';
+import { hasErrCode, ioError } from './errno.js';
 import { OcipackError } from './errors.js';
-
-function errCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function ioError(what: string, path: string, err: unknown): OcipackError {
-  return new OcipackError('IO', `${what} ${path}: ${errCode(err) ?? String(err)}`, { cause: err });
-}
 
 interface LockOwner {
   pid?: number;
@@ -58,7 +50,7 @@ async function acquire(path: string, opts: LockOptions): Promise<string> {
       }
       return token;
     } catch (err) {
-      if (errCode(err) !== 'EEXIST') throw ioError('cannot create lock file', path, err);
+      if (!hasErrCode(err, 'EEXIST')) throw ioError('cannot create lock file', path, err);
     }
     await removeIfStale(path, opts.staleMs ?? DEFAULTS.fileLock.staleMs);
     if (Date.now() > deadline) {
@@ -89,7 +81,7 @@ function alive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return errCode(err) === 'EPERM';
+    return hasErrCode(err, 'EPERM');
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errCode, isMissing } from '../core/errno.js';
 import { OcipackError } from '../core/errors.js';
 import type { Env } from '../core/options.js';
 import { keyMatches, serverKey } from './keys.js';
@@ -26,12 +27,6 @@ export interface ConfigDocument {
   credHelpers?: Record<string, string>;
   credsStore?: string;
   [field: string]: unknown;
-}
-
-/** A config document and where it came from (a path, or `DOCKER_AUTH_CONFIG`), for messages. */
-export interface LoadedConfig {
-  source: string;
-  doc: ConfigDocument;
 }
 
 /** `$DOCKER_CONFIG/config.json`, else `<home>/.docker/config.json`; undefined when neither can be named. */
@@ -99,9 +94,8 @@ export async function readConfig(path: string): Promise<ConfigDocument | undefin
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new OcipackError('CREDENTIALS', `cannot read ${path} (${code ?? 'error'})`, { cause: err });
+    if (isMissing(err)) return undefined;
+    throw new OcipackError('CREDENTIALS', `cannot read ${path} (${errCode(err) ?? 'error'})`, { cause: err });
   }
   return parseConfig(text, path);
 }

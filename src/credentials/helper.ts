@@ -4,6 +4,7 @@
  * `exec` is injected so tests need no binaries; a helper that hangs is killed after a timeout.
  */
 import { DEFAULTS } from '../core/defaults.js';
+import { errCode } from '../core/errno.js';
 import { OcipackError } from '../core/errors.js';
 import type { Env } from '../core/options.js';
 import type { Credential } from './types.js';
@@ -100,7 +101,7 @@ async function run(name: string, action: 'get' | 'store' | 'erase', input: strin
   try {
     return await exec(program, [action], { input, env: ctx.env, timeoutMs });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errCode(err);
     if (code === 'ENOENT') {
       throw new OcipackError('CREDENTIALS', `credential helper ${program} not found on PATH`, {
         context: { program, next: 'helper-missing' },

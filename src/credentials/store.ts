@@ -3,10 +3,11 @@
  * `credHelpers`/`credsStore` when configured (`store`/`erase`), else base64 `auth` in config.json,
  * written atomically (temp file + rename) with mode 0600, every other field of the file kept.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, mkdir, realpath } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { errCodeText } from '../core/errno.js';
 import { OcipackError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/files.js';
 import { withLockFile } from '../core/lock.js';
 import type { Env } from '../core/options.js';
 import { homeOf } from './chain.js';
@@ -51,26 +52,19 @@ async function writeTarget(path: string): Promise<string> {
   }
 }
 
-/** Writes the document as docker does (tab-indented JSON) to a temp file beside it, then renames it into place. */
-export async function writeConfigAtomic(path: string, doc: ConfigDocument): Promise<void> {
+/**
+ * Writes the document as docker does (tab-indented JSON) through the one atomic write (core/files.ts),
+ * mode 0600 whatever the umask took away (it only ever takes bits away, so the file is never wider).
+ */
+async function writeConfigAtomic(path: string, doc: ConfigDocument): Promise<void> {
   const target = await writeTarget(path);
-  const dir = dirname(target);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   try {
-    const h = await open(tmp, 'wx', 0o600);
-    try {
-      await h.writeFile(`${JSON.stringify(doc, null, '\t')}\n`);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await chmod(tmp, 0o600);
-    await rename(tmp, target);
+    await writeFileAtomic(target, `${JSON.stringify(doc, null, '\t')}\n`, { mode: 0o600 });
+    await chmod(target, 0o600);
   } catch (err) {
-    await rm(tmp, { force: true });
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new OcipackError('IO', `cannot write ${path} (${code ?? 'error'})`, { cause: err });
+    const cause = err instanceof OcipackError && err.cause !== undefined ? err.cause : err;
+    throw new OcipackError('IO', `cannot write ${path} (${errCodeText(cause)})`, { cause: err });
   }
 }
 

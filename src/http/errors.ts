@@ -1,4 +1,5 @@
 /** Turning low-level connection failures into OcipackErrors that name the host and never a secret. */
+import { errCode } from '../core/errno.js';
 import { OcipackError } from '../core/errors.js';
 
 const CERT_CODES = new Set([
@@ -22,8 +23,8 @@ export type FailureKind = 'certificate' | 'not-tls' | 'aborted' | 'local' | 'net
 /** The error's `code`, looking through `cause` chains that undici sometimes adds. */
 export function errorCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
+    const code = errCode(e);
+    if (code !== undefined) return code;
   }
   return undefined;
 }

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { request as undiciRequest } from './undici.js';
 import { DEFAULTS, USER_AGENT } from '../core/defaults.js';
+import { errCode, hasErrCode } from '../core/errno.js';
 import { OcipackError } from '../core/errors.js';
 import { discard, type ResponseBody } from './body.js';
 import { redactUrl, requestLine, responseLine } from './redact.js';
@@ -136,9 +137,9 @@ async function sendWithRetry(
     } catch (err) {
       if (payload instanceof Readable) payload.destroy();
       if (!canRetry || ctx.signal?.aborted || !isRetryableError(err)) throw err;
-      if (firstContact && n >= DEFAULTS.refusedFirstContactRetries && (err as { code?: string }).code === 'ECONNREFUSED') throw err;
+      if (firstContact && n >= DEFAULTS.refusedFirstContactRetries && hasErrCode(err, 'ECONNREFUSED')) throw err;
       const wait = backoffMs(n, policy);
-      debug?.(`! ${method} ${redactUrl(url)} failed (${(err as { code?: string }).code}), retry ${n + 1} in ${wait} ms`);
+      debug?.(`! ${method} ${redactUrl(url)} failed (${errCode(err)}), retry ${n + 1} in ${wait} ms`);
       await sleep(wait, ctx.signal);
       continue;
     }

@@ -1,5 +1,6 @@
 /** When and how long to wait before sending a request again (SPEC §6 "Network manners"). */
 import { DEFAULTS } from '../core/defaults.js';
+import { errCode } from '../core/errno.js';
 
 export interface RetryPolicy {
   attempts: number;
@@ -23,8 +24,8 @@ const RETRYABLE_CODES = new Set([
 
 /** Connection-level failures worth another try (never TLS or certificate errors). */
 export function isRetryableError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && RETRYABLE_CODES.has(code);
+  const code = errCode(err);
+  return code !== undefined && RETRYABLE_CODES.has(code);
 }
 
 /** `Retry-After` as milliseconds (delta-seconds or HTTP-date); undefined when absent or unreadable. */

@@ -23,7 +23,6 @@ export interface Reference {
 const DOCKER_HUB = 'docker.io';
 const DOCKER_HUB_HOST = 'registry-1.docker.io';
 const DOCKER_HUB_ALIASES = new Set([DOCKER_HUB, 'index.docker.io', DOCKER_HUB_HOST]);
-const DOCKER_HUB_CREDENTIAL_KEY = 'https://index.docker.io/v1/';
 const MAX_NAME_LENGTH = 255;
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -97,11 +96,6 @@ export function formatReference(ref: Reference): string {
 /** `registry/repository`, as flux prints the repository of an artifact. */
 export function repositoryName(ref: Reference): string {
   return `${ref.registry}/${ref.repository}`;
-}
-
-/** The key docker's config.json and credential helpers use for a registry (SPEC §2, §6). */
-export function credentialKey(registry: string): string {
-  return DOCKER_HUB_ALIASES.has(registry.toLowerCase()) ? DOCKER_HUB_CREDENTIAL_KEY : registry;
 }
 
 /** True for localhost, 127.0.0.0/8 and ::1, with or without a port (SPEC §2: plain HTTP fallback). */

@@ -10,7 +10,7 @@ import { emitter, type OnEvent } from '../core/events.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
 import type { Target } from '../content/target.js';
 import { graphOptions } from '../content/copy.js';
-import { StagedArtifact, writeArtifact } from '../content/staged.js';
+import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
 import { isIndex, type ImageManifest } from '../oci/descriptor.js';
 import { parseManifest } from '../oci/manifest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';

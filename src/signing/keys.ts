@@ -96,12 +96,6 @@ export interface LoadedPrivateKey {
   description: KeyDescription;
 }
 
-/** True when the key file needs a password (an encrypted cosign/sigstore key). */
-export function isEncryptedKey(pem: string): boolean {
-  const type = decodePem(pem, 'the key file').type;
-  return type === SIGSTORE_KEY_LABEL || type === COSIGN_KEY_LABEL;
-}
-
 /**
  * Decrypt a cosign private key. A wrong password (or a damaged file: secretbox cannot tell them apart)
  * is CREDENTIALS (exit 1); a malformed file is BAD_INPUT (exit 2). Plain PKCS#8/SEC1/PKCS#1 PEM keys

@@ -1,6 +1,7 @@
 /** A decrypted signing key, and how its password is asked for (cosign key files, PEM keys). */
 import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
+import { errCode } from '../core/errno.js';
 import { usageError } from '../core/errors.js';
 import type { Env } from '../core/options.js';
 import type { KeyDescription } from './crypto.js';
@@ -23,7 +24,7 @@ export async function loadSigner(file: string, password: PasswordSource | undefi
   try {
     pem = await readFile(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errCode(err);
     throw usageError(`\`key\` ${file}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`, { option: 'key', path: file });
   }
   const ask = async (): Promise<string> => {

@@ -7,7 +7,8 @@ import { emitter } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import { packToFile } from '../artifact/tar/pack.js';
-import { errCode, writeFileAtomic } from '../content/fsutil.js';
+import { errCode } from '../core/errno.js';
+import { writeFileAtomic } from '../core/files.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 import { parseSources } from '../artifact/tar/sources.js';
 

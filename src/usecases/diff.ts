@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { fsError } from '../core/errno.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
@@ -126,8 +127,7 @@ async function hashFile(e: WalkEntry, signal: AbortSignal | undefined): Promise<
     else await pipeline(createReadStream(e.absPath), hash, signal ? { signal } : {});
   } catch (err) {
     if (signal?.aborted) throw new OcipackError('CANCELLED', 'diff cancelled', { cause: err });
-    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
-    throw new OcipackError('IO', `cannot read "${e.path}": ${code}`, { cause: err });
+    throw fsError(`cannot read "${e.path}"`, err);
   }
   return hash.digest('hex');
 }

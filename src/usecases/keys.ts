@@ -5,7 +5,7 @@
  */
 import { access, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { writeFileAtomic } from '../content/fsutil.js';
+import { writeFileAtomic } from '../core/files.js';
 import { usageError, OcipackError } from '../core/errors.js';
 import type { Env } from '../core/options.js';
 import { generateKeyPair as generate } from '../signing/keys.js';
@@ -40,7 +40,7 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The one atomic write (content/fsutil.ts), then the exact mode whatever the umask took away. */
+/** The one atomic write (core/files.ts), then the exact mode whatever the umask took away. */
 async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
   await writeFileAtomic(path, data, { mode });
   await chmod(path, mode).catch((err: unknown) => { throw new OcipackError('IO', `cannot set the mode of ${path}: ${(err as Error).message}`); });

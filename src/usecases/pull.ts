@@ -14,7 +14,7 @@ import { applyLayers, type Receive } from '../artifact/layers.js';
 import { openTarget, parseRepositoryTarget, parseTargetRef, referenceIn, repositoryOf, withTag, type TargetRef } from '../connect/open.js';
 import type { BlobSource } from '../content/target.js';
 import { checkLayerSize, extractInto, stageOptions, type UnpackOptions } from '../artifact/tar/unpack.js';
-import { openStage } from '../artifact/tar/stage.js';
+import { openStage } from '../artifact/tar/extract-dir.js';
 import { parsePlatform } from '../oci/platform.js';
 import type { ChartInfo } from '../artifact/helm/info.js';
 import { readBlob } from '../content/read.js';

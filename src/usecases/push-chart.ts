@@ -20,7 +20,7 @@ import { packageChartDir, readChartArchive, readChartDir } from '../artifact/hel
 import { chartAnnotations, chartConfig, chartTag, helmManifest } from '../artifact/helm/oci.js';
 import { dockerReferenceOf, openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
 import { graphOptions } from '../content/copy.js';
-import { StagedArtifact, writeArtifact } from '../content/staged.js';
+import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
 
 export interface PushChartOptions extends CommonOptions {
   /** `oci://host/path` (the chart goes to `path/<name>`), or a layout `<dir>` with `ociLayout`. */

@@ -17,7 +17,7 @@ import type { Target } from '../content/target.js';
 import { fetchManifestIfExists, isNotFound, readBlob } from '../content/read.js';
 import { graphOptions } from '../content/copy.js';
 import { UPLOAD_READ_BYTES } from '../content/bodies.js';
-import { StagedArtifact, writeArtifact } from '../content/staged.js';
+import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 
 export interface PushOptions extends CommonOptions {

@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { emitter } from '../core/events.js';
+import { errCode } from '../core/errno.js';
 import { usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import { parseAnnotations } from '../artifact/flux/manifest.js';
@@ -63,7 +64,7 @@ async function readInput(path: string, flag: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errCode(err);
     throw usageError(`${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`);
   }
 }

@@ -8,6 +8,7 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
+import { fsError, hasErrCode, isMissing } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { parseChartYaml, type ChartMetadata } from './chart.js';
 import { HELMIGNORE, HelmIgnore, parseHelmignore } from './ignore.js';
@@ -33,8 +34,8 @@ export async function readChartDir(dir: string): Promise<ChartMetadata> {
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
-    if (codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR') throw bad(`${dir} is not a Helm chart: it has no ${CHART_YAML}`);
-    throw new OcipackError('IO', `cannot read ${file}: ${codeOf(err)}`, { cause: err });
+    if (isMissing(err)) throw bad(`${dir} is not a Helm chart: it has no ${CHART_YAML}`);
+    throw fsError(`cannot read ${file}`, err);
   }
   return parseChartYaml(text, path.join(path.basename(path.resolve(dir)), CHART_YAML));
 }
@@ -106,7 +107,7 @@ export interface ChartArchive {
 /** Reads a packaged chart (.tgz): its `<dir>/Chart.yaml`, validated, and the `.prov` beside it. */
 export async function readChartArchive(file: string, opts: { signal?: AbortSignal } = {}): Promise<ChartArchive> {
   const st = await fsp.stat(file).catch((err: unknown) => {
-    throw codeOf(err) === 'ENOENT' ? new OcipackError('USAGE', `--chart "${file}" does not exist`) : new OcipackError('IO', `cannot read ${file}: ${codeOf(err)}`);
+    throw hasErrCode(err, 'ENOENT') ? new OcipackError('USAGE', `--chart "${file}" does not exist`) : fsError(`cannot read ${file}`, err);
   });
   await checkGzip(file);
   const found = await findChartYaml(file, opts.signal);
@@ -163,13 +164,9 @@ async function readOptionalBytes(file: string): Promise<Buffer | undefined> {
   try {
     return await fsp.readFile(file);
   } catch (err) {
-    if (codeOf(err) === 'ENOENT') return undefined;
-    throw new OcipackError('IO', `cannot read ${file}: ${codeOf(err)}`, { cause: err });
+    if (hasErrCode(err, 'ENOENT')) return undefined;
+    throw fsError(`cannot read ${file}`, err);
   }
-}
-
-function codeOf(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
 }
 
 function bad(message: string): OcipackError {

@@ -40,11 +40,6 @@ export function parseIgnore(text: string, base = '', origin?: string): IgnoreRul
   return rules;
 }
 
-/** Splits a comma-separated flag value (`--ignore-paths 'a,b'`) into patterns: trimmed, empties dropped. */
-export function splitPatternList(flagValue: string): string[] {
-  return flagValue.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
-}
-
 /** Rules for a push: flux's defaults, replaced by `ignorePaths` when given (even empty), plus `addIgnorePaths`. */
 export function ignoreRulesFor(opts: { ignorePaths?: string[]; addIgnorePaths?: string[] }): IgnoreRule[] {
   const base = opts.ignorePaths === undefined

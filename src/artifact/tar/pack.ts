@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULTS } from '../../core/defaults.js';
+import { fsError } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { createParallelGzip, GZIP_CHUNK_BYTES } from './gzip.js';
 import { encodeHeader, endOfArchive, padding } from './header.js';
@@ -225,7 +226,7 @@ function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: n
   try {
     fd = openSync(entry.absPath, 'r');
   } catch (err) {
-    throw new OcipackError('IO', `cannot read "${entry.path}": ${codeOf(err)}`, { cause: err });
+    throw fsError(`cannot read "${entry.path}"`, err);
   }
   try {
     let left = entry.size;
@@ -252,7 +253,7 @@ function readInto(fd: number, buf: Buffer, offset: number, length: number, entry
   try {
     return readSync(fd, buf, offset, length, null);
   } catch (err) {
-    throw new OcipackError('IO', `cannot read "${entry.path}": ${codeOf(err)}`, { cause: err });
+    throw fsError(`cannot read "${entry.path}"`, err);
   }
 }
 
@@ -278,11 +279,6 @@ async function runPipeline(streams: Array<NodeJS.ReadableStream | NodeJS.Writabl
     if (signal?.aborted || (err instanceof Error && err.name === 'AbortError')) {
       throw new OcipackError('CANCELLED', 'packing cancelled', { cause: err });
     }
-    throw new OcipackError('IO', `packing failed: ${codeOf(err)}`, { cause: err });
+    throw fsError('packing failed', err);
   }
-}
-
-function codeOf(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err) return String(err.code);
-  return err instanceof Error ? err.message : 'error';
 }

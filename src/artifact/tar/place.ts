@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { errCodeText, fsError, hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { quote } from './path.js';
 
@@ -51,7 +52,7 @@ export function placeInto(staging: string, dest: string, backup: string, opts: P
   } catch (err) {
     rollback(journal, staging, dest);
     if (err instanceof OcipackError) throw err;
-    throw new OcipackError('IO', `cannot move the extracted files into "${dest}": ${codeOf(err)}; the output was left as it was`, { cause: err });
+    throw new OcipackError('IO', `cannot move the extracted files into "${dest}": ${errCodeText(err)}; the output was left as it was`, { cause: err });
   }
   const report: PlaceReport = { created: 0, replaced: 0, removed: 0 };
   for (const op of ops) report[op.kind === 'create' ? 'created' : op.kind === 'replace' ? 'replaced' : 'removed'] += 1;
@@ -129,11 +130,7 @@ function lstatOrUndefined(p: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(p);
   } catch (err) {
-    if (codeOf(err) === 'ENOENT') return undefined;
-    throw new OcipackError('IO', `cannot read "${p}": ${codeOf(err)}`, { cause: err });
+    if (hasErrCode(err, 'ENOENT')) return undefined;
+    throw fsError(`cannot read "${p}"`, err);
   }
-}
-
-function codeOf(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
 }

@@ -1,10 +1,9 @@
 /**
- * Safe extraction of an untrusted layer (SPEC §5): entries are written by hand into a staging
- * directory beside the target (stage.ts), and moved into place (place.ts) only once the whole
- * archive was read without a single broken rule. Links, devices and FIFOs are never created;
+ * Safe extraction of an untrusted layer (SPEC §5): entries are written by hand (entry-writer.ts) into
+ * a staging directory beside the target (extract-dir.ts), and moved into place (place.ts) only once
+ * the whole archive was read without a single broken rule. Links, devices and FIFOs are never created;
  * setuid/setgid/sticky bits are dropped; a failure or cancellation leaves the target as it was.
  */
-import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEFAULTS } from '../../core/defaults.js';
@@ -12,8 +11,8 @@ import { OcipackError } from '../../core/errors.js';
 import { readTar, type ReadTarOptions } from './read.js';
 import type { LayerFormat } from './zstd.js';
 import { quote } from './path.js';
-import { StagingWriter } from './staging.js';
-import { openStage, type StageOptions } from './stage.js';
+import { EntryWriter } from './entry-writer.js';
+import { openStage, type StageOptions } from './extract-dir.js';
 
 export { readTarEntries, type TarListEntry } from './hash.js';
 
@@ -61,11 +60,6 @@ export function checkLayerSize(size: number, maxLayerBytes = DEFAULTS.caps.layer
   }
 }
 
-/** Extracts a tar or tar+gzip file into `opts.target` (one pass: staged, then moved into place). */
-export async function unpackFile(archive: string, opts: UnpackOptions): Promise<UnpackResult> {
-  return unpackStream(createReadStream(archive), opts);
-}
-
 /**
  * Extracts a tar or tar+gzip stream into `opts.target`; the stream is consumed and closed. Entries go
  * to a staging directory beside the target, checked one by one with every cap counted on the stream,
@@ -98,7 +92,7 @@ export function stageOptions(opts: UnpackOptions): StageOptions {
  * has checked its digest when this resolves) and closed. `opts.target` is not used.
  */
 export async function extractInto(source: Readable, dir: string, opts: Omit<UnpackOptions, 'target'>): Promise<UnpackResult> {
-  const writer = new StagingWriter(dir, opts.onWarning, opts.onExtracted);
+  const writer = new EntryWriter(dir, opts.onWarning, opts.onExtracted);
   try {
     await readTar(source, (item) => writer.visit(item), caps(opts), (name, reason) => writer.skip(name, reason));
     writer.close();

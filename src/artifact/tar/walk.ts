@@ -7,6 +7,7 @@
  */
 import { promises as fsp, readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { errCodeText, fsError, hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { IgnoreMatcher, ignoreRulesFor, parseIgnore, type IgnoreRule } from './ignore.js';
 
@@ -78,8 +79,8 @@ async function statRoot(root: string, given: string): Promise<Stats> {
   try {
     return await fsp.stat(root);
   } catch (err) {
-    if (isCode(err, 'ENOENT')) throw new OcipackError('USAGE', `path "${given}" does not exist`);
-    throw ioError(`cannot read "${given}"`, err);
+    if (hasErrCode(err, 'ENOENT')) throw new OcipackError('USAGE', `path "${given}" does not exist`);
+    throw fsError(`cannot read "${given}"`, err);
   }
 }
 
@@ -119,7 +120,7 @@ async function visitSymlink(ctx: Ctx, abs: string, relPath: string, matcher: Pat
   }
   const real = await resolveInside(ctx, abs, relPath);
   const st = await fsp.stat(real).catch((err: unknown) => {
-    throw ioError(`cannot read symlink target of "${relPath}"`, err);
+    throw fsError(`cannot read symlink target of "${relPath}"`, err);
   });
   if (st.isDirectory()) {
     if (matcher.ignores(relPath, true)) return;
@@ -145,7 +146,7 @@ async function resolveInside(ctx: Ctx, abs: string, relPath: string): Promise<st
   try {
     real = await fsp.realpath(abs);
   } catch (err) {
-    throw new OcipackError('BAD_INPUT', `cannot resolve symlink "${relPath}": ${errCode(err)}`);
+    throw new OcipackError('BAD_INPUT', `cannot resolve symlink "${relPath}": ${errCodeText(err)}`);
   }
   const inside = path.relative(ctx.realRoot, real);
   if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
@@ -162,8 +163,8 @@ function withSourceignore(dir: string, rel: string, matcher: IgnoreMatcher): Ign
   try {
     text = readFileSync(path.join(dir, SOURCEIGNORE), 'utf8');
   } catch (err) {
-    if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR') || isCode(err, 'EISDIR')) return matcher;
-    throw ioError(`cannot read "${rel === '' ? SOURCEIGNORE : `${rel}/${SOURCEIGNORE}`}"`, err);
+    if (hasErrCode(err, 'ENOENT', 'ENOTDIR', 'EISDIR')) return matcher;
+    throw fsError(`cannot read "${rel === '' ? SOURCEIGNORE : `${rel}/${SOURCEIGNORE}`}"`, err);
   }
   return matcher.withRules(parseIgnore(text, rel, rel === '' ? SOURCEIGNORE : `${rel}/${SOURCEIGNORE}`));
 }
@@ -174,7 +175,7 @@ function readSorted(dir: string, rel: string): Dirent[] {
   try {
     list = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
-    throw ioError(`cannot list "${rel === '' ? '.' : rel}"`, err);
+    throw fsError(`cannot list "${rel === '' ? '.' : rel}"`, err);
   }
   return list
     .map((d) => ({ d, key: Buffer.from(d.name, 'utf8') }))
@@ -187,7 +188,7 @@ function fileEntry(relPath: string, abs: string): WalkEntry {
   try {
     st = statSync(abs);
   } catch (err) {
-    throw ioError(`cannot read "${relPath}"`, err);
+    throw fsError(`cannot read "${relPath}"`, err);
   }
   return { path: relPath, type: 'file', mode: fileMode(st), size: st.size, absPath: abs };
 }
@@ -203,16 +204,4 @@ export function fileMode(st: { mode: number }): number {
 
 function warn(ctx: Ctx, message: string): void {
   ctx.opts.onWarning?.(message);
-}
-
-function isCode(err: unknown, code: string): boolean {
-  return errCode(err) === code;
-}
-
-function errCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
-}
-
-function ioError(message: string, err: unknown): OcipackError {
-  return new OcipackError('IO', `${message}: ${errCode(err)}`, { cause: err });
 }

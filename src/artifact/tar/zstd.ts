@@ -8,6 +8,7 @@
 import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { DEFAULTS } from '../../core/defaults.js';
+import { hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 
 /** A zstd frame starts with these four bytes (RFC 8878 §3.1.1). */
@@ -48,7 +49,7 @@ export function createZstdDecompressor(chunkSize: number): Transform {
  * not corrupt, just more than ocipack lends a decoder); anything else is `undefined`, the caller's to word.
  */
 export function zstdLimitError(err: unknown): OcipackError | undefined {
-  if ((err as { code?: unknown } | null)?.code !== 'ZSTD_error_frameParameter_windowTooLarge') return undefined;
+  if (!hasErrCode(err, 'ZSTD_error_frameParameter_windowTooLarge')) return undefined;
   return new OcipackError('CAP', `zstd frame needs a decoding window larger than ${ZSTD_MAX_WINDOW_BYTES} bytes, the most ocipack gives a decoder`, { cause: err });
 }
 

@@ -1,5 +1,6 @@
 /** `ocipack login`: check credentials against a registry, then store them as docker does (docker login). */
 import type { Command } from 'commander';
+import { hasErrCode } from '../../core/errno.js';
 import { usageError } from '../../core/errors.js';
 import { formatOf } from '../common.js';
 import { interruptedAtPrompt, promptHidden } from '../password.js';
@@ -37,7 +38,7 @@ async function promptLine(question: string): Promise<string> {
     return (await rl.question(question)).trim();
   } catch (err) {
     // readline turns Ctrl-C into a rejected question, not a signal.
-    if ((err as { code?: unknown }).code === 'ABORT_ERR') {
+    if (hasErrCode(err, 'ABORT_ERR')) {
       process.stderr.write('\n');
       throw interruptedAtPrompt();
     }

@@ -1,4 +1,5 @@
 /** Shared by the providers: their context, and loading an SDK on demand; a missing one is one line saying what to install (issue 14 §1). */
+import { hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import type { Env } from '../../core/options.js';
 import type { HttpContext } from '../../http/request.js';
@@ -14,8 +15,7 @@ export async function loadSdk<T>(pkg: string, provider: string, host: string, in
   try {
     return (await import(pkg)) as T;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    if (hasErrCode(err, 'ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND')) {
       throw new OcipackError('CREDENTIALS', `--provider ${provider} needs ${pkg} for ${host}, and it is not installed`, {
         context: { host, program: install, next: 'provider-install' },
         cause: err,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { challengeScopes, pickChallenge, repositoryScope, unionScopes } from '../../../src/auth/authorizer.js';
 import { TokenCache, tokenKey } from '../../../src/auth/cache.js';
-import { basicAuth, lifetimeMs, mayCarryCredentials, realmRefusal, realmUrl } from '../../../src/auth/token.js';
+import { basicAuth, lifetimeMs, realmRefusal, realmUrl } from '../../../src/auth/token.js';
 import { credentialFromFlag } from '../../../src/credentials/types.js';
 
 test('realmUrl refuses https→http downgrades and odd schemes', () => {
@@ -28,7 +28,7 @@ test('realm rule: an https realm, or a plain-http realm on a plain-http registry
     ['http://evil.example/token', plain, false],
     ['http://r.example/token', tls, false],
   ];
-  for (const [realm, registry, ok] of table) assert.equal(mayCarryCredentials(new URL(realm), registry), ok, `${realm} for ${registry.href}`);
+  for (const [realm, registry, ok] of table) assert.equal(realmRefusal(new URL(realm), registry) === undefined, ok, `${realm} for ${registry.href}`);
   assert.match(realmRefusal(new URL('http://evil.example/token'), plain) ?? '', /registry's own host \(127\.0\.0\.1\), and this one is on evil\.example/);
 });
 

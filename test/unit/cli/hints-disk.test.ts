@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hintFor } from '../../../src/cli/hints.js';
-import { ioError } from '../../../src/content/fsutil.js';
+import { ioError } from '../../../src/core/errno.js';
 
 test('a full disk names the path and TMPDIR', () => {
   const err = ioError('cannot write', '/srv/out/app.yaml', Object.assign(new Error('no space'), { code: 'ENOSPC' }));

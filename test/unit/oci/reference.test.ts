@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OcipackError } from '../../../src/core/errors.js';
 import {
-  credentialKey, formatReference, isLoopback, parseLayoutReference, parseReference, parseRepository,
+  formatReference, isLoopback, parseLayoutReference, parseReference, parseRepository,
   referenceOf, repositoryName, type Reference,
 } from '../../../src/oci/reference.js';
 
@@ -143,16 +143,6 @@ test('formatReference round-trips through parseReference', () => {
     const ref = parseReference(input);
     assert.deepEqual(parseReference(formatReference(ref)), ref, input);
   }
-});
-
-test('credentialKey uses the legacy Docker Hub key and host[:port] elsewhere', () => {
-  assert.equal(credentialKey('docker.io'), 'https://index.docker.io/v1/');
-  assert.equal(credentialKey('index.docker.io'), 'https://index.docker.io/v1/');
-  assert.equal(credentialKey('registry-1.docker.io'), 'https://index.docker.io/v1/');
-  assert.equal(credentialKey('ghcr.io'), 'ghcr.io');
-  assert.equal(credentialKey('localhost:5000'), 'localhost:5000');
-  assert.equal(credentialKey('[::1]:5000'), '[::1]:5000');
-  assert.equal(credentialKey(parseReference('alpine').registry), 'https://index.docker.io/v1/');
 });
 
 test('isLoopback', () => {

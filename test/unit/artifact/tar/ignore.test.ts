@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FLUX_DEFAULT_IGNORE } from '../../../../src/core/defaults.js';
-import { IgnoreMatcher, ignoreRulesFor, parseIgnore, splitPatternList } from '../../../../src/artifact/tar/ignore.js';
+import { IgnoreMatcher, ignoreRulesFor, parseIgnore } from '../../../../src/artifact/tar/ignore.js';
 
 /** [patterns (one .sourceignore text at the root), path, isDir, ignored?] */
 const TABLE: Array<[string, string, boolean, boolean]> = [
@@ -161,10 +161,4 @@ test('ignores tolerates a leading ./ or trailing / and never ignores the root', 
   assert.equal(m.ignores('./a', false), true);
   const d = new IgnoreMatcher(parseIgnore('out/'));
   assert.equal(d.ignores('out/', true), true);
-});
-
-test('splitPatternList', () => {
-  assert.deepEqual(splitPatternList('a, b ,,c/,'), ['a', 'b', 'c/']);
-  assert.deepEqual(splitPatternList(''), []);
-  assert.deepEqual(splitPatternList(' *.md '), ['*.md']);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -9,8 +9,10 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { OcipackError } from '../../../../src/core/errors.js';
 import { listEntries, packEntriesToFile, packToFile, packToStream, type PackOptions } from '../../../../src/artifact/tar/pack.js';
-import { unpackFile } from '../../../../src/artifact/tar/unpack.js';
+import { unpackStream } from '../../../../src/artifact/tar/unpack.js';
 import { hintFor } from '../../../../src/cli/hints.js';
+
+const unpackFile = (archive: string, opts: { target: string }) => unpackStream(createReadStream(archive), opts);
 
 let work: string;
 beforeEach(async () => {

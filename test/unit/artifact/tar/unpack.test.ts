@@ -7,9 +7,11 @@ import { Readable } from 'node:stream';
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { OcipackError } from '../../../../src/core/errors.js';
-import { readTarEntries, unpackFile, unpackStream, type UnpackOptions } from '../../../../src/artifact/tar/unpack.js';
+import { readTarEntries, unpackStream, type UnpackOptions } from '../../../../src/artifact/tar/unpack.js';
 import { buildTar, buildTarGz, dir, file, type RawEntry } from '../../../helpers/tarbuilder.js';
 import { hintFor } from '../../../../src/cli/hints.js';
+
+const unpackFile = (archive: string, opts: UnpackOptions) => unpackStream(createReadStream(archive), opts);
 
 let work: string;
 let target: string;

@@ -10,6 +10,7 @@ import { promises as fsp, type Stats } from 'node:fs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULTS } from '../../core/defaults.js';
+import { fsError, hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { placeInto, type PlaceOptions, type PlaceReport } from './place.js';
 
@@ -39,13 +40,13 @@ export async function openStage(target: string, opts: StageOptions = {}): Promis
   const existing = await existingDir(dest);
   const home = existing ? await fsp.realpath(dest) : dest;
   await fsp.mkdir(path.dirname(home), { recursive: true }).catch((err: unknown) => {
-    throw ioError(`cannot create "${path.dirname(home)}"`, err);
+    throw fsError(`cannot create "${path.dirname(home)}"`, err);
   });
   await sweepStale(home, opts.onWarning);
   const tag = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const dir = `${home}${STAGING}${tag}`;
   await fsp.mkdir(dir, { mode: 0o755 }).catch((err: unknown) => {
-    throw ioError(`cannot create a staging directory beside "${home}"`, err);
+    throw fsError(`cannot create a staging directory beside "${home}"`, err);
   });
   const backup = `${home}${BACKUP}${tag}`;
   let committed = false;
@@ -56,7 +57,7 @@ export async function openStage(target: string, opts: StageOptions = {}): Promis
       if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'extraction cancelled');
       if (!(await existingDir(home))) {
         await fsp.rename(dir, home).catch((err: unknown) => {
-          throw ioError(`cannot move the extracted files to "${home}"`, err);
+          throw fsError(`cannot move the extracted files to "${home}"`, err);
         });
         committed = true;
         return { created: 1, replaced: 0, removed: 0 };
@@ -82,7 +83,7 @@ function keepIfNotEmpty(backup: string, home: string, onWarning?: (m: string) =>
   try {
     fs.rmdirSync(backup);
   } catch (err) {
-    if (codeOf(err) !== 'ENOENT') onWarning?.(`some files of "${home}" could not be put back; they are kept in "${backup}"`);
+    if (!hasErrCode(err, 'ENOENT')) onWarning?.(`some files of "${home}" could not be put back; they are kept in "${backup}"`);
   }
 }
 
@@ -126,7 +127,7 @@ function alive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return codeOf(err) !== 'ESRCH';
+    return !hasErrCode(err, 'ESRCH');
   }
 }
 
@@ -136,17 +137,9 @@ async function existingDir(dest: string): Promise<boolean> {
   try {
     st = await fsp.stat(dest);
   } catch (err) {
-    if (codeOf(err) === 'ENOENT') return false;
-    throw ioError(`cannot read "${dest}"`, err);
+    if (hasErrCode(err, 'ENOENT')) return false;
+    throw fsError(`cannot read "${dest}"`, err);
   }
   if (!st.isDirectory()) throw new OcipackError('USAGE', `output "${dest}" exists and is not a directory`);
   return true;
-}
-
-function codeOf(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
-}
-
-function ioError(message: string, err: unknown): OcipackError {
-  return new OcipackError('IO', `${message}: ${codeOf(err)}`, { cause: err });
 }

@@ -1,10 +1,12 @@
 /**
- * Writes checked tar entries into a fresh staging directory (SPEC §5). The directory is ours and
+ * Writes a pull's checked tar entries, one by one, into its fresh staging directory (SPEC §5;
+ * extract-dir.ts makes that directory and moves the result into place). The directory is ours and
  * never receives a symlink, so plain paths below it cannot lead outside; files are opened with
  * O_EXCL|O_NOFOLLOW anyway. All calls are synchronous so the tar reader never buffers a body.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { errCode, fsError } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import type { TarItem, TarSink } from './read.js';
 import { quote } from './path.js';
@@ -14,16 +16,17 @@ type Known = 'file' | 'dir' | 'implicit' | 'symlink';
 const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
 
 /** File mode: permission bits only (no setuid/setgid/sticky), always owner read/write. */
-export function safeFileMode(mode: number): number {
+function safeFileMode(mode: number): number {
   return (mode & 0o777) | 0o600;
 }
 
 /** Directory mode: permission bits only, always owner rwx so extraction and cleanup work. */
-export function safeDirMode(mode: number): number {
+function safeDirMode(mode: number): number {
   return (mode & 0o777) | 0o700;
 }
 
-export class StagingWriter {
+/** The entries of one archive as they arrive: directories and files created, everything else refused or skipped. */
+export class EntryWriter {
   private readonly known = new Map<string, Known>();
   private openFd: number | undefined;
   private files = 0;
@@ -102,10 +105,10 @@ export class StagingWriter {
     try {
       fs.mkdirSync(abs, { mode });
     } catch (err) {
-      const code = codeOf(err);
+      const code = errCode(err);
       if (code === 'EEXIST' && fs.lstatSync(abs).isDirectory()) return;
       if (code === 'EEXIST' || code === 'ENOTDIR') throw unsafe(`entry ${quote(rel)} collides with an earlier entry`);
-      throw io(`cannot create directory ${quote(rel)}`, err);
+      throw fsError(`cannot create directory ${quote(rel)}`, err);
     }
   }
 
@@ -114,11 +117,11 @@ export class StagingWriter {
     try {
       fd = fs.openSync(this.abs(item.path), OPEN_FLAGS, safeFileMode(item.mode));
     } catch (err) {
-      const code = codeOf(err);
+      const code = errCode(err);
       if (code === 'EEXIST' || code === 'ELOOP' || code === 'ENOTDIR' || code === 'EISDIR') {
         throw unsafe(`entry ${quote(item.path)} collides with an earlier entry`);
       }
-      throw io(`cannot create ${quote(item.path)}`, err);
+      throw fsError(`cannot create ${quote(item.path)}`, err);
     }
     this.openFd = fd;
     return {
@@ -126,7 +129,7 @@ export class StagingWriter {
         try {
           for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off, chunk.length - off);
         } catch (err) {
-          throw io(`cannot write ${quote(item.path)}`, err);
+          throw fsError(`cannot write ${quote(item.path)}`, err);
         }
         this.bytes += chunk.length;
       },
@@ -145,12 +148,4 @@ export class StagingWriter {
 
 function unsafe(message: string): OcipackError {
   return new OcipackError('UNSAFE', message);
-}
-
-function io(message: string, err: unknown): OcipackError {
-  return new OcipackError('IO', `${message}: ${codeOf(err)}`, { cause: err });
-}
-
-function codeOf(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
 }
