@@ -1,7 +1,8 @@
 /**
  * The import rules of DESIGN.md, checked by dependency-cruiser in `npm test` (test/unit/architecture).
- * Each room may import only the rooms listed for it; use-cases never import each other; no cycles;
- * the terminal libraries stay in the face.
+ * Each room may import only the rooms listed for it; src/index.ts only what src/cli/ may; the registry
+ * session is private to connect/; use-cases never import each other; no cycles; the terminal libraries
+ * stay in the face.
  */
 const ALLOWED = {
   cli: ['usecases', 'core', 'oci'],
@@ -29,6 +30,20 @@ const roomRules = Object.entries(ALLOWED).map(([room, may]) => ({
 module.exports = {
   forbidden: [
     ...roomRules,
+    {
+      name: 'index-imports',
+      comment: 'src/index.ts is the library face: like src/cli/ it may import only usecases, core and oci (types of other rooms reach it through the use-cases)',
+      severity: 'error',
+      from: { path: '^src/index\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(usecases|core|oci)/' },
+    },
+    {
+      name: 'session-private-to-connect',
+      comment: 'the registry session is made by connect() only: everything outside src/connect/ goes through connect.ts',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/connect/' },
+      to: { path: '^src/connect/session\\.ts$' },
+    },
     {
       name: 'no-sibling-use-case',
       comment: 'a use-case never imports another use-case: shared parts live in the rooms below',

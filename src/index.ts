@@ -13,11 +13,11 @@ export { pushChart, type PushChartOptions, type PushChartResult } from './usecas
 export { copy, type CopyOptions, type CopyResult } from './usecases/copy.js';
 /** `delete` is a reserved word for declarations, not for export names: `import { deleteArtifact }` or `lib.delete(…)`. */
 export { deleteArtifact, deleteArtifact as delete, type DeleteOptions, type DeleteResult } from './usecases/delete.js';
-export type { ChartInfo } from './artifact/helm/info.js';
+export type { ChartInfo } from './usecases/inspect.js';
 export { login, logout, type LoginOptions, type LoginResult, type LogoutOptions, type LogoutResult } from './usecases/login.js';
-export type { SignatureVerdict } from './signing/policy.js';
+export type { SignatureVerdict } from './usecases/verify.js';
 export { CredentialsRejectedError, OcipackError, RegistryError, type ErrorCode } from './core/errors.js';
 export type { CredentialSource } from './core/credential.js';
 export type { ProgressEvent, OnEvent } from './core/events.js';
-export type { CommonOptions } from './core/options.js';
+export type { CommonOptions, ReadCaps, RegistryOptions, RunOptions, TargetCaps } from './core/options.js';
 export { parseReference, type Reference } from './oci/reference.js';

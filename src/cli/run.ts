@@ -1,13 +1,12 @@
-/** Wraps a command action: builds the Ui, wires Ctrl-C and --timeout to an AbortSignal, maps errors to exit codes. */
+/** Wraps a command action: builds the Ui, wires Ctrl-C to an AbortSignal (--timeout is armed by the use-case's connect()), maps errors to exit codes. */
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import { OcipackError } from '../core/errors.js';
 import { exitCodeFor, withFlagNames } from './errors.js';
 import { hintFor } from './hints.js';
 import type { CommonOptions } from '../core/options.js';
-import { commonOptions, parseDuration, type GlobalFlags } from './common.js';
+import { commonOptions, type GlobalFlags } from './common.js';
 import { Ui } from './ui.js';
-import { DEFAULTS } from '../core/defaults.js';
 
 export interface ActionContext<F> {
   ui: Ui;
@@ -52,19 +51,14 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
     const ui = uiFor(flags, cmd.name());
     const controller = new AbortController();
     const interrupt = onInterrupt(controller);
-    let timer: NodeJS.Timeout | undefined;
     let code = 0;
     try {
       await ui.init();
-      const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : DEFAULTS.timeoutMs;
-      timer = setTimeout(() => controller.abort(new OcipackError('CANCELLED', `timed out after ${flags.timeout ?? '5m'}`, { context: { option: 'timeoutMs', next: 'timeout' } })), timeoutMs);
-      timer.unref();
       const common = commonOptions(flags, ui, controller.signal);
       code = (await fn({ ui, flags, common, args: cmd.args })) ?? 0;
     } catch (err) {
       code = reportError(ui, err, controller.signal, flags.debug ?? false);
     } finally {
-      if (timer) clearTimeout(timer);
       ui.close();
       interrupt.dispose();
     }

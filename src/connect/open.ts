@@ -1,12 +1,9 @@
-/** Turns a user's reference (registry or --oci-layout) into a Target, parsing before any I/O. */
+/** Parses a user's reference (registry or --oci-layout) into a TargetRef before any I/O; connect() opens it. */
 import { resolve as resolvePath } from 'node:path';
 import {
   isTag, LAYOUT_REF_NAME_MARK, parseLayoutReference, parseReference, parseRepository, referenceOf, type Reference,
 } from '../oci/reference.js';
-import type { CommonOptions } from '../core/options.js';
-import { RegistrySession } from './session.js';
-import { LAYOUT_DEFAULT_REFERENCE, OciLayoutStore } from '../content/layout.js';
-import type { Target } from '../content/target.js';
+import { LAYOUT_DEFAULT_REFERENCE } from '../content/layout.js';
 import { usageError } from '../core/errors.js';
 
 /** A parsed reference to a registry repository or a layout directory; no I/O yet. */
@@ -55,49 +52,6 @@ export function referenceIn(t: TargetRef): string {
 export function pushTag(t: TargetRef): string {
   if (t.digest !== undefined && t.tag === undefined) throw usageError(`cannot push to a digest reference "${t.display}"; give a tag`);
   return t.tag ?? 'latest';
-}
-
-export interface OpenedTarget {
-  target: Target;
-  close(): Promise<void>;
-}
-
-/** Open the store behind a parsed reference; `create` makes a missing layout directory. */
-export async function openTarget(
-  t: TargetRef,
-  opts: CommonOptions & { push?: boolean; create?: boolean },
-  session?: RegistrySession,
-): Promise<OpenedTarget> {
-  if (t.kind === 'layout') {
-    const lo: Parameters<typeof OciLayoutStore.open>[1] = { create: opts.create ?? false };
-    if (opts.maxManifestBytes !== undefined) lo.maxManifestBytes = opts.maxManifestBytes;
-    const target = await OciLayoutStore.open(t.dir, lo);
-    return { target, close: async () => {} };
-  }
-  const own = session === undefined;
-  const s = session ?? new RegistrySession(sessionOptions(opts));
-  const remote = s.repository(t.ref, { push: opts.push ?? false });
-  return { target: remote, close: async () => { if (own) await s.close(); } };
-}
-
-/** The registry-session options a use-case's common options imply. */
-export function sessionOptions(opts: CommonOptions): ConstructorParameters<typeof RegistrySession>[0] {
-  const o: ConstructorParameters<typeof RegistrySession>[0] = {};
-  if (opts.creds !== undefined) o.creds = opts.creds;
-  if (opts.credsFor !== undefined) o.hostCreds = Object.entries(opts.credsFor).map(([registry, creds]) => ({ registry, creds, flag: '--creds-for' }));
-  if (opts.provider !== undefined) o.provider = opts.provider;
-  if (opts.insecureRegistry !== undefined) o.insecureRegistry = opts.insecureRegistry;
-  if (opts.caFile !== undefined) o.caFile = opts.caFile;
-  if (opts.loadedExtraCaCerts !== undefined) o.loadedExtraCaCerts = opts.loadedExtraCaCerts;
-  if (opts.env !== undefined) o.env = opts.env;
-  if (opts.homeDir !== undefined) o.homeDir = opts.homeDir;
-  if (opts.onEvent !== undefined) o.onEvent = opts.onEvent;
-  if (opts.signal !== undefined) o.signal = opts.signal;
-  if (opts.timeoutMs !== undefined) o.timeoutMs = opts.timeoutMs;
-  if (opts.maxManifestBytes !== undefined) o.maxManifestBytes = opts.maxManifestBytes;
-  if (opts.maxTags !== undefined) o.maxTags = opts.maxTags;
-  if (opts.idleTimeoutMs !== undefined) o.idleTimeoutMs = opts.idleTimeoutMs;
-  return o;
 }
 
 /** A repository reference (no tag, no digest) for `list` and `pull --semver`; usage error otherwise. */

@@ -1,15 +1,17 @@
-/** One run's registry state: the dispatcher, token cache, credentials and one client per registry host. */
-import { setMaxListeners } from 'node:events';
+/**
+ * One run's registry state: the dispatcher, token cache, credentials and one client per registry host.
+ * Private to connect/: use-cases reach it through connect() (connect.ts), which makes at most one per run.
+ */
 import type { Dispatcher } from 'undici';
 import { TokenCache } from '../auth/cache.js';
 import { RemoteRepository } from '../registry/remote.js';
 import { credentialChain } from '../credentials/chain.js';
-import type { HelperExec } from '../credentials/helper.js';
 import { hostOfKey, parseServer } from '../credentials/keys.js';
 import { credentialFromFlag, type Credential, type CredentialResolver } from '../credentials/types.js';
 import { usageError } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
+import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { createDispatcher, proxyFor } from '../http/dispatcher.js';
 import { failure } from '../registry/failure.js';
 import { discard } from '../http/body.js';
@@ -24,43 +26,15 @@ export interface HostCreds {
   flag: string;
 }
 
-export interface SessionOptions {
-  /** `--creds`: `user:pass`, or a registry token; used for every registry of the run not in `hostCreds`. */
-  creds?: string;
-  /** Credentials sent to their registry only; they win over `creds` there. */
+/** What a run adds to its RegistryOptions: per-registry flags of one command, or a resolver of its own (login). */
+export interface SessionExtra {
+  /** Credentials sent to their registry only; they win over `creds` and `credsFor` there. */
   hostCreds?: HostCreds[];
-  /** `--provider`: a cloud SDK's credential chain for registries without explicit credentials. */
-  provider?: 'generic' | 'aws' | 'azure' | 'gcp';
   /**
-   * Looked up per registry when `creds` is not given; by default the chain of SPEC §6 (docker config,
-   * helpers, podman files) over `env` and `homeDir`.
+   * Looked up per registry when `creds` and `provider` are not given; by default the chain of SPEC §6
+   * (docker config, helpers, podman files) over `env` and `homeDir`.
    */
   credentials?: CredentialResolver;
-  /** Home directory for the docker/podman config lookup (default: `env.HOME`). */
-  homeDir?: string;
-  /** Runs credential helpers (tests inject it); default spawns `docker-credential-<name>`. */
-  credentialHelperExec?: HelperExec;
-  insecureRegistry?: boolean;
-  caFile?: string;
-  /** The NODE_EXTRA_CA_CERTS file Node loaded at start-up (see RegistryOptions). */
-  loadedExtraCaCerts?: string;
-  env?: Record<string, string | undefined>;
-  onEvent?: OnEvent;
-  signal?: AbortSignal;
-  /** Deadline for everything done through this session, from its creation. */
-  timeoutMs?: number;
-  maxManifestBytes?: number;
-  /** Most tags a tag listing collects (default DEFAULTS.caps.tags). */
-  maxTags?: number;
-  /** A response that sends nothing for this long is abandoned (default DEFAULTS.idleTimeoutMs). */
-  idleTimeoutMs?: number;
-}
-
-export interface RepositoryOptions {
-  /** Ask for `pull,push` scope up front. */
-  push?: boolean;
-  /** Tags per page when listing. */
-  tagPageSize?: number;
 }
 
 /** Parses per-registry credentials up front (usage errors before I/O); one value per registry. */
@@ -78,20 +52,13 @@ function hostCredentials(list: readonly HostCreds[]): Map<string, Credential> {
   return out;
 }
 
-/** The run's abort signal: the caller's, and the deadline when one is set. */
-function runSignal(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
-  const ms = timeoutMs ?? DEFAULTS.timeoutMs;
-  const deadline = ms > 0 && Number.isFinite(ms) ? AbortSignal.timeout(ms) : undefined;
-  if (!signal) return deadline;
-  if (!deadline) return signal;
-  return AbortSignal.any([signal, deadline]);
-}
-
 /** Owns the connections and secrets of one run; `close()` it when done. */
 export class RegistrySession {
-  private readonly opts: SessionOptions;
+  private readonly run: RunOptions;
+  private readonly registry: RegistryOptions & TargetCaps;
+  private readonly extra: SessionExtra;
   private readonly emit: OnEvent;
-  private readonly signal: AbortSignal | undefined;
+  private readonly signal: AbortSignal;
   private readonly resolver: CredentialResolver;
   private readonly cache = new TokenCache();
   private readonly clients = new Map<string, RegistryClient>();
@@ -99,19 +66,20 @@ export class RegistrySession {
   private dispatcher: Promise<Dispatcher> | undefined;
   private httpContext: Promise<HttpContext> | undefined;
 
-  /** Parses `creds` right away, so a malformed flag fails before any network call. */
-  constructor(opts: SessionOptions) {
-    this.opts = opts;
-    this.emit = emitter(opts.onEvent);
-    this.signal = runSignal(opts.signal, opts.timeoutMs);
-    // Every request in flight listens to it: `list --concurrency 20` must not print MaxListenersExceededWarning.
-    if (this.signal) setMaxListeners(0, this.signal);
+  /** Parses `creds` right away, so a malformed flag fails before any network call; `signal` is the run's one signal. */
+  constructor(run: RunOptions, registry: RegistryOptions & TargetCaps, extra: SessionExtra, signal: AbortSignal) {
+    this.run = run;
+    this.registry = registry;
+    this.extra = extra;
+    this.emit = emitter(run.onEvent);
+    this.signal = signal;
     this.resolver = this.makeResolver();
   }
 
-  /** A registry's own credentials first (`hostCreds`), then `--creds`, else the given resolver, else the credential chain. */
+  /** A registry's own credentials first (`hostCreds`, `credsFor`), then `--creds`, else the given resolver, else the credential chain. */
   private makeResolver(): CredentialResolver {
-    const perHost = hostCredentials(this.opts.hostCreds ?? []);
+    const credsFor = Object.entries(this.registry.credsFor ?? {}).map(([registry, creds]) => ({ registry, creds, flag: '--creds-for' }));
+    const perHost = hostCredentials([...(this.extra.hostCreds ?? []), ...credsFor]);
     const rest = this.fallbackResolver();
     if (perHost.size === 0) return rest;
     return (registry) => {
@@ -123,26 +91,29 @@ export class RegistrySession {
   }
 
   private fallbackResolver(): CredentialResolver {
-    const o = this.opts;
+    const { run, registry: o } = this;
     if (o.creds !== undefined) {
       const flag: Credential = { ...credentialFromFlag(o.creds), source: { kind: 'flag', flag: '--creds' } };
-      return () => Promise.resolve(flag);
+      return (registry) => {
+        this.emit({ type: 'debug', message: `credentials for ${registry} from --creds` });
+        return Promise.resolve(flag);
+      };
     }
     const provider = o.provider;
     if (provider !== undefined && provider !== 'generic') {
       return async (registry) => {
         // Loaded only now: a run without --provider never reads the dispatcher or any cloud SDK.
         const { providerCredential } = await import('../credentials/providers/index.js');
-        const credential = await providerCredential(provider, registry, { env: o.env ?? {}, http: () => this.http() });
+        const credential = await providerCredential(provider, registry, { env: run.env ?? {}, http: () => this.http() });
         this.emit({ type: 'debug', message: `credentials for ${registry} from --provider ${provider}` });
         return credential;
       };
     }
-    if (o.credentials) return o.credentials;
+    if (this.extra.credentials) return this.extra.credentials;
     return credentialChain({
-      ...(o.env === undefined ? {} : { env: o.env }),
-      ...(o.homeDir === undefined ? {} : { homeDir: o.homeDir }),
-      ...(o.credentialHelperExec === undefined ? {} : { exec: o.credentialHelperExec }),
+      env: run.env,
+      homeDir: run.homeDir,
+      exec: o.credentialHelperExec,
       onDebug: (message) => this.emit({ type: 'debug', message }),
     });
   }
@@ -159,16 +130,10 @@ export class RegistrySession {
     await discard(res.body);
   }
 
-  /** A repository of the registry named by `ref`, sharing this session's client for its host. */
-  repository(ref: Reference, opts: RepositoryOptions = {}): RemoteRepository {
-    const o: ConstructorParameters<typeof RemoteRepository>[2] = {
-      push: opts.push ?? false,
-      maxManifestBytes: this.opts.maxManifestBytes ?? DEFAULTS.caps.manifestBytes,
-    };
-    if (opts.tagPageSize !== undefined) o.tagPageSize = opts.tagPageSize;
-    if (this.opts.maxTags !== undefined) o.maxTags = this.opts.maxTags;
-    if (this.opts.onEvent !== undefined) o.onEvent = this.opts.onEvent;
-    return new RemoteRepository(this.client(ref), ref, o);
+  /** A repository of the registry named by `ref`, sharing this session's client for its host; `push` asks for `pull,push`. */
+  repository(ref: Reference, push: boolean): RemoteRepository {
+    const { maxManifestBytes = DEFAULTS.caps.manifestBytes, maxTags } = this.registry;
+    return new RemoteRepository(this.client(ref), ref, { push, maxManifestBytes, maxTags, onEvent: this.run.onEvent });
   }
 
   /** Closes the dispatcher's connections. */
@@ -188,7 +153,7 @@ export class RegistrySession {
         credential: () => this.credential(ref.registry),
         cache: this.cache,
       };
-      if (this.opts.insecureRegistry !== undefined) o.insecureRegistry = this.opts.insecureRegistry;
+      if (this.registry.insecureRegistry !== undefined) o.insecureRegistry = this.registry.insecureRegistry;
       c = new RegistryClient(o);
       this.clients.set(ref.host, c);
     }
@@ -211,23 +176,17 @@ export class RegistrySession {
   }
 
   private async makeHttp(): Promise<HttpContext> {
-    const o: Parameters<typeof createDispatcher>[0] = {};
-    if (this.opts.env !== undefined) o.env = this.opts.env;
-    if (this.opts.caFile !== undefined) o.caFile = this.opts.caFile;
-    if (this.opts.loadedExtraCaCerts !== undefined) o.loadedExtraCaCerts = this.opts.loadedExtraCaCerts;
-    if (this.opts.insecureRegistry !== undefined) o.insecureRegistry = this.opts.insecureRegistry;
-    if (this.opts.idleTimeoutMs !== undefined) o.idleTimeoutMs = this.opts.idleTimeoutMs;
-    o.onWarning = (message) => this.emit({ type: 'warning', message });
-    if (this.opts.insecureRegistry) {
+    if (this.registry.insecureRegistry) {
       this.emit({ type: 'warning', message: 'TLS certificate verification is off and plain HTTP is allowed (--insecure-registry)' });
     }
-    this.dispatcher = createDispatcher(o);
+    // The dispatcher reads its settings from the RegistryOptions value itself.
+    this.dispatcher = createDispatcher({ ...this.registry, env: this.run.env, onWarning: (message) => this.emit({ type: 'warning', message }) });
     const ctx: HttpContext = {
       dispatcher: await this.dispatcher,
       onDebug: (message) => this.emit({ type: 'debug', message }),
+      signal: this.signal,
     };
-    if (this.signal) ctx.signal = this.signal;
-    const env = this.opts.env ?? {};
+    const env = this.run.env ?? {};
     ctx.proxyFor = (url) => proxyFor(url, env);
     return ctx;
   }

@@ -57,3 +57,24 @@ export function secretsOf(cred: Credential | undefined): string[] {
   if ('identityToken' in cred) return [cred.identityToken];
   return [cred.password, Buffer.from(`${cred.username}:${cred.password}`, 'utf8').toString('base64')];
 }
+
+export interface ExecResult {
+  /** Exit code; null when killed by a signal. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  input: string;
+  /** The run's environment (core/options.ts Env; spelled out here so the two files need not import each other). */
+  env: Record<string, string | undefined>;
+  timeoutMs: number;
+}
+
+/**
+ * Runs a program with `input` on stdin. Rejects with `code: 'ENOENT'` when it does not exist and
+ * `code: 'ETIMEDOUT'` when it ran longer than `timeoutMs` (it is killed then). Declared here, in
+ * core, because RegistryOptions.credentialHelperExec carries it; credentials/helper.ts runs it.
+ */
+export type HelperExec = (program: string, args: string[], opts: ExecOptions) => Promise<ExecResult>;

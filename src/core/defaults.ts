@@ -9,6 +9,8 @@ const GiB = 1024 * MiB;
 export const DEFAULTS = {
   /** Whole-operation deadline (`--timeout`). */
   timeoutMs: 5 * 60_000,
+  /** The longest delay setTimeout keeps (2^31 - 1 ms, about 24.8 days); a longer deadline is none. */
+  maxTimerMs: 2_147_483_647,
   /** A response that sends nothing for this long is abandoned. */
   idleTimeoutMs: 30_000,
   /** Connect timeout for one TCP/TLS connection. */

@@ -1,8 +1,10 @@
 /**
- * Option groups the use-cases take: how a run is wired (RunOptions), how registries are reached
- * (RegistryOptions), and the caps of SPEC §5 (ReadCaps). CommonOptions is all three, which is what
- * the CLI hands every command; a use-case that needs less says so in its own option type.
+ * Option groups the use-cases take, as values: how a run is wired (RunOptions), how registries are
+ * reached (RegistryOptions, declared here once and read where declared: connect/ and the dispatcher),
+ * and the caps of SPEC §5 (ReadCaps). Each use-case's option type is the groups it needs plus its own
+ * fields; CommonOptions names all three, which is what the CLI assembles from its global flags.
  */
+import type { HelperExec } from './credential.js';
 import type { OnEvent } from './events.js';
 
 export type Env = Record<string, string | undefined>;
@@ -19,7 +21,7 @@ export interface RunOptions {
   onEvent?: OnEvent;
   /** Cancels the operation. */
   signal?: AbortSignal;
-  /** Whole-operation deadline in milliseconds. */
+  /** Whole-operation deadline in milliseconds (default DEFAULTS.timeoutMs; 0 for none), armed once per run by connect(). */
   timeoutMs?: number;
 }
 
@@ -47,6 +49,8 @@ export interface RegistryOptions {
   ociLayout?: boolean;
   /** A response that sends nothing for this long is abandoned (default 30 s). */
   idleTimeoutMs?: number;
+  /** Runs credential helpers (tests inject a fake); default spawns `docker-credential-<name>`. */
+  credentialHelperExec?: HelperExec;
 }
 
 /** The caps of SPEC §5, each raisable. */
@@ -61,5 +65,8 @@ export interface ReadCaps {
   maxTags?: number;
 }
 
-/** Everything the CLI passes to every use-case. */
+/** The caps a Connection applies to every store it opens (manifest reads, tag listings). */
+export type TargetCaps = Pick<ReadCaps, 'maxManifestBytes' | 'maxTags'>;
+
+/** Every group at once: what the CLI assembles from its global flags; no use-case takes it as such. */
 export interface CommonOptions extends RunOptions, RegistryOptions, ReadCaps {}

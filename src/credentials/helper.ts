@@ -9,24 +9,8 @@ import { OcipackError } from '../core/errors.js';
 import type { Env } from '../core/options.js';
 import type { Credential } from './types.js';
 
-export interface ExecResult {
-  /** Exit code; null when killed by a signal. */
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export interface ExecOptions {
-  input: string;
-  env: Env;
-  timeoutMs: number;
-}
-
-/**
- * Runs a program with `input` on stdin. Rejects with `code: 'ENOENT'` when it does not exist and
- * `code: 'ETIMEDOUT'` when it ran longer than `timeoutMs` (it is killed then).
- */
-export type HelperExec = (program: string, args: string[], opts: ExecOptions) => Promise<ExecResult>;
+export type { ExecOptions, ExecResult, HelperExec } from '../core/credential.js';
+import type { ExecResult, HelperExec } from '../core/credential.js';
 
 /** What docker-credential-helpers prints when a store has nothing for the server. */
 const NOT_FOUND = /credentials not found/i;

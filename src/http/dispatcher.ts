@@ -5,22 +5,19 @@ import type { Dispatcher } from 'undici';
 import { Agent, buildConnector, EnvHttpProxyAgent } from './undici.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
-import type { Env } from '../core/options.js';
+import type { Env, RegistryOptions } from '../core/options.js';
 import { redactUrl } from './redact.js';
 
-export interface DispatcherOptions {
+/**
+ * The registry settings the transport reads, where RegistryOptions declares them (`caFile`,
+ * `insecureRegistry`, `idleTimeoutMs`, `loadedExtraCaCerts`), plus the run's `env` (proxies,
+ * NODE_EXTRA_CA_CERTS) and where to say that a NODE_EXTRA_CA_CERTS file cannot be read.
+ */
+export type DispatcherOptions = Pick<RegistryOptions, 'caFile' | 'insecureRegistry' | 'idleTimeoutMs' | 'loadedExtraCaCerts'> & {
   env?: Env;
-  /** PEM file whose certificates are trusted on top of the default CAs. */
-  caFile?: string;
-  /** Skip certificate checks (`--insecure-registry`). */
-  insecureRegistry?: boolean;
-  /** A response that sends nothing for this long is abandoned (headers and between body chunks). */
-  idleTimeoutMs?: number;
   /** Told when NODE_EXTRA_CA_CERTS names a file that cannot be read (Node itself only warns too). */
   onWarning?: (message: string) => void;
-  /** The NODE_EXTRA_CA_CERTS file the running Node loaded at start-up: already in its default store. */
-  loadedExtraCaCerts?: string;
-}
+};
 
 /** The proxy settings found in `env`, lower case winning as curl does; undefined when none is set. */
 export function proxySettings(env: Env): { httpProxy: string; httpsProxy: string; noProxy: string } | undefined {

@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve as resolvePath, isAbsolute } from 'node:path';
 import { emitter } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
+import type { RunOptions } from '../core/options.js';
+import { armDeadline } from '../connect/deadline.js';
 import { packToFile } from '../artifact/tar/pack.js';
 import { errCode } from '../core/errno.js';
 import { writeFileAtomic } from '../core/files.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 import { parseSources } from '../artifact/tar/sources.js';
 
-export interface BuildOptions extends CommonOptions {
+export interface BuildOptions extends RunOptions {
   /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
   path: string | string[];
   /** Build even when no file is left after the ignore rules. */
@@ -64,14 +65,19 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     }
   }
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-build-'));
+  // No registry, but the run's deadline all the same.
+  const run = armDeadline(opts);
   try {
     emit({ type: 'step', message: `building artifact from ${[opts.path].flat().join(', ')}` });
     emit({ type: 'blob:start', action: 'pack' });
-    const packed = await packToFile(packOptionsFor(opts, emit), join(tmp, 'layer.tar.gz'));
+    const packed = await packToFile(packOptionsFor({ ...opts, signal: run.signal }, emit), join(tmp, 'layer.tar.gz'));
     emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });
-    await moveIntoPlace(packed.file, output, opts.signal);
+    await moveIntoPlace(packed.file, output, run.signal);
     return { output, digest: packed.digest, size: packed.size, diffId: packed.diffId, entries: packed.entries };
+  } catch (err) {
+    throw run.failure(err);
   } finally {
+    run.dispose();
     await rm(tmp, { recursive: true, force: true });
   }
 }

@@ -8,18 +8,18 @@
  */
 import { emitter } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
+import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { isIndex, type Descriptor } from '../oci/descriptor.js';
 import { isIndexType } from '../oci/mediatypes.js';
 import { parseReference } from '../oci/reference.js';
 import { copyGraph, type CopyOptions as GraphOptions } from '../content/copy.js';
-import { openTarget, parseTargetRef, referenceIn, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef } from '../connect/open.js';
+import { parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
+import { connect, type HostCreds } from '../connect/connect.js';
 import { copyReferrers } from '../content/referrers.js';
 import { isNotFound, tryResolve } from '../content/read.js';
 import { isMounter, type Target } from '../content/target.js';
-import { RegistrySession } from '../connect/session.js';
 
-export interface CopyOptions extends CommonOptions {
+export interface CopyOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `fromOciLayout`. */
   source: string;
   /** `oci://host/repo[:tag]`, or `<dir>[:tag]` with `toOciLayout`; without a tag the source's tag is used. */
@@ -58,6 +58,11 @@ export interface CopyResult {
   previous?: string;
 }
 
+/** One side of the copy, opened through the run's Connection. */
+interface Opened {
+  target: Target;
+}
+
 interface CopyPlan {
   src: TargetRef;
   dst: TargetRef;
@@ -86,23 +91,24 @@ export function prepareCopy(opts: CopyOptions): CopyPlan {
 export async function copy(opts: CopyOptions): Promise<CopyResult> {
   const emit = emitter(opts.onEvent);
   const plan = prepareCopy(opts);
-  const session = plan.src.kind === 'remote' || plan.dst.kind === 'remote' ? new RegistrySession(copySessionOptions(opts, plan)) : undefined;
-  let src: OpenedTarget | undefined;
-  let dst: OpenedTarget | undefined;
+  // One Connection for both sides: one deadline, one session, --creds read once, each side's own flag bound to its registry.
+  const conn = connect(opts, opts, { hostCreds: sideCreds(opts, plan) });
   try {
-    src = await openTarget(plan.src, opts, session);
-    dst = await openTarget(plan.dst, { ...opts, push: true, create: !opts.dryRun }, session).catch((err: unknown) => {
-      // a dry run into a layout that does not exist yet: everything would be written
-      if (opts.dryRun && plan.dst.kind === 'layout' && isNotFound(err)) return { target: emptyTarget(plan.dst.display), close: async () => {} };
-      throw err;
-    });
+    const src: Opened = { target: await conn.open(plan.src) };
+    const dst: Opened = {
+      target: await conn.open(plan.dst, { push: true, create: !opts.dryRun }).catch((err: unknown) => {
+        // a dry run into a layout that does not exist yet: everything would be written
+        if (opts.dryRun && plan.dst.kind === 'layout' && isNotFound(err)) return emptyTarget(plan.dst.display);
+        throw err;
+      }),
+    };
     const to = plan.tag === undefined ? repositoryOf(plan.dst) : `${repositoryOf(plan.dst)}:${plan.tag}`;
     emit({ type: 'step', message: `copying ${plan.src.display} to ${to}` });
     const root = await src.target.resolve(referenceIn(plan.src));
     if (plan.dst.digest !== undefined && plan.dst.digest !== root.digest) {
       throw new OcipackError('USAGE', `destination digest ${plan.dst.digest} is not the source's digest ${root.digest}`);
     }
-    const graphOpts = copyOptions(opts, mountFor(plan, src, dst, emit));
+    const graphOpts = copyOptions({ ...opts, signal: conn.signal }, mountFor(plan, src, dst, emit));
     const r = await copyGraph(src.target, dst.target, root, plan.tag === undefined ? graphOpts : { ...graphOpts, tag: plan.tag });
     const out: CopyResult = {
       source: plan.src.display, destination: to, digest: root.digest, mediaType: root.mediaType,
@@ -123,21 +129,19 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
       out.bytes += refs.result.bytes;
     }
     return out;
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await src?.close();
-    await dst?.close();
-    await session?.close();
+    await conn.close();
   }
 }
 
-/** The run's session options plus `--from-creds`/`--to-creds`, each bound to its own registry. */
-function copySessionOptions(opts: CopyOptions, plan: CopyPlan): ConstructorParameters<typeof RegistrySession>[0] {
-  const o = sessionOptions(opts);
-  const own: NonNullable<typeof o.hostCreds> = [];
+/** `--from-creds`/`--to-creds`, each bound to its own registry (they win over `credsFor` and `creds` there). */
+function sideCreds(opts: CopyOptions, plan: CopyPlan): HostCreds[] {
+  const own: HostCreds[] = [];
   if (opts.fromCreds !== undefined && plan.src.kind === 'remote') own.push({ registry: plan.src.ref.registry, creds: opts.fromCreds, flag: '--from-creds' });
   if (opts.toCreds !== undefined && plan.dst.kind === 'remote') own.push({ registry: plan.dst.ref.registry, creds: opts.toCreds, flag: '--to-creds' });
-  if (own.length > 0) o.hostCreds = [...own, ...(o.hostCreds ?? [])];
-  return o;
+  return own;
 }
 
 function copyOptions(opts: CopyOptions, mount: ((d: Descriptor) => Promise<boolean>) | undefined): GraphOptions {
@@ -151,7 +155,7 @@ function copyOptions(opts: CopyOptions, mount: ((d: Descriptor) => Promise<boole
 }
 
 /** Cross-repository mount when both sides are repositories of the same registry; a refused mount means "transfer it". */
-function mountFor(plan: CopyPlan, src: OpenedTarget, dst: OpenedTarget, emit: ReturnType<typeof emitter>): ((d: Descriptor) => Promise<boolean>) | undefined {
+function mountFor(plan: CopyPlan, src: Opened, dst: Opened, emit: ReturnType<typeof emitter>): ((d: Descriptor) => Promise<boolean>) | undefined {
   if (plan.src.kind !== 'remote' || plan.dst.kind !== 'remote' || !isMounter(dst.target)) return undefined;
   if (plan.src.ref.host !== plan.dst.ref.host || plan.src.ref.repository === plan.dst.ref.repository) return undefined;
   const from = plan.src.ref.repository;

@@ -5,11 +5,12 @@
  */
 import { emitter } from '../core/events.js';
 import { OcipackError, RegistryError, usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
-import { openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
+import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
+import { parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import { isDeleter, type Target } from '../content/target.js';
 
-export interface DeleteOptions extends CommonOptions {
+export interface DeleteOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo:tag` or `oci://host/repo@sha256:…` (or `<dir>:tag|@digest` with `ociLayout`). */
   reference: string;
   /**
@@ -43,16 +44,17 @@ export async function deleteArtifact(opts: DeleteOptions): Promise<DeleteResult>
   if (byDigest && !opts.force) {
     throw usageError(`deleting ${t.display} by digest removes the manifest and every tag that names it; add --force to do that (to remove one tag only, delete ${repositoryOf(t)}:<tag>)`, { option: 'force', next: 'delete-force' });
   }
-  const opened = await openTarget(t, { ...opts, push: true });
+  const conn = connect(opts, opts);
   try {
+    const opened = await conn.open(t, { push: true });
     const reference = byDigest ? t.digest! : t.tag!;
-    const desc = await opened.target.resolve(reference);
-    const all = await tagsNaming(opened.target, desc.digest);
+    const desc = await opened.resolve(reference);
+    const all = await tagsNaming(opened, desc.digest);
     const result: DeleteResult = { repository: repositoryOf(t), digest: desc.digest, tags: byDigest ? all : [t.tag!], manifestDeleted: byDigest, dryRun: opts.dryRun ?? false };
     if (!byDigest) result.tag = t.tag!;
     if (opts.dryRun) return result;
-    if (!isDeleter(opened.target)) throw new OcipackError('REGISTRY', `${opened.target.name} cannot delete`);
-    const target = opened.target;
+    if (!isDeleter(opened)) throw new OcipackError('REGISTRY', `${opened.name} cannot delete`);
+    const target = opened;
     emit({ type: 'step', message: `deleting ${byDigest ? `manifest ${desc.digest}` : `tag ${t.tag}`} from ${repositoryOf(t)}` });
     try {
       await target.delete(reference);
@@ -74,8 +76,10 @@ export async function deleteArtifact(opts: DeleteOptions): Promise<DeleteResult>
       throw refused(err, t);
     }
     return { ...result, tags: all, manifestDeleted: true };
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
   }
 }
 

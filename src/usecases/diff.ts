@@ -10,10 +10,11 @@ import { pipeline } from 'node:stream/promises';
 import { fsError } from '../core/errno.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
+import type { ReadCaps, RegistryOptions, RunOptions } from '../core/options.js';
 import { listEntries, type WalkEntry } from '../artifact/tar/pack.js';
 import { readTarEntries, type TarListEntry } from '../artifact/tar/unpack.js';
-import { openTarget, parseTargetRef, referenceIn } from '../connect/open.js';
+import { parseTargetRef, referenceIn } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import type { Target } from '../content/target.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { chooseLayer, resolveImage } from '../content/image.js';
@@ -21,7 +22,7 @@ import { mapLimit } from '../content/pool.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { checkSources, packOptionsFor, readsStdin } from '../artifact/tar/tree.js';
 
-export interface DiffOptions extends CommonOptions {
+export interface DiffOptions extends RunOptions, RegistryOptions, Omit<ReadCaps, 'maxTags'> {
   /** The artifact: `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `ociLayout`. */
   reference: string;
   /** Local directory (or file) to compare; several (`<src>[=<target>]`) as push packs them. */
@@ -77,15 +78,19 @@ export async function diff(opts: DiffOptions): Promise<DiffResult> {
   const t = parseTargetRef(opts.reference, opts.ociLayout);
   if (readsStdin(opts.path)) throw usageError('diff cannot compare stdin (--path -); save it to a file first');
   await checkSources(opts.path);
-  const opened = await openTarget(t, opts);
+  const conn = connect(opts, opts);
   try {
+    const target = await conn.open(t);
+    const run = { ...opts, signal: conn.signal };
     emit({ type: 'step', message: `comparing ${[opts.path].flat().join(', ')} with ${t.display}` });
-    const [local, remote] = await Promise.all([localSide(opts, emit), remoteSide(opened.target, referenceIn(t), opts, emit)]);
+    const [local, remote] = await Promise.all([localSide(run, emit), remoteSide(target, referenceIn(t), run, emit)]);
     const changes = compareTrees(local, remote.entries);
     if (opts.unified) await addPatches(changes, local, remote.entries);
     return { digest: remote.digest, layer: remote.layer, differ: changes.length > 0, changes };
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
   }
 }
 

@@ -1,13 +1,16 @@
 /** inspect: what a manifest says — digest, media types, config, layers or child manifests, annotations (SPEC §3). */
 import { emitter } from '../core/events.js';
-import type { CommonOptions } from '../core/options.js';
+import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { isIndex, type Descriptor, type Platform } from '../oci/descriptor.js';
-import { openTarget, parseTargetRef, referenceIn } from '../connect/open.js';
+import { parseTargetRef, referenceIn } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import { parseManifest } from '../oci/manifest.js';
 import { chartInfo, type ChartInfo } from '../artifact/helm/info.js';
 import { readBlob } from '../content/read.js';
 
-export interface InspectOptions extends CommonOptions {
+export type { ChartInfo } from '../artifact/helm/info.js';
+
+export interface InspectOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `ociLayout`. */
   reference: string;
 }
@@ -50,10 +53,11 @@ export interface InspectResult {
 export async function inspect(opts: InspectOptions): Promise<InspectResult> {
   const emit = emitter(opts.onEvent);
   const t = parseTargetRef(opts.reference, opts.ociLayout);
-  const opened = await openTarget(t, opts);
+  const conn = connect(opts, opts);
   try {
+    const target = await conn.open(t);
     emit({ type: 'step', message: `inspecting ${t.display}` });
-    const { descriptor, bytes } = await opened.target.fetchManifest(referenceIn(t));
+    const { descriptor, bytes } = await target.fetchManifest(referenceIn(t));
     const m = parseManifest(bytes, descriptor.digest);
     const out: InspectResult = {
       reference: t.display,
@@ -71,13 +75,15 @@ export async function inspect(opts: InspectOptions): Promise<InspectResult> {
       out.config = summary(m.config);
       out.layers = m.layers.map(summary);
       out.artifactType = str(m.artifactType) || out.config.mediaType;
-      const chart = await chartInfo(m, (d, max) => readBlob(opened.target, d, max));
+      const chart = await chartInfo(m, (d, max) => readBlob(target, d, max));
       if (chart) out.chart = chart;
     }
     if (m.subject !== undefined) out.subject = summary(m.subject);
     return out;
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
   }
 }
 

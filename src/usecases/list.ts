@@ -6,23 +6,21 @@
 import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
+import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { ANNOTATIONS } from '../oci/mediatypes.js';
 import {
   filterTags, parseSemverFilter, parseTagRegex, sortTags, type TagFilterOptions,
 } from '../oci/semver.js';
 import { mapLimit } from '../content/pool.js';
-import {
-  layoutTagSuffix, openTarget, parseRepositoryTarget, repositoryOf, sessionOptions, type OpenedTarget, type TargetRef,
-} from '../connect/open.js';
-import { RegistrySession } from '../connect/session.js';
+import { layoutTagSuffix, parseRepositoryTarget, repositoryOf, type TargetRef } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import type { FetchedManifest, Target } from '../content/target.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
 import { OciLayoutStore } from '../content/layout.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import { chartInfo } from '../artifact/helm/info.js';
 
-export interface ListOptions extends CommonOptions {
+export interface ListOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** A repository without tag or digest: `oci://host/repo`, or a layout directory with `ociLayout`. */
   reference: string;
   /** node-semver range; prereleases only when the range names one. */
@@ -31,8 +29,6 @@ export interface ListOptions extends CommonOptions {
   filterRegex?: string;
   /** Parallel manifest fetches; default DEFAULTS.concurrency. */
   concurrency?: number;
-  /** Tags per page (`n=`) when listing a registry; mainly for tests of `Link` pagination. */
-  tagPageSize?: number;
   /** Also list cosign (`.sig/.att/.sbom`) and referrers-schema (`sha256-<hex>`) tags, and a layout's untagged referrers. */
   allTags?: boolean;
 }
@@ -68,25 +64,20 @@ export async function list(opts: ListOptions): Promise<ListEntry[]> {
   const filters = parseFilters(opts);
   const concurrency = opts.concurrency ?? DEFAULTS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError('concurrency must be a positive integer');
-  const opened = await openForList(t, opts);
+  const conn = connect(opts, opts);
   try {
+    const opened = { target: await conn.open(t) };
     emit({ type: 'step', message: `listing artifacts in ${t.display}` });
     if (opened.target instanceof OciLayoutStore) return await listLayout(opened.target, t, filters, concurrency, opts.signal);
     const tags = sortTags(filterTags(await opened.target.listTags(), filters));
     const repository = repositoryOf(t);
-    const rows = await mapLimit(tags, concurrency, (tag) => describeTag(opened.target, repository, tag, emit), opts.signal);
+    const rows = await mapLimit(tags, concurrency, (tag) => describeTag(opened.target, repository, tag, emit), conn.signal);
     return rows.filter((r): r is ListEntry => r !== undefined);
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
   }
-}
-
-/** openTarget, or for a registry with a page size of its own, a session asked for that page size. */
-async function openForList(t: TargetRef, opts: ListOptions): Promise<OpenedTarget> {
-  if (t.kind === 'layout' || opts.tagPageSize === undefined) return openTarget(t, opts);
-  const session = new RegistrySession(sessionOptions(opts));
-  const remote = session.repository(t.ref, { tagPageSize: opts.tagPageSize });
-  return { target: remote, close: () => session.close() };
 }
 
 /** One tag's row; a tag deleted between listing and fetching is skipped with a warning. */

@@ -2,22 +2,19 @@
  * login / logout (SPEC §3, §6): check the credentials against the registry first (`GET /v2/`
  * following the token flow), then store them the way docker does; logout erases them again.
  */
-import { sessionOptions } from '../connect/open.js';
-import type { HelperExec } from '../credentials/helper.js';
+import { connect } from '../connect/connect.js';
 import { parseServer, type ServerName } from '../credentials/keys.js';
 import { eraseCredentials, saveCredentials, type StoreOptions } from '../credentials/store.js';
 import { emitter } from '../core/events.js';
 import { OcipackError, RegistryError, usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
-import { RegistrySession } from '../connect/session.js';
+import type { RegistryOptions, RunOptions } from '../core/options.js';
 
-export interface LoginOptions extends CommonOptions {
+/** RegistryOptions' `creds`, `credsFor` and `provider` are not used: login checks the user name and password it was given. */
+export interface LoginOptions extends RunOptions, RegistryOptions {
   /** `ghcr.io`, `localhost:5000`, `docker.io` (or `https://index.docker.io/v1/`). */
   server: string;
   username: string;
   password: string;
-  /** Runs credential helpers; default spawns `docker-credential-<name>`. */
-  credentialHelperExec?: HelperExec;
   /** Store in Helm's registry config instead of docker's, so `helm pull oci://…` sees the login. */
   helm?: boolean;
 }
@@ -34,9 +31,8 @@ export interface LoginResult {
   verified: boolean;
 }
 
-export interface LogoutOptions extends CommonOptions {
+export interface LogoutOptions extends Pick<RunOptions, 'env' | 'homeDir'>, Pick<RegistryOptions, 'credentialHelperExec'> {
   server: string;
-  credentialHelperExec?: HelperExec;
   /** Erase from Helm's registry config instead of docker's. */
   helm?: boolean;
 }
@@ -58,7 +54,7 @@ export function prepareLogin(opts: Pick<LoginOptions, 'server' | 'username' | 'p
   return server;
 }
 
-function storeOptions(opts: CommonOptions & { credentialHelperExec?: HelperExec; helm?: boolean }): StoreOptions {
+function storeOptions(opts: LogoutOptions): StoreOptions {
   const o: StoreOptions = {};
   if (opts.helm) o.file = 'helm';
   if (opts.env !== undefined) o.env = opts.env;
@@ -72,12 +68,9 @@ export async function login(opts: LoginOptions): Promise<LoginResult> {
   const emit = emitter(opts.onEvent);
   const server = prepareLogin(opts);
   let challenged = false;
-  const base = sessionOptions(opts);
-  delete base.creds;
-  delete base.hostCreds;
-  delete base.provider;
-  const session = new RegistrySession({
-    ...base,
+  // Only the given user name and password: no --creds, --creds-for or --provider stand in for them.
+  const { creds: _creds, credsFor: _credsFor, provider: _provider, ...registry } = opts;
+  const conn = connect(opts, registry, {
     credentials: async () => {
       challenged = true;
       return { username: opts.username, password: opts.password };
@@ -85,15 +78,15 @@ export async function login(opts: LoginOptions): Promise<LoginResult> {
   });
   emit({ type: 'step', message: `checking credentials for ${server.registry}` });
   try {
-    await session.checkAccess(server);
+    await conn.checkAccess(server);
   } catch (err) {
     if (err instanceof OcipackError && err.code === 'UNAUTHORIZED') {
       const status = err instanceof RegistryError ? err.status : 401;
       throw new RegistryError('UNAUTHORIZED', status, `${server.registry} rejected the user name or password`, [], { host: server.registry, next: 'login' });
     }
-    throw err;
+    throw conn.failure(err);
   } finally {
-    await session.close();
+    await conn.close();
   }
   if (!challenged) emit({ type: 'warning', message: `${server.registry} asks for no authentication; the credentials could not be checked` });
   const where = await saveCredentials(server.key, opts.username, opts.password, storeOptions(opts));

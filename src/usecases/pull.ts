@@ -5,13 +5,14 @@ import { pipeline } from 'node:stream/promises';
 import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
+import type { ReadCaps, RegistryOptions, RunOptions } from '../core/options.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { resolveImage } from '../content/image.js';
 import { chooseLayers, type IndexedLayer, type LayerOperation, type LayerSelector } from '../oci/layers.js';
 import { applyLayers, type Receive } from '../artifact/layers.js';
-import { openTarget, parseRepositoryTarget, parseTargetRef, referenceIn, repositoryOf, withTag, type TargetRef } from '../connect/open.js';
+import { parseRepositoryTarget, parseTargetRef, referenceIn, repositoryOf, withTag, type TargetRef } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import type { BlobSource } from '../content/target.js';
 import { checkLayerSize, extractInto, stageOptions, type UnpackOptions } from '../artifact/tar/unpack.js';
 import { openStage } from '../artifact/tar/extract-dir.js';
@@ -19,7 +20,7 @@ import { parsePlatform } from '../oci/platform.js';
 import type { ChartInfo } from '../artifact/helm/info.js';
 import { readBlob } from '../content/read.js';
 
-export interface PullOptions extends CommonOptions {
+export interface PullOptions extends RunOptions, RegistryOptions, ReadCaps {
   reference: string;
   /** Directory to extract into; created when missing. */
   output: string;
@@ -146,14 +147,15 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   const range = opts.semver === undefined ? undefined : bySemver?.parseSemverFilter(opts.semver, '`semver`');
   let t: TargetRef = range && bySemver ? parseRepositoryTarget(opts.reference, opts.ociLayout) : parseTargetRef(opts.reference, opts.ociLayout);
   if (opts.platform !== undefined) parsePlatform(opts.platform);
-  const opened = await openTarget(t, opts);
+  const conn = connect(opts, opts);
   try {
+    const target = await conn.open(t);
     if (range && bySemver) {
-      t = withTag(t, await bySemver.highestTagIn(opened.target, range, t.display));
+      t = withTag(t, await bySemver.highestTagIn(target, range, t.display));
       emit({ type: 'step', message: `semver range "${range.text}" resolved to tag ${t.tag}` });
     }
     emit({ type: 'step', message: `pulling artifact from ${t.display}` });
-    const { digest, manifest } = await resolveImage(opened.target, referenceIn(t), opts.platform);
+    const { digest, manifest } = await resolveImage(target, referenceIn(t), opts.platform);
     const choice = chooseLayers(manifest, selector);
     for (const l of choice.layers) checkLayerSize(l.size, opts.maxLayerBytes);
     for (const message of choice.warnings) emit({ type: 'warning', message });
@@ -164,7 +166,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     if (opts.maxEntries !== undefined) unpackOpts.maxEntries = opts.maxEntries;
     if (opts.maxPathBytes !== undefined) unpackOpts.maxPathBytes = opts.maxPathBytes;
     if (opts.maxDepth !== undefined) unpackOpts.maxDepth = opts.maxDepth;
-    if (opts.signal) unpackOpts.signal = opts.signal;
+    unpackOpts.signal = conn.signal;
     if (opts.clean) unpackOpts.clean = true;
     if (opts.overwriteDirs) unpackOpts.overwriteDirs = true;
     let extracted = 0;
@@ -175,7 +177,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     const stage = await openStage(output, stageOptions(unpackOpts));
     let applied: { files: string[] } = { files: [] };
     try {
-      const receive: Receive = (l, sink) => receiveLayer(opened.target, l, stage.dir, (stream) => sink(stream), opts.onEvent, opts.signal);
+      const receive: Receive = (l, sink) => receiveLayer(target, l, stage.dir, (stream) => sink(stream), opts.onEvent, conn.signal);
       applied = await applyLayers(choice, receive, stage.dir, unpackOpts, (message, detail) => emit({ type: detail ? 'info' : 'step', message }));
       emit({ type: 'activity', message: `moving ${extracted} ${extracted === 1 ? 'file' : 'files'} into ${opts.output}` });
       await stage.commit();
@@ -186,7 +188,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     const repository = repositoryOf(t);
     const tag = t.tag ?? (t.digest ? '' : 'latest');
     const chartInfo = manifest.config?.mediaType === MT.helmConfig ? (await import('../artifact/helm/info.js')).chartInfo : async () => undefined;
-    const chart = await chartInfo(manifest, (d, max) => readBlob(opened.target, d, max)).catch((err: unknown) => {
+    const chart = await chartInfo(manifest, (d, max) => readBlob(target, d, max)).catch((err: unknown) => {
       if (err instanceof OcipackError && err.code === 'CANCELLED') throw err;
       emit({ type: 'warning', message: `cannot read the chart metadata: ${err instanceof Error ? err.message : 'error'}` });
       return undefined;
@@ -205,7 +207,9 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       operation: choice.operation,
       ...(choice.operation === 'copy' ? { files: applied.files } : {}),
     };
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
   }
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitter } from '../core/events.js';
 import { usageError } from '../core/errors.js';
-import type { CommonOptions, Env } from '../core/options.js';
+import type { Env, RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MT } from '../oci/mediatypes.js';
 import { parseRepository } from '../oci/reference.js';
@@ -18,11 +18,12 @@ import { createdTime } from '../artifact/flux/metadata.js';
 import type { ChartMetadata } from '../artifact/helm/chart.js';
 import { packageChartDir, readChartArchive, readChartDir } from '../artifact/helm/pack.js';
 import { chartAnnotations, chartConfig, chartTag, helmManifest } from '../artifact/helm/oci.js';
-import { dockerReferenceOf, openTarget, parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
+import { dockerReferenceOf, parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import { graphOptions } from '../content/copy.js';
 import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
 
-export interface PushChartOptions extends CommonOptions {
+export interface PushChartOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/path` (the chart goes to `path/<name>`), or a layout `<dir>` with `ociLayout`. */
   reference: string;
   /** A chart directory (packaged as `helm package` does) or a packaged `.tgz`. */
@@ -103,11 +104,12 @@ export async function pushChart(opts: PushChartOptions): Promise<PushChartResult
   // decrypt the signing key before any network call: a wrong password pushes nothing
   const signing = opts.signKey === undefined ? undefined : await chartSigner(opts, env);
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-chart-'));
-  const opened = await openTarget(t, { ...opts, push: true, create: true });
+  const conn = connect(opts, opts);
   try {
+    const target = await conn.open(t, { push: true, create: true });
     emit({ type: 'step', message: `pushing chart ${src.meta.name} ${src.meta.version} to ${repository}:${tag}` });
     const file = src.kind === 'dir' ? join(tmp, `${src.meta.name}-${src.meta.version}.tgz`) : opts.chart;
-    const layer = src.kind === 'dir' ? await packageDir(opts, file, emit) : await describeFile(file, MT.helmChart);
+    const layer = src.kind === 'dir' ? await packageDir({ ...opts, signal: conn.signal }, file, emit) : await describeFile(file, MT.helmChart);
     const config = chartConfig(src.meta);
     const layers: Descriptor[] = [layer];
     let prov: Descriptor | undefined;
@@ -122,7 +124,7 @@ export async function pushChart(opts: PushChartOptions): Promise<PushChartResult
       .addBlob(config.descriptor, config.bytes)
       .addManifest(manifest.descriptor, manifest.bytes);
     if (prov && src.provenance) staged.addBlob(prov, src.provenance);
-    await writeArtifact(staged, opened.target, manifest.descriptor, graphOptions(opts, tag));
+    await writeArtifact(staged, target, manifest.descriptor, graphOptions({ ...opts, signal: conn.signal }, tag));
     const chart: PushChartResult['chart'] = { name: src.meta.name, version: src.meta.version };
     if (src.meta.appVersion) chart.appVersion = src.meta.appVersion;
     const url = t.kind === 'remote' ? `oci://${repository}:${tag}` : `${repository}:${tag}`;
@@ -130,11 +132,13 @@ export async function pushChart(opts: PushChartOptions): Promise<PushChartResult
     if (signing) {
       const o: Parameters<typeof signing.signArtifact>[3] = { format: signing.format, dockerReference: dockerReferenceOf(t), annotations: {}, dryRun: false };
       if (opts.onEvent) o.onEvent = opts.onEvent;
-      out.signature = await signing.signArtifact(opened.target, manifest.descriptor, signing.signer, o);
+      out.signature = await signing.signArtifact(target, manifest.descriptor, signing.signer, o);
     }
     return out;
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
     await rm(tmp, { recursive: true, force: true });
   }
 }

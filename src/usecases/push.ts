@@ -6,13 +6,14 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { emitter } from '../core/events.js';
 import { usageError } from '../core/errors.js';
-import type { CommonOptions, Env } from '../core/options.js';
+import type { Env, RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { packToFile, type PackResult } from '../artifact/tar/pack.js';
 import { createdTime, resolveMetadata, userMetadata } from '../artifact/flux/metadata.js';
 import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/flux/manifest.js';
 import { MT } from '../oci/mediatypes.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
-import { dockerReferenceOf, openTarget, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
+import { dockerReferenceOf, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import type { Target } from '../content/target.js';
 import { fetchManifestIfExists, isNotFound, readBlob } from '../content/read.js';
 import { graphOptions } from '../content/copy.js';
@@ -20,7 +21,7 @@ import { UPLOAD_READ_BYTES } from '../content/bodies.js';
 import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 
-export interface PushOptions extends CommonOptions {
+export interface PushOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`. */
   reference: string;
   /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
@@ -96,46 +97,49 @@ export async function push(opts: PushOptions): Promise<PushResult> {
 
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-push-'));
   const dryRun = opts.dryRun ?? false;
-  const opened = await openTarget(t, { ...opts, push: true, create: !dryRun }).catch((err: unknown) => {
-    if (dryRun && t.kind === 'layout' && isNotFound(err)) return { target: undefined, close: async () => {} };
-    throw err;
-  });
+  const conn = connect(opts, opts);
   try {
+    const target = await conn.open(t, { push: true, create: !dryRun }).catch((err: unknown) => {
+      if (dryRun && t.kind === 'layout' && isNotFound(err)) return undefined;
+      throw err;
+    });
     emit({ type: 'step', message: `${dryRun ? 'dry run: ' : ''}pushing artifact to ${repositoryOf(t)}:${tag}` });
     // Reach the registry (ping, token for the push scope) while packing: an unreachable host or a missing
     // login fails now, in one round trip, instead of after packing; nothing has been uploaded by then.
     const stop = new AbortController();
-    const current = opened.target ? fetchManifestIfExists(opened.target, tag) : Promise.resolve(undefined);
+    const current = target ? fetchManifestIfExists(target, tag) : Promise.resolve(undefined);
     current.catch((err: unknown) => stop.abort(err));
-    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+    const signal = AbortSignal.any([conn.signal, stop.signal]);
     const [packed, now] = await Promise.all([pack({ ...opts, signal }, join(tmp, 'layer.tar.gz'), emit), current]);
     const config = fluxConfig(created, packed.diffId);
     const layer = { mediaType: MT.fluxContent, size: packed.size, digest: packed.digest };
     const manifest = imageManifest(config.descriptor, [layer], annotations);
     const repository = repositoryOf(t);
-    const existing = opened.target && now ? await sameContentAt(opened.target, now, packed.diffId, annotations) : undefined;
-    if (dryRun || !opened.target) {
+    const existing = target && now ? await sameContentAt(target, now, packed.diffId, annotations) : undefined;
+    if (dryRun || !target) {
       const plan: PushPlan = { blobs: [], manifest: existing ?? manifest.descriptor.digest };
       if (now) plan.previous = now.descriptor.digest;
       for (const d of existing ? [] : [layer, config.descriptor]) {
-        const there = opened.target ? await opened.target.exists(d) : false;
+        const there = target ? await target.exists(d) : false;
         plan.blobs.push({ mediaType: d.mediaType, digest: d.digest, size: d.size, action: there ? 'skip' : 'upload' });
       }
       return { url: urlOf(t, repository, tag), repository, tag, digest: plan.manifest, unchanged: existing !== undefined, plan };
     }
     if (existing) {
       emit({ type: 'info', message: `${repository}:${tag} already holds this content; nothing uploaded` });
-      return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, opened.target, fetchedRoot(existing, opened.target));
+      return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, target, fetchedRoot(existing, target));
     }
     const upload = uploadBody(packed.file);
     const staged = new StagedArtifact()
       .addBlob(layer, upload)
       .addBlob(config.descriptor, config.bytes)
       .addManifest(manifest.descriptor, manifest.bytes);
-    await writeArtifact(staged, opened.target, manifest.descriptor, graphOptions(opts, tag));
-    return signed({ url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false }, opened.target, async () => manifest.descriptor);
+    await writeArtifact(staged, target, manifest.descriptor, graphOptions({ ...opts, signal: conn.signal }, tag));
+    return signed({ url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false }, target, async () => manifest.descriptor);
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
     await rm(tmp, { recursive: true, force: true });
   }
 }

@@ -9,16 +9,17 @@
  */
 import { emitter } from '../core/events.js';
 import { usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
+import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { parseAnnotations } from '../artifact/flux/manifest.js';
-import { dockerReferenceOf, openTarget, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
+import { dockerReferenceOf, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import { signArtifact, parseSignatureFormat, type SignatureFormatName, type SignOutcome } from '../signing/signwith.js';
 import { loadSigner, type PasswordSource } from '../signing/signer.js';
 
 export type { PasswordSource } from '../signing/signer.js';
 export type { SignatureFormatName, SignOutcome } from '../signing/signwith.js';
 
-export interface SignOptions extends CommonOptions {
+export interface SignOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
   reference: string;
   /** `--key`: cosign private key file (encrypted), or a plain PKCS#8/SEC1 PEM key. */
@@ -46,13 +47,16 @@ export async function sign(opts: SignOptions): Promise<SignResult> {
   const format = parseSignatureFormat(opts.signatureFormat);
   const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
   const signer = await loadSigner(opts.key, opts.password, opts.env ?? {});
-  const opened = await openTarget(t, { ...opts, push: !opts.dryRun });
+  const conn = connect(opts, opts);
   try {
+    const target = await conn.open(t, { push: !opts.dryRun });
     emit({ type: 'step', message: `${opts.dryRun ? 'dry run: ' : ''}signing ${t.display} with ${signer.description.label} key ${opts.key} (${format})` });
-    const subject = await opened.target.resolve(referenceIn(t));
-    const r = await signArtifact(opened.target, subject, signer, { format, dockerReference: dockerReferenceOf(t), annotations, dryRun: opts.dryRun ?? false, onEvent: emit });
+    const subject = await target.resolve(referenceIn(t));
+    const r = await signArtifact(target, subject, signer, { format, dockerReference: dockerReferenceOf(t), annotations, dryRun: opts.dryRun ?? false, onEvent: emit });
     return { url: t.kind === 'remote' ? `oci://${t.display}` : t.display, repository: repositoryOf(t), ...r };
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
   }
 }

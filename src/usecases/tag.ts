@@ -5,14 +5,15 @@
  */
 import { emitter } from '../core/events.js';
 import { OcipackError, isInputError, usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
-import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
+import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
+import { parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import { tryResolve } from '../content/read.js';
 
 /** Tag grammar of the distribution spec. */
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
-export interface TagOptions extends CommonOptions {
+export interface TagOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** The manifest to tag: `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
   reference: string;
   /** New tags (flags may be comma-separated; split them before). */
@@ -64,13 +65,14 @@ export async function tag(opts: TagOptions): Promise<TagResult> {
   const emit = emitter(opts.onEvent);
   const t = parseTargetRef(opts.reference, opts.ociLayout);
   const tags = parseTags(opts.tags);
-  const opened = await openTarget(t, { ...opts, push: true });
+  const conn = connect(opts, opts);
   try {
+    const target = await conn.open(t, { push: true });
     emit({ type: 'step', message: `tagging artifact ${t.display}` });
-    const { descriptor, bytes } = await opened.target.fetchManifest(referenceIn(t));
+    const { descriptor, bytes } = await target.fetchManifest(referenceIn(t));
     if (opts.dryRun) {
       const moves = await Promise.all(tags.map(async (name) => {
-        const now = await tryResolve(opened.target, name);
+        const now = await tryResolve(target, name);
         return now ? { tag: name, from: now.digest } : { tag: name };
       }));
       return { repository: repositoryOf(t), digest: descriptor.digest, mediaType: descriptor.mediaType, tags, moves };
@@ -78,16 +80,18 @@ export async function tag(opts: TagOptions): Promise<TagResult> {
     const applied: string[] = [];
     for (const name of tags) {
       try {
-        await opened.target.pushManifest(descriptor, bytes, name);
+        await target.pushManifest(descriptor, bytes, name);
       } catch (err) {
-        throw new PartialTagError(applied, name, err);
+        throw new PartialTagError(applied, name, conn.failure(err));
       }
       applied.push(name);
       emit({ type: 'manifest:pushed', digest: descriptor.digest, tag: name });
     }
     return { repository: repositoryOf(t), digest: descriptor.digest, mediaType: descriptor.mediaType, tags: applied };
+  } catch (err) {
+    throw err instanceof PartialTagError ? err : conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
   }
 }
 

@@ -11,9 +11,10 @@ import { readFile } from 'node:fs/promises';
 import { emitter } from '../core/events.js';
 import { errCode } from '../core/errno.js';
 import { usageError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
+import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { parseAnnotations } from '../artifact/flux/manifest.js';
-import { openTarget, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
+import { parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
 import { checkIntegrity, type IntegrityReport } from '../signing/integrity.js';
 import { discoverSignatures } from '../signing/discover.js';
 import { loadPublicKey } from '../signing/keys.js';
@@ -23,7 +24,7 @@ import { compileRules, type GithubClaim, type IdentityRules } from '../signing/i
 
 export type { SignatureVerdict } from '../signing/policy.js';
 
-export interface VerifyOptions extends CommonOptions {
+export interface VerifyOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
   reference: string;
   /** `--key`: PEM public key file(s); any one of them may verify a signature. */
@@ -123,19 +124,20 @@ export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
   const emit = emitter(opts.onEvent);
   const t = parseTargetRef(opts.reference, opts.ociLayout);
   const { policy } = await prepareVerify(opts);
-  const opened = await openTarget(t, opts);
+  const conn = connect(opts, opts);
   try {
+    const target = await conn.open(t);
     emit({ type: 'step', message: `verifying ${t.display}` });
-    const root = await opened.target.resolve(referenceIn(t));
+    const root = await target.resolve(referenceIn(t));
     const digest = root.digest;
     emit({ type: 'info', message: `resolved to ${digest}` });
-    const integrity = await checkIntegrity(opened.target, root, { onEvent: opts.onEvent });
+    const integrity = await checkIntegrity(target, root, { onEvent: opts.onEvent });
     const signatures: SignatureVerdict[] = [];
     if (policy) {
       const discoverOpts: Parameters<typeof discoverSignatures>[2] = { onEvent: emit };
       if (opts.maxPayloadBytes !== undefined) discoverOpts.maxPayloadBytes = opts.maxPayloadBytes;
       if (opts.maxCandidates !== undefined) discoverOpts.maxCandidates = opts.maxCandidates;
-      for (const c of await discoverSignatures(opened.target, digest, discoverOpts)) signatures.push(await judge(c, digest, policy));
+      for (const c of await discoverSignatures(target, digest, discoverOpts)) signatures.push(await judge(c, digest, policy));
     }
     const signed = !policy || signatures.some((s) => s.verified);
     return {
@@ -146,7 +148,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
       integrity,
       signatures,
     };
+  } catch (err) {
+    throw conn.failure(err);
   } finally {
-    await opened.close();
+    await conn.close();
   }
 }

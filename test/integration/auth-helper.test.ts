@@ -4,11 +4,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ocipack, tempDir, type CliResult } from '../helpers/cli.js';
 import { startPassHome, type PassHome } from '../helpers/pass.js';
 import { startTokenRegistry, type TokenRegistry } from '../helpers/tokenserver.js';
+import { push } from '../../src/index.js';
+import type { HelperExec } from '../../src/core/credential.js';
 
 const PASSWORD = 'helper-S3cret';
 let t: TokenRegistry;
@@ -91,4 +93,23 @@ test('a credsStore whose helper is not installed is an error naming it', async (
   const r = await cli(['pull', `oci://${t.registry.host}/team/helper:v1`, '--output', await tempDir()]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /✗ (?:pull failed: )?credential helper docker-credential-ocipack-missing not found on PATH/);
+});
+
+test('library push: RegistryOptions.credentialHelperExec runs the helper the docker config names (an injected fake)', async () => {
+  const home = await tempDir();
+  await mkdir(join(home, '.docker'));
+  await writeFile(join(home, '.docker', 'config.json'), JSON.stringify({ credsStore: 'fake' }));
+  const calls: string[] = [];
+  const credentialHelperExec: HelperExec = async (program, args, o) => {
+    calls.push(`${program} ${args.join(' ')} ${o.input.trim()}`);
+    return { code: 0, stdout: JSON.stringify({ ServerURL: t.registry.host, Username: 'carol', Secret: PASSWORD }), stderr: '' };
+  };
+  const n = t.tokens.requests.length;
+  const r = await push({
+    reference: `oci://${t.registry.host}/team/helper-lib:v1`, path: src, homeDir: home,
+    env: { NODE_EXTRA_CA_CERTS: t.tokens.certFile }, credentialHelperExec,
+  });
+  assert.equal(r.tag, 'v1');
+  assert.deepEqual(calls, [`docker-credential-fake get ${t.registry.host}`]);
+  assert.equal(t.tokens.requests.slice(n).filter((q) => q.user === 'carol').length, 1);
 });

@@ -20,14 +20,18 @@ import { digestOf, HandLayout } from '../helpers/handlayout.js';
 const exec = promisify(execFile);
 let reg: Awaited<ReturnType<typeof startRegistry>>;
 let reg2: Awaited<ReturnType<typeof startRegistry>>;
+let locked: Awaited<ReturnType<typeof startRegistry>>;
+const LOCKED_PASSWORD = 'copy-Pa55';
 
 before(async () => {
   reg = await startRegistry({ auth: 'none' });
   reg2 = await startRegistry({ auth: 'none' });
+  locked = await startRegistry({ auth: 'htpasswd', users: { dana: LOCKED_PASSWORD } });
 });
 after(async () => {
   await reg?.stop();
   await reg2?.stop();
+  await locked?.stop();
 });
 
 /** Pushes a small Flux artifact with ocipack and returns its digest. */
@@ -238,5 +242,30 @@ test('registry → registry streams each blob (no temp copy); an upload broken m
   } finally {
     await from.close();
     await to.close();
+  }
+});
+
+test('one Connection for both sides: --creds is read once per registry, not once per side', async () => {
+  const creds = `dana:${LOCKED_PASSWORD}`;
+  await pushArtifact(`oci://${locked.host}/once/src:v1`, 'kind: Secret\n', ['--creds', creds]);
+  const r = await ocipack(['copy', `oci://${locked.host}/once/src:v1`, `oci://${locked.host}/once/dst:v1`, '--creds', creds, '--debug']);
+  assert.equal(r.code, 0, r.stderr);
+  const lookups = r.stderr.split('\n').filter((l) => l.includes(`credentials for ${locked.host} from --creds`));
+  assert.equal(lookups.length, 1, r.stderr);
+  const copied = await ocipack(['inspect', `oci://${locked.host}/once/dst:v1`, '--creds', creds]);
+  assert.equal(copied.code, 0, copied.stderr);
+});
+
+test('a copy that runs out of time says so once: one deadline for the run, whichever side it stopped', async () => {
+  await pushArtifact(`oci://${reg.host}/slow/app:v1`, 'kind: Job\n');
+  const from = await startFaultProxy({ upstream: reg.host });
+  try {
+    from.script([{ method: 'GET', path: /\/blobs\/sha256:/, action: { stall: true } }]);
+    const r = await ocipack(['copy', `oci://${from.host}/slow/app:v1`, `oci://${reg2.host}/slow/app:v1`, '--timeout', '1s']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /✗ copy failed: timed out after 1s\n {2}hint: raise the deadline with --timeout/);
+    assert.equal(r.stderr.match(/timed out|cancelled/g)?.length, 1, r.stderr);
+  } finally {
+    await from.close();
   }
 });

@@ -15,8 +15,15 @@ import { CredentialsRejectedError, OcipackError } from '../../src/core/errors.js
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { MT } from '../../src/oci/mediatypes.js';
-import { parseReference } from '../../src/oci/reference.js';
-import { RegistrySession, type SessionOptions } from '../../src/connect/session.js';
+import { parseReference, type Reference } from '../../src/oci/reference.js';
+import { connect, type Connection } from '../../src/connect/connect.js';
+import type { CredentialResolver } from '../../src/core/credential.js';
+import { DEFAULTS } from '../../src/core/defaults.js';
+import type { RegistryOptions, RunOptions, TargetCaps } from '../../src/core/options.js';
+import { TokenCache } from '../../src/auth/cache.js';
+import { createDispatcher } from '../../src/http/dispatcher.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { RemoteRepository } from '../../src/registry/remote.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { hintFor } from '../../src/cli/hints.js';
 
@@ -24,20 +31,39 @@ const exec = promisify(execFile);
 const PASSWORD = 'pw-8c1f7e2a';
 let open: RunningRegistry;
 let locked: RunningRegistry;
-const sessions: RegistrySession[] = [];
+const connections: Connection[] = [];
 
 before(async () => {
   [open, locked] = await Promise.all([startRegistry({ auth: 'none' }), startRegistry({ auth: 'htpasswd', users: { alice: PASSWORD } })]);
 });
 after(async () => {
-  await Promise.all(sessions.map((s) => s.close()));
+  await Promise.all(connections.map((c) => c.close()));
   await Promise.all([open?.stop(), locked?.stop()]);
 });
 
-function session(opts: SessionOptions = {}): RegistrySession {
-  const s = new RegistrySession(opts);
-  sessions.push(s);
-  return s;
+type SessionOptions = RunOptions & RegistryOptions & TargetCaps & { credentials?: CredentialResolver };
+
+/** One run's Connection, made as a use-case makes it; `repository` opens a registry reference through it. */
+function session(opts: SessionOptions = {}) {
+  const { credentials, ...rest } = opts;
+  const conn = connect(rest, rest, credentials ? { credentials } : {});
+  connections.push(conn);
+  return {
+    async repository(ref: Reference, o: { push?: boolean } = {}): Promise<RemoteRepository> {
+      const target = await conn.open({ kind: 'remote', ref, display: `${ref.registry}/${ref.repository}` }, o);
+      assert.ok(target instanceof RemoteRepository);
+      return target;
+    },
+  };
+}
+type Session = ReturnType<typeof session>;
+
+/** A repository that asks for `pageSize` tags per page, made from the registry layer itself (no connect/). */
+async function pagedRepository(host: string, repository: string, pageSize: number): Promise<RemoteRepository> {
+  const dispatcher = await createDispatcher();
+  after(() => dispatcher.close());
+  const client = new RegistryClient({ host, http: async () => ({ dispatcher }), credential: async () => undefined, cache: new TokenCache() });
+  return new RemoteRepository(client, parseReference(`${host}/${repository}`), { maxManifestBytes: DEFAULTS.caps.manifestBytes, tagPageSize: pageSize });
 }
 
 function blob(text: string): { desc: Descriptor; bytes: Buffer } {
@@ -46,8 +72,8 @@ function blob(text: string): { desc: Descriptor; bytes: Buffer } {
 }
 
 /** Pushes config + layer + manifest to `repo` under `tag`; returns the manifest descriptor. */
-async function pushArtifact(s: RegistrySession, host: string, repo: string, tag: string, content = `layer of ${repo}`): Promise<Descriptor> {
-  const r = s.repository(parseReference(`${host}/${repo}:${tag}`), { push: true });
+async function pushArtifact(s: Session, host: string, repo: string, tag: string, content = `layer of ${repo}`): Promise<Descriptor> {
+  const r = await s.repository(parseReference(`${host}/${repo}:${tag}`), { push: true });
   const config = blob('{}');
   const layer = blob(content);
   await r.pushBlob({ ...config.desc, mediaType: MT.fluxConfig }, config.bytes);
@@ -75,7 +101,7 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<OcipackEr
 test('ping picks plain HTTP for a loopback registry that does not speak TLS, after trying HTTPS', async () => {
   const debug: string[] = [];
   const s = session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) });
-  const r = s.repository(parseReference(`${open.host}/ping/check:v1`));
+  const r = await s.repository(parseReference(`${open.host}/ping/check:v1`));
   await rejectsWith(r.resolve('v1'), 'NOT_FOUND');
   assert.match(debug[0] ?? '', new RegExp(`^> (GET https://${open.host}/v2/|TLS probe https://${open.host}/)`));
   assert.ok(debug.some((l) => l.startsWith(`< 200 GET http://${open.host}/v2/`)), debug.join('\n'));
@@ -84,14 +110,14 @@ test('ping picks plain HTTP for a loopback registry that does not speak TLS, aft
 test('a non-loopback name for a plain-HTTP registry is PLAIN_HTTP without --insecure-registry, fine with it', async () => {
   // 0.0.0.0 reaches the loopback listener on Linux but is not a loopback name.
   const host = open.host.replace('127.0.0.1', '0.0.0.0');
-  const err = await rejectsWith(session().repository(parseReference(`${host}/x/y:v1`)).resolve('v1'), 'PLAIN_HTTP');
+  const err = await rejectsWith((await session().repository(parseReference(`${host}/x/y:v1`))).resolve('v1'), 'PLAIN_HTTP');
   assert.equal(hintFor(err), 'use --insecure-registry for a plain-HTTP registry');
-  await rejectsWith(session({ insecureRegistry: true }).repository(parseReference(`${host}/x/y:v1`)).resolve('v1'), 'NOT_FOUND');
+  await rejectsWith((await session({ insecureRegistry: true }).repository(parseReference(`${host}/x/y:v1`))).resolve('v1'), 'NOT_FOUND');
 });
 
 test('blob upload, HEAD and verified GET; existing blobs are not uploaded again', async () => {
   const s = session();
-  const r = s.repository(parseReference(`${open.host}/blobs/one:v1`), { push: true });
+  const r = await s.repository(parseReference(`${open.host}/blobs/one:v1`), { push: true });
   const { desc, bytes } = blob('hello blob '.repeat(1000));
   assert.equal(await r.exists(desc), false);
   await r.pushBlob(desc, () => Readable.from([bytes.subarray(0, 5000), bytes.subarray(5000)]));
@@ -108,7 +134,7 @@ test('blob upload, HEAD and verified GET; existing blobs are not uploaded again'
 });
 
 test('a blob whose bytes do not match the digest is refused by the registry', async () => {
-  const r = session().repository(parseReference(`${open.host}/blobs/bad:v1`), { push: true });
+  const r = await session().repository(parseReference(`${open.host}/blobs/bad:v1`), { push: true });
   const { desc } = blob('real');
   const err = await rejectsWith(r.pushBlob(desc, Buffer.from('fake')), 'REGISTRY');
   assert.match(err.message, /DIGEST_INVALID/);
@@ -117,7 +143,7 @@ test('a blob whose bytes do not match the digest is refused by the registry', as
 test('manifest PUT, then GET and resolve by tag and by digest', async () => {
   const s = session();
   const desc = await pushArtifact(s, open.host, 'team/app', 'v1');
-  const r = s.repository(parseReference(`${open.host}/team/app:v1`));
+  const r = await s.repository(parseReference(`${open.host}/team/app:v1`));
   const byTag = await r.fetchManifest('v1');
   assert.deepEqual(byTag.descriptor, desc);
   const byDigest = await r.fetchManifest(desc.digest);
@@ -129,20 +155,20 @@ test('manifest PUT, then GET and resolve by tag and by digest', async () => {
   assert.equal(raw.contentType, MT.ociManifest);
   await rejectsWith(r.fetchManifest('missing'), 'NOT_FOUND');
   await rejectsWith(r.resolve('missing'), 'NOT_FOUND');
-  await rejectsWith(session({ maxManifestBytes: 10 }).repository(parseReference(`${open.host}/team/app:v1`)).fetchManifest('v1'), 'CAP');
+  await rejectsWith((await session({ maxManifestBytes: 10 }).repository(parseReference(`${open.host}/team/app:v1`))).fetchManifest('v1'), 'CAP');
 });
 
 test('pushManifest refuses bytes that do not match the descriptor', async () => {
-  const r = session().repository(parseReference(`${open.host}/team/bad:v1`), { push: true });
+  const r = await session().repository(parseReference(`${open.host}/team/bad:v1`), { push: true });
   const bytes = Buffer.from('{"schemaVersion":2}');
   await rejectsWith(r.pushManifest({ mediaType: MT.ociManifest, digest: digestOf('other'), size: bytes.length }, bytes, 'v1'), 'VERIFY');
 });
 
 test('tags: an unknown repository is NOT_FOUND, a known one lists every tag', async () => {
   const s = session();
-  await rejectsWith(s.repository(parseReference(`${open.host}/nobody/here:v1`)).listTags(), 'NOT_FOUND');
+  await rejectsWith((await s.repository(parseReference(`${open.host}/nobody/here:v1`))).listTags(), 'NOT_FOUND');
   for (const t of ['a', 'b', 'c', 'd', 'e']) await pushArtifact(s, open.host, 'paged/app', t);
-  assert.deepEqual((await s.repository(parseReference(`${open.host}/paged/app:a`)).listTags()).sort(), ['a', 'b', 'c', 'd', 'e']);
+  assert.deepEqual((await (await s.repository(parseReference(`${open.host}/paged/app:a`))).listTags()).sort(), ['a', 'b', 'c', 'd', 'e']);
 });
 
 /**
@@ -182,20 +208,20 @@ test('tag listing follows Link pages (n=2 over 5 tags) and refuses a next page o
   const s = session();
   for (const t of ['a', 'b', 'c', 'd', 'e']) await pushArtifact(s, open.host, 'linked/app', t);
   const proxy = await pagingProxy(open.url);
-  const tags = await s.repository(parseReference(`${proxy.host}/linked/app:a`), { tagPageSize: 2 }).listTags();
+  const tags = await (await pagedRepository(proxy.host, 'linked/app', 2)).listTags();
   assert.deepEqual(tags, ['a', 'b', 'c', 'd', 'e']);
   assert.deepEqual(proxy.pages, ['?n=2', '?n=2&last=b', '?n=2&last=d']);
 
   const hostile = await pagingProxy(open.url, 'http://evil.example:1');
-  const err = await rejectsWith(s.repository(parseReference(`${hostile.host}/linked/app:a`), { tagPageSize: 2 }).listTags(), 'REGISTRY');
+  const err = await rejectsWith((await pagedRepository(hostile.host, 'linked/app', 2)).listTags(), 'REGISTRY');
   assert.match(err.message, /another origin/);
   assert.equal(hostile.pages.length, 1);
 });
 
 test('cross-repository mount: 201 mounts without upload; a refused mount reuses its upload session', async () => {
   const s = session();
-  const src = s.repository(parseReference(`${open.host}/mount/src:v1`), { push: true });
-  const dst = s.repository(parseReference(`${open.host}/mount/dst:v1`), { push: true });
+  const src = await s.repository(parseReference(`${open.host}/mount/src:v1`), { push: true });
+  const dst = await s.repository(parseReference(`${open.host}/mount/dst:v1`), { push: true });
   const { desc, bytes } = blob('shared layer');
   await src.pushBlob(desc, bytes);
   await open.resetRequests();
@@ -214,7 +240,7 @@ test('cross-repository mount: 201 mounts without upload; a refused mount reuses 
 test('referrers: no API on distribution 2.8, so the referrers tag schema is read and filtered', async () => {
   const s = session();
   const subject = await pushArtifact(s, open.host, 'refs/app', 'v1');
-  const r = s.repository(parseReference(`${open.host}/refs/app:v1`), { push: true });
+  const r = await s.repository(parseReference(`${open.host}/refs/app:v1`), { push: true });
   assert.deepEqual(await r.referrers(subject.digest), []);
   const sig = await pushArtifact(s, open.host, 'refs/app', 'sig-holder', 'signature');
   const index = Buffer.from(JSON.stringify({
@@ -231,7 +257,7 @@ test('htpasswd: the right password pushes and pulls; debug lines never show it',
   const events: ProgressEvent[] = [];
   const s = session({ creds: `alice:${PASSWORD}`, onEvent: (e) => events.push(e) });
   const desc = await pushArtifact(s, locked.host, 'private/app', 'v1');
-  assert.deepEqual((await s.repository(parseReference(`${locked.host}/private/app:v1`)).fetchManifest('v1')).descriptor, desc);
+  assert.deepEqual((await (await s.repository(parseReference(`${locked.host}/private/app:v1`))).fetchManifest('v1')).descriptor, desc);
   const b64 = Buffer.from(`alice:${PASSWORD}`).toString('base64');
   const debug = events.filter((e) => e.type === 'debug').map((e) => (e as { message: string }).message);
   assert.ok(debug.length > 5);
@@ -241,16 +267,16 @@ test('htpasswd: the right password pushes and pulls; debug lines never show it',
 
 test('htpasswd: a wrong password or none is UNAUTHORIZED with a login hint and no password in the message', async () => {
   const wrong = 'wrong-Pa55word';
-  const err = await rejectsWith(session({ creds: `alice:${wrong}` }).repository(parseReference(`${locked.host}/private/app:v1`)).resolve('v1'), 'UNAUTHORIZED');
+  const err = await rejectsWith((await session({ creds: `alice:${wrong}` }).repository(parseReference(`${locked.host}/private/app:v1`))).resolve('v1'), 'UNAUTHORIZED');
   assert.equal(err.message, `credentials for ${locked.host} were rejected (from --creds)`);
   assert.ok(err instanceof CredentialsRejectedError);
   assert.deepEqual(err.source, { kind: 'flag', flag: '--creds' });
   assert.ok(!err.message.includes(wrong));
-  const missing = await rejectsWith(session().repository(parseReference(`${locked.host}/private/app:v1`)).listTags(), 'UNAUTHORIZED');
+  const missing = await rejectsWith((await session().repository(parseReference(`${locked.host}/private/app:v1`))).listTags(), 'UNAUTHORIZED');
   assert.equal(missing.message, `authentication required for ${locked.host}`);
   assert.equal(hintFor(missing), `run \`ocipack login ${locked.host}\` or pass --creds`);
   const resolver = session({ credentials: async (registry) => (registry === locked.host ? { username: 'alice', password: PASSWORD } : undefined) });
-  assert.ok((await resolver.repository(parseReference(`${locked.host}/private/app:v1`)).listTags()).includes('v1'));
+  assert.ok((await (await resolver.repository(parseReference(`${locked.host}/private/app:v1`))).listTags()).includes('v1'));
 });
 
 test('a closed port is a NETWORK error naming the host; an aborted signal is CANCELLED', async () => {
@@ -258,11 +284,11 @@ test('a closed port is a NETWORK error naming the host; an aborted signal is CAN
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const host = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
   await new Promise<void>((r) => srv.close(() => r()));
-  const err = await rejectsWith(session().repository(parseReference(`${host}/x/y:v1`)).resolve('v1'), 'NETWORK');
+  const err = await rejectsWith((await session().repository(parseReference(`${host}/x/y:v1`))).resolve('v1'), 'NETWORK');
   assert.match(err.message, new RegExp(`cannot reach ${host.replace(/\./g, '\\.')} \\(ECONNREFUSED\\)`));
   const ac = new AbortController();
   ac.abort();
-  await rejectsWith(session({ signal: ac.signal }).repository(parseReference(`${open.host}/x/y:v1`)).resolve('v1'), 'CANCELLED');
+  await rejectsWith((await session({ signal: ac.signal }).repository(parseReference(`${open.host}/x/y:v1`))).resolve('v1'), 'CANCELLED');
 });
 
 /** A CA and a leaf for 127.0.0.1 signed by it, made with openssl in `dir`. */
@@ -286,13 +312,13 @@ test('TLS registry: an unknown CA is a TLS error (never a fallback to HTTP); --c
   after(() => tls.stop());
   const ref = parseReference(`${tls.host}/secure/app:v1`);
   const debug: string[] = [];
-  const err = await rejectsWith(session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) }).repository(ref).resolve('v1'), 'TLS');
+  const err = await rejectsWith((await session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) }).repository(ref)).resolve('v1'), 'TLS');
   assert.equal(hintFor(err), 'use --ca-file <pem> to trust a private CA');
   assert.ok(debug.length > 0 && debug.every((l) => !l.includes('http://')), debug.join('\n'));
-  await rejectsWith(session({ caFile: certs.ca }).repository(ref).resolve('v1'), 'NOT_FOUND');
+  await rejectsWith((await session({ caFile: certs.ca }).repository(ref)).resolve('v1'), 'NOT_FOUND');
   const s = session({ caFile: certs.ca });
   const desc = await pushArtifact(s, tls.host, 'secure/app', 'v1');
-  assert.deepEqual(await s.repository(ref).resolve('v1'), desc);
-  assert.deepEqual(await session({ insecureRegistry: true }).repository(ref).resolve('v1'), desc);
-  await rejectsWith(session({ caFile: join(dir, 'missing.pem') }).repository(ref).resolve('v1'), 'IO');
+  assert.deepEqual(await (await s.repository(ref)).resolve('v1'), desc);
+  assert.deepEqual(await (await session({ insecureRegistry: true }).repository(ref)).resolve('v1'), desc);
+  await rejectsWith((await session({ caFile: join(dir, 'missing.pem') }).repository(ref)).resolve('v1'), 'IO');
 });

@@ -1,4 +1,4 @@
-/** RegistrySession's credential wiring: --creds first, one lookup per registry, no lookup without a challenge. */
+/** connect()'s credential wiring (its private session): --creds first, one lookup per registry, no lookup without a challenge. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseReference } from '../../../src/oci/reference.js';
-import { RegistrySession } from '../../../src/connect/session.js';
+import { connect, type Connection } from '../../../src/connect/connect.js';
+import { parseTargetRef } from '../../../src/connect/open.js';
 
 async function server(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const s = createServer(handler);
@@ -29,15 +29,15 @@ async function basicRegistry(open = false): Promise<{ host: string; seen: string
   return { host, seen };
 }
 
-async function tags(session: RegistrySession, host: string): Promise<string[]> {
-  const repo = session.repository(parseReference(`${host}/a/b`));
+async function tags(conn: Connection, host: string): Promise<string[]> {
+  const repo = await conn.open(parseTargetRef(`${host}/a/b`));
   return repo.listTags();
 }
 
 test('a registry that never challenges causes no credential lookup', async () => {
   const reg = await basicRegistry(true);
   let lookups = 0;
-  const session = new RegistrySession({ credentials: async () => { lookups++; return { username: 'u', password: 'p' }; } });
+  const session = connect({}, {}, { credentials: async () => { lookups++; return { username: 'u', password: 'p' }; } });
   try {
     assert.deepEqual(await tags(session, reg.host), ['v1']);
   } finally {
@@ -50,7 +50,7 @@ test('a registry that never challenges causes no credential lookup', async () =>
 test('one lookup per registry and run, however many requests', async () => {
   const reg = await basicRegistry();
   const asked: string[] = [];
-  const session = new RegistrySession({ credentials: async (r) => { asked.push(r); return { username: 'u', password: 'p' }; } });
+  const session = connect({}, {}, { credentials: async (r) => { asked.push(r); return { username: 'u', password: 'p' }; } });
   try {
     await tags(session, reg.host);
     await tags(session, reg.host);
@@ -60,17 +60,21 @@ test('one lookup per registry and run, however many requests', async () => {
   assert.deepEqual(asked, [reg.host]);
 });
 
-test('--creds wins over the resolver; a malformed --creds fails at construction', async () => {
+test('--creds wins over the resolver; a malformed --creds fails before any request', async () => {
   const reg = await basicRegistry();
   let lookups = 0;
-  const session = new RegistrySession({ creds: 'u:p', credentials: async () => { lookups++; return undefined; } });
+  const session = connect({}, { creds: 'u:p' }, { credentials: async () => { lookups++; return undefined; } });
   try {
     assert.deepEqual(await tags(session, reg.host), ['v1']);
   } finally {
     await session.close();
   }
   assert.equal(lookups, 0);
-  assert.throws(() => new RegistrySession({ creds: ':p' }), (e: Error & { code?: string }) => e.code === 'USAGE');
+  const before = reg.seen.length;
+  const bad = connect({}, { creds: ':p' });
+  await assert.rejects(tags(bad, reg.host), (e: Error & { code?: string }) => e.code === 'USAGE');
+  await bad.close();
+  assert.equal(reg.seen.length, before, 'the malformed run sent nothing');
 });
 
 test('by default the docker config chain is used, with the injected env and homeDir', async () => {
@@ -79,14 +83,14 @@ test('by default the docker config chain is used, with the injected env and home
   await mkdir(join(home, '.docker'));
   await writeFile(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('u:p').toString('base64') } } }));
   const debug: string[] = [];
-  const session = new RegistrySession({ homeDir: home, env: {}, onEvent: (e) => { if (e.type === 'debug') debug.push(e.message); } });
+  const session = connect({ homeDir: home, env: {}, onEvent: (e) => { if (e.type === 'debug') debug.push(e.message); } }, {});
   try {
     assert.deepEqual(await tags(session, reg.host), ['v1']);
   } finally {
     await session.close();
   }
   assert.ok(debug.includes(`credentials for ${reg.host} from config.json auths entry "${reg.host}" in ${join(home, '.docker', 'config.json')}`), debug.join('\n'));
-  const anon = new RegistrySession({ homeDir: await mkdtemp(join(tmpdir(), 'ocipack-session-')), env: {} });
+  const anon = connect({ homeDir: await mkdtemp(join(tmpdir(), 'ocipack-session-')), env: {} }, {});
   try {
     await assert.rejects(tags(anon, reg.host), (e: Error & { code?: string }) => e.code === 'UNAUTHORIZED');
   } finally {
