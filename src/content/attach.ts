@@ -1,21 +1,25 @@
 /**
  * Attaching a referrer (a manifest with a `subject`) to a store, as distribution-spec v1.1 "Pushing
- * Manifests with Subject" asks of a client: push the manifest by digest; when the store lists referrers
- * itself (the referrers API answered), that is all; otherwise add a descriptor for it to the
- * referrers-tag-schema index `<alg>-<hex>`, keeping every entry already there (no duplicates), with the
- * manifest's artifactType and annotations. The index update is conditional (`If-Match` on the ETag
- * read, `If-None-Match: *` for a new tag) and retried on 412; after writing, the index is read back
- * and the update repeated if a concurrent writer replaced it without our entry (a registry that ignores
- * `If-Match`, such as distribution, narrows that window instead of closing it).
+ * Manifests with Subject" asks of a client: write it by digest through the one graph writer (copy.ts),
+ * blobs first; when the store lists referrers itself (the referrers API answered), that is all;
+ * otherwise add a descriptor for it to the referrers-tag-schema index `<alg>-<hex>`, keeping every
+ * entry already there (no duplicates), with the manifest's artifactType and annotations. The index
+ * update is conditional (`If-Match` on the ETag read, `If-None-Match: *` for a new tag) and retried on
+ * 412; after writing, the index is read back and the update repeated if a concurrent writer replaced
+ * it without our entry (a registry that ignores `If-Match`, such as distribution, narrows that window
+ * instead of closing it).
  */
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import type { OnEvent } from '../core/events.js';
 import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
 import { digestOf, referrersTag } from '../oci/digest.js';
+import { parseManifest } from '../oci/manifest.js';
 import { MT } from '../oci/mediatypes.js';
+import { readReferrersIndex } from '../oci/referrers.js';
+import { copyGraph, type CopyOptions } from './copy.js';
 import { fetchManifestIfExists } from './read.js';
-import { isConditionalStore, isReferrerIndexer, type FetchedManifest, type Target } from './target.js';
+import { isConditionalStore, isReferrerIndexer, type FetchedManifest, type GraphSource, type Target } from './target.js';
 
 /** How a referrer became findable: the store's own referrers API, or the tag-schema index we updated. */
 export type AttachMode = 'referrers-api' | 'tag-schema';
@@ -42,7 +46,10 @@ interface Current {
   etag: string | undefined;
 }
 
-/** The index under the tag now; a tag answered with the subject itself (GitLab) counts as empty, with a warning. */
+/**
+ * The index under the tag now, read by the one reader: a tag answered with the subject itself (GitLab)
+ * counts as empty and an entry naming the subject is dropped, with warnings; one it cannot read is not overwritten.
+ */
 async function readIndex(target: Target, tag: string, subject: string, onEvent?: OnEvent): Promise<Current> {
   let fetched: FetchedManifest | undefined;
   let etag: string | undefined;
@@ -54,25 +61,15 @@ async function readIndex(target: Target, tag: string, subject: string, onEvent?:
     fetched = await fetchManifestIfExists(target, tag);
   }
   if (!fetched) return { entries: [], etag: undefined };
-  if (fetched.descriptor.digest === subject) {
-    onEvent?.({ type: 'warning', message: `${target.name}:${tag} answers the subject ${subject} itself, not a referrers index; starting a new index` });
-    return { entries: [], etag };
-  }
-  let doc: Partial<ImageIndex> | undefined;
+  let read;
   try {
-    doc = JSON.parse(fetched.bytes.toString('utf8')) as Partial<ImageIndex>;
-  } catch {
-    doc = undefined;
+    read = readReferrersIndex(fetched.bytes, { subject, where: `${target.name}:${tag}` });
+  } catch (err) {
+    if (!(err instanceof OcipackError)) throw err;
+    throw new OcipackError(err.code, `${err.message}; refusing to overwrite it as the referrers index of ${subject}`, { cause: err, context: err.context });
   }
-  if (!doc || !Array.isArray(doc.manifests) || (doc.mediaType !== undefined && doc.mediaType !== MT.ociIndex)) {
-    throw new OcipackError('REGISTRY', `${target.name}:${tag} is not an OCI image index; refusing to overwrite it as the referrers index of ${subject}`);
-  }
-  const entries = doc.manifests.filter((d) => {
-    if (d?.digest !== subject) return true;
-    onEvent?.({ type: 'warning', message: `${target.name}:${tag} lists the subject ${subject} as its own referrer; entry dropped` });
-    return false;
-  });
-  return { entries, etag };
+  for (const message of read.notes) onEvent?.({ type: 'warning', message });
+  return { entries: read.kept, etag };
 }
 
 /** Write the index, conditionally when we hold a version token; a new tag is written plainly (some registries refuse `If-None-Match`). */
@@ -108,12 +105,15 @@ export async function addToReferrersIndex(target: Target, subject: string, listi
 }
 
 /**
- * Push a referrer manifest (blobs already pushed) by digest and make it findable from `subject`:
- * nothing more where the store indexes subjects itself, else through the tag-schema index.
+ * Write a referrer (the manifest `desc` with a `subject`, and its blobs, all held by `src`) by digest
+ * through the one graph writer, and make it findable from `subject`: nothing more where the store
+ * indexes subjects itself, else through the tag-schema index. `opts.tag` is ignored (a referrer is untagged).
  */
-export async function attachReferrer(target: Target, desc: Descriptor, bytes: Buffer, subject: string, onEvent?: OnEvent): Promise<AttachResult> {
-  await target.pushManifest(desc, bytes);
+export async function attachReferrer(src: GraphSource, target: Target, desc: Descriptor, subject: string, opts: CopyOptions = {}): Promise<AttachResult> {
+  const byDigest: CopyOptions = { ...opts };
+  delete byDigest.tag;
+  await copyGraph(src, target, desc, byDigest);
   if (isReferrerIndexer(target) && (await target.indexesReferrers(subject))) return { mode: 'referrers-api' };
-  const manifest = JSON.parse(bytes.toString('utf8')) as Parameters<typeof referrerListing>[1];
-  return addToReferrersIndex(target, subject, referrerListing(desc, manifest), onEvent);
+  const manifest = parseManifest((await src.fetchManifest(desc.digest)).bytes, { where: desc.digest, mediaType: desc.mediaType });
+  return addToReferrersIndex(target, subject, referrerListing(desc, manifest), opts.onEvent);
 }

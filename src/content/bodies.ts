@@ -1,7 +1,7 @@
-/** Request bodies for copyGraph: one-shot streams, streams refetched on retry, buffered small blobs. */
+/** Request bodies for copyGraph: streams refetched on retry, counted streams, buffered small blobs. */
 import { Readable, Transform, pipeline } from 'node:stream';
 import { OcipackError } from '../core/errors.js';
-import { isVerifiedBody, verifiedBody, type Body } from './target.js';
+import type { Body } from './target.js';
 
 /** Upload bodies are read 1 MiB at a time: a sixteenth of the stream turns of the 64 KiB default (bench/). */
 export const UPLOAD_READ_BYTES = 1024 * 1024;
@@ -36,16 +36,6 @@ async function* again(refetch: () => Promise<Readable>, signal: AbortSignal): As
   }
 }
 
-/** A Body for a destination that never retries: hands out the open stream once. */
-export function oneShot(stream: Readable): () => Readable {
-  let used = false;
-  return () => {
-    if (used) throw new OcipackError('IO', 'blob body cannot be replayed');
-    used = true;
-    return stream;
-  };
-}
-
 /** The whole stream in memory (small blobs only), stopping when `signal` fires. */
 export async function readAll(stream: Readable, signal: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -69,8 +59,7 @@ export function cancelled(signal: AbortSignal): OcipackError {
  */
 export function counting(body: Body, onBytes: (bytes: number) => void): Body {
   if (Buffer.isBuffer(body)) return body;
-  const open = (): Readable => countingStream(body(), onBytes);
-  return isVerifiedBody(body) ? verifiedBody(open) : open;
+  return () => countingStream(body(), onBytes);
 }
 
 /** `stream` passed through, telling `onBytes` the bytes read so far; errors and destruction go both ways. */

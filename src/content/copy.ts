@@ -10,10 +10,9 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { FOREIGN_LAYER_TYPES, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { parseManifest, successors } from '../oci/manifest.js';
 import { Limiter, settleAll } from './pool.js';
-import { OciLayoutStore } from './layout.js';
 import type { Readable } from 'node:stream';
-import { cancelled, counting, countingStream, oneShot, readAll, refetching } from './bodies.js';
-import { isReplayableSource, verifiedBody, type Body, type GraphSource, type Target } from './target.js';
+import { cancelled, counting, countingStream, readAll, refetching } from './bodies.js';
+import { holdsPartialGraphs, isReplayableSource, isStreamSink, type Body, type GraphSource, type Target } from './target.js';
 
 /** Blobs up to this size are held in memory, so any destination can resend them on retry. */
 const BUFFER_LIMIT = 4 * 1024 * 1024;
@@ -70,7 +69,7 @@ class GraphCopier {
   private firstError: unknown;
   /**
    * A registry keeps a manifest only while it holds its blobs, so a present manifest means a present graph;
-   * a layout directory promises nothing (a blob may be missing or corrupt), so its graph is always walked.
+   * a store that declares it may hold partial graphs (a layout directory) has its graph always walked.
    */
   private readonly trustsGraph: boolean;
 
@@ -78,7 +77,7 @@ class GraphCopier {
     this.emit = emitter(opts.onEvent);
     this.signal = opts.signal ? AbortSignal.any([opts.signal, this.stop.signal]) : this.stop.signal;
     this.limit = new Limiter(Math.max(1, opts.concurrency ?? DEFAULTS.concurrency), this.signal);
-    this.trustsGraph = !(dst instanceof OciLayoutStore);
+    this.trustsGraph = !holdsPartialGraphs(dst);
     this.action = opts.action ?? 'upload';
   }
 
@@ -104,7 +103,7 @@ class GraphCopier {
   private async children(desc: Descriptor, bytes: Buffer, depth: number): Promise<void> {
     if (depth >= DEFAULTS.caps.depth) throw new OcipackError('CAP', `manifest graph deeper than ${DEFAULTS.caps.depth} levels at ${desc.digest}`);
     // Biggest first: the long transfer starts at once, and a single progress line follows it.
-    const kids = [...successors(parseManifest(bytes, desc.digest))].sort((a, b) => b.size - a.size);
+    const kids = [...successors(parseManifest(bytes, { where: desc.digest, mediaType: desc.mediaType }))].sort((a, b) => b.size - a.size);
     this.plan(kids.filter((k) => !isManifestType(k.mediaType)));
     await settleAll(kids.map((k) => (isManifestType(k.mediaType) ? this.manifest(k, depth + 1) : this.blob(k))));
   }
@@ -163,7 +162,7 @@ class GraphCopier {
     this.signal.addEventListener('abort', onAbort, { once: true });
     try {
       if (desc.size <= BUFFER_LIMIT) await this.dst.pushBlob(desc, await readAll(stream, this.signal));
-      else if (this.dst instanceof OciLayoutStore) await this.dst.pushBlob(desc, verifiedBody(oneShot(stream)));
+      else if (isStreamSink(this.dst)) await this.dst.pushVerifiedStream(desc, stream);
       else await this.dst.pushBlob(desc, refetching(stream, async () => this.countedStream(desc, await this.src.fetchBlob(desc)), this.signal));
     } finally {
       this.signal.removeEventListener('abort', onAbort);

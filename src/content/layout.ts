@@ -1,8 +1,7 @@
 /**
- * An OCI image-layout directory as a Target (image-spec image-layout.md): an `oci-layout` marker,
- * `index.json` listing the roots, and content-addressed blobs under `blobs/<alg>/<hex>`. Tags are
- * `org.opencontainers.image.ref.name` annotations on index entries, as skopeo (`oci:dir:tag`) and
- * oras write them.
+ * An OCI image-layout directory as a Target (image-spec image-layout.md): content-addressed blobs
+ * under `blobs/<alg>/<hex>`, every read size- and digest-checked; the `oci-layout` marker and
+ * `index.json` (roots and their `ref.name` tags) are layoutindex.ts's.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -11,29 +10,22 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError, usageError } from '../core/errors.js';
-import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { DigestStream, isDigest, parseDigest, verifyBytes } from '../oci/digest.js';
-import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
+import { badManifest, sniffMediaType } from '../oci/manifest.js';
 import { REF_NAME_GRAMMAR } from '../oci/reference.js';
 import { ioError } from '../core/errno.js';
-import { writeFileAtomic, writeFileExclusive } from '../core/files.js';
+import { writeFileAtomic } from '../core/files.js';
 import { checkRealDir, openRegular, openRegularSync, readRegular } from '../core/untrusted.js';
-import { dirState, fileSize, serialized } from './fsutil.js';
-import { withLockFile } from '../core/lock.js';
+import { dirState, fileSize } from './fsutil.js';
 import { cancelled, UPLOAD_READ_BYTES } from './bodies.js';
-import { isVerifiedBody, type Body, type Deleter, type FetchedManifest, type ReplayableSource, type Target } from './target.js';
+import {
+  checkLayoutFile, createLayoutFiles, defaultEntry, entryDescriptor, IN_CREATION, LAYOUT_DEFAULT_REFERENCE, LAYOUT_FILE,
+  looksLikeDigest, readLayoutIndex, refName, TAG_RE, updateLayoutIndex, withEntry,
+} from './layoutindex.js';
+import type { Body, Deleter, EntryLister, FetchedManifest, PartialGraphStore, ReplayableSource, StreamSink, Target } from './target.js';
 
-const LAYOUT_FILE = 'oci-layout';
-const INDEX_FILE = 'index.json';
-const LAYOUT_VERSION = '1.0.0';
-/** Beside index.json while one process rewrites it (core/lock.ts). */
-const LOCK_FILE = 'index.json.lock';
-/** Names a layout being created by another writer may already hold: such a directory counts as empty. */
-const IN_CREATION = /^(?:blobs|index\.json|oci-layout|index\.json\.lock|\.(?:index\.json|oci-layout)\.\d+\.[0-9a-f]+\.tmp)$/;
-/** Same grammar as a registry tag (distribution spec), so a layout tag can also be pushed remotely. */
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-/** The reference a layout resolves when none was given: `latest`, else the index's only image (as skopeo). */
-export const LAYOUT_DEFAULT_REFERENCE = '';
+export { isLayoutDir, LAYOUT_DEFAULT_REFERENCE } from './layoutindex.js';
 
 export interface LayoutOpenOptions {
   /** Allow a missing (or empty) directory; the layout files are written on the first push. */
@@ -42,20 +34,11 @@ export interface LayoutOpenOptions {
   maxManifestBytes?: number;
 }
 
-/** True when `dir` holds an `oci-layout` file with an `imageLayoutVersion` (image-layout.md). */
-export async function isLayoutDir(dir: string): Promise<boolean> {
-  try {
-    const bytes = await readRegular(join(dir, LAYOUT_FILE), DEFAULTS.caps.layoutMarkerBytes, LAYOUT_FILE);
-    const parsed = JSON.parse(bytes?.toString('utf8') ?? '') as { imageLayoutVersion?: unknown };
-    return typeof parsed?.imageLayoutVersion === 'string';
-  } catch {
-    return false;
-  }
-}
-
 /** A Target over an OCI image-layout directory; every read is size- and digest-checked. */
-export class OciLayoutStore implements Target, ReplayableSource, Deleter {
+export class OciLayoutStore implements Target, ReplayableSource, Deleter, PartialGraphStore, StreamSink, EntryLister {
   readonly name: string;
+  /** Anyone may edit the directory: a manifest here does not promise its blobs are here and intact. */
+  readonly holdsPartialGraphs = true as const;
   /** Absolute path of the layout directory. */
   readonly dir: string;
   private readonly maxManifestBytes: number;
@@ -139,7 +122,18 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter {
   }
 
   /** Store a blob: written to a temp file in `blobs/<alg>/`, renamed only after the digest check. */
-  async pushBlob(desc: Descriptor, body: Body): Promise<void> {
+  pushBlob(desc: Descriptor, body: Body): Promise<void> {
+    if (Buffer.isBuffer(body)) return this.writeBlob(desc, body);
+    return this.writeBlob(desc, () => pipeline(body(), new DigestStream({ digest: desc.digest, size: desc.size }), () => undefined));
+  }
+
+  /** Store a stream that checks itself (a Fetcher's fetchBlob) as it comes: not hashed a second time (issue 16 §6). */
+  pushVerifiedStream(desc: Descriptor, stream: Readable): Promise<void> {
+    return this.writeBlob(desc, () => stream);
+  }
+
+  /** Write a blob file unless an intact one is there; bytes are checked first, a stream must check itself (renamed only when it ended cleanly). */
+  private async writeBlob(desc: Descriptor, body: Buffer | (() => Readable)): Promise<void> {
     const path = this.blobPath(desc.digest);
     await this.ensureLayout();
     if (await this.exists(desc)) return;
@@ -150,13 +144,12 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter {
       this.verified.add(`${desc.digest} ${desc.size}`);
       return;
     }
-    // A body that verifies itself (a registry download) is not hashed a second time (issue 16 §6).
-    const verified = isVerifiedBody(body) ? body() : pipeline(body(), new DigestStream({ digest: desc.digest, size: desc.size }), () => undefined);
+    const stream = body();
     try {
-      await writeFileAtomic(path, verified);
+      await writeFileAtomic(path, stream);
       this.verified.add(`${desc.digest} ${desc.size}`);
     } finally {
-      verified.destroy();
+      stream.destroy();
     }
   }
 
@@ -166,12 +159,12 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter {
     verifyBytes(bytes, { digest: desc.digest, size: desc.size });
     const mediaType = desc.mediaType || detectMediaType(bytes, desc.digest);
     await this.pushBlob({ ...desc, mediaType }, bytes);
-    await this.updateIndex((entries) => withEntry(entries, { ...desc, mediaType }, tag));
+    await updateLayoutIndex(this.dir, this.name, (entries) => withEntry(entries, { ...desc, mediaType }, tag));
   }
 
   /** The index entries as written (with their `ref.name`), for `list --oci-layout`. */
   async indexEntries(): Promise<Descriptor[]> {
-    return (await this.readIndex()).manifests;
+    return (await readLayoutIndex(this.dir, this.name)).manifests;
   }
 
   /**
@@ -182,7 +175,7 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter {
     const byDigest = looksLikeDigest(reference);
     if (byDigest) parseDigest(reference);
     let found = false;
-    await this.updateIndex((entries) => {
+    await updateLayoutIndex(this.dir, this.name, (entries) => {
       const keep = entries.filter((e) => !(byDigest ? e.digest === reference : refName(e) === reference));
       found = keep.length !== entries.length;
       return found ? keep : null;
@@ -199,7 +192,7 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter {
 
   /** Every `ref.name` in index.json, in index order, without duplicates. */
   async listTags(): Promise<string[]> {
-    const names = (await this.readIndex()).manifests.map(refName).filter((n): n is string => n !== undefined);
+    const names = (await readLayoutIndex(this.dir, this.name)).manifests.map(refName).filter((n): n is string => n !== undefined);
     return [...new Set(names)];
   }
 
@@ -233,7 +226,7 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter {
 
   /** The index entry a reference names: by digest, or by `ref.name` for a tag (NOT_FOUND if none). */
   private async lookup(reference: string): Promise<Descriptor | undefined> {
-    const { manifests } = await this.readIndex();
+    const { manifests } = await readLayoutIndex(this.dir, this.name);
     if (reference === LAYOUT_DEFAULT_REFERENCE) return defaultEntry(manifests, this.name);
     if (looksLikeDigest(reference)) {
       parseDigest(reference);
@@ -261,129 +254,20 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter {
     return bytes;
   }
 
-  private async readIndex(): Promise<ImageIndex> {
-    const bytes = await readRegular(join(this.dir, INDEX_FILE), DEFAULTS.caps.layoutIndexBytes, `${this.name}/${INDEX_FILE}`);
-    return bytes === undefined ? emptyIndex() : parseIndex(bytes.toString('utf8'), this.name);
-  }
-
-  /**
-   * Read-modify-write of index.json, serialised per directory in this process and, through a lock file,
-   * across processes (two `push --oci-layout` at once both land); `change` returns null for "no change".
-   */
-  private updateIndex(change: (entries: Descriptor[]) => Descriptor[] | null): Promise<void> {
-    return serialized(join(this.dir, INDEX_FILE), () => withLockFile(join(this.dir, LOCK_FILE), async () => {
-      const index = await this.readIndex();
-      const next = change(index.manifests);
-      if (next === null) return;
-      const out: ImageIndex = { ...index, schemaVersion: 2, mediaType: MT.ociIndex, manifests: next };
-      await writeFileAtomic(join(this.dir, INDEX_FILE), JSON.stringify(out));
-    }));
-  }
-
   /** Create the directory, `oci-layout` and an empty `index.json` once, never overwriting either. */
   private ensureLayout(): Promise<void> {
-    this.ready ??= (async () => {
-      await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true }).catch((err: unknown) => {
-        throw ioError('cannot create', this.dir, err);
-      });
-      await writeFileExclusive(join(this.dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
-      await writeFileExclusive(join(this.dir, INDEX_FILE), JSON.stringify(emptyIndex()));
-    })();
+    this.ready ??= createLayoutFiles(this.dir);
     this.ready.catch(() => { this.ready = undefined; });
     return this.ready;
   }
 }
 
-/**
- * The index entries after storing `desc`: untagged, it is added unless already listed (as oras-go
- * does, so untagged roots stay discoverable); tagged, the entry that held the tag is replaced in
- * place and an untagged entry for the same digest is folded in. Other entries are kept.
- */
-function withEntry(entries: Descriptor[], desc: Descriptor, tag: string | undefined): Descriptor[] | null {
-  const entry = indexEntry(desc, tag);
-  if (tag === undefined) return entries.some((e) => e.digest === desc.digest) ? null : [...entries, entry];
-  if (entries.some((e) => e.digest === desc.digest && refName(e) === tag)) return null;
-  const at = entries.findIndex((e) => refName(e) === tag);
-  const keep = entries.map((e, i) => (i === at ? entry : e))
-    .filter((e) => e === entry || refName(e) !== tag)
-    .filter((e) => !(e.digest === desc.digest && refName(e) === undefined));
-  return at === -1 ? [...keep, entry] : keep;
-}
 
-function indexEntry(desc: Descriptor, tag: string | undefined): Descriptor {
-  const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.artifactType !== undefined) entry.artifactType = desc.artifactType;
-  if (desc.platform !== undefined) entry.platform = desc.platform;
-  const annotations = { ...desc.annotations };
-  delete annotations[ANNOTATIONS.refName];
-  if (tag !== undefined) annotations[ANNOTATIONS.refName] = tag;
-  if (Object.keys(annotations).length > 0) entry.annotations = annotations;
-  return entry;
-}
-
-/** An index entry as a caller sees it: without the layout's own `ref.name` bookkeeping. */
-function entryDescriptor(entry: Descriptor): Descriptor {
-  return indexEntry(entry, undefined);
-}
-
-/** A digest, or something meant as one (`sha256:...`) that parseDigest should reject loudly. */
-function looksLikeDigest(reference: string): boolean {
-  return isDigest(reference) || /^sha(256|512):/.test(reference);
-}
-
-/** No reference given: the `latest` entry, else the only entry (tagged or not), else NOT_FOUND naming the tags. */
-function defaultEntry(manifests: Descriptor[], name: string): Descriptor {
-  const latest = manifests.find((e) => refName(e) === DEFAULTS.defaultTag);
-  if (latest) return latest;
-  if (manifests.length === 1) return manifests[0]!;
-  const names = [...new Set(manifests.map(refName).filter((n): n is string => n !== undefined))];
-  const shown = names.slice(0, 8).map((n) => JSON.stringify(n)).join(', ') + (names.length > 8 ? ', …' : '');
-  const what = manifests.length === 0 ? 'it holds no image' : `it holds ${manifests.length} images${names.length > 0 ? ` (ref names ${shown})` : ''}`;
-  throw new OcipackError('NOT_FOUND', `no tag given and no "latest" in OCI layout ${name}; ${what}`, {
-    context: { path: name, next: 'layout-choose-image' },
-  });
-}
-
-function refName(e: Descriptor): string | undefined {
-  return e.annotations?.[ANNOTATIONS.refName];
-}
-
-function emptyIndex(): ImageIndex {
-  return { schemaVersion: 2, mediaType: MT.ociIndex, manifests: [] };
-}
-
-function parseIndex(text: string, name: string): ImageIndex {
-  const parsed = parseJson(text) as { manifests?: unknown } | undefined;
-  const manifests = parsed?.manifests;
-  const ok = Array.isArray(manifests) && manifests.every((e: unknown) => typeof (e as Descriptor | null)?.digest === 'string');
-  if (!ok) throw new OcipackError('BAD_INPUT', `${name}/${INDEX_FILE} is not an OCI image index`);
-  return parsed as ImageIndex;
-}
-
-/** The media type a manifest declares, or the one its shape implies (image-spec manifest.md, image-index.md). */
+/** The media type a manifest declares, or the one its shape implies; BAD_MANIFEST when neither says (exit 1: bad stored data). */
 function detectMediaType(bytes: Buffer, digest: string): string {
-  const m = parseJson(bytes.toString('utf8')) as { mediaType?: unknown; manifests?: unknown; config?: unknown } | undefined;
-  if (typeof m?.mediaType === 'string' && m.mediaType !== '') return m.mediaType;
-  if (Array.isArray(m?.manifests)) return MT.ociIndex;
-  if (typeof m?.config === 'object' && m.config !== null) return MT.ociManifest;
-  throw new OcipackError('BAD_INPUT', `${digest} is not an OCI manifest or index`);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-async function checkLayoutFile(abs: string, name: string): Promise<void> {
-  const bytes = await readRegular(join(abs, LAYOUT_FILE), DEFAULTS.caps.layoutMarkerBytes, `${name}/${LAYOUT_FILE}`);
-  const text = bytes?.toString('utf8') ?? '';
-  const version = (parseJson(text) as { imageLayoutVersion?: unknown } | undefined)?.imageLayoutVersion;
-  if (version !== LAYOUT_VERSION) {
-    throw new OcipackError('BAD_INPUT', `${name}: unsupported or missing imageLayoutVersion ${JSON.stringify(version)} (want ${LAYOUT_VERSION})`);
-  }
+  const mediaType = sniffMediaType(bytes);
+  if (mediaType === undefined) throw badManifest({ where: digest }, 'is neither an image manifest nor an index');
+  return mediaType;
 }
 
 function notFound(what: string, name: string): OcipackError {

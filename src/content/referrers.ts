@@ -7,12 +7,14 @@
  */
 import { OcipackError } from '../core/errors.js';
 import type { OnEvent } from '../core/events.js';
-import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { referrersTag } from '../oci/digest.js';
+import { parseManifest } from '../oci/manifest.js';
 import { copyGraph, type CopyResult } from './copy.js';
-import { isReferrerLister, type Target } from './target.js';
-import { fetchManifestIfExists, tryResolve } from './read.js';
+import type { Target } from './target.js';
+import { tryResolve } from './read.js';
 import { addToReferrersIndex } from './attach.js';
+import { listReferrers, type ReferrersQuery } from './referrersread.js';
 
 /** cosign's tag suffixes for signatures, attestations and SBOMs attached to `sha256-<hex>`. */
 export const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
@@ -31,12 +33,6 @@ export interface ReferrerCopyOptions {
   mount?: (desc: Descriptor) => Promise<boolean>;
   /** Count what would be copied; write nothing (not even the tag-schema index). */
   dryRun?: boolean;
-}
-
-/** Referrers of `digest`: the registry's API (or its tag-schema fallback), or a layout's tag-schema index. */
-export async function listReferrers(side: Side, digest: string): Promise<Descriptor[]> {
-  if (isReferrerLister(side.target)) return side.target.referrers(digest);
-  return (await tagIndex(side.target, referrersTag(digest)))?.manifests ?? [];
 }
 
 /**
@@ -67,7 +63,7 @@ export async function copyReferrers(src: Side, dst: Side, roots: string[], opts:
       const desc = await tryResolve(src.target, tag);
       if (desc) await copyOne(desc, tag);
     }
-    const refs = await trueReferrers(src.target, digest, await listReferrers(src, digest), opts.onEvent);
+    const refs = await trueReferrers(src.target, digest, await listReferrers(src.target, digest, query(opts.onEvent)), opts.onEvent);
     for (const r of refs) await copyOne(r);
     if (refs.length > 0 && !opts.dryRun) await ensureListed(dst, digest, refs, opts.onEvent);
   }
@@ -75,21 +71,17 @@ export async function copyReferrers(src: Side, dst: Side, roots: string[], opts:
 }
 
 /**
- * The listed referrers that really refer to `digest`: an entry naming the subject itself (GitLab answers
- * the subject for the fallback tag) or a manifest whose `subject` is another digest is skipped with a warning.
+ * The listed referrers that really refer to `digest` (entries naming the subject itself are dropped by
+ * the reader): a manifest whose `subject` is another digest, or that is no manifest, is skipped with a warning.
  */
 async function trueReferrers(target: Target, digest: string, listed: Descriptor[], onEvent?: OnEvent): Promise<Descriptor[]> {
   const out: Descriptor[] = [];
   for (const d of listed) {
-    if (d.digest === digest) {
-      onEvent?.({ type: 'warning', message: `the referrers of ${digest} list ${digest} itself; that entry is ignored` });
-      continue;
-    }
     let subject: string | undefined;
     try {
-      subject = (JSON.parse((await target.fetchManifest(d.digest)).bytes.toString('utf8')) as { subject?: { digest?: string } }).subject?.digest;
+      subject = parseManifest((await target.fetchManifest(d.digest)).bytes, { where: d.digest, mediaType: d.mediaType }).subject?.digest;
     } catch (err) {
-      if (err instanceof SyntaxError) subject = undefined;
+      if (err instanceof OcipackError && err.code === 'BAD_MANIFEST') subject = undefined;
       else throw err;
     }
     if (subject !== digest) {
@@ -103,7 +95,8 @@ async function trueReferrers(target: Target, digest: string, listed: Descriptor[
 
 /** Adds to the destination's tag-schema index the referrers it cannot list yet (kept entries, conditional update: attach.ts). */
 async function ensureListed(dst: Side, digest: string, refs: Descriptor[], onEvent?: OnEvent): Promise<void> {
-  const have = new Set((await listReferrers(dst, digest)).map((d) => d.digest));
+  // no warnings here: addToReferrersIndex reads the same index again and reports what it finds
+  const have = new Set((await listReferrers(dst.target, digest)).map((d) => d.digest));
   for (const r of refs) if (!have.has(r.digest)) await addToReferrersIndex(dst.target, digest, listing(r), onEvent);
 }
 
@@ -115,14 +108,6 @@ function listing(d: Descriptor): Descriptor {
   return out;
 }
 
-async function tagIndex(target: Target, tag: string): Promise<ImageIndex | undefined> {
-  const fetched = await fetchManifestIfExists(target, tag);
-  if (!fetched) return undefined;
-  try {
-    const index = JSON.parse(fetched.bytes.toString('utf8')) as Partial<ImageIndex>;
-    return Array.isArray(index.manifests) ? (index as ImageIndex) : undefined;
-  } catch {
-    return undefined;
-  }
+function query(onEvent: OnEvent | undefined): ReferrersQuery {
+  return onEvent ? { onEvent } : {};
 }
-

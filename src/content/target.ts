@@ -10,21 +10,6 @@ import type { Descriptor } from '../oci/descriptor.js';
 /** A body that can be sent again on retry: bytes, or a function that reopens the source. */
 export type Body = Buffer | (() => Readable);
 
-const VERIFIED = Symbol('ocipack.verifiedBody');
-
-/**
- * Marks a body whose stream checks itself (a Fetcher's fetchBlob: it errors at its end when size or
- * digest disagree), so a store that would hash it again (a layout) writes it as it comes.
- */
-export function verifiedBody(open: () => Readable): Body {
-  return Object.assign(() => open(), { [VERIFIED]: true });
-}
-
-/** True for a body made by verifiedBody. */
-export function isVerifiedBody(body: Body): boolean {
-  return typeof body === 'function' && (body as { [VERIFIED]?: boolean })[VERIFIED] === true;
-}
-
 export interface FetchedManifest {
   /** mediaType (from the content or Content-Type), digest (computed from the bytes) and size. */
   descriptor: Descriptor;
@@ -108,6 +93,30 @@ export interface Mounter {
   mountBlob(desc: Descriptor, fromRepository: string): Promise<boolean>;
 }
 
+/**
+ * A store that may hold a manifest without all of its blobs, or with a corrupt one (a layout directory
+ * anyone may edit); a registry keeps a manifest only while it holds its blobs. A copy into such a store
+ * walks the whole graph even when the manifest is there.
+ */
+export interface PartialGraphStore {
+  readonly holdsPartialGraphs: true;
+}
+
+/**
+ * A store that writes a blob in one pass and never asks for its body again (a local file: no retry),
+ * so a stream that checks itself (a Fetcher's fetchBlob, erroring at its end on a size or digest
+ * mismatch) is written as it comes: no refetch body, no second hash.
+ */
+export interface StreamSink {
+  pushVerifiedStream(desc: Descriptor, stream: Readable): Promise<void>;
+}
+
+/** A store whose root entries (with their tags as annotations) can be listed whole, untagged ones included. */
+export interface EntryLister {
+  /** The entries as stored, each with its `org.opencontainers.image.ref.name` when tagged. */
+  indexEntries(): Promise<Descriptor[]>;
+}
+
 /** A source that can hand out a replayable body for a blob (a file it reopens, bytes it holds), so no spool copy is needed. */
 export interface ReplayableSource {
   /** A body the destination may reopen on retry, or undefined when the blob must be fetched as a stream. */
@@ -138,6 +147,21 @@ export function isReferrerLister(t: object): t is ReferrerLister {
 /** True when `t` hands out replayable blob bodies. */
 export function isReplayableSource(t: object): t is ReplayableSource {
   return typeof (t as Partial<ReplayableSource>).blobBody === 'function';
+}
+
+/** True when a manifest present in `t` does not promise its blobs (see PartialGraphStore). */
+export function holdsPartialGraphs(t: object): t is PartialGraphStore {
+  return (t as Partial<PartialGraphStore>).holdsPartialGraphs === true;
+}
+
+/** True when `t` writes self-checking streams in one pass (see StreamSink). */
+export function isStreamSink(t: object): t is StreamSink {
+  return typeof (t as Partial<StreamSink>).pushVerifiedStream === 'function';
+}
+
+/** True when `t` lists its root entries whole (see EntryLister). */
+export function isEntryLister(t: object): t is EntryLister {
+  return typeof (t as Partial<EntryLister>).indexEntries === 'function';
 }
 
 /** True when `t` can mount blobs from a sibling repository. */

@@ -3,11 +3,15 @@ import { OcipackError } from '../core/errors.js';
 import { discard, readCapped } from '../http/body.js';
 import { failure } from './failure.js';
 import { header } from '../http/request.js';
-import type { ImageIndex } from '../oci/descriptor.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { readReferrersIndex } from '../oci/referrers.js';
 import { apiPath, ctxOf, type Repo } from './repo.js';
 
 export interface ReferrersPage {
-  index: ImageIndex;
+  /** The referrers listed (subject entries dropped, of `artifactType` when asked), by the one referrers-index reader. */
+  manifests: Descriptor[];
+  /** Its warnings (an entry naming the subject). */
+  notes: string[];
   /** True when the registry applied the artifactType filter itself (`OCI-Filters-Applied`). */
   filtered: boolean;
 }
@@ -26,13 +30,9 @@ export async function getReferrers(repo: Repo, digest: string, maxBytes: number,
   if (res.status !== 200) return failure(res, ctxOf(repo, `referrers of ${digest}`));
   const { bytes, complete } = await readCapped(res.body, maxBytes);
   if (!complete) throw new OcipackError('CAP', `referrers index of ${digest} in ${repo.client.host}/${repo.name} is larger than ${maxBytes} bytes`);
-  let index: ImageIndex;
-  try {
-    index = JSON.parse(bytes.toString('utf8')) as ImageIndex;
-  } catch {
-    throw new OcipackError('REGISTRY', `${repo.client.host} sent a referrers index that is not JSON`);
-  }
-  if (!Array.isArray(index.manifests)) index = { ...index, manifests: [] };
-  const applied = (header(res, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim());
-  return { index, filtered: applied.includes('artifactType') };
+  const filtered = (header(res, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim()).includes('artifactType');
+  const where = `of ${digest} from ${repo.client.host}/${repo.name}`;
+  // a registry that did not apply the filter is filtered here (the reader keeps what was asked for)
+  const read = readReferrersIndex(bytes, filtered || artifactType === undefined ? { subject: digest, where } : { subject: digest, where, artifactType });
+  return { manifests: read.manifests, notes: read.notes, filtered };
 }

@@ -3,8 +3,9 @@ import type { Readable } from 'node:stream';
 import { repositoryScope } from '../auth/authorizer.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { registryError } from './failure.js';
-import type { Descriptor, ImageIndex } from '../oci/descriptor.js';
-import { digestOf, isDigest, referrersTag, verifyBytes } from '../oci/digest.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { digestOf, isDigest, verifyBytes } from '../oci/digest.js';
+import { sniffMediaType } from '../oci/manifest.js';
 import { MANIFEST_MEDIA_TYPES, MT } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
 import { getBlob, headBlob, startUpload, uploadBlob } from './blobs.js';
@@ -14,7 +15,8 @@ import { getReferrers } from './referrers.js';
 import { ctxOf, type Repo } from './repo.js';
 import { listTags, TAG_PAGE_SIZE } from './tags.js';
 import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, ReferrerIndexer, ReferrerLister, Target, VersionedManifest } from '../content/target.js';
-import { fetchManifestIfExists, isNotFound } from '../content/read.js';
+import { isNotFound } from '../content/read.js';
+import { tagSchemaReferrers } from '../content/referrersread.js';
 
 export interface RemoteRepositoryOptions {
   /** Ask for `pull,push` up front so one token serves the whole push. */
@@ -34,15 +36,7 @@ export function isManifestMediaType(mediaType: string): boolean {
 
 /** A manifest's media type: its own `mediaType` field, else the Content-Type served, else guessed from its shape. */
 export function manifestMediaType(bytes: Buffer, contentType: string | undefined): string {
-  let doc: { mediaType?: unknown; manifests?: unknown } | undefined;
-  try {
-    doc = JSON.parse(bytes.toString('utf8')) as typeof doc;
-  } catch {
-    doc = undefined;
-  }
-  if (typeof doc?.mediaType === 'string' && doc.mediaType !== '') return doc.mediaType;
-  if (contentType !== undefined && contentType !== 'application/json' && contentType !== 'text/plain') return contentType;
-  return Array.isArray(doc?.manifests) ? MT.ociIndex : MT.ociManifest;
+  return sniffMediaType(bytes, contentType) ?? MT.ociManifest;
 }
 
 /** True when the registry reported a digest of the same algorithm that differs from ours. */
@@ -185,28 +179,13 @@ export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer
 
   /**
    * Manifests that refer to `digest` (their `subject`), optionally of one artifact type: the referrers
-   * API, or the referrers tag schema when the registry has no such API.
+   * API, or the referrers tag schema when the registry has no such API; both read by the one reader
+   * (oci/referrers.ts: an unreadable index is BAD_MANIFEST, an entry naming the subject is dropped).
    */
   async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
     const page = await getReferrers(this.repo, digest, this.opts.maxManifestBytes, artifactType);
-    let manifests: Descriptor[];
-    if (page) {
-      manifests = page.index.manifests;
-      if (page.filtered) return manifests;
-    } else {
-      manifests = await this.referrersFromTag(digest);
-    }
-    return artifactType === undefined ? manifests : manifests.filter((m) => m.artifactType === artifactType);
-  }
-
-  private async referrersFromTag(digest: string): Promise<Descriptor[]> {
-    const fetched = await fetchManifestIfExists(this, referrersTag(digest));
-    if (!fetched) return [];
-    try {
-      const index = JSON.parse(fetched.bytes.toString('utf8')) as Partial<ImageIndex>;
-      return Array.isArray(index.manifests) ? index.manifests : [];
-    } catch {
-      return [];
-    }
+    if (!page) return tagSchemaReferrers(this, digest, artifactType === undefined ? { onEvent: this.emit } : { artifactType, onEvent: this.emit });
+    for (const message of page.notes) this.emit({ type: 'warning', message });
+    return page.manifests;
   }
 }

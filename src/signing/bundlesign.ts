@@ -7,8 +7,9 @@
  * transparency-log entry (key signing stays offline). The bundle is the one layer of an OCI 1.1
  * artifact manifest (artifactType the bundle media type, config the empty descriptor, annotations
  * `dev.sigstore.bundle.content`, `dev.sigstore.bundle.predicateType`, `org.opencontainers.image.created`)
- * whose `subject` is the signed manifest, attached through content/attach.ts. Written here with
- * node:crypto: @sigstore/sign 5 needs Node 22, 4.x brings an HTTP stack for what is a few bytes.
+ * whose `subject` is the signed manifest, written through the one graph writer and attached by
+ * content/attach.ts. Written here with node:crypto: @sigstore/sign 5 needs Node 22, 4.x brings an
+ * HTTP stack for what is a few bytes.
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { emitter, type OnEvent } from '../core/events.js';
@@ -17,6 +18,8 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { digestOf, referrersTag } from '../oci/digest.js';
 import { MT } from '../oci/mediatypes.js';
 import { attachReferrer, type AttachMode } from '../content/attach.js';
+import { graphOptions } from '../content/copy.js';
+import { StagedArtifact } from '../content/staged-artifact.js';
 import { isReferrerIndexer, type Target } from '../content/target.js';
 import { pae, parseBundle } from './bundle.js';
 import { spkiDer, signBytesDefault, verifySignature } from './crypto.js';
@@ -134,10 +137,11 @@ export async function signBundle(
     const wouldWrite = { manifest: JSON.parse(r.manifest.toString()), bundle: JSON.parse(r.bundle.toString()), statement: JSON.parse(statement.toString()) };
     return { ...base, ...via, referrerDigest: r.manifestDescriptor.digest, alreadySigned: false, wouldWrite };
   }
-  await target.pushBlob(r.configDescriptor, r.config);
-  await target.pushBlob(r.layer, r.bundle);
-  const attached = await attachReferrer(target, r.manifestDescriptor, r.manifest, subject.digest, emit);
-  emit({ type: 'manifest:pushed', digest: r.manifestDescriptor.digest });
+  const staged = new StagedArtifact()
+    .addBlob(r.configDescriptor, r.config)
+    .addBlob(r.layer, r.bundle)
+    .addManifest(r.manifestDescriptor, r.manifest);
+  const attached = await attachReferrer(staged, target, r.manifestDescriptor, subject.digest, graphOptions({ onEvent: emit }));
   const out: BundleSignResult = { ...base, referrerDigest: r.manifestDescriptor.digest, attachedVia: attached.mode, alreadySigned: false };
   if (attached.tag !== undefined) out.referrersTag = attached.tag;
   return out;

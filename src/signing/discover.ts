@@ -10,10 +10,12 @@
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import type { OnEvent } from '../core/events.js';
-import { isIndex, type Descriptor, type ImageIndex, type ImageManifest, type Manifest } from '../oci/descriptor.js';
-import { referrersTag } from '../oci/digest.js';
+import { isIndex, type Descriptor, type ImageManifest, type Manifest } from '../oci/descriptor.js';
+import { isDigest } from '../oci/digest.js';
+import { parseManifest } from '../oci/manifest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
-import { isReferrerLister, type Target } from '../content/target.js';
+import type { Target } from '../content/target.js';
+import { listReferrers } from '../content/referrersread.js';
 import { BUNDLE_MEDIA_TYPES } from './bundle.js';
 import { signatureTag } from './sigimage.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
@@ -41,14 +43,12 @@ export interface DiscoverOptions {
 
 const SIG_ARTIFACT_TYPES: readonly string[] = [MT.cosignArtifactSig, ...BUNDLE_MEDIA_TYPES];
 
-async function fetchJson(target: Target, reference: string): Promise<Manifest | undefined> {
+/** A signature manifest, or undefined when absent; one that does not parse is BAD_MANIFEST (exit 1: could not look). */
+async function fetchSigManifest(target: Target, reference: string, mediaType?: string): Promise<Manifest | undefined> {
   const fetched = await fetchManifestIfExists(target, reference);
   if (!fetched) return undefined;
-  try {
-    return JSON.parse(fetched.bytes.toString('utf8')) as Manifest;
-  } catch {
-    throw new OcipackError('VERIFY', `signature manifest ${reference} is not JSON`);
-  }
+  const where = `${target.name}${isDigest(reference) ? '@' : ':'}${reference}`;
+  return parseManifest(fetched.bytes, mediaType === undefined ? where : { where, mediaType });
 }
 
 /** Collects candidates up to the cap; the first one beyond it is reported once. */
@@ -83,23 +83,11 @@ async function layerCandidate(target: Target, base: CandidateBase, maxBytes: num
 
 async function fromSignatureManifest(target: Target, m: ImageManifest, format: SignatureFormat, source: string, c: Collector, maxBytes: number): Promise<void> {
   const wanted = format === 'sigstore-bundle' ? (BUNDLE_MEDIA_TYPES as readonly string[]) : [MT.cosignSimpleSigning];
-  for (const layer of Array.isArray(m.layers) ? m.layers : []) {
+  for (const layer of m.layers) {
     if (!wanted.includes(layer.mediaType)) continue;
     if (c.full()) return;
     c.found.push(await layerCandidate(target, { format, source, layer }, maxBytes));
   }
-}
-
-async function referrersOf(target: Target, digest: string, onEvent?: OnEvent): Promise<Descriptor[]> {
-  let list: Descriptor[];
-  if (isReferrerLister(target)) list = await target.referrers(digest);
-  else {
-    const index = await fetchJson(target, referrersTag(digest));
-    list = index && isIndex(index) && Array.isArray(index.manifests) ? (index as ImageIndex).manifests : [];
-  }
-  // GitLab answers the subject for the fallback tag; an index listing the subject itself is no referrer
-  if (list.some((d) => d?.digest === digest)) onEvent?.({ type: 'warning', message: `the referrers of ${digest} list ${digest} itself; that entry is ignored` });
-  return list.filter((d) => typeof d?.digest === 'string' && d.digest !== digest);
 }
 
 function formatOf(m: ImageManifest): SignatureFormat | undefined {
@@ -114,10 +102,10 @@ export async function discoverSignatures(target: Target, digest: string, opts: D
   const maxBytes = opts.maxPayloadBytes ?? DEFAULTS.caps.signaturePayloadBytes;
   const c = new Collector(opts.maxCandidates ?? DEFAULTS.caps.signatureCandidates, opts.onEvent);
   const tag = signatureTag(digest);
-  const classic = await fetchJson(target, tag);
+  const classic = await fetchSigManifest(target, tag);
   if (classic && !isIndex(classic)) await fromSignatureManifest(target, classic, 'cosign', `tag ${tag}`, c, maxBytes);
   let fetched = 0;
-  for (const ref of await referrersOf(target, digest, opts.onEvent)) {
+  for (const ref of await listReferrers(target, digest, opts.onEvent ? { onEvent: opts.onEvent } : {})) {
     if (ref.artifactType !== undefined && !SIG_ARTIFACT_TYPES.includes(ref.artifactType)) continue;
     if (c.full()) break;
     // a referrers index may list thousands of entries without artifactType: fetch at most the cap
@@ -125,7 +113,7 @@ export async function discoverSignatures(target: Target, digest: string, opts: D
       opts.onEvent?.({ type: 'warning', message: `more than ${c.max} referrers of ${digest} to inspect; only the first ${c.max} were read` });
       break;
     }
-    const m = await fetchJson(target, ref.digest);
+    const m = await fetchSigManifest(target, ref.digest, ref.mediaType);
     if (!m || isIndex(m)) continue;
     const format = formatOf(m);
     if (format === undefined) continue;

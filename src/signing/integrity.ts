@@ -8,6 +8,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
+import { parseManifest } from '../oci/manifest.js';
 import type { Target } from '../content/target.js';
 import { FOREIGN_LAYER_TYPES } from '../oci/mediatypes.js';
 import { mapLimit } from '../content/pool.js';
@@ -54,25 +55,22 @@ export async function checkIntegrity(target: Target, root: Descriptor, opts: { o
         report.problems.push(`${what} ${desc.digest}: ${fetched.bytes.length} bytes, the index says ${desc.size}`);
         return;
       }
-      m = JSON.parse(fetched.bytes.toString('utf8')) as Manifest;
+      // bytes that are no manifest are bad stored data (BAD_MANIFEST, exit 1), not a failed check: thrown
+      m = parseManifest(fetched.bytes, depth > 0 ? { where: desc.digest, mediaType: desc.mediaType } : desc.digest);
       report.manifests++;
     } catch (err) {
       if (isContentFailure(err)) {
         report.problems.push(`${what} ${desc.digest}: ${err.code === 'NOT_FOUND' ? 'missing' : err.message}`);
         return;
       }
-      if (err instanceof SyntaxError) {
-        report.problems.push(`${what} ${desc.digest}: not JSON`);
-        return;
-      }
       throw err;
     }
     if (isIndex(m)) {
-      for (const [i, child] of (m.manifests ?? []).entries()) await visit(child, `manifest ${i} of ${desc.digest.slice(0, 19)}`, depth + 1);
+      for (const [i, child] of m.manifests.entries()) await visit(child, `manifest ${i} of ${desc.digest.slice(0, 19)}`, depth + 1);
       return;
     }
-    if (m.config) blobs.set(m.config.digest, { desc: m.config, what: 'config' });
-    (m.layers ?? []).forEach((l, i) => {
+    blobs.set(m.config.digest, { desc: m.config, what: 'config' });
+    m.layers.forEach((l, i) => {
       if (!blobs.has(l.digest)) blobs.set(l.digest, { desc: l, what: `layer ${i}` });
     });
   };

@@ -11,6 +11,7 @@ import { OcipackError, usageError } from '../core/errors.js';
 import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { isIndex, type Descriptor } from '../oci/descriptor.js';
 import { isIndexType } from '../oci/mediatypes.js';
+import { parseManifest } from '../oci/manifest.js';
 import { parseReference } from '../oci/reference.js';
 import { copyGraph, type CopyOptions as GraphOptions } from '../content/copy.js';
 import { parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
@@ -177,10 +178,10 @@ function mountFor(plan: CopyPlan, src: Opened, dst: Opened, emit: ReturnType<typ
 async function childManifests(target: Target, root: Descriptor, depth = 0): Promise<string[]> {
   if (!isIndexType(root.mediaType) || depth > 4) return [];
   const fetched = await target.fetchManifest(root.digest);
-  const m = JSON.parse(fetched.bytes.toString('utf8')) as { manifests?: Descriptor[] };
-  if (!isIndex(m as never)) return [];
+  const m = parseManifest(fetched.bytes, { where: root.digest, mediaType: root.mediaType });
+  if (!isIndex(m)) return [];
   const out: string[] = [];
-  for (const child of m.manifests ?? []) {
+  for (const child of m.manifests) {
     out.push(child.digest);
     out.push(...(await childManifests(target, child, depth + 1)));
   }

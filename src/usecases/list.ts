@@ -14,9 +14,8 @@ import {
 import { mapLimit } from '../content/pool.js';
 import { layoutTagSuffix, parseRepositoryTarget, repositoryOf, type TargetRef } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
-import type { FetchedManifest, Target } from '../content/target.js';
+import { isEntryLister, type EntryLister, type FetchedManifest, type Target } from '../content/target.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
-import { OciLayoutStore } from '../content/layout.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import { chartInfo } from '../artifact/helm/info.js';
 
@@ -68,7 +67,7 @@ export async function list(opts: ListOptions): Promise<ListEntry[]> {
   try {
     const opened = { target: await conn.open(t) };
     emit({ type: 'step', message: `listing artifacts in ${t.display}` });
-    if (opened.target instanceof OciLayoutStore) return await listLayout(opened.target, t, filters, concurrency, opts.signal);
+    if (isEntryLister(opened.target)) return await listLayout(opened.target, t, filters, concurrency, opts.signal);
     const tags = sortTags(filterTags(await opened.target.listTags(), filters));
     const repository = repositoryOf(t);
     const rows = await mapLimit(tags, concurrency, (tag) => describeTag(opened.target, repository, tag, emit), conn.signal);
@@ -96,7 +95,7 @@ async function describeTag(target: Target, repository: string, tag: string, emit
  * images (skopeo `oci:dir` without a tag) by digest; untagged referrers only with `allTags`.
  * Each row carries the size and, for a chart, its name and version.
  */
-async function listLayout(store: OciLayoutStore, t: TargetRef, filters: TagFilterOptions, concurrency: number, signal?: AbortSignal): Promise<ListEntry[]> {
+async function listLayout(store: Target & EntryLister, t: TargetRef, filters: TagFilterOptions, concurrency: number, signal?: AbortSignal): Promise<ListEntry[]> {
   const entries = await store.indexEntries();
   const tagged = new Map<string, Descriptor>();
   for (const e of entries) {

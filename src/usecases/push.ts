@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { emitter } from '../core/events.js';
-import { usageError } from '../core/errors.js';
+import { OcipackError, usageError } from '../core/errors.js';
 import type { Env, RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { packToFile, type PackResult } from '../artifact/tar/pack.js';
 import { createdTime, resolveMetadata, userMetadata } from '../artifact/flux/metadata.js';
 import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/flux/manifest.js';
 import { MT } from '../oci/mediatypes.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
+import { parseManifest } from '../oci/manifest.js';
 import { dockerReferenceOf, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
 import type { Target } from '../content/target.js';
@@ -199,11 +200,13 @@ async function sameContentAt(
 ): Promise<string | undefined> {
   let m: Manifest;
   try {
-    m = JSON.parse(fetched.bytes.toString('utf8')) as Manifest;
-  } catch {
-    return undefined;
+    m = parseManifest(fetched.bytes, fetched.descriptor.digest);
+  } catch (err) {
+    // a tag holding something that is no manifest is not "the same content": the push replaces it
+    if (err instanceof OcipackError && err.code === 'BAD_MANIFEST') return undefined;
+    throw err;
   }
-  if (isIndex(m) || m.config?.mediaType !== MT.fluxConfig || m.layers?.length !== 1) return undefined;
+  if (isIndex(m) || m.config.mediaType !== MT.fluxConfig || m.layers.length !== 1) return undefined;
   if (!sameAnnotations(m.annotations ?? {}, annotations)) return undefined;
   if (m.config.size > 64 * 1024) return undefined;
   const ids = diffIdsOf(await readBlob(target, m.config, 64 * 1024));
