@@ -13,7 +13,7 @@ import { deleteManifest, getManifest, headManifest, putManifest, type RawManifes
 import { getReferrers } from './referrers.js';
 import { ctxOf, type Repo } from './repo.js';
 import { listTags, TAG_PAGE_SIZE } from './tags.js';
-import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, ReferrerIndexer, ReferrerLister, Target, VersionedManifest } from '../content/target.js';
+import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, ReferrerIndexer, ReferrerLister, ReferrersApi, Target, VersionedManifest } from '../content/target.js';
 import { fetchManifestIfExists, isNotFound } from '../content/read.js';
 
 export interface RemoteRepositoryOptions {
@@ -51,7 +51,7 @@ function disagrees(served: string | undefined, ours: string): boolean {
 }
 
 /** One repository of a registry, reached through the session's client for its host. */
-export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer, ConditionalManifestStore, Mounter, Deleter {
+export class RemoteRepository implements Target, ReferrerLister, ReferrersApi, ReferrerIndexer, ConditionalManifestStore, Mounter, Deleter {
   readonly name: string;
   readonly reference: Reference;
   private readonly repo: Repo;
@@ -197,6 +197,11 @@ export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer
       manifests = await this.referrersFromTag(digest);
     }
     return artifactType === undefined ? manifests : manifests.filter((m) => m.artifactType === artifactType);
+  }
+
+  /** The referrers API's listing of `digest` alone (no tag-schema fallback), or undefined when the registry has no such API (404). */
+  async referrersFromApi(digest: string): Promise<Descriptor[] | undefined> {
+    return (await getReferrers(this.repo, digest, this.opts.maxManifestBytes))?.index.manifests;
   }
 
   private async referrersFromTag(digest: string): Promise<Descriptor[]> {

@@ -13,10 +13,11 @@ import type { OnEvent } from '../core/events.js';
 import { isIndex, type Descriptor, type ImageIndex, type ImageManifest, type Manifest } from '../oci/descriptor.js';
 import { referrersTag } from '../oci/digest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
-import { isReferrerLister, type Target } from '../content/target.js';
+import { hasReferrersApi, type Target } from '../content/target.js';
 import { BUNDLE_MEDIA_TYPES } from './bundle.js';
 import { signatureTag } from './sigimage.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
+import type { LookupLog, LookupPlace } from './lookups.js';
 
 export type SignatureFormat = 'cosign' | 'cosign-oci-1.1' | 'sigstore-bundle';
 
@@ -37,6 +38,8 @@ export interface DiscoverOptions {
   maxPayloadBytes?: number;
   maxCandidates?: number;
   onEvent?: OnEvent;
+  /** Record each place's answer here, and go on past a failed lookup (verify). */
+  lookups?: LookupLog;
 }
 
 const SIG_ARTIFACT_TYPES: readonly string[] = [MT.cosignArtifactSig, ...BUNDLE_MEDIA_TYPES];
@@ -90,16 +93,44 @@ async function fromSignatureManifest(target: Target, m: ImageManifest, format: S
   }
 }
 
-async function referrersOf(target: Target, digest: string, onEvent?: OnEvent): Promise<Descriptor[]> {
-  let list: Descriptor[];
-  if (isReferrerLister(target)) list = await target.referrers(digest);
-  else {
-    const index = await fetchJson(target, referrersTag(digest));
-    list = index && isIndex(index) && Array.isArray(index.manifests) ? (index as ImageIndex).manifests : [];
-  }
+/** The entries a referrers index lists (API answer or tag-schema index); anything else lists none. */
+function listedIn(index: Manifest): Descriptor[] {
+  return isIndex(index) && Array.isArray(index.manifests) ? (index as ImageIndex).manifests : [];
+}
+
+/** cosign's classic `sha256-<hex>.sig` image: its simple-signing layers. */
+async function fromClassicTag(target: Target, digest: string, c: Collector, maxBytes: number): Promise<200 | 404> {
+  const tag = signatureTag(digest);
+  const classic = await fetchJson(target, tag);
+  if (!classic) return 404;
+  if (!isIndex(classic)) await fromSignatureManifest(target, classic, 'cosign', `tag ${tag}`, c, maxBytes);
+  return 200;
+}
+
+/** The signature manifests among the listed referrers of `digest` (API answer or tag-schema index). */
+async function fromReferrers(target: Target, digest: string, listed: Descriptor[], c: Collector, maxBytes: number, onEvent?: OnEvent): Promise<void> {
   // GitLab answers the subject for the fallback tag; an index listing the subject itself is no referrer
-  if (list.some((d) => d?.digest === digest)) onEvent?.({ type: 'warning', message: `the referrers of ${digest} list ${digest} itself; that entry is ignored` });
-  return list.filter((d) => typeof d?.digest === 'string' && d.digest !== digest);
+  if (listed.some((d) => d?.digest === digest)) onEvent?.({ type: 'warning', message: `the referrers of ${digest} list ${digest} itself; that entry is ignored` });
+  let fetched = 0;
+  for (const ref of listed.filter((d) => typeof d?.digest === 'string' && d.digest !== digest)) {
+    if (ref.artifactType !== undefined && !SIG_ARTIFACT_TYPES.includes(ref.artifactType)) continue;
+    if (c.full()) break;
+    // a referrers index may list thousands of entries without artifactType: fetch at most the cap
+    if (++fetched > c.max) {
+      onEvent?.({ type: 'warning', message: `more than ${c.max} referrers of ${digest} to inspect; only the first ${c.max} were read` });
+      break;
+    }
+    const m = await fetchJson(target, ref.digest);
+    if (!m || isIndex(m)) continue;
+    const format = formatOf(m);
+    if (format === undefined) continue;
+    const source = `referrer ${ref.digest}`;
+    if (m.subject?.digest !== digest) {
+      onEvent?.({ type: 'warning', message: `${source} is listed among the referrers of ${digest} but its subject is ${m.subject?.digest ?? 'missing'}; ignored` });
+      continue;
+    }
+    await fromSignatureManifest(target, m, format, source, c, maxBytes);
+  }
 }
 
 function formatOf(m: ImageManifest): SignatureFormat | undefined {
@@ -109,32 +140,39 @@ function formatOf(m: ImageManifest): SignatureFormat | undefined {
   return undefined;
 }
 
-/** Every signature candidate for `digest` in `target`, classic tag first, then referrers. */
+/**
+ * Every signature candidate for `digest` in `target`, classic tag first, then referrers: the referrers
+ * API where the store has one, its tag-schema index where the API is absent (404) or failed. With
+ * `lookups`, each place's answer is recorded there and a failed lookup does not end the search
+ * (lookups.ts); without, the first failure throws.
+ */
 export async function discoverSignatures(target: Target, digest: string, opts: DiscoverOptions = {}): Promise<Candidate[]> {
   const maxBytes = opts.maxPayloadBytes ?? DEFAULTS.caps.signaturePayloadBytes;
   const c = new Collector(opts.maxCandidates ?? DEFAULTS.caps.signatureCandidates, opts.onEvent);
-  const tag = signatureTag(digest);
-  const classic = await fetchJson(target, tag);
-  if (classic && !isIndex(classic)) await fromSignatureManifest(target, classic, 'cosign', `tag ${tag}`, c, maxBytes);
-  let fetched = 0;
-  for (const ref of await referrersOf(target, digest, opts.onEvent)) {
-    if (ref.artifactType !== undefined && !SIG_ARTIFACT_TYPES.includes(ref.artifactType)) continue;
-    if (c.full()) break;
-    // a referrers index may list thousands of entries without artifactType: fetch at most the cap
-    if (++fetched > c.max) {
-      opts.onEvent?.({ type: 'warning', message: `more than ${c.max} referrers of ${digest} to inspect; only the first ${c.max} were read` });
-      break;
-    }
-    const m = await fetchJson(target, ref.digest);
-    if (!m || isIndex(m)) continue;
-    const format = formatOf(m);
-    if (format === undefined) continue;
-    const source = `referrer ${ref.digest}`;
-    if (m.subject?.digest !== digest) {
-      opts.onEvent?.({ type: 'warning', message: `${source} is listed among the referrers of ${digest} but its subject is ${m.subject?.digest ?? 'missing'}; ignored` });
-      continue;
-    }
-    await fromSignatureManifest(target, m, format, source, c, maxBytes);
+  const place = async (name: LookupPlace, look: () => Promise<200 | 404>): Promise<boolean> => {
+    if (opts.lookups) return opts.lookups.look(name, () => c.found.length, look);
+    await look();
+    return true;
+  };
+  await place('cosign-tag', () => fromClassicTag(target, digest, c, maxBytes));
+  let viaTag = true;
+  if (hasReferrersApi(target)) {
+    const answered = await place('referrers-api', async () => {
+      const listed = await target.referrersFromApi(digest);
+      if (listed === undefined) return 404;
+      viaTag = false;
+      await fromReferrers(target, digest, listed, c, maxBytes, opts.onEvent);
+      return 200;
+    });
+    if (!answered) viaTag = true;
+  }
+  if (viaTag) {
+    await place('referrers-tag', async () => {
+      const index = await fetchJson(target, referrersTag(digest));
+      if (!index) return 404;
+      await fromReferrers(target, digest, listedIn(index), c, maxBytes, opts.onEvent);
+      return 200;
+    });
   }
   return c.found;
 }
