@@ -58,6 +58,12 @@ export interface ReferrerLister {
   referrers(digest: string, artifactType?: string): Promise<Descriptor[]>;
 }
 
+/** A store with the referrers API itself, asked without its tag-schema fallback (so a caller can tell the two places apart). */
+export interface ReferrersApi {
+  /** The listing the API answered, or undefined when the store has no referrers API (404). */
+  referrersFromApi(digest: string): Promise<Descriptor[] | undefined>;
+}
+
 /**
  * A store that keeps the referrers list itself when a manifest with a `subject` is pushed (a registry
  * with the referrers API); one without it needs the client to maintain the tag-schema index.
@@ -167,6 +173,11 @@ export function isEntryLister(t: object): t is EntryLister {
 /** True when `t` can mount blobs from a sibling repository. */
 export function isMounter(t: object): t is Mounter {
   return typeof (t as Partial<Mounter>).mountBlob === 'function';
+}
+
+/** True when `t` can be asked for the referrers API's answer alone. */
+export function hasReferrersApi(t: object): t is ReferrersApi {
+  return typeof (t as Partial<ReferrersApi>).referrersFromApi === 'function';
 }
 
 /** True when `t` keeps referrers lists itself when it answers (see ReferrerIndexer). */

@@ -14,7 +14,7 @@ import { deleteManifest, getManifest, headManifest, putManifest, type RawManifes
 import { getReferrers } from './referrers.js';
 import { ctxOf, type Repo } from './repo.js';
 import { listTags, TAG_PAGE_SIZE } from './tags.js';
-import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, ReferrerIndexer, ReferrerLister, Target, VersionedManifest } from '../content/target.js';
+import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, ReferrerIndexer, ReferrerLister, ReferrersApi, Target, VersionedManifest } from '../content/target.js';
 import { isNotFound } from '../content/read.js';
 import { tagSchemaReferrers } from '../content/referrersread.js';
 
@@ -45,7 +45,7 @@ function disagrees(served: string | undefined, ours: string): boolean {
 }
 
 /** One repository of a registry, reached through the session's client for its host. */
-export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer, ConditionalManifestStore, Mounter, Deleter {
+export class RemoteRepository implements Target, ReferrerLister, ReferrersApi, ReferrerIndexer, ConditionalManifestStore, Mounter, Deleter {
   readonly name: string;
   readonly reference: Reference;
   private readonly repo: Repo;
@@ -185,6 +185,14 @@ export class RemoteRepository implements Target, ReferrerLister, ReferrerIndexer
   async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
     const page = await getReferrers(this.repo, digest, this.opts.maxManifestBytes, artifactType);
     if (!page) return tagSchemaReferrers(this, digest, artifactType === undefined ? { onEvent: this.emit } : { artifactType, onEvent: this.emit });
+    for (const message of page.notes) this.emit({ type: 'warning', message });
+    return page.manifests;
+  }
+
+  /** The referrers API's listing of `digest` alone (no tag-schema fallback), or undefined when the registry has no such API (404). */
+  async referrersFromApi(digest: string): Promise<Descriptor[] | undefined> {
+    const page = await getReferrers(this.repo, digest, this.opts.maxManifestBytes);
+    if (!page) return undefined;
     for (const message of page.notes) this.emit({ type: 'warning', message });
     return page.manifests;
   }

@@ -90,11 +90,13 @@ function parseContent(doc: Record<string, unknown>): BundleContent {
 function parseMaterial(vm: Record<string, unknown>): BundleMaterial {
   const pk = obj(vm.publicKey);
   if (pk) return { kind: 'publicKey', hint: typeof pk.hint === 'string' ? pk.hint : '' };
-  const cert = obj(vm.certificate);
-  if (cert) return { kind: 'certificate', chain: [b64(cert.rawBytes, 'certificate.rawBytes')] };
+  // the order protobuf-specs' Bundle.fromJSON picks the oneof in (publicKey, chain, certificate), so this
+  // names the material @sigstore/verify checks; claims are read only from what it verified (keyless.ts)
   const chain = obj(vm.x509CertificateChain);
   const certs = Array.isArray(chain?.certificates) ? chain.certificates : [];
   if (certs.length > 0) return { kind: 'certificate', chain: certs.map((c, i) => b64(obj(c)?.rawBytes, `x509CertificateChain.certificates[${i}].rawBytes`)) };
+  const cert = obj(vm.certificate);
+  if (cert) return { kind: 'certificate', chain: [b64(cert.rawBytes, 'certificate.rawBytes')] };
   throw bad('verificationMaterial has no publicKey, certificate or x509CertificateChain');
 }
 

@@ -11,14 +11,15 @@ import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import type { OnEvent } from '../core/events.js';
 import { isIndex, type Descriptor, type ImageManifest, type Manifest } from '../oci/descriptor.js';
-import { isDigest } from '../oci/digest.js';
+import { isDigest, referrersTag } from '../oci/digest.js';
+import { readReferrersIndex } from '../oci/referrers.js';
 import { parseManifest } from '../oci/manifest.js';
 import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
-import type { Target } from '../content/target.js';
-import { listReferrers } from '../content/referrersread.js';
+import { hasReferrersApi, type Target } from '../content/target.js';
 import { BUNDLE_MEDIA_TYPES } from './bundle.js';
 import { signatureTag } from './sigimage.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
+import type { LookupLog, LookupPlace } from './lookups.js';
 
 export type SignatureFormat = 'cosign' | 'cosign-oci-1.1' | 'sigstore-bundle';
 
@@ -39,6 +40,8 @@ export interface DiscoverOptions {
   maxPayloadBytes?: number;
   maxCandidates?: number;
   onEvent?: OnEvent;
+  /** Record each place's answer here, and go on past a failed lookup (verify). */
+  lookups?: LookupLog;
 }
 
 const SIG_ARTIFACT_TYPES: readonly string[] = [MT.cosignArtifactSig, ...BUNDLE_MEDIA_TYPES];
@@ -90,27 +93,24 @@ async function fromSignatureManifest(target: Target, m: ImageManifest, format: S
   }
 }
 
-function formatOf(m: ImageManifest): SignatureFormat | undefined {
-  const type = m.artifactType ?? m.config?.mediaType;
-  if (type === MT.cosignArtifactSig) return 'cosign-oci-1.1';
-  if (type !== undefined && (BUNDLE_MEDIA_TYPES as readonly string[]).includes(type)) return 'sigstore-bundle';
-  return undefined;
-}
-
-/** Every signature candidate for `digest` in `target`, classic tag first, then referrers. */
-export async function discoverSignatures(target: Target, digest: string, opts: DiscoverOptions = {}): Promise<Candidate[]> {
-  const maxBytes = opts.maxPayloadBytes ?? DEFAULTS.caps.signaturePayloadBytes;
-  const c = new Collector(opts.maxCandidates ?? DEFAULTS.caps.signatureCandidates, opts.onEvent);
+/** cosign's classic `sha256-<hex>.sig` image: its simple-signing layers. */
+async function fromClassicTag(target: Target, digest: string, c: Collector, maxBytes: number): Promise<200 | 404> {
   const tag = signatureTag(digest);
   const classic = await fetchSigManifest(target, tag);
-  if (classic && !isIndex(classic)) await fromSignatureManifest(target, classic, 'cosign', `tag ${tag}`, c, maxBytes);
+  if (!classic) return 404;
+  if (!isIndex(classic)) await fromSignatureManifest(target, classic, 'cosign', `tag ${tag}`, c, maxBytes);
+  return 200;
+}
+
+/** The signature manifests among the listed referrers of `digest` (read by the one referrers-index reader). */
+async function fromReferrers(target: Target, digest: string, listed: Descriptor[], c: Collector, maxBytes: number, onEvent?: OnEvent): Promise<void> {
   let fetched = 0;
-  for (const ref of await listReferrers(target, digest, opts.onEvent ? { onEvent: opts.onEvent } : {})) {
+  for (const ref of listed) {
     if (ref.artifactType !== undefined && !SIG_ARTIFACT_TYPES.includes(ref.artifactType)) continue;
     if (c.full()) break;
     // a referrers index may list thousands of entries without artifactType: fetch at most the cap
     if (++fetched > c.max) {
-      opts.onEvent?.({ type: 'warning', message: `more than ${c.max} referrers of ${digest} to inspect; only the first ${c.max} were read` });
+      onEvent?.({ type: 'warning', message: `more than ${c.max} referrers of ${digest} to inspect; only the first ${c.max} were read` });
       break;
     }
     const m = await fetchSigManifest(target, ref.digest, ref.mediaType);
@@ -119,10 +119,56 @@ export async function discoverSignatures(target: Target, digest: string, opts: D
     if (format === undefined) continue;
     const source = `referrer ${ref.digest}`;
     if (m.subject?.digest !== digest) {
-      opts.onEvent?.({ type: 'warning', message: `${source} is listed among the referrers of ${digest} but its subject is ${m.subject?.digest ?? 'missing'}; ignored` });
+      onEvent?.({ type: 'warning', message: `${source} is listed among the referrers of ${digest} but its subject is ${m.subject?.digest ?? 'missing'}; ignored` });
       continue;
     }
     await fromSignatureManifest(target, m, format, source, c, maxBytes);
+  }
+}
+
+function formatOf(m: ImageManifest): SignatureFormat | undefined {
+  const type = m.artifactType ?? m.config?.mediaType;
+  if (type === MT.cosignArtifactSig) return 'cosign-oci-1.1';
+  if (type !== undefined && (BUNDLE_MEDIA_TYPES as readonly string[]).includes(type)) return 'sigstore-bundle';
+  return undefined;
+}
+
+/**
+ * Every signature candidate for `digest` in `target`, classic tag first, then referrers: the referrers
+ * API where the store has one, its tag-schema index where the API is absent (404) or failed. With
+ * `lookups`, each place's answer is recorded there and a failed lookup does not end the search
+ * (lookups.ts); without, the first failure throws.
+ */
+export async function discoverSignatures(target: Target, digest: string, opts: DiscoverOptions = {}): Promise<Candidate[]> {
+  const maxBytes = opts.maxPayloadBytes ?? DEFAULTS.caps.signaturePayloadBytes;
+  const c = new Collector(opts.maxCandidates ?? DEFAULTS.caps.signatureCandidates, opts.onEvent);
+  const place = async (name: LookupPlace, look: () => Promise<200 | 404>): Promise<boolean> => {
+    if (opts.lookups) return opts.lookups.look(name, () => c.found.length, look);
+    await look();
+    return true;
+  };
+  await place('cosign-tag', () => fromClassicTag(target, digest, c, maxBytes));
+  let viaTag = true;
+  if (hasReferrersApi(target)) {
+    const answered = await place('referrers-api', async () => {
+      const listed = await target.referrersFromApi(digest);
+      if (listed === undefined) return 404;
+      viaTag = false;
+      await fromReferrers(target, digest, listed, c, maxBytes, opts.onEvent);
+      return 200;
+    });
+    if (!answered) viaTag = true;
+  }
+  if (viaTag) {
+    await place('referrers-tag', async () => {
+      const tag = referrersTag(digest);
+      const fetched = await fetchManifestIfExists(target, tag);
+      if (!fetched) return 404;
+      const read = readReferrersIndex(fetched.bytes, { subject: digest, where: `${target.name}:${tag}` });
+      for (const message of read.notes) opts.onEvent?.({ type: 'warning', message });
+      await fromReferrers(target, digest, read.manifests, c, maxBytes, opts.onEvent);
+      return 200;
+    });
   }
   return c.found;
 }

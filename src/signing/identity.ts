@@ -8,7 +8,7 @@
  * whole SAN, so `https://evil.example/?https://github.com/org/x` does not pass. JavaScript RegExp syntax.
  */
 import { usageError } from '../core/errors.js';
-import { certificateExtensions, derString, FULCIO_OID } from './certext.js';
+import { derString, FULCIO_OID } from './certext.js';
 
 export type GithubClaim = 'trigger' | 'sha' | 'name' | 'repository' | 'ref';
 
@@ -61,7 +61,7 @@ export function compileRules(rules: IdentityRules): CompiledRules {
 
 export type IdentityMatch = { ok: true; matched: string[] } | { ok: false; reason: string };
 
-function githubClaim(exts: Map<string, Buffer>, claim: GithubClaim, want: string): string | undefined {
+function githubClaim(exts: ReadonlyMap<string, Buffer>, claim: GithubClaim, want: string): string | undefined {
   const def = CLAIMS[claim];
   const v1 = exts.get(def.v1);
   if (v1 !== undefined && v1.toString('utf8') === want) return `--certificate-github-workflow-${claim} ${want} (${def.v1})`;
@@ -70,8 +70,11 @@ function githubClaim(exts: Map<string, Buffer>, claim: GithubClaim, want: string
   return undefined;
 }
 
-/** Does a certificate (SAN, issuer, DER for the extensions) satisfy every rule? Lists the rules that matched. */
-export function matchIdentity(c: CompiledRules, san: string, issuer: string, certDer: Buffer | undefined): IdentityMatch {
+/**
+ * Does a verified certificate (its SAN, issuer and extensions by OID: what @sigstore/verify returns for
+ * the leaf whose chain and signature it checked, SPEC §7) satisfy every rule? Lists the rules that matched.
+ */
+export function matchIdentity(c: CompiledRules, san: string, issuer: string, extensions: ReadonlyMap<string, Buffer> | undefined): IdentityMatch {
   const { rules } = c;
   const matched: string[] = [];
   if (rules.identity !== undefined) {
@@ -92,13 +95,8 @@ export function matchIdentity(c: CompiledRules, san: string, issuer: string, cer
   }
   const claims = Object.entries(rules.github ?? {}).filter(([, v]) => v !== undefined && v !== '') as [GithubClaim, string][];
   if (claims.length > 0) {
-    let exts: Map<string, Buffer>;
-    try {
-      if (!certDer) throw new Error('no certificate');
-      exts = certificateExtensions(certDer);
-    } catch (err) {
-      return { ok: false, reason: `cannot read the certificate's extensions: ${(err as Error).message}` };
-    }
+    const exts = extensions;
+    if (!exts) return { ok: false, reason: 'the verified certificate\'s extensions are unknown' };
     for (const [claim, want] of claims) {
       const hit = githubClaim(exts, claim, want);
       if (!hit) return { ok: false, reason: `certificate has no GitHub workflow ${claim} "${want}" (${CLAIMS[claim].v1}${CLAIMS[claim].v2 ? ` or ${CLAIMS[claim].v2}` : ''})` };

@@ -3,8 +3,8 @@
  * (protobuf-specs TrustedRoot) with @sigstore/verify. The library checks the certificate chain to a
  * trusted CA at a verified time (a transparency-log SET or an RFC 3161 timestamp: at least one is
  * required, since without a time the chain is not checked at all), the log entries and SCTs the root
- * calls for, and the signature. We compare the certificate's SAN, OIDC issuer and GitHub workflow
- * extensions ourselves (identity.ts: exact, or anchored regular expressions): the library's policy treats
+ * calls for, and the signature. We compare the verified leaf's SAN, OIDC issuer and GitHub workflow
+ * extensions (taken from the Signer it returns, never from the bundle's certificate list) ourselves (identity.ts: exact, or anchored regular expressions): the library's policy treats
  * strings as unanchored regular expressions. The subject digest is
  * checked by the caller (policy.ts). @sigstore/* are loaded only when keyless flags are used.
  */
@@ -101,6 +101,14 @@ function messageOf(err: unknown): string {
   return `${msg}${cause}`.split('\n')[0]!;
 }
 
+/** The verified leaf's extensions by dotted OID (values: the OCTET STRING's content, as certext.ts reads them). */
+export function verifiedExtensions(oids: readonly { oid?: { id: readonly number[] } | undefined; value: Uint8Array }[] | undefined): Map<string, Buffer> | undefined {
+  if (!oids) return undefined;
+  const out = new Map<string, Buffer>();
+  for (const o of oids) if (o.oid) out.set(o.oid.id.join('.'), Buffer.from(o.value));
+  return out;
+}
+
 /** Parse the trusted root now (BAD_INPUT when it is not one) and return a verifier for bundles. */
 export async function keylessVerifier(policy: KeylessPolicy): Promise<KeylessVerifier> {
   const name = policy.trustedRootName ?? 'the trusted root';
@@ -119,7 +127,9 @@ export async function keylessVerifier(policy: KeylessPolicy): Promise<KeylessVer
   } catch (err) {
     throw new OcipackError('BAD_INPUT', `${name} is not a usable trusted_root.json: ${messageOf(err)}`);
   }
-  const run = (json: unknown, leaf: Buffer | undefined, artifact?: Buffer): KeylessResult => {
+  // SPEC §7: every claim (SAN, issuer, workflow extensions) is read from the Signer @sigstore/verify
+  // returns: the leaf whose chain, verified time and signature it checked, whatever else the bundle carries.
+  const run = (json: unknown, artifact?: Buffer): KeylessResult => {
     let signer;
     try {
       signer = verifier.verify(toSignedEntity(bundleFromJSON(json), artifact));
@@ -128,18 +138,17 @@ export async function keylessVerifier(policy: KeylessPolicy): Promise<KeylessVer
     }
     const identity = signer.identity?.subjectAlternativeName ?? '';
     const issuer = signer.identity?.extensions?.issuer ?? '';
-    const m = matchIdentity(rules, identity, issuer, leaf);
+    const m = matchIdentity(rules, identity, issuer, verifiedExtensions(signer.identity?.oids));
     return m.ok ? { ok: true, identity, issuer, matched: m.matched } : { ok: false, reason: m.reason };
   };
   return {
     async verify(b: ParsedBundle): Promise<KeylessResult> {
       if (b.material.kind !== 'certificate') return { ok: false, reason: 'the bundle is signed with a key, not a certificate' };
-      return run(b.json, b.material.chain[0]);
+      return run(b.json);
     },
     async verifyClassic(payload: Buffer, signature: Buffer, annotations: Record<string, string>): Promise<KeylessResult> {
       const json = classicToBundle(payload, signature, annotations);
-      const leaf = pemCertificates(annotations[CLASSIC_ANNOTATIONS.certificate])[0];
-      return typeof json === 'string' ? { ok: false, reason: json } : run(json, leaf === undefined ? undefined : Buffer.from(leaf, 'base64'), payload);
+      return typeof json === 'string' ? { ok: false, reason: json } : run(json, payload);
     },
   };
 }

@@ -64,7 +64,7 @@ export interface PushResult {
   repository: string;
   tag: string;
   digest: string;
-  /** True when the tag already held the same content and annotations, so nothing was uploaded. */
+  /** True when the tag already held the same content and annotations (a signing push: the very manifest it built), so nothing was uploaded. */
   unchanged: boolean;
   /** With `signKey`: where the signature was stored. */
   signature?: import('../signing/signwith.js').SignOutcome;
@@ -95,6 +95,8 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
   // decrypt the signing key before any network call: a wrong password pushes nothing
   const signed = await signerFor(opts, env, dockerReferenceOf(t));
+  // every way of signing a push belongs here (the keyless and provenance options too)
+  const signing = opts.signKey !== undefined;
 
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-push-'));
   const dryRun = opts.dryRun ?? false;
@@ -116,7 +118,10 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     const layer = { mediaType: MT.fluxContent, size: packed.size, digest: packed.digest };
     const manifest = imageManifest(config.descriptor, [layer], annotations);
     const repository = repositoryOf(t);
-    const existing = target && now ? await sameContentAt(target, now, packed.diffId, annotations) : undefined;
+    // SPEC §7: a signing push skips only when the tag already names the very manifest this run built
+    const existing = !target || !now ? undefined
+      : signing ? await sameManifestAt(target, now, manifest.descriptor, [layer, config.descriptor])
+        : await sameContentAt(target, now, packed.diffId, annotations);
     if (dryRun || !target) {
       const plan: PushPlan = { blobs: [], manifest: existing ?? manifest.descriptor.digest };
       if (now) plan.previous = now.descriptor.digest;
@@ -128,7 +133,9 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     }
     if (existing) {
       emit({ type: 'info', message: `${repository}:${tag} already holds this content; nothing uploaded` });
-      return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, target, fetchedRoot(existing, target));
+      // a signing push signs the descriptor it built (equal to what the tag names), never one read back
+      const subject = signing ? async () => manifest.descriptor : fetchedRoot(existing, target);
+      return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, target, subject);
     }
     const upload = uploadBody(packed.file);
     const staged = new StagedArtifact()
@@ -186,6 +193,17 @@ async function pack(opts: PushOptions, file: string, emit: ReturnType<typeof emi
   const packed = await packToFile(packOptionsFor(opts, emit), file);
   emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });
   return packed;
+}
+
+/**
+ * SPEC §7, for a signing push: the tag already names the manifest this run built (same digest, so the
+ * same bytes, naming the layer and config this run packed) and the store holds both blobs; a config's
+ * diff_ids or annotations are never trusted, since the signature is made over what the tag names.
+ */
+async function sameManifestAt(target: Target, fetched: import('../content/target.js').FetchedManifest, built: Descriptor, blobs: Descriptor[]): Promise<string | undefined> {
+  if (fetched.descriptor.digest !== built.digest) return undefined;
+  const held = await Promise.all(blobs.map((d) => target.exists(d)));
+  return held.every(Boolean) ? built.digest : undefined;
 }
 
 /**

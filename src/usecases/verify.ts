@@ -5,7 +5,8 @@
  * chains to `--trusted-root` and names the identity and issuer (exactly, or by anchored regexp) and the
  * GitHub workflow claims asked for (signing/identity.ts) AND
  * it signs that digest. Not verified is a result (`verified: false`, exit 3), not an exception;
- * bad input is a usage error (exit 2) raised before any network call; network trouble throws (exit 1).
+ * bad input is a usage error (exit 2) raised before any network call; network trouble throws (exit 1),
+ * and so does a place that could hold a signature but did not answer, when nothing else verified (SPEC §7).
  */
 import { readFile } from 'node:fs/promises';
 import { emitter } from '../core/events.js';
@@ -17,12 +18,14 @@ import { parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
 import { checkIntegrity, type IntegrityReport } from '../signing/integrity.js';
 import { discoverSignatures } from '../signing/discover.js';
+import { LookupLog, type Lookup } from '../signing/lookups.js';
 import { loadPublicKey } from '../signing/keys.js';
 import { judge, type SignatureVerdict, type TrustedKey, type VerifyPolicy } from '../signing/policy.js';
 import { keylessVerifier } from '../signing/keyless.js';
 import { compileRules, type GithubClaim, type IdentityRules } from '../signing/identity.js';
 
 export type { SignatureVerdict } from '../signing/policy.js';
+export type { Lookup, LookupPlace } from '../signing/lookups.js';
 
 export interface VerifyOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
@@ -55,6 +58,8 @@ export interface VerifyResult {
   integrity: IntegrityReport;
   /** Every candidate found, verified or not (empty when no key or identity was given). */
   signatures: SignatureVerdict[];
+  /** With a key or identity: each place looked in for signatures and its answer (SPEC §7). */
+  lookups?: Lookup[];
 }
 
 interface Prepared {
@@ -133,14 +138,19 @@ export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
     emit({ type: 'info', message: `resolved to ${digest}` });
     const integrity = await checkIntegrity(target, root, { onEvent: opts.onEvent });
     const signatures: SignatureVerdict[] = [];
+    const lookups = new LookupLog();
     if (policy) {
-      const discoverOpts: Parameters<typeof discoverSignatures>[2] = { onEvent: emit };
+      const discoverOpts: Parameters<typeof discoverSignatures>[2] = { onEvent: emit, lookups };
       if (opts.maxPayloadBytes !== undefined) discoverOpts.maxPayloadBytes = opts.maxPayloadBytes;
       if (opts.maxCandidates !== undefined) discoverOpts.maxCandidates = opts.maxCandidates;
       for (const c of await discoverSignatures(target, digest, discoverOpts)) signatures.push(await judge(c, digest, policy));
     }
     const signed = !policy || signatures.some((s) => s.verified);
-    return {
+    // SPEC §7: "unsigned" (exit 3) only when every place answered; a place we could not read is exit 1
+    const unlooked = signed || !integrity.ok ? undefined : lookups.failure(digest);
+    if (unlooked) throw unlooked;
+    for (const l of lookups.failed()) emit({ type: 'warning', message: `could not look in ${l.place} (${l.status}): ${l.error ?? 'no answer'}` });
+    const out: VerifyResult = {
       url: t.kind === 'remote' ? `oci://${t.display}` : t.display,
       repository: repositoryOf(t),
       digest,
@@ -148,6 +158,8 @@ export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
       integrity,
       signatures,
     };
+    if (policy) out.lookups = lookups.list;
+    return out;
   } catch (err) {
     throw conn.failure(err);
   } finally {

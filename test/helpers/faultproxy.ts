@@ -1,8 +1,9 @@
 /**
  * A fault-injecting HTTP(S) reverse proxy for tests, placed in front of the real registry. Each test
- * scripts rules (first match wins, each for `times` requests): answer with a status, reset or truncate a
- * response or request body midway, flip a byte, redirect, rewrite headers, trickle or stall. Everything
- * else is forwarded unchanged (Host kept, so the registry's Location headers point back at the proxy).
+ * scripts rules (first match wins, each for `times` requests): answer with a status, reset the connection
+ * at once, reset or truncate a response or request body midway, flip a byte, redirect, rewrite headers,
+ * trickle or stall. Everything else is forwarded unchanged (Host kept, so the registry's Location headers
+ * point back at the proxy).
  * Every request is logged with its headers, so tests can assert what reached which origin.
  */
 import { createServer as createHttp, request as httpRequest, Agent, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -26,7 +27,9 @@ export type FaultAction =
   /** Forward the body `bytes` at a time, one piece every `everyMs`. */
   | { trickle: { bytes: number; everyMs: number } }
   /** Forward the headers, then send nothing. */
-  | { stall: true };
+  | { stall: true }
+  /** Reset the connection at once: no status, no headers (a network failure). */
+  | { reset: true };
 
 export interface FaultRule {
   method?: string;
@@ -90,6 +93,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     if (hit) hit.left -= 1;
     const action = hit?.rule.action;
     if (action) entry.fault = faultName(action);
+    if (action && 'reset' in action) {
+      req.socket.resetAndDestroy();
+      return;
+    }
     if (action && 'status' in action && !('redirect' in action)) {
       req.resume();
       entry.status = action.status;

@@ -3,7 +3,8 @@
  * Fulcio issuing short-lived leaf certificates with a SAN and the OIDC issuer extension; a test
  * transparency log in place of Rekor that signs real SETs and checkpoints over a one-leaf Merkle tree
  * (RFC 6962 hashing), so @sigstore/verify checks everything it would check for the public instance;
- * a trusted_root.json naming them; and sigstore bundles v0.3 (DSSE over an in-toto statement).
+ * a trusted_root.json naming them; and sigstore bundles v0.1–v0.3 (DSSE over an in-toto statement), with
+ * the certificates placed as a test asks (a chain in any order, a stray certificate beside it).
  */
 import { execFile } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
@@ -185,17 +186,32 @@ export function statementFor(digest: string, annotations?: Record<string, string
   return Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [subject], predicateType: 'https://sigstore.dev/cosign/sign/v1', predicate: {} }));
 }
 
-/** A v0.3 bundle: DSSE over `payload`, signed by a key (hint) or a leaf certificate logged in `log`. */
+export type BundleVersion = '0.1' | '0.2' | '0.3';
+
+const BUNDLE_MEDIA_TYPE: Record<BundleVersion, string> = {
+  '0.1': 'application/vnd.dev.sigstore.bundle+json;version=0.1',
+  '0.2': 'application/vnd.dev.sigstore.bundle+json;version=0.2',
+  '0.3': 'application/vnd.dev.sigstore.bundle.v0.3+json',
+};
+
+/**
+ * A bundle (v0.3 unless `version` says otherwise): DSSE over `payload`, signed by a key (hint) or a leaf
+ * certificate logged in `log`. The verification material is the leaf as `certificate` by default;
+ * `chain` puts exactly these certificates (DER, in this order) in `x509CertificateChain` instead, and
+ * `certificate` sets that field too (both fields at once is how a bundle may carry a stray certificate).
+ */
 export function dsseBundle(opts: {
   payload: Buffer; key: KeyObject; payloadType?: string;
   leaf?: Leaf; log?: TestLog; integratedTime?: number;
+  version?: BundleVersion; chain?: Buffer[]; certificate?: Buffer;
 }): Buffer {
   const payloadType = opts.payloadType ?? 'application/vnd.in-toto+json';
   const signature = sign(opts.key.asymmetricKeyType === 'ed25519' ? null : 'sha256', pae(payloadType, opts.payload), opts.key);
   const envelope = { payload: b64(opts.payload), payloadType, signatures: [{ sig: b64(signature) }] };
   const material: Record<string, unknown> = {};
   if (opts.leaf) {
-    material.certificate = { rawBytes: b64(opts.leaf.certDer) };
+    if (opts.chain) material.x509CertificateChain = { certificates: opts.chain.map((der) => ({ rawBytes: b64(der) })) };
+    if (opts.certificate || !opts.chain) material.certificate = { rawBytes: b64(opts.certificate ?? opts.leaf.certDer) };
     material.tlogEntries = opts.log ? [opts.log.dsseEntry({
       payload: opts.payload, signature, certPem: opts.leaf.certPem, integratedTime: opts.integratedTime ?? Math.floor(Date.now() / 1000),
       envelope: Buffer.from(JSON.stringify(envelope)),
@@ -205,5 +221,5 @@ export function dsseBundle(opts: {
     material.publicKey = { hint: b64(sha256(spki)) };
     material.tlogEntries = [];
   }
-  return Buffer.from(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: material, dsseEnvelope: envelope }));
+  return Buffer.from(JSON.stringify({ mediaType: BUNDLE_MEDIA_TYPE[opts.version ?? '0.3'], verificationMaterial: material, dsseEnvelope: envelope }));
 }

@@ -64,7 +64,8 @@ export function defineVerify(program: Command): Command {
     .option('-o, --output <format>', 'machine output on stdout: json or yaml');
   return addReadFlags(cmd)
     .addHelpText('after', `
-Exit codes: 0 verified, 3 not verified (integrity or signature), 1 could not check, 2 usage.
+Exit codes: 0 verified, 3 not verified (integrity, or no signature verified where every place answered),
+1 could not check (including a signature lookup that failed), 2 usage. -o json lists the lookups.
 
 Example:
   ocipack verify oci://ghcr.io/org/app-manifests:v1.0.0
@@ -99,7 +100,9 @@ signature the rules that matched ("matched").`)
       const r = await verify(opts);
       const asked = (flags.key?.length ?? 0) > 0 || flags.certificateIdentity !== undefined || flags.certificateIdentityRegexp !== undefined;
       report(ui, r, asked);
-      ui.data({ digest: r.digest, verified: r.verified, signatures: r.signatures, url: r.url, repository: r.repository, integrity: r.integrity }, format);
+      const data: Record<string, unknown> = { digest: r.digest, verified: r.verified, signatures: r.signatures, url: r.url, repository: r.repository, integrity: r.integrity };
+      if (r.lookups) data.lookups = r.lookups;
+      ui.data(data, format);
       return r.verified ? 0 : 3;
     }));
 }
