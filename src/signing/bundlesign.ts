@@ -60,7 +60,7 @@ export interface BundleReferrer {
 }
 
 /** The OCI 1.1 manifest cosign writes for a bundle (go-containerregistry field order, artifactType last). */
-export function bundleReferrer(bundle: Buffer, subject: Descriptor, created: string): BundleReferrer {
+export function bundleReferrer(bundle: Buffer, subject: Descriptor, created: string, predicateType: string = COSIGN_SIGN_PREDICATE_TYPE): BundleReferrer {
   const configDescriptor: Descriptor = { mediaType: MT.ociEmpty, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
   const layer: Descriptor = { mediaType: MT.sigstoreBundle, digest: digestOf(bundle), size: bundle.length };
   const doc = {
@@ -70,7 +70,7 @@ export function bundleReferrer(bundle: Buffer, subject: Descriptor, created: str
     layers: [goDescriptor(layer)],
     annotations: {
       [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
-      [BUNDLE_ANNOTATIONS.predicateType]: COSIGN_SIGN_PREDICATE_TYPE,
+      [BUNDLE_ANNOTATIONS.predicateType]: predicateType,
       [BUNDLE_ANNOTATIONS.created]: created,
     },
     subject: goDescriptor({ mediaType: subject.mediaType, digest: subject.digest, size: subject.size }),
@@ -134,11 +134,27 @@ export async function signBundle(
     const wouldWrite = { manifest: JSON.parse(r.manifest.toString()), bundle: JSON.parse(r.bundle.toString()), statement: JSON.parse(statement.toString()) };
     return { ...base, ...via, referrerDigest: r.manifestDescriptor.digest, alreadySigned: false, wouldWrite };
   }
+  const written = await writeBundleReferrer(target, r, subject, emit);
+  const out: BundleSignResult = { ...base, referrerDigest: written.referrerDigest, attachedVia: written.attachedVia, alreadySigned: false };
+  if (written.referrersTag !== undefined) out.referrersTag = written.referrersTag;
+  return out;
+}
+
+/** Where a bundle referrer went. */
+export interface WrittenReferrer {
+  referrerDigest: string;
+  attachedVia: AttachMode;
+  referrersTag?: string;
+}
+
+/** Write a bundle referrer (blobs, then the manifest through the referrers API or the tag-schema index): the one path for key and keyless bundles. */
+export async function writeBundleReferrer(target: Target, r: BundleReferrer, subject: Descriptor, onEvent?: OnEvent): Promise<WrittenReferrer> {
+  const emit = emitter(onEvent);
   await target.pushBlob(r.configDescriptor, r.config);
   await target.pushBlob(r.layer, r.bundle);
   const attached = await attachReferrer(target, r.manifestDescriptor, r.manifest, subject.digest, emit);
   emit({ type: 'manifest:pushed', digest: r.manifestDescriptor.digest });
-  const out: BundleSignResult = { ...base, referrerDigest: r.manifestDescriptor.digest, attachedVia: attached.mode, alreadySigned: false };
+  const out: WrittenReferrer = { referrerDigest: r.manifestDescriptor.digest, attachedVia: attached.mode };
   if (attached.tag !== undefined) out.referrersTag = attached.tag;
   return out;
 }

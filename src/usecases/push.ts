@@ -46,6 +46,13 @@ export interface PushOptions extends CommonOptions {
   signPassword?: import('../signing/signer.js').PasswordSource;
   /** Pack and compare with the registry, then report what a push would do (`plan`) without writing anything. */
   dryRun?: boolean;
+  /** `--sign-keyless`: after a successful push, sign the pushed digest keylessly (see SignOptions.keyless and its service fields). */
+  signKeyless?: boolean;
+  identityToken?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  timestampServerUrl?: string;
+  signingConfig?: string;
 }
 
 /** What `dryRun` found a push would do. */
@@ -150,6 +157,7 @@ function fetchedRoot(digest: string, target: Target): () => Promise<Descriptor> 
  * manifest in the chosen format once the push succeeded; without it, the identity.
  */
 async function signerFor(opts: PushOptions, env: Env, dockerReference: string): Promise<(r: PushResult, target: Target, subject: () => Promise<Descriptor>) => Promise<PushResult>> {
+  if (opts.signKeyless) return keylessSignerFor(opts, env);
   if (opts.signKey === undefined) return async (r) => r;
   const [{ loadSigner }, { signArtifact, parseSignatureFormat }] = await Promise.all([import('../signing/signer.js'), import('../signing/signwith.js')]);
   const format = parseSignatureFormat(opts.signatureFormat);
@@ -158,6 +166,20 @@ async function signerFor(opts: PushOptions, env: Env, dockerReference: string): 
     const o: Parameters<typeof signArtifact>[3] = { format, dockerReference, annotations: {}, dryRun: false };
     if (opts.onEvent) o.onEvent = opts.onEvent;
     return { ...r, signature: await signArtifact(target, await subject(), signer, o) };
+  };
+}
+
+/** With `signKeyless`: the services checked and the OIDC token found now, before any registry call. */
+async function keylessSignerFor(opts: PushOptions, env: Env): Promise<(r: PushResult, target: Target, subject: () => Promise<Descriptor>) => Promise<PushResult>> {
+  if (opts.signKey !== undefined) throw usageError('`signKey` and `signKeyless` exclude each other', { option: 'signKeyless' });
+  const [{ prepareKeyless }, { signArtifactKeyless }, { keylessSignOptions }] = await Promise.all([
+    import('../signing/keylesssign.js'), import('../signing/signwith.js'), import('../signing/keylessopts.js'),
+  ]);
+  const k = await prepareKeyless(keylessSignOptions({ ...opts, env }));
+  return async (r, target, subject) => {
+    const o: Parameters<typeof signArtifactKeyless>[3] = { annotations: {} };
+    if (opts.onEvent) o.onEvent = opts.onEvent;
+    return { ...r, signature: await signArtifactKeyless(target, await subject(), k, o) };
   };
 }
 

@@ -14,6 +14,7 @@ import { parseAnnotations } from '../artifact/flux/manifest.js';
 import { dockerReferenceOf, openTarget, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
 import { signArtifact, parseSignatureFormat, type SignatureFormatName, type SignOutcome } from '../signing/signwith.js';
 import { loadSigner, type PasswordSource } from '../signing/signer.js';
+import { keylessSignOptions } from '../signing/keylessopts.js';
 
 export type { PasswordSource } from '../signing/signer.js';
 export type { SignatureFormatName, SignOutcome } from '../signing/signwith.js';
@@ -31,6 +32,16 @@ export interface SignOptions extends CommonOptions {
   signatureFormat?: SignatureFormatName;
   /** `--dry-run`: resolve and sign in memory, write nothing, return what would be written. */
   dryRun?: boolean;
+  /** `--keyless`: a Fulcio certificate for the OIDC identity instead of `key` (signing/keylesssign.ts). */
+  keyless?: boolean;
+  /** Keyless: `--identity-token <jwt|@file>`; else `SIGSTORE_ID_TOKEN` or the GitHub Actions token service in `env`. */
+  identityToken?: string;
+  /** Keyless services (default: the Sigstore public-good instance); URLs https, or http on loopback. */
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  timestampServerUrl?: string;
+  /** Keyless: cosign 3's signing config file, instead of the three URLs. */
+  signingConfig?: string;
 }
 
 export interface SignResult extends SignOutcome {
@@ -42,6 +53,7 @@ export interface SignResult extends SignOutcome {
 export async function sign(opts: SignOptions): Promise<SignResult> {
   const emit = emitter(opts.onEvent);
   const t = parseTargetRef(opts.reference, opts.ociLayout);
+  if (opts.keyless) return signKeyless(opts, t);
   if (!opts.key) throw usageError('`key` is required: the cosign private key to sign with', { option: 'key' });
   const format = parseSignatureFormat(opts.signatureFormat);
   const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
@@ -51,6 +63,27 @@ export async function sign(opts: SignOptions): Promise<SignResult> {
     emit({ type: 'step', message: `${opts.dryRun ? 'dry run: ' : ''}signing ${t.display} with ${signer.description.label} key ${opts.key} (${format})` });
     const subject = await opened.target.resolve(referenceIn(t));
     const r = await signArtifact(opened.target, subject, signer, { format, dockerReference: dockerReferenceOf(t), annotations, dryRun: opts.dryRun ?? false, onEvent: emit });
+    return { url: t.kind === 'remote' ? `oci://${t.display}` : t.display, repository: repositoryOf(t), ...r };
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Keyless: services checked and the token found before the registry is touched; then resolve and sign. */
+async function signKeyless(opts: SignOptions, t: ReturnType<typeof parseTargetRef>): Promise<SignResult> {
+  const emit = emitter(opts.onEvent);
+  if (opts.key) throw usageError('`key` and `keyless` exclude each other', { option: 'keyless' });
+  if (opts.dryRun) throw usageError('`dryRun` is not available with `keyless`: a keyless signature is recorded in the transparency log when it is made', { option: 'dryRun' });
+  if (parseSignatureFormat(opts.signatureFormat) !== 'bundle') throw usageError('`keyless` writes the bundle format only', { option: 'signatureFormat', next: 'signature-format' });
+  const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
+  const { prepareKeyless } = await import('../signing/keylesssign.js');
+  const { signArtifactKeyless } = await import('../signing/signwith.js');
+  const k = await prepareKeyless(keylessSignOptions(opts));
+  const opened = await openTarget(t, { ...opts, push: true });
+  try {
+    emit({ type: 'step', message: `signing ${t.display} keylessly (identity token from ${k.token.source})` });
+    const subject = await opened.target.resolve(referenceIn(t));
+    const r = await signArtifactKeyless(opened.target, subject, k, { annotations, onEvent: emit });
     return { url: t.kind === 'remote' ? `oci://${t.display}` : t.display, repository: repositoryOf(t), ...r };
   } finally {
     await opened.close();
