@@ -26,6 +26,7 @@ interface PushFlags {
   signatureFormat?: string;
   dryRun?: boolean;
   signKeyless?: boolean;
+  provenance?: boolean;
   identityToken?: string;
   fulcioUrl?: string;
   rekorUrl?: string;
@@ -56,6 +57,7 @@ export function definePush(program: Command): Command {
     .option('--sign-key <cosign.key>', 'sign the pushed digest with this cosign key (password from COSIGN_PASSWORD or a prompt)')
     .option('--signature-format <bundle|legacy>', 'with --sign-key: bundle (cosign 3 referrer, default) or legacy (sha256-<hex>.sig)')
     .option('--sign-keyless', 'sign the pushed digest keylessly: Fulcio certificate for the CI\'s OIDC identity, Rekor entry (see sign --keyless)')
+    .option('--provenance', 'with --sign-key or --sign-keyless: also attach a signed SLSA Provenance v1 attestation built from the CI (GitHub Actions, GitLab CI, or "built locally")')
     .option('--identity-token <jwt|@file>', 'with --sign-keyless: the OIDC token (else SIGSTORE_ID_TOKEN, else GitHub Actions); never printed')
     .option('--fulcio-url <url>', 'with --sign-keyless: Fulcio (default https://fulcio.sigstore.dev)')
     .option('--rekor-url <url>', 'with --sign-keyless: Rekor v1 (default https://rekor.sigstore.dev)')
@@ -92,6 +94,7 @@ Example:
         if (flags.signatureFormat !== undefined) opts.signatureFormat = flags.signatureFormat as SignatureFormatName;
       } else if (flags.signatureFormat !== undefined) throw usageError('--signature-format needs --sign-key');
       if (flags.signKeyless) opts.signKeyless = true;
+      if (flags.provenance) opts.provenance = true;
       for (const f of ['identityToken', 'fulcioUrl', 'rekorUrl', 'timestampServerUrl', 'signingConfig'] as const) {
         if (flags[f] === undefined) continue;
         if (!flags.signKeyless) throw usageError(`${flagFor(f)} needs --sign-keyless`);
@@ -101,7 +104,9 @@ Example:
       if (r.plan) return printPlan(ui, r, format);
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);
       if (r.signature) signedLine(ui, r.repository, r.signature);
-      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, ...(r.signature ? { signature: r.signature } : {}) }, format);
+      if (r.provenance) ui.success(`provenance (${r.provenance.predicateType}) stored as referrer ${r.repository}@${r.provenance.referrerDigest}`);
+      const provenance = r.provenance ? { provenance: { referrer: r.provenance.referrerDigest, predicateType: r.provenance.predicateType, attachedVia: r.provenance.attachedVia } } : {};
+      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, ...(r.signature ? { signature: r.signature } : {}), ...provenance }, format);
     }));
 }
 
@@ -119,6 +124,7 @@ async function pushChartAction(ui: Ui, flags: PushFlags, common: CommonOptions, 
   const given = Object.entries(fluxOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (given.length > 0) throw usageError(`${given.join(', ')} cannot be used with --chart: a chart's metadata comes from its Chart.yaml`);
   const { pushChart } = await import('../../usecases/push-chart.js');
+  if (flags.provenance) throw usageError('--provenance cannot be used with --chart yet: push the chart, then `ocipack attest` its digest');
   if (flags.signKeyless) throw usageError('--sign-keyless cannot be used with --chart yet: push the chart, then `ocipack sign --keyless` its digest');
   const opts: import('../../usecases/push-chart.js').PushChartOptions = { ...common, reference, chart: flags.chart ?? '' };
   if (flags.reproducible) opts.reproducible = true;
