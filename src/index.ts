@@ -8,6 +8,7 @@ export { build, type BuildOptions, type BuildResult } from './usecases/build.js'
 export { inspect, type InspectOptions, type InspectResult, type DescriptorSummary } from './usecases/inspect.js';
 export { verify, type VerifyOptions, type VerifyResult } from './usecases/verify.js';
 export { sign, type SignOptions, type SignResult } from './usecases/sign.js';
+export { attest, type AttestOptions, type AttestResult } from './usecases/attest.js';
 export { generateKeyPair, type GenerateKeyPairOptions, type GenerateKeyPairResult } from './usecases/keys.js';
 export { pushChart, type PushChartOptions, type PushChartResult } from './usecases/push-chart.js';
 export { copy, type CopyOptions, type CopyResult } from './usecases/copy.js';

@@ -78,6 +78,13 @@ export const DEFAULTS = {
     /** Give up waiting after this long. */
     waitMs: 120_000,
   },
+  /** Keyless signing (@sigstore/sign): the public-good instance, and each service request's timeout and retries. */
+  sigstore: {
+    fulcioUrl: 'https://fulcio.sigstore.dev',
+    rekorUrl: 'https://rekor.sigstore.dev',
+    requestTimeoutMs: 30_000,
+    retry: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 3_000 },
+  },
   /** Parallel blob transfers and per-tag lookups. */
   concurrency: 4,
   /** Token lifetime when the token server does not say. */

@@ -63,7 +63,7 @@ export interface BundleReferrer {
 }
 
 /** The OCI 1.1 manifest cosign writes for a bundle (go-containerregistry field order, artifactType last). */
-export function bundleReferrer(bundle: Buffer, subject: Descriptor, created: string): BundleReferrer {
+export function bundleReferrer(bundle: Buffer, subject: Descriptor, created: string, predicateType: string = COSIGN_SIGN_PREDICATE_TYPE): BundleReferrer {
   const configDescriptor: Descriptor = { mediaType: MT.ociEmpty, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
   const layer: Descriptor = { mediaType: MT.sigstoreBundle, digest: digestOf(bundle), size: bundle.length };
   const doc = {
@@ -73,7 +73,7 @@ export function bundleReferrer(bundle: Buffer, subject: Descriptor, created: str
     layers: [goDescriptor(layer)],
     annotations: {
       [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
-      [BUNDLE_ANNOTATIONS.predicateType]: COSIGN_SIGN_PREDICATE_TYPE,
+      [BUNDLE_ANNOTATIONS.predicateType]: predicateType,
       [BUNDLE_ANNOTATIONS.created]: created,
     },
     subject: goDescriptor({ mediaType: subject.mediaType, digest: subject.digest, size: subject.size }),
@@ -137,12 +137,31 @@ export async function signBundle(
     const wouldWrite = { manifest: JSON.parse(r.manifest.toString()), bundle: JSON.parse(r.bundle.toString()), statement: JSON.parse(statement.toString()) };
     return { ...base, ...via, referrerDigest: r.manifestDescriptor.digest, alreadySigned: false, wouldWrite };
   }
+  const written = await writeBundleReferrer(target, r, subject, emit);
+  const out: BundleSignResult = { ...base, referrerDigest: written.referrerDigest, attachedVia: written.attachedVia, alreadySigned: false };
+  if (written.referrersTag !== undefined) out.referrersTag = written.referrersTag;
+  return out;
+}
+
+/** Where a bundle referrer went. */
+export interface WrittenReferrer {
+  referrerDigest: string;
+  attachedVia: AttachMode;
+  referrersTag?: string;
+}
+
+/**
+ * Write a bundle referrer through the one graph writer (blobs, then the manifest through the referrers API
+ * or the tag-schema index): the one path for key and keyless bundles and for attestations.
+ */
+export async function writeBundleReferrer(target: Target, r: BundleReferrer, subject: Descriptor, onEvent?: OnEvent): Promise<WrittenReferrer> {
+  const emit = emitter(onEvent);
   const staged = new StagedArtifact()
     .addBlob(r.configDescriptor, r.config)
     .addBlob(r.layer, r.bundle)
     .addManifest(r.manifestDescriptor, r.manifest);
   const attached = await attachReferrer(staged, target, r.manifestDescriptor, subject.digest, graphOptions({ onEvent: emit }));
-  const out: BundleSignResult = { ...base, referrerDigest: r.manifestDescriptor.digest, attachedVia: attached.mode, alreadySigned: false };
+  const out: WrittenReferrer = { referrerDigest: r.manifestDescriptor.digest, attachedVia: attached.mode };
   if (attached.tag !== undefined) out.referrersTag = attached.tag;
   return out;
 }

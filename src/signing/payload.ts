@@ -95,11 +95,12 @@ export function checkSimpleSigning(payload: Uint8Array, digest: string, required
  * An in-toto statement counts for `digest` when it is a Statement v1 (or v0.1) with cosign's sign
  * predicate type and a subject whose digest map holds `digest`; annotations come from that subject.
  */
-export function checkStatement(payload: Uint8Array, digest: string, required: Record<string, string> = {}): ClaimCheck {
+export function checkStatement(payload: Uint8Array, digest: string, required: Record<string, string> = {}, predicateType: string = COSIGN_SIGN_PREDICATE_TYPE): ClaimCheck {
   const doc = parseObject(payload);
   if (!doc || !INTOTO_STATEMENT_TYPES.includes(String(doc._type))) return { ok: false, reason: 'payload is not an in-toto statement' };
-  if (doc.predicateType !== COSIGN_SIGN_PREDICATE_TYPE) {
-    return { ok: false, reason: `predicate type is "${String(doc.predicateType)}", not a cosign signature (${COSIGN_SIGN_PREDICATE_TYPE})` };
+  if (doc.predicateType !== predicateType) {
+    const want = predicateType === COSIGN_SIGN_PREDICATE_TYPE ? `a cosign signature (${COSIGN_SIGN_PREDICATE_TYPE})` : predicateType;
+    return { ok: false, reason: `predicate type is "${String(doc.predicateType)}", not ${want}` };
   }
   const { algorithm, hex } = parseDigest(digest);
   const subjects = Array.isArray(doc.subject) ? doc.subject.map(asObject) : [];

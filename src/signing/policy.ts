@@ -25,6 +25,8 @@ export interface VerifyPolicy {
   keyless?: KeylessVerifier;
   /** `-a key=value`: must appear in the signed payload. */
   annotations: Record<string, string>;
+  /** Attestations (`--attestation-type`): the in-toto predicate type required instead of cosign's sign predicate. */
+  predicateType?: string;
 }
 
 /** One signature's verdict, as `verify -o json` prints it. */
@@ -79,6 +81,7 @@ function byKey(keys: TrustedKey[], data: Uint8Array, sig: Uint8Array): TrustedKe
 }
 
 async function checkSimple(c: Extract<Candidate, { kind: 'simple' }>, digest: string, policy: VerifyPolicy): Promise<SignatureVerdict> {
+  if (policy.predicateType !== undefined) return verdict(c, false, { reason: 'a simple-signing signature, not an attestation' });
   if (!c.signature) return verdict(c, false, { reason: 'the layer has no dev.cosignproject.cosign/signature annotation' });
   const key = byKey(policy.keys, c.payload, c.signature);
   if (key) return withClaims(c, { key }, checkSimpleSigning(c.payload, digest, policy.annotations));
@@ -98,7 +101,7 @@ function checkKeyedBundle(c: Candidate, b: ParsedBundle, digest: string, policy:
   const signed = pae(env.payloadType, env.payload);
   for (const s of env.signatures) {
     const key = byKey(policy.keys, signed, s.sig);
-    if (key) return withClaims(c, { key }, checkStatement(env.payload, digest, policy.annotations));
+    if (key) return withClaims(c, { key }, checkStatement(env.payload, digest, policy.annotations, policy.predicateType));
   }
   return verdict(c, false, { reason: 'the bundle signature does not verify with any given key' });
 }
@@ -119,7 +122,7 @@ async function checkBundle(c: Extract<Candidate, { kind: 'bundle' }>, digest: st
   if (!r.ok) return verdict(c, false, { reason: r.reason });
   const signer: Signer = { identity: r.identity, issuer: r.issuer, matched: r.matched };
   if (b.content.kind !== 'dsse') return verdict(c, false, { ...signerFields(signer), reason: 'the bundle holds a message signature, not an in-toto statement' });
-  return withClaims(c, signer, checkStatement(b.content.envelope.payload, digest, policy.annotations));
+  return withClaims(c, signer, checkStatement(b.content.envelope.payload, digest, policy.annotations, policy.predicateType));
 }
 
 /** The verdict for one candidate under `policy`, for the image `digest`. */

@@ -6,7 +6,9 @@ import { usageError } from '../core/errors.js';
 import type { OnEvent } from '../core/events.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Target } from '../content/target.js';
-import { signBundle } from './bundlesign.js';
+import { bundleReferrer, signBundle, writeBundleReferrer } from './bundlesign.js';
+import { keylessBundle, type KeylessSigner, type TlogEntry } from './keylesssign.js';
+import { cosignStatement } from './payload.js';
 import { signDigest } from './classic.js';
 import type { Signer } from './signer.js';
 
@@ -40,6 +42,11 @@ export interface SignOutcome {
   dryRun: boolean;
   /** With `dryRun`: the documents that would be written. */
   wouldWrite?: unknown;
+  /** Keyless: the referrer manifest digest, the certificate's identity and issuer, the Rekor entry. */
+  referrer?: string;
+  identity?: string;
+  issuer?: string;
+  tlog?: TlogEntry;
 }
 
 export interface SignWithOptions {
@@ -71,5 +78,25 @@ export async function signArtifact(target: Target, subject: Descriptor, signer: 
   };
   if (r.referrersTag !== undefined) out.signatureTag = r.referrersTag;
   if (r.wouldWrite) out.wouldWrite = r.wouldWrite;
+  return out;
+}
+
+/**
+ * Sign `subject` keylessly (Fulcio certificate, Rekor entry and/or timestamp) and attach the bundle
+ * through the same writer as a key bundle. Every keyless signature is new (a fresh certificate), so
+ * there is no "already signed"; nothing is written when a service fails.
+ */
+export async function signArtifactKeyless(
+  target: Target, subject: Descriptor, k: KeylessSigner, o: { annotations: Record<string, string>; created?: string; onEvent?: OnEvent },
+): Promise<SignOutcome> {
+  const sig = await keylessBundle(cosignStatement(subject.digest, o.annotations), k);
+  const created = o.created ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const w = await writeBundleReferrer(target, bundleReferrer(sig.bundle, subject, created), subject, o.onEvent);
+  const out: SignOutcome = {
+    digest: subject.digest, signatureFormat: 'bundle', signatureDigest: w.referrerDigest, attachedVia: w.attachedVia,
+    alreadySigned: false, keyFingerprint: '', dryRun: false, referrer: w.referrerDigest, identity: sig.identity, issuer: sig.issuer,
+  };
+  if (w.referrersTag !== undefined) out.signatureTag = w.referrersTag;
+  if (sig.tlog) out.tlog = sig.tlog;
   return out;
 }

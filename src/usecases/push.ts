@@ -16,6 +16,7 @@ import { parseManifest } from '../oci/manifest.js';
 import { dockerReferenceOf, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
 import type { Target } from '../content/target.js';
+import type { SourceMetadata } from '../signing/provenance.js';
 import { fetchManifestIfExists, isNotFound, readBlob } from '../content/read.js';
 import { graphOptions } from '../content/copy.js';
 import { UPLOAD_READ_BYTES } from '../content/bodies.js';
@@ -48,6 +49,18 @@ export interface PushOptions extends RunOptions, RegistryOptions, TargetCaps {
   signPassword?: import('../signing/signer.js').PasswordSource;
   /** Pack and compare with the registry, then report what a push would do (`plan`) without writing anything. */
   dryRun?: boolean;
+  /** `--sign-keyless`: after a successful push, sign the pushed digest keylessly (see SignOptions.keyless and its service fields). */
+  signKeyless?: boolean;
+  identityToken?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  timestampServerUrl?: string;
+  signingConfig?: string;
+  /**
+   * `--provenance` (with `signKey` or `signKeyless`): also attach a signed SLSA Provenance v1 attestation of
+   * the pushed manifest, built from the CI variables in `env` (signing/provenance.ts).
+   */
+  provenance?: boolean;
 }
 
 /** What `dryRun` found a push would do. */
@@ -70,6 +83,8 @@ export interface PushResult {
   signature?: import('../signing/signwith.js').SignOutcome;
   /** With `dryRun`: nothing was written; this is what would have been. */
   plan?: PushPlan;
+  /** With `provenance`: where the SLSA provenance attestation was stored. */
+  provenance?: import('../signing/attest.js').AttestOutcome;
 }
 
 /** Validate everything a push needs that involves no network, so bad input fails first (exit 2). */
@@ -94,13 +109,17 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   const meta = await resolveMetadata({ source: opts.source ?? given.source, revision: opts.revision ?? given.revision }, metaDir, env);
   const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
   // decrypt the signing key before any network call: a wrong password pushes nothing
-  const signed = await signerFor(opts, env, dockerReferenceOf(t));
-  // every way of signing a push belongs here (the keyless and provenance options too)
-  const signing = opts.signKey !== undefined;
+  // the connection is lazy (nothing opened yet) but arms the run's deadline: a keyless token fetch is bounded by it
+  const conn = connect(opts, opts);
+  const signed = await signerFor({ ...opts, signal: conn.signal }, env, dockerReferenceOf(t), meta).catch(async (err: unknown) => {
+    await conn.close();
+    throw conn.failure(err);
+  });
+  // every way of signing a push: a key, keyless, and the provenance attestation (made with one of them)
+  const signing = opts.signKey !== undefined || opts.signKeyless === true || opts.provenance === true;
 
   const tmp = await mkdtemp(join(tmpdir(), 'ocipack-push-'));
   const dryRun = opts.dryRun ?? false;
-  const conn = connect(opts, opts);
   try {
     const target = await conn.open(t, { push: true, create: !dryRun }).catch((err: unknown) => {
       if (dryRun && t.kind === 'layout' && isNotFound(err)) return undefined;
@@ -161,7 +180,9 @@ function fetchedRoot(digest: string, target: Target): () => Promise<Descriptor> 
  * With `signKey`: the key decrypted now (before any network call) and a function that signs the pushed
  * manifest in the chosen format once the push succeeded; without it, the identity.
  */
-async function signerFor(opts: PushOptions, env: Env, dockerReference: string): Promise<(r: PushResult, target: Target, subject: () => Promise<Descriptor>) => Promise<PushResult>> {
+async function signerFor(opts: PushOptions, env: Env, dockerReference: string, meta: SourceMetadata = {}): Promise<(r: PushResult, target: Target, subject: () => Promise<Descriptor>) => Promise<PushResult>> {
+  if (opts.provenance && opts.signKey === undefined && !opts.signKeyless) throw usageError('`provenance` needs `signKey` or `signKeyless`: the provenance is a signed attestation', { option: 'provenance' });
+  if (opts.signKeyless) return keylessSignerFor(opts, env, { dockerReference, meta });
   if (opts.signKey === undefined) return async (r) => r;
   const [{ loadSigner }, { signArtifact, parseSignatureFormat }] = await Promise.all([import('../signing/signer.js'), import('../signing/signwith.js')]);
   const format = parseSignatureFormat(opts.signatureFormat);
@@ -169,8 +190,43 @@ async function signerFor(opts: PushOptions, env: Env, dockerReference: string): 
   return async (r, target, subject) => {
     const o: Parameters<typeof signArtifact>[3] = { format, dockerReference, annotations: {}, dryRun: false };
     if (opts.onEvent) o.onEvent = opts.onEvent;
-    return { ...r, signature: await signArtifact(target, await subject(), signer, o) };
+    const signedResult = { ...r, signature: await signArtifact(target, await subject(), signer, o) };
+    return withProvenance(opts, env, { dockerReference, meta }, { kind: 'key', signer }, target, subject, signedResult);
   };
+}
+
+/** With `signKeyless`: the services checked and the OIDC token found now, before any registry call. */
+async function keylessSignerFor(opts: PushOptions, env: Env, what: ProvenanceInput): Promise<(r: PushResult, target: Target, subject: () => Promise<Descriptor>) => Promise<PushResult>> {
+  if (opts.signKey !== undefined) throw usageError('`signKey` and `signKeyless` exclude each other', { option: 'signKeyless' });
+  const [{ prepareKeyless }, { signArtifactKeyless }, { keylessSignOptions }] = await Promise.all([
+    import('../signing/keylesssign.js'), import('../signing/signwith.js'), import('../signing/keylessopts.js'),
+  ]);
+  const k = await prepareKeyless(keylessSignOptions({ ...opts, env }));
+  return async (r, target, subject) => {
+    const o: Parameters<typeof signArtifactKeyless>[3] = { annotations: {} };
+    if (opts.onEvent) o.onEvent = opts.onEvent;
+    const signedResult = { ...r, signature: await signArtifactKeyless(target, await subject(), k, o) };
+    return withProvenance(opts, env, what, { kind: 'keyless', keyless: k }, target, subject, signedResult);
+  };
+}
+
+interface ProvenanceInput {
+  dockerReference: string;
+  meta: SourceMetadata;
+}
+
+/** With `provenance`: the SLSA Provenance v1 attestation of the pushed manifest, signed like its signature. */
+async function withProvenance(
+  opts: PushOptions, env: Env, what: ProvenanceInput, who: import('../signing/attest.js').AttestSigner,
+  target: Target, subject: () => Promise<Descriptor>, r: PushResult,
+): Promise<PushResult> {
+  if (!opts.provenance) return r;
+  const [{ attestArtifact, attestationStatement }, { provenancePredicate, SLSA_PROVENANCE_V1 }] = await Promise.all([import('../signing/attest.js'), import('../signing/provenance.js')]);
+  const s = await subject();
+  const statement = attestationStatement(what.dockerReference, s.digest, SLSA_PROVENANCE_V1, provenancePredicate(env, what.meta));
+  const o: Parameters<typeof attestArtifact>[5] = {};
+  if (opts.onEvent) o.onEvent = opts.onEvent;
+  return { ...r, provenance: await attestArtifact(target, s, statement, SLSA_PROVENANCE_V1, who, o) };
 }
 
 /** The layer body, reopened on every attempt (the graph writer counts its bytes for progress). */

@@ -15,6 +15,7 @@ import { dockerReferenceOf, parseTargetRef, referenceIn, repositoryOf } from '..
 import { connect } from '../connect/connect.js';
 import { signArtifact, parseSignatureFormat, type SignatureFormatName, type SignOutcome } from '../signing/signwith.js';
 import { loadSigner, type PasswordSource } from '../signing/signer.js';
+import { keylessSignOptions } from '../signing/keylessopts.js';
 
 export type { PasswordSource } from '../signing/signer.js';
 export type { SignatureFormatName, SignOutcome } from '../signing/signwith.js';
@@ -32,6 +33,16 @@ export interface SignOptions extends RunOptions, RegistryOptions, TargetCaps {
   signatureFormat?: SignatureFormatName;
   /** `--dry-run`: resolve and sign in memory, write nothing, return what would be written. */
   dryRun?: boolean;
+  /** `--keyless`: a Fulcio certificate for the OIDC identity instead of `key` (signing/keylesssign.ts). */
+  keyless?: boolean;
+  /** Keyless: `--identity-token <jwt|@file>`; else `SIGSTORE_ID_TOKEN` or the GitHub Actions token service in `env`. */
+  identityToken?: string;
+  /** Keyless services (default: the Sigstore public-good instance); URLs https, or http on loopback. */
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  timestampServerUrl?: string;
+  /** Keyless: cosign 3's signing config file, instead of the three URLs. */
+  signingConfig?: string;
 }
 
 export interface SignResult extends SignOutcome {
@@ -43,6 +54,7 @@ export interface SignResult extends SignOutcome {
 export async function sign(opts: SignOptions): Promise<SignResult> {
   const emit = emitter(opts.onEvent);
   const t = parseTargetRef(opts.reference, opts.ociLayout);
+  if (opts.keyless) return signKeyless(opts, t);
   if (!opts.key) throw usageError('`key` is required: the cosign private key to sign with', { option: 'key' });
   const format = parseSignatureFormat(opts.signatureFormat);
   const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
@@ -53,6 +65,31 @@ export async function sign(opts: SignOptions): Promise<SignResult> {
     emit({ type: 'step', message: `${opts.dryRun ? 'dry run: ' : ''}signing ${t.display} with ${signer.description.label} key ${opts.key} (${format})` });
     const subject = await target.resolve(referenceIn(t));
     const r = await signArtifact(target, subject, signer, { format, dockerReference: dockerReferenceOf(t), annotations, dryRun: opts.dryRun ?? false, onEvent: emit });
+    return { url: t.kind === 'remote' ? `oci://${t.display}` : t.display, repository: repositoryOf(t), ...r };
+  } catch (err) {
+    throw conn.failure(err);
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Keyless: services checked and the token found before the registry is touched; then resolve and sign. */
+async function signKeyless(opts: SignOptions, t: ReturnType<typeof parseTargetRef>): Promise<SignResult> {
+  const emit = emitter(opts.onEvent);
+  if (opts.key) throw usageError('`key` and `keyless` exclude each other', { option: 'keyless' });
+  if (opts.dryRun) throw usageError('`dryRun` is not available with `keyless`: a keyless signature is recorded in the transparency log when it is made', { option: 'dryRun' });
+  if (parseSignatureFormat(opts.signatureFormat) !== 'bundle') throw usageError('`keyless` writes the bundle format only', { option: 'signatureFormat', next: 'signature-format' });
+  const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
+  const { prepareKeyless } = await import('../signing/keylesssign.js');
+  const { signArtifactKeyless } = await import('../signing/signwith.js');
+  const conn = connect(opts, opts);
+  try {
+    // before the registry is touched, and bounded by the run's deadline
+    const k = await prepareKeyless(keylessSignOptions({ ...opts, signal: conn.signal }));
+    const target = await conn.open(t, { push: true });
+    emit({ type: 'step', message: `signing ${t.display} keylessly (identity token from ${k.token.source})` });
+    const subject = await target.resolve(referenceIn(t));
+    const r = await signArtifactKeyless(target, subject, k, { annotations, onEvent: emit });
     return { url: t.kind === 'remote' ? `oci://${t.display}` : t.display, repository: repositoryOf(t), ...r };
   } catch (err) {
     throw conn.failure(err);

@@ -23,9 +23,12 @@ import { loadPublicKey } from '../signing/keys.js';
 import { judge, type SignatureVerdict, type TrustedKey, type VerifyPolicy } from '../signing/policy.js';
 import { keylessVerifier } from '../signing/keyless.js';
 import { compileRules, type GithubClaim, type IdentityRules } from '../signing/identity.js';
+import { judgeAttestations, type AttestationVerdict } from '../signing/attestcheck.js';
+import { predicateTypeFor } from '../signing/attest.js';
 
 export type { SignatureVerdict } from '../signing/policy.js';
 export type { Lookup, LookupPlace } from '../signing/lookups.js';
+export type { AttestationVerdict } from '../signing/attestcheck.js';
 
 export interface VerifyOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
@@ -43,6 +46,11 @@ export interface VerifyOptions extends RunOptions, RegistryOptions, TargetCaps {
   trustedRoot?: string;
   /** `-a key=value`: required annotations in the signed payload. */
   annotations?: string[] | Record<string, string>;
+  /**
+   * `--attestation-type`: check attestations of this predicate type (slsaprovenance1, slsaprovenance, spdxjson,
+   * cyclonedx, vuln, or a URI) instead of signatures, with the same key or keyless options.
+   */
+  attestationType?: string;
   /** Caps (defaults: 1 MiB payload or bundle, 100 candidates). */
   maxPayloadBytes?: number;
   maxCandidates?: number;
@@ -60,6 +68,8 @@ export interface VerifyResult {
   signatures: SignatureVerdict[];
   /** With a key or identity: each place looked in for signatures and its answer (SPEC §7). */
   lookups?: Lookup[];
+  /** With `attestationType`: every attestation of that type found, each verified one with its predicate. */
+  attestations?: AttestationVerdict[];
 }
 
 interface Prepared {
@@ -107,6 +117,7 @@ export async function prepareVerify(opts: VerifyOptions): Promise<Prepared> {
   const rules = keylessRules(opts);
   const annotations = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
   if (keyFiles.length === 0 && !rules) {
+    if (given(opts.attestationType)) throw usageError('`attestationType` needs `key` or the keyless options: attestations are signed', { option: 'attestationType' });
     if (Object.keys(annotations).length > 0) throw usageError('`annotations` needs `key` or the keyless options: annotations are checked in signatures', { option: 'annotations' });
     return { policy: undefined };
   }
@@ -116,6 +127,7 @@ export async function prepareVerify(opts: VerifyOptions): Promise<Prepared> {
     keys.push({ name: file, key, description });
   }
   const policy: VerifyPolicy = { keys, annotations };
+  if (given(opts.attestationType)) policy.predicateType = predicateTypeFor(opts.attestationType);
   if (rules) {
     compileRules(rules);
     const trustedRoot = Buffer.from(await readInput(opts.trustedRoot!, '--trusted-root'), 'utf8');
@@ -139,18 +151,22 @@ export async function verify(opts: VerifyOptions): Promise<VerifyResult> {
     const integrity = await checkIntegrity(target, root, { onEvent: opts.onEvent });
     const signatures: SignatureVerdict[] = [];
     const lookups = new LookupLog();
+    let attestations: AttestationVerdict[] | undefined;
     if (policy) {
       const discoverOpts: Parameters<typeof discoverSignatures>[2] = { onEvent: emit, lookups };
       if (opts.maxPayloadBytes !== undefined) discoverOpts.maxPayloadBytes = opts.maxPayloadBytes;
       if (opts.maxCandidates !== undefined) discoverOpts.maxCandidates = opts.maxCandidates;
-      for (const c of await discoverSignatures(target, digest, discoverOpts)) signatures.push(await judge(c, digest, policy));
+      const candidates = await discoverSignatures(target, digest, discoverOpts);
+      if (policy.predicateType !== undefined) attestations = await judgeAttestations(candidates, digest, policy);
+      else for (const c of candidates) signatures.push(await judge(c, digest, policy));
     }
-    const signed = !policy || signatures.some((s) => s.verified);
+    const signed = !policy || (attestations ?? signatures).some((s) => s.verified);
     // SPEC §7: "unsigned" (exit 3) only when every place answered; a place we could not read is exit 1
     const unlooked = signed || !integrity.ok ? undefined : lookups.failure(digest);
     if (unlooked) throw unlooked;
     for (const l of lookups.failed()) emit({ type: 'warning', message: `could not look in ${l.place} (${l.status}): ${l.error ?? 'no answer'}` });
     const out: VerifyResult = {
+      ...(attestations ? { attestations } : {}),
       url: t.kind === 'remote' ? `oci://${t.display}` : t.display,
       repository: repositoryOf(t),
       digest,

@@ -305,7 +305,7 @@ test('completion bash|zsh|fish|powershell: generated from the program; bash comp
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMPREPLY=()
 _ocipack_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], { env: { PATH: process.env.PATH ?? '' }, cwd: dir });
   assert.equal((await complete('ocipack', 'pu')).stdout, 'push\npull\n');
-  assert.equal((await complete('ocipack', 'push', '--re')).stdout, '--revision\n--reproducible\n--resolve-symlinks\n');
+  assert.equal((await complete('ocipack', 'push', '--re')).stdout, '--revision\n--reproducible\n--resolve-symlinks\n--rekor-url\n');
   assert.equal((await complete('ocipack', 'list', '-o', '')).stdout, 'json\nyaml\n');
   assert.equal((await complete('ocipack', '--timeout', '5m', 'build', '--pa')).stdout, '--path\n');
   assert.match((await complete('ocipack', 'pull', 'x', '--i')).stdout, /^--insecure-registry$/m, 'global flags after the command');

@@ -10,6 +10,7 @@ import { defineInspect } from './inspect.js';
 import { defineCopy } from './copy.js';
 import { defineVerify } from './verify.js';
 import { defineSign } from './sign.js';
+import { defineAttest } from './attest.js';
 import { defineGenerateKeyPair } from './generate-key-pair.js';
 import { defineLogin } from './login.js';
 import { defineLogout } from './logout.js';
@@ -19,4 +20,4 @@ import { defineCompletion } from './completion.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineDelete, defineVerify, defineSign, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineDelete, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];

@@ -4,6 +4,7 @@ import { action } from '../run.js';
 import { collect, collectList, formatOf, PATH_HELP, readsStdin, treePath } from '../common.js';
 import { FLUX_DEFAULT_IGNORE } from '../../core/defaults.js';
 import { usageError } from '../../core/errors.js';
+import { flagFor } from '../errors.js';
 import type { CommonOptions } from '../../core/options.js';
 import { formatBytes, type Format, type Ui } from '../ui.js';
 import type { SignatureFormatName, SignOutcome } from '../../usecases/sign.js';
@@ -24,6 +25,13 @@ interface PushFlags {
   signKey?: string;
   signatureFormat?: string;
   dryRun?: boolean;
+  signKeyless?: boolean;
+  provenance?: boolean;
+  identityToken?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  timestampServerUrl?: string;
+  signingConfig?: string;
 }
 
 /** Register `push`. */
@@ -48,6 +56,13 @@ export function definePush(program: Command): Command {
     .option('--dry-run', 'pack and compare with the registry; print what would be uploaded and tagged, change nothing')
     .option('--sign-key <cosign.key>', 'sign the pushed digest with this cosign key (password from COSIGN_PASSWORD or a prompt)')
     .option('--signature-format <bundle|legacy>', 'with --sign-key: bundle (cosign 3 referrer, default) or legacy (sha256-<hex>.sig)')
+    .option('--sign-keyless', 'sign the pushed digest keylessly: Fulcio certificate for the CI\'s OIDC identity, Rekor entry (see sign --keyless)')
+    .option('--provenance', 'with --sign-key or --sign-keyless: also attach a signed SLSA Provenance v1 attestation built from the CI (GitHub Actions, GitLab CI, or "built locally")')
+    .option('--identity-token <jwt|@file>', 'with --sign-keyless: the OIDC token (else SIGSTORE_ID_TOKEN, else GitHub Actions); never printed')
+    .option('--fulcio-url <url>', 'with --sign-keyless: Fulcio (default https://fulcio.sigstore.dev)')
+    .option('--rekor-url <url>', 'with --sign-keyless: Rekor v1 (default https://rekor.sigstore.dev)')
+    .option('--timestamp-server-url <url>', 'with --sign-keyless: RFC 3161 timestamp authority')
+    .option('--signing-config <file>', 'with --sign-keyless: cosign 3 signing config, instead of the three URLs')
     .addHelpText('after', `
 Example:
   ocipack push oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy \\
@@ -78,18 +93,28 @@ Example:
         if (prompt) opts.signPassword = prompt;
         if (flags.signatureFormat !== undefined) opts.signatureFormat = flags.signatureFormat as SignatureFormatName;
       } else if (flags.signatureFormat !== undefined) throw usageError('--signature-format needs --sign-key');
+      if (flags.signKeyless) opts.signKeyless = true;
+      if (flags.provenance) opts.provenance = true;
+      for (const f of ['identityToken', 'fulcioUrl', 'rekorUrl', 'timestampServerUrl', 'signingConfig'] as const) {
+        if (flags[f] === undefined) continue;
+        if (!flags.signKeyless) throw usageError(`${flagFor(f)} needs --sign-keyless`);
+        opts[f] = flags[f];
+      }
       const r = await push(opts);
       if (r.plan) return printPlan(ui, r, format);
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);
       if (r.signature) signedLine(ui, r.repository, r.signature);
-      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, ...(r.signature ? { signature: r.signature } : {}) }, format);
+      if (r.provenance) ui.success(`provenance (${r.provenance.predicateType}) stored as referrer ${r.repository}@${r.provenance.referrerDigest}`);
+      const provenance = r.provenance ? { provenance: { referrer: r.provenance.referrerDigest, predicateType: r.provenance.predicateType, attachedVia: r.provenance.attachedVia } } : {};
+      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, ...(r.signature ? { signature: r.signature } : {}), ...provenance }, format);
     }));
 }
 
 /** One line saying where the signature of a push went. */
 function signedLine(ui: Ui, repository: string, s: SignOutcome): void {
   const where = s.signatureFormat === 'legacy' ? `${repository}:${s.signatureTag ?? ''}` : `referrer ${repository}@${s.signatureDigest}`;
-  ui.success(s.alreadySigned ? `${repository}@${s.digest} is already signed with this key` : `signed ${repository}@${s.digest}; signature stored as ${where}`);
+  const who = s.identity === undefined ? '' : ` as ${s.identity} (issuer ${s.issuer ?? '?'})`;
+  ui.success(s.alreadySigned ? `${repository}@${s.digest} is already signed with this key` : `signed ${repository}@${s.digest}${who}; signature stored as ${where}`);
 }
 
 /** `push --chart`: the Helm path, kept apart from the Flux artifact path above. */
@@ -99,6 +124,8 @@ async function pushChartAction(ui: Ui, flags: PushFlags, common: CommonOptions, 
   const given = Object.entries(fluxOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (given.length > 0) throw usageError(`${given.join(', ')} cannot be used with --chart: a chart's metadata comes from its Chart.yaml`);
   const { pushChart } = await import('../../usecases/push-chart.js');
+  if (flags.provenance) throw usageError('--provenance cannot be used with --chart yet: push the chart, then `ocipack attest` its digest');
+  if (flags.signKeyless) throw usageError('--sign-keyless cannot be used with --chart yet: push the chart, then `ocipack sign --keyless` its digest');
   const opts: import('../../usecases/push-chart.js').PushChartOptions = { ...common, reference, chart: flags.chart ?? '' };
   if (flags.reproducible) opts.reproducible = true;
   if (flags.signKey !== undefined) {

@@ -19,6 +19,7 @@ interface VerifyFlags {
   certificateGithubWorkflowRef?: string;
   trustedRoot?: string;
   annotations?: string[];
+  attestationType?: string;
   output?: string;
 }
 
@@ -37,7 +38,13 @@ function report(ui: Ui, r: VerifyResult, signaturesAsked: boolean): void {
     if (s.verified) ui.success(`signature verified with ${by(s)} [${s.format}, ${s.source}]${s.matched && s.matched.length > 1 ? `; matched ${s.matched.join(', ')}` : ''}`);
     else ui.warn(`signature not accepted [${s.format}, ${s.source}]: ${s.reason ?? 'unknown reason'}`);
   }
-  if (signaturesAsked && r.signatures.length === 0) ui.error(`no signatures found for ${r.digest}`);
+  for (const a of r.attestations ?? []) {
+    if (a.verified) ui.success(`attestation ${a.predicateType ?? ''} verified with ${by(a)} [${a.source}]`);
+    else ui.warn(`attestation not accepted [${a.source}]: ${a.reason ?? 'unknown reason'}`);
+  }
+  if (r.attestations) {
+    if (!r.attestations.some((a) => a.verified)) ui.error(`no ${r.attestations.length === 0 ? 'attestations found' : 'attestation verified'} for ${r.digest}`);
+  } else if (signaturesAsked && r.signatures.length === 0) ui.error(`no signatures found for ${r.digest}`);
   else if (signaturesAsked && !r.signatures.some((s) => s.verified)) ui.error(`no signature for ${r.digest} verified`);
   if (r.verified) ui.success(`${r.repository}@${r.digest} verified`);
   else ui.error(`${r.repository}@${r.digest} not verified`);
@@ -61,6 +68,7 @@ export function defineVerify(program: Command): Command {
     .option('--certificate-github-workflow-ref <ref>', 'keyless: GitHub ref, e.g. refs/tags/v1.0.0 (OID .1.6, or .1.14)')
     .option('--trusted-root <trusted_root.json>', 'keyless: sigstore trusted root (Fulcio CAs, Rekor and CT log keys)')
     .option('-a, --annotations <key=value>', 'annotation the signed payload must carry (repeatable)', collect)
+    .option('--attestation-type <type>', 'check attestations instead of signatures: slsaprovenance1, slsaprovenance, spdxjson, cyclonedx, vuln or a predicate type URI (cosign verify-attestation)')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml');
   return addReadFlags(cmd)
     .addHelpText('after', `
@@ -97,10 +105,12 @@ signature the rules that matched ("matched").`)
       if (Object.keys(workflow).length > 0) opts.certificateGithubWorkflow = workflow;
       if (flags.trustedRoot !== undefined) opts.trustedRoot = flags.trustedRoot;
       if (flags.annotations) opts.annotations = flags.annotations;
+      if (flags.attestationType !== undefined) opts.attestationType = flags.attestationType;
       const r = await verify(opts);
       const asked = (flags.key?.length ?? 0) > 0 || flags.certificateIdentity !== undefined || flags.certificateIdentityRegexp !== undefined;
       report(ui, r, asked);
       const data: Record<string, unknown> = { digest: r.digest, verified: r.verified, signatures: r.signatures, url: r.url, repository: r.repository, integrity: r.integrity };
+      if (r.attestations) data.attestations = r.attestations;
       if (r.lookups) data.lookups = r.lookups;
       ui.data(data, format);
       return r.verified ? 0 : 3;
