@@ -84,7 +84,7 @@ export async function openTarget(
 export function sessionOptions(opts: CommonOptions): ConstructorParameters<typeof RegistrySession>[0] {
   const o: ConstructorParameters<typeof RegistrySession>[0] = {};
   if (opts.creds !== undefined) o.creds = opts.creds;
-  if (opts.credsFor !== undefined) o.hostCreds = Object.entries(opts.credsFor).map(([registry, creds]) => ({ registry, creds, flag: '--creds-for' }));
+  if (opts.credsFor !== undefined) o.hostCreds = Object.entries(opts.credsFor).map(([registry, creds]) => ({ registry, creds, flag: 'credsFor' }));
   if (opts.provider !== undefined) o.provider = opts.provider;
   if (opts.insecureRegistry !== undefined) o.insecureRegistry = opts.insecureRegistry;
   if (opts.caFile !== undefined) o.caFile = opts.caFile;

@@ -71,7 +71,7 @@ function hostCredentials(list: readonly HostCreds[]): Map<string, Credential> {
     const host = hostOfKey(parseServer(h.registry).registry);
     const credential: Credential = { ...credentialFromFlag(h.creds, h.flag), source: { kind: 'flag', flag: h.flag } };
     const before = given.get(host);
-    if (before !== undefined && before !== h.creds) throw usageError(`two different credentials for ${host} (${h.flag} and another flag)`);
+    if (before !== undefined && before !== h.creds) throw usageError(`two different credentials for ${host} (\`${h.flag}\` and another option)`, { option: h.flag });
     given.set(host, h.creds);
     if (!out.has(host)) out.set(host, credential);
   }
@@ -117,7 +117,7 @@ export class RegistrySession {
     return (registry) => {
       const own = perHost.get(hostOfKey(registry));
       if (own === undefined) return rest(registry);
-      this.emit({ type: 'debug', message: `credentials for ${registry} from ${own.source?.kind === 'flag' ? own.source.flag : 'the caller'}` });
+      this.emit({ type: 'debug', message: `credentials for ${registry} from ${own.source?.kind === 'flag' ? `\`${own.source.flag}\`` : 'the caller'}` });
       return Promise.resolve(own);
     };
   }
@@ -125,7 +125,7 @@ export class RegistrySession {
   private fallbackResolver(): CredentialResolver {
     const o = this.opts;
     if (o.creds !== undefined) {
-      const flag: Credential = { ...credentialFromFlag(o.creds), source: { kind: 'flag', flag: '--creds' } };
+      const flag: Credential = { ...credentialFromFlag(o.creds), source: { kind: 'flag', flag: 'creds' } };
       return () => Promise.resolve(flag);
     }
     const provider = o.provider;
@@ -134,7 +134,7 @@ export class RegistrySession {
         // Loaded only now: a run without --provider never reads the dispatcher or any cloud SDK.
         const { providerCredential } = await import('../credentials/providers/index.js');
         const credential = await providerCredential(provider, registry, { env: o.env ?? {}, http: () => this.http() });
-        this.emit({ type: 'debug', message: `credentials for ${registry} from --provider ${provider}` });
+        this.emit({ type: 'debug', message: `credentials for ${registry} from \`provider\` ${provider}` });
         return credential;
       };
     }
@@ -219,7 +219,7 @@ export class RegistrySession {
     if (this.opts.idleTimeoutMs !== undefined) o.idleTimeoutMs = this.opts.idleTimeoutMs;
     o.onWarning = (message) => this.emit({ type: 'warning', message });
     if (this.opts.insecureRegistry) {
-      this.emit({ type: 'warning', message: 'TLS certificate verification is off and plain HTTP is allowed (--insecure-registry)' });
+      this.emit({ type: 'warning', message: 'TLS certificate verification is off and plain HTTP is allowed (`insecureRegistry`)' });
     }
     this.dispatcher = createDispatcher(o);
     const ctx: HttpContext = {

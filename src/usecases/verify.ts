@@ -111,8 +111,8 @@ export async function prepareVerify(opts: VerifyOptions): Promise<Prepared> {
   const policy: VerifyPolicy = { keys, annotations };
   if (rules) {
     compileRules(rules);
-    const trustedRoot = Buffer.from(await readInput(opts.trustedRoot!, '--trusted-root'), 'utf8');
-    policy.keyless = await keylessVerifier({ rules, trustedRoot, trustedRootName: `--trusted-root ${opts.trustedRoot!}` });
+    const trustedRoot = Buffer.from(await readInput(opts.trustedRoot!, '`trustedRoot`'), 'utf8');
+    policy.keyless = await keylessVerifier({ rules, trustedRoot, trustedRootName: `\`trustedRoot\` ${opts.trustedRoot!}` });
   }
   return { policy };
 }

@@ -242,9 +242,9 @@ test('htpasswd: the right password pushes and pulls; debug lines never show it',
 test('htpasswd: a wrong password or none is UNAUTHORIZED with a login hint and no password in the message', async () => {
   const wrong = 'wrong-Pa55word';
   const err = await rejectsWith(session({ creds: `alice:${wrong}` }).repository(parseReference(`${locked.host}/private/app:v1`)).resolve('v1'), 'UNAUTHORIZED');
-  assert.equal(err.message, `credentials for ${locked.host} were rejected (from --creds)`);
+  assert.equal(err.message, `credentials for ${locked.host} were rejected (from \`creds\`)`);
   assert.ok(err instanceof CredentialsRejectedError);
-  assert.deepEqual(err.source, { kind: 'flag', flag: '--creds' });
+  assert.deepEqual(err.source, { kind: 'flag', flag: 'creds' });
   assert.ok(!err.message.includes(wrong));
   const missing = await rejectsWith(session().repository(parseReference(`${locked.host}/private/app:v1`)).listTags(), 'UNAUTHORIZED');
   assert.equal(missing.message, `authentication required for ${locked.host}`);

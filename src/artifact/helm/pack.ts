@@ -106,7 +106,7 @@ export interface ChartArchive {
 /** Reads a packaged chart (.tgz): its `<dir>/Chart.yaml`, validated, and the `.prov` beside it. */
 export async function readChartArchive(file: string, opts: { signal?: AbortSignal } = {}): Promise<ChartArchive> {
   const st = await fsp.stat(file).catch((err: unknown) => {
-    throw codeOf(err) === 'ENOENT' ? new OcipackError('USAGE', `--chart "${file}" does not exist`) : new OcipackError('IO', `cannot read ${file}: ${codeOf(err)}`);
+    throw codeOf(err) === 'ENOENT' ? new OcipackError('USAGE', `\`chart\` "${file}" does not exist`, { context: { option: 'chart' } }) : new OcipackError('IO', `cannot read ${file}: ${codeOf(err)}`);
   });
   await checkGzip(file);
   const found = await findChartYaml(file, opts.signal);

@@ -70,7 +70,7 @@ for (const c of cases) {
 test('chain: --creds wins and reads no file', async () => {
   const dir = await home({ [DOCKER]: '{not json' });
   const found = await findCredential('ghcr.io', { creds: 'x:y', homeDir: dir });
-  assert.deepEqual(found, { credential: { username: 'x', password: 'y' }, source: { kind: 'flag', flag: '--creds' } });
+  assert.deepEqual(found, { credential: { username: 'x', password: 'y' }, source: { kind: 'flag', flag: 'creds' } });
   assert.throws(() => credentialChain({ creds: '' }), /must not be empty/);
 });
 
