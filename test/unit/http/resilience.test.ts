@@ -75,11 +75,10 @@ test('the idle timeout abandons a response whose body stops, and names it', asyn
   });
   const dispatcher = await createDispatcher({ idleTimeoutMs: 200 });
   after(() => dispatcher.close());
-  const started = Date.now();
   const res = await request({ dispatcher }, { method: 'GET', url: new URL(url) });
   const err = await readCapped(res.body, 1000).then(() => undefined, (e: unknown) => e);
+  // the server never finishes the body: only the idle timer ends the read, with its own code
   assert.equal((err as { code?: string }).code, 'UND_ERR_BODY_TIMEOUT');
-  assert.ok(Date.now() - started < 3000);
   assert.match(networkError(err, 'r.example').message, /^r\.example sent nothing for too long \(UND_ERR_BODY_TIMEOUT\)$/);
 });
 
