@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
-import type { ProgressEvent } from '../../src/core/events.js';
 import { CredentialsRejectedError, OcipackError } from '../../src/core/errors.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { MT } from '../../src/oci/mediatypes.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { RegistrySession, type SessionOptions } from '../../src/connect/session.js';
+import { eventSink } from '../helpers/fakes.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { hintFor } from '../../src/cli/hints.js';
 
@@ -73,10 +73,11 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<OcipackEr
 }
 
 test('ping picks plain HTTP for a loopback registry that does not speak TLS, after trying HTTPS', async () => {
-  const debug: string[] = [];
-  const s = session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) });
+  const sink = eventSink();
+  const s = session({ onEvent: sink.onEvent });
   const r = s.repository(parseReference(`${open.host}/ping/check:v1`));
   await rejectsWith(r.resolve('v1'), 'NOT_FOUND');
+  const debug = sink.messages('debug');
   assert.match(debug[0] ?? '', new RegExp(`^> (GET https://${open.host}/v2/|TLS probe https://${open.host}/)`));
   assert.ok(debug.some((l) => l.startsWith(`< 200 GET http://${open.host}/v2/`)), debug.join('\n'));
 });
@@ -228,12 +229,12 @@ test('referrers: no API on distribution 2.8, so the referrers tag schema is read
 });
 
 test('htpasswd: the right password pushes and pulls; debug lines never show it', async () => {
-  const events: ProgressEvent[] = [];
-  const s = session({ creds: `alice:${PASSWORD}`, onEvent: (e) => events.push(e) });
+  const sink = eventSink();
+  const s = session({ creds: `alice:${PASSWORD}`, onEvent: sink.onEvent });
   const desc = await pushArtifact(s, locked.host, 'private/app', 'v1');
   assert.deepEqual((await s.repository(parseReference(`${locked.host}/private/app:v1`)).fetchManifest('v1')).descriptor, desc);
   const b64 = Buffer.from(`alice:${PASSWORD}`).toString('base64');
-  const debug = events.filter((e) => e.type === 'debug').map((e) => (e as { message: string }).message);
+  const debug = sink.messages('debug');
   assert.ok(debug.length > 5);
   assert.ok(debug.some((l) => l.includes('authorization: Basic <redacted>')));
   for (const line of debug) assert.ok(!line.includes(PASSWORD) && !line.includes(b64), line);
@@ -285,8 +286,9 @@ test('TLS registry: an unknown CA is a TLS error (never a fallback to HTTP); --c
   const tls = await startRegistry({ tls: { cert: certs.cert, key: certs.key } });
   after(() => tls.stop());
   const ref = parseReference(`${tls.host}/secure/app:v1`);
-  const debug: string[] = [];
-  const err = await rejectsWith(session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) }).repository(ref).resolve('v1'), 'TLS');
+  const sink = eventSink();
+  const err = await rejectsWith(session({ onEvent: sink.onEvent }).repository(ref).resolve('v1'), 'TLS');
+  const debug = sink.messages('debug');
   assert.equal(hintFor(err), 'use --ca-file <pem> to trust a private CA');
   assert.ok(debug.length > 0 && debug.every((l) => !l.includes('http://')), debug.join('\n'));
   await rejectsWith(session({ caFile: certs.ca }).repository(ref).resolve('v1'), 'NOT_FOUND');
