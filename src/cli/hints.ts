@@ -3,7 +3,7 @@
  * give the facts as data (an error code, and for refused credentials the host and where they came from).
  */
 import { CredentialsRejectedError, OcipackError, type ErrorCode, type ErrorContext } from '../core/errors.js';
-import { flagFor } from './errors.js';
+import { flagFor } from './flags.js';
 
 /** A next step for errors whose thrower gave none. */
 const BY_CODE: Partial<Record<ErrorCode, string>> = {
@@ -20,7 +20,7 @@ export function rejectedHint(err: CredentialsRejectedError): string {
   const host = err.host;
   switch (s?.kind) {
     case 'flag':
-      return `check the value of ${s.flag} (user:password, or a token) for ${host}`;
+      return `check the value of ${flagFor(s.flag)} (user:password, or a token) for ${host}`;
     case 'docker-config':
       return s.file === 'DOCKER_AUTH_CONFIG'
         ? `fix the "${s.key}" entry of DOCKER_AUTH_CONFIG, or pass --creds`

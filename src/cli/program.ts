@@ -3,6 +3,7 @@ import { Command, Help, Option } from 'commander';
 import { VERSION } from '../core/defaults.js';
 import { COMMANDS } from './commands/index.js';
 import { collect } from './common.js';
+import { learnFlags } from './flags.js';
 
 const EXIT_CODES = `Exit codes:
   0  success
@@ -79,5 +80,6 @@ export function buildProgram(name = 'ocipack'): Command {
     });
     errorsFlux(cmd, `run \`${name} ${cmd.name()} --help\` for usage and examples`);
   }
+  learnFlags(program);
   return program;
 }

@@ -2,7 +2,8 @@
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import { OcipackError } from '../core/errors.js';
-import { exitCodeFor, withFlagNames } from './errors.js';
+import { exitCodeFor } from './errors.js';
+import { withFlagNames } from './flags.js';
 import { hintFor } from './hints.js';
 import type { CommonOptions } from '../core/options.js';
 import { commonOptions, type GlobalFlags } from './common.js';

@@ -6,6 +6,7 @@ import { DONE, TransferBoard, type TransferEvent } from './transfers.js';
 import { toYaml } from './yaml.js';
 import { formatBytes } from './format.js';
 import { escapeSerialised, safeText } from './safetext.js';
+import { withFlagNames } from './flags.js';
 
 export { formatBytes } from './format.js';
 
@@ -115,10 +116,11 @@ export class Ui {
   /** The use-case listener: transfers to the spinner (TTY only), warnings and steps as lines. */
   readonly onEvent: OnEvent = (e: ProgressEvent) => {
     switch (e.type) {
-      case 'step': return this.step(e.message);
-      case 'info': return this.info(e.message);
-      case 'warning': return this.warn(e.message);
-      case 'debug': return this.debugLine(e.message);
+      // use-cases name options as `name`; on the command line they are flags
+      case 'step': return this.step(withFlagNames(e.message));
+      case 'info': return this.info(withFlagNames(e.message));
+      case 'warning': return this.warn(withFlagNames(e.message));
+      case 'debug': return this.debugLine(withFlagNames(e.message));
       case 'blob:skip':
         this.transfer(e);
         return this.info(`skipped ${e.digest} (${e.reason})`);

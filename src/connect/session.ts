@@ -45,7 +45,7 @@ function hostCredentials(list: readonly HostCreds[]): Map<string, Credential> {
     const host = hostOfKey(parseServer(h.registry).registry);
     const credential: Credential = { ...credentialFromFlag(h.creds, h.flag), source: { kind: 'flag', flag: h.flag } };
     const before = given.get(host);
-    if (before !== undefined && before !== h.creds) throw usageError(`two different credentials for ${host} (${h.flag} and another flag)`);
+    if (before !== undefined && before !== h.creds) throw usageError(`two different credentials for ${host} (\`${h.flag}\` and another option)`, { option: h.flag });
     given.set(host, h.creds);
     if (!out.has(host)) out.set(host, credential);
   }
@@ -78,14 +78,14 @@ export class RegistrySession {
 
   /** A registry's own credentials first (`hostCreds`, `credsFor`), then `--creds`, else the given resolver, else the credential chain. */
   private makeResolver(): CredentialResolver {
-    const credsFor = Object.entries(this.registry.credsFor ?? {}).map(([registry, creds]) => ({ registry, creds, flag: '--creds-for' }));
+    const credsFor = Object.entries(this.registry.credsFor ?? {}).map(([registry, creds]) => ({ registry, creds, flag: 'credsFor' }));
     const perHost = hostCredentials([...(this.extra.hostCreds ?? []), ...credsFor]);
     const rest = this.fallbackResolver();
     if (perHost.size === 0) return rest;
     return (registry) => {
       const own = perHost.get(hostOfKey(registry));
       if (own === undefined) return rest(registry);
-      this.emit({ type: 'debug', message: `credentials for ${registry} from ${own.source?.kind === 'flag' ? own.source.flag : 'the caller'}` });
+      this.emit({ type: 'debug', message: `credentials for ${registry} from ${own.source?.kind === 'flag' ? `\`${own.source.flag}\`` : 'the caller'}` });
       return Promise.resolve(own);
     };
   }
@@ -93,9 +93,9 @@ export class RegistrySession {
   private fallbackResolver(): CredentialResolver {
     const { run, registry: o } = this;
     if (o.creds !== undefined) {
-      const flag: Credential = { ...credentialFromFlag(o.creds), source: { kind: 'flag', flag: '--creds' } };
+      const flag: Credential = { ...credentialFromFlag(o.creds), source: { kind: 'flag', flag: 'creds' } };
       return (registry) => {
-        this.emit({ type: 'debug', message: `credentials for ${registry} from --creds` });
+        this.emit({ type: 'debug', message: `credentials for ${registry} from \`creds\`` });
         return Promise.resolve(flag);
       };
     }
@@ -105,7 +105,7 @@ export class RegistrySession {
         // Loaded only now: a run without --provider never reads the dispatcher or any cloud SDK.
         const { providerCredential } = await import('../credentials/providers/index.js');
         const credential = await providerCredential(provider, registry, { env: run.env ?? {}, http: () => this.http() });
-        this.emit({ type: 'debug', message: `credentials for ${registry} from --provider ${provider}` });
+        this.emit({ type: 'debug', message: `credentials for ${registry} from \`provider\` ${provider}` });
         return credential;
       };
     }
@@ -177,7 +177,7 @@ export class RegistrySession {
 
   private async makeHttp(): Promise<HttpContext> {
     if (this.registry.insecureRegistry) {
-      this.emit({ type: 'warning', message: 'TLS certificate verification is off and plain HTTP is allowed (--insecure-registry)' });
+      this.emit({ type: 'warning', message: 'TLS certificate verification is off and plain HTTP is allowed (`insecureRegistry`)' });
     }
     // The dispatcher reads its settings from the RegistryOptions value itself.
     this.dispatcher = createDispatcher({ ...this.registry, env: this.run.env, onWarning: (message) => this.emit({ type: 'warning', message }) });

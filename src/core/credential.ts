@@ -5,7 +5,7 @@
  * and it never holds the secret itself.
  */
 export type CredentialSource =
-  | { kind: 'flag'; flag: string }
+  | { kind: 'flag'; flag: string } // the option it came from: `creds`, `fromCreds`, … (the CLI shows its flag)
   | { kind: 'docker-config'; key: string; file: string }
   | { kind: 'helper'; name: string; file: string }
   | { kind: 'podman'; key: string; file: string }
@@ -32,11 +32,11 @@ export function basicPair(cred: Credential | undefined): { username: string; pas
   return undefined;
 }
 
-/** The source as the issue's messages spell it: `--creds`, `config.json auths entry "ghcr.io"`, …. */
+/** The source as messages spell it: an option in backticks (the CLI shows its flag), `config.json auths entry "ghcr.io"`, …. */
 export function describeSource(s: CredentialSource): string {
   switch (s.kind) {
     case 'flag':
-      return s.flag;
+      return `\`${s.flag}\``;
     case 'docker-config':
       return `${s.file === 'DOCKER_AUTH_CONFIG' ? 'DOCKER_AUTH_CONFIG' : 'config.json'} auths entry "${s.key}"`;
     case 'helper':
@@ -46,7 +46,7 @@ export function describeSource(s: CredentialSource): string {
     case 'helm':
       return 'helm registry config';
     case 'provider':
-      return `--provider ${s.provider}`;
+      return `\`provider\` ${s.provider}`;
   }
 }
 

@@ -51,7 +51,7 @@ async function fromDocument(doc: ConfigDocument, file: string, kind: FileKind, r
 
 /** Walks the chain for one registry (`docker.io`, `ghcr.io`, `localhost:5000`); undefined means anonymous. */
 export async function findCredential(registry: string, opts: ChainOptions): Promise<FoundCredential | undefined> {
-  if (opts.creds !== undefined) return { credential: credentialFromFlag(opts.creds), source: { kind: 'flag', flag: '--creds' } };
+  if (opts.creds !== undefined) return { credential: credentialFromFlag(opts.creds), source: { kind: 'flag', flag: 'creds' } };
   const env = opts.env ?? {};
   const home = homeOf(opts);
   const inline = env.DOCKER_AUTH_CONFIG;

@@ -110,13 +110,13 @@ export function chooseLayers(m: ImageManifest, sel: LayerSelector): LayerChoice 
   if (sel.operation === 'extract' || tars.length > 0) {
     // an explicit extract takes the layer whatever its media type says: the magic bytes decide
     const first = tars[0] ?? pool[0]!;
-    if (!isTarLayer(first)) out.notes.push(`${describeLayer(first)}: the media type names no tar archive; reading it as one (--layer-operation extract)`);
+    if (!isTarLayer(first)) out.notes.push(`${describeLayer(first)}: the media type names no tar archive; reading it as one (\`layerOperation\` extract)`);
     out.layers = [first];
     out.ops = ['extract'];
     const left = all.length - 1;
     if (left > 0 && m.config?.mediaType !== MT.helmConfig) {
       out.warnings.push(`image has ${all.length} layers; extracted ${describeLayer(first)}, ${left} not extracted; `
-        + (narrowed ? 'choose another with --layer' : 'choose with --layer, or --all-layers for a container image'));
+        + (narrowed ? 'choose another with `layer`' : 'choose with `layer`, or `allLayers` for a container image'));
     }
     return out;
   }
@@ -127,7 +127,7 @@ export function chooseLayers(m: ImageManifest, sel: LayerSelector): LayerChoice 
       });
     }
   }
-  out.notes.push(`${describeLayer(pool[0]!)} is not a tar archive; writing it as a file (--layer-operation copy)`);
+  out.notes.push(`${describeLayer(pool[0]!)} is not a tar archive; writing it as a file (\`layerOperation\` copy)`);
   return copyOf(narrowed ? pool : pool.slice(0, 1), out);
 }
 
@@ -147,7 +147,7 @@ function orasFiles(titled: IndexedLayer[], all: IndexedLayer[], out: LayerChoice
     out.ops.push(l.annotations?.[ORAS_UNPACK] === 'true' ? 'extract' : 'copy');
   }
   const untitled = all.length - titled.length;
-  if (untitled > 0) out.warnings.push(`${untitled} layer(s) without a title were not written; choose one with --layer`);
+  if (untitled > 0) out.warnings.push(`${untitled} layer(s) without a title were not written; choose one with \`layer\``);
   return out;
 }
 
@@ -169,11 +169,11 @@ function copyOf(pool: IndexedLayer[], out: LayerChoice): LayerChoice {
 
 function allLayers(all: IndexedLayer[], sel: LayerSelector, out: LayerChoice): LayerChoice {
   if (sel.layer !== undefined || sel.mediaType !== undefined || sel.operation === 'copy') {
-    throw usageError('--all-layers applies every layer; it cannot be combined with --layer, --media-type or --layer-operation copy');
+    throw usageError('`allLayers` applies every layer; it cannot be combined with `layer`, `mediaType` or `layerOperation` copy', { option: 'allLayers' });
   }
   const notTar = all.filter((l) => !isTarLayer(l));
   if (notTar.length > 0) {
-    throw new OcipackError('BAD_INPUT', `--all-layers needs tar layers; ${notTar.map(describeLayer).join(', ')} ${notTar.length === 1 ? 'is' : 'are'} not`);
+    throw new OcipackError('BAD_INPUT', `\`allLayers\` needs tar layers; ${notTar.map(describeLayer).join(', ')} ${notTar.length === 1 ? 'is' : 'are'} not`, { context: { option: 'allLayers' } });
   }
   if (all.length === 0) throw new OcipackError('NOT_FOUND', 'the manifest has no layers');
   out.layers = all;

@@ -43,19 +43,19 @@ export interface CompiledRules {
   issuerRe?: RegExp;
 }
 
-function anchored(source: string, flag: string): RegExp {
+function anchored(source: string, option: string): RegExp {
   try {
     return new RegExp(`^(?:${source})$`, 'u');
   } catch (err) {
-    throw usageError(`${flag} "${source}" is not a valid regular expression: ${(err as Error).message}`);
+    throw usageError(`\`${option}\` "${source}" is not a valid regular expression: ${(err as Error).message}`, { option });
   }
 }
 
 /** Compile the expressions now, so a bad one is a usage error (exit 2) before any network call. */
 export function compileRules(rules: IdentityRules): CompiledRules {
   const out: CompiledRules = { rules };
-  if (rules.identityRegexp !== undefined) out.identityRe = anchored(rules.identityRegexp, '--certificate-identity-regexp');
-  if (rules.issuerRegexp !== undefined) out.issuerRe = anchored(rules.issuerRegexp, '--certificate-oidc-issuer-regexp');
+  if (rules.identityRegexp !== undefined) out.identityRe = anchored(rules.identityRegexp, 'certificateIdentityRegexp');
+  if (rules.issuerRegexp !== undefined) out.issuerRe = anchored(rules.issuerRegexp, 'certificateOidcIssuerRegexp');
   return out;
 }
 
@@ -64,9 +64,9 @@ export type IdentityMatch = { ok: true; matched: string[] } | { ok: false; reaso
 function githubClaim(exts: ReadonlyMap<string, Buffer>, claim: GithubClaim, want: string): string | undefined {
   const def = CLAIMS[claim];
   const v1 = exts.get(def.v1);
-  if (v1 !== undefined && v1.toString('utf8') === want) return `--certificate-github-workflow-${claim} ${want} (${def.v1})`;
+  if (v1 !== undefined && v1.toString('utf8') === want) return `certificateGithubWorkflow.${claim} ${want} (${def.v1})`;
   const v2 = def.v2 === undefined ? undefined : exts.get(def.v2);
-  if (v2 !== undefined && (def.v2Values ?? ((v: string) => [v]))(want).includes(derString(v2))) return `--certificate-github-workflow-${claim} ${want} (${def.v2!})`;
+  if (v2 !== undefined && (def.v2Values ?? ((v: string) => [v]))(want).includes(derString(v2))) return `certificateGithubWorkflow.${claim} ${want} (${def.v2!})`;
   return undefined;
 }
 
@@ -79,19 +79,19 @@ export function matchIdentity(c: CompiledRules, san: string, issuer: string, ext
   const matched: string[] = [];
   if (rules.identity !== undefined) {
     if (san !== rules.identity) return { ok: false, reason: `certificate identity "${san}" is not "${rules.identity}"` };
-    matched.push(`--certificate-identity ${rules.identity}`);
+    matched.push(`certificateIdentity ${rules.identity}`);
   }
   if (c.identityRe) {
     if (!c.identityRe.test(san)) return { ok: false, reason: `certificate identity "${san}" does not match ${c.identityRe.source}` };
-    matched.push(`--certificate-identity-regexp ${rules.identityRegexp!}`);
+    matched.push(`certificateIdentityRegexp ${rules.identityRegexp!}`);
   }
   if (rules.issuer !== undefined) {
     if (issuer !== rules.issuer) return { ok: false, reason: `certificate OIDC issuer "${issuer}" is not "${rules.issuer}"` };
-    matched.push(`--certificate-oidc-issuer ${rules.issuer}`);
+    matched.push(`certificateOidcIssuer ${rules.issuer}`);
   }
   if (c.issuerRe) {
     if (!c.issuerRe.test(issuer)) return { ok: false, reason: `certificate OIDC issuer "${issuer}" does not match ${c.issuerRe.source}` };
-    matched.push(`--certificate-oidc-issuer-regexp ${rules.issuerRegexp!}`);
+    matched.push(`certificateOidcIssuerRegexp ${rules.issuerRegexp!}`);
   }
   const claims = Object.entries(rules.github ?? {}).filter(([, v]) => v !== undefined && v !== '') as [GithubClaim, string][];
   if (claims.length > 0) {

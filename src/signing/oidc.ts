@@ -30,7 +30,7 @@ export interface TokenLookup {
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** The three ways, named when none gives a token (exit 2). */
-export const TOKEN_WAYS = '--identity-token <jwt|@file>, the SIGSTORE_ID_TOKEN variable (GitLab CI: declare it with id_tokens: and aud: sigstore), or GitHub Actions with `permissions: id-token: write`';
+export const TOKEN_WAYS = '`identityToken` (a JWT or @file), the SIGSTORE_ID_TOKEN variable (GitLab CI: declare it with id_tokens: and aud: sigstore), or GitHub Actions with `permissions: id-token: write`';
 
 function checked(token: string, from: string): string {
   const t = token.trim();
@@ -39,7 +39,7 @@ function checked(token: string, from: string): string {
 }
 
 async function fromFlag(flag: string): Promise<string> {
-  if (!flag.startsWith('@')) return checked(flag, '--identity-token');
+  if (!flag.startsWith('@')) return checked(flag, '`identityToken`');
   const file = flag.slice(1);
   try {
     return checked(await readFile(file, 'utf8'), file);

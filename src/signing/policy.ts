@@ -42,7 +42,7 @@ export interface SignatureVerdict {
   /** Keyless: the certificate's SAN and OIDC issuer. */
   identity?: string;
   issuer?: string;
-  /** The rules that accepted it: `--key <file>`, or each keyless flag that matched (with the certificate OID for workflow claims). */
+  /** The rules that accepted it, by option name: `key <file>`, or each keyless option that matched (with the certificate OID for workflow claims). */
   matched?: string[];
   /** simple-signing `critical.identity.docker-reference`, informative only. */
   dockerReference?: string;
@@ -61,7 +61,7 @@ function signerFields(s: Signer): Partial<SignatureVerdict> {
   if (s.key) {
     out.key = s.key.name;
     out.keyFingerprint = s.key.description.fingerprint;
-    out.matched = [`--key ${s.key.name}`];
+    out.matched = [`key ${s.key.name}`];
   }
   if (s.matched !== undefined) out.matched = s.matched;
   if (s.identity !== undefined) out.identity = s.identity;
@@ -90,7 +90,7 @@ async function checkSimple(c: Extract<Candidate, { kind: 'simple' }>, digest: st
     if (!r.ok) return verdict(c, false, { reason: r.reason });
     return withClaims(c, { identity: r.identity, issuer: r.issuer, matched: r.matched }, checkSimpleSigning(c.payload, digest, policy.annotations));
   }
-  if (policy.keys.length === 0) return verdict(c, false, { reason: 'the signature is not keyless (no certificate); verify it with --key' });
+  if (policy.keys.length === 0) return verdict(c, false, { reason: 'the signature is not keyless (no certificate); verify it with `key`' });
   return verdict(c, false, { reason: 'the signature does not verify with any given key' });
 }
 
@@ -115,7 +115,7 @@ async function checkBundle(c: Extract<Candidate, { kind: 'bundle' }>, digest: st
     throw err;
   }
   if (b.material.kind === 'publicKey' || !policy.keyless) {
-    if (policy.keys.length === 0) return verdict(c, false, { reason: 'the bundle is signed with a key; verify it with --key' });
+    if (policy.keys.length === 0) return verdict(c, false, { reason: 'the bundle is signed with a key; verify it with `key`' });
     return checkKeyedBundle(c, b, digest, policy);
   }
   const r = await policy.keyless.verify(b);

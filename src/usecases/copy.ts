@@ -80,8 +80,8 @@ export function prepareCopy(opts: CopyOptions): CopyPlan {
   const src = parseTargetRef(opts.source, opts.fromOciLayout ?? false);
   const dst = parseTargetRef(opts.destination, opts.toOciLayout ?? false);
   if (dst.kind === 'remote' && parseReference(opts.destination, { defaultTag: false }).tag === undefined) delete dst.tag;
-  if (opts.fromCreds !== undefined && src.kind !== 'remote') throw usageError('--from-creds needs a registry source, not a layout directory');
-  if (opts.toCreds !== undefined && dst.kind !== 'remote') throw usageError('--to-creds needs a registry destination, not a layout directory');
+  if (opts.fromCreds !== undefined && src.kind !== 'remote') throw usageError('`fromCreds` needs a registry source, not a layout directory', { option: 'fromCreds' });
+  if (opts.toCreds !== undefined && dst.kind !== 'remote') throw usageError('`toCreds` needs a registry destination, not a layout directory', { option: 'toCreds' });
   const plan: CopyPlan = { src, dst };
   const tag = dst.tag ?? (dst.digest === undefined ? src.tag : undefined);
   if (tag !== undefined) plan.tag = tag;
@@ -140,8 +140,8 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
 /** `--from-creds`/`--to-creds`, each bound to its own registry (they win over `credsFor` and `creds` there). */
 function sideCreds(opts: CopyOptions, plan: CopyPlan): HostCreds[] {
   const own: HostCreds[] = [];
-  if (opts.fromCreds !== undefined && plan.src.kind === 'remote') own.push({ registry: plan.src.ref.registry, creds: opts.fromCreds, flag: '--from-creds' });
-  if (opts.toCreds !== undefined && plan.dst.kind === 'remote') own.push({ registry: plan.dst.ref.registry, creds: opts.toCreds, flag: '--to-creds' });
+  if (opts.fromCreds !== undefined && plan.src.kind === 'remote') own.push({ registry: plan.src.ref.registry, creds: opts.fromCreds, flag: 'fromCreds' });
+  if (opts.toCreds !== undefined && plan.dst.kind === 'remote') own.push({ registry: plan.dst.ref.registry, creds: opts.toCreds, flag: 'toCreds' });
   return own;
 }
 

@@ -42,7 +42,7 @@ export async function deleteArtifact(opts: DeleteOptions): Promise<DeleteResult>
   const byDigest = t.digest !== undefined;
   if (!byDigest && t.tag === undefined) throw usageError(`"${opts.reference}" names no tag or digest: say which to delete, e.g. ${t.display}:v1`);
   if (byDigest && !opts.force) {
-    throw usageError(`deleting ${t.display} by digest removes the manifest and every tag that names it; add --force to do that (to remove one tag only, delete ${repositoryOf(t)}:<tag>)`, { option: 'force', next: 'delete-force' });
+    throw usageError(`deleting ${t.display} by digest removes the manifest and every tag that names it; add \`force\` to do that (to remove one tag only, delete ${repositoryOf(t)}:<tag>)`, { option: 'force', next: 'delete-force' });
   }
   const conn = connect(opts, opts);
   try {
@@ -64,12 +64,12 @@ export async function deleteArtifact(opts: DeleteOptions): Promise<DeleteResult>
       if (!opts.force) {
         const others = all.filter((x) => x !== t.tag);
         const also = others.length > 0 ? `its other tags too (${others.join(', ')})` : 'no other tag';
-        throw new OcipackError('REGISTRY', `${repositoryOf(t)} cannot delete a tag by itself (it answered ${describe(err)}); --force deletes the manifest ${desc.digest} instead, which removes ${also}`, {
+        throw new OcipackError('REGISTRY', `${repositoryOf(t)} cannot delete a tag by itself (it answered ${describe(err)}); \`force\` deletes the manifest ${desc.digest} instead, which removes ${also}`, {
           cause: err, context: { option: 'force', next: 'delete-force' },
         });
       }
     }
-    emit({ type: 'step', message: `the registry cannot delete a tag by itself: deleting manifest ${desc.digest} (--force)` });
+    emit({ type: 'step', message: `the registry cannot delete a tag by itself: deleting manifest ${desc.digest} (\`force\`)` });
     try {
       await target.delete(desc.digest);
     } catch (err) {

@@ -76,7 +76,7 @@ export async function diff(opts: DiffOptions): Promise<DiffResult> {
   const emit = emitter(opts.onEvent);
   if (!opts.path || opts.path.length === 0) throw usageError('`path` is required: the local directory to compare', { option: 'path' });
   const t = parseTargetRef(opts.reference, opts.ociLayout);
-  if (readsStdin(opts.path)) throw usageError('diff cannot compare stdin (--path -); save it to a file first');
+  if (readsStdin(opts.path)) throw usageError('diff cannot compare stdin (`path` -); save it to a file first', { option: 'path' });
   await checkSources(opts.path);
   const conn = connect(opts, opts);
   try {

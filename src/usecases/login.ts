@@ -48,7 +48,7 @@ export interface LogoutResult {
 /** Usage checks that need no I/O: host, user name and password. */
 export function prepareLogin(opts: Pick<LoginOptions, 'server' | 'username' | 'password'>): ServerName {
   const server = parseServer(opts.server);
-  if (opts.username === '') throw usageError('missing user name: pass -u/--username');
+  if (opts.username === '') throw usageError('missing user name: pass `username`', { option: 'username' });
   if (opts.username.includes(':')) throw usageError('the user name must not contain ":"');
   if (opts.password === '') throw usageError('empty password: pass it with `passwordStdin`, or type it at the prompt', { option: 'passwordStdin' });
   return server;

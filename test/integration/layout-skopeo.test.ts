@@ -17,6 +17,7 @@ import { OciLayoutStore } from '../../src/content/layout.js';
 import type { Descriptor, ImageManifest } from '../../src/oci/descriptor.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { MT } from '../../src/oci/mediatypes.js';
+import { readAll } from '../helpers/fakes.js';
 
 const run = promisify(execFile);
 let work = '';
@@ -26,12 +27,6 @@ async function skopeo(...args: string[]): Promise<string> {
   const env = { ...process.env, HOME: home, TMPDIR: work };
   const { stdout } = await run('skopeo', ['--insecure-policy', ...args], { env, timeout: 60_000, maxBuffer: 16 << 20, encoding: 'buffer' });
   return stdout.toString('utf8');
-}
-
-async function readAll(r: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of r) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 interface Image { manifest: Buffer; desc: Descriptor; config: Buffer; layer: Buffer }

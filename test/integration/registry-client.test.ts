@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
-import type { ProgressEvent } from '../../src/core/events.js';
 import { CredentialsRejectedError, OcipackError } from '../../src/core/errors.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { digestOf } from '../../src/oci/digest.js';
@@ -24,6 +23,7 @@ import { TokenCache } from '../../src/auth/cache.js';
 import { createDispatcher } from '../../src/http/dispatcher.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { RemoteRepository } from '../../src/registry/remote.js';
+import { eventSink } from '../helpers/fakes.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { hintFor } from '../../src/cli/hints.js';
 
@@ -99,10 +99,11 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<OcipackEr
 }
 
 test('ping picks plain HTTP for a loopback registry that does not speak TLS, after trying HTTPS', async () => {
-  const debug: string[] = [];
-  const s = session({ onEvent: (e) => e.type === 'debug' && debug.push(e.message) });
+  const sink = eventSink();
+  const s = session({ onEvent: sink.onEvent });
   const r = await s.repository(parseReference(`${open.host}/ping/check:v1`));
   await rejectsWith(r.resolve('v1'), 'NOT_FOUND');
+  const debug = sink.messages('debug');
   assert.match(debug[0] ?? '', new RegExp(`^> (GET https://${open.host}/v2/|TLS probe https://${open.host}/)`));
   assert.ok(debug.some((l) => l.startsWith(`< 200 GET http://${open.host}/v2/`)), debug.join('\n'));
 });
@@ -254,12 +255,12 @@ test('referrers: no API on distribution 2.8, so the referrers tag schema is read
 });
 
 test('htpasswd: the right password pushes and pulls; debug lines never show it', async () => {
-  const events: ProgressEvent[] = [];
-  const s = session({ creds: `alice:${PASSWORD}`, onEvent: (e) => events.push(e) });
+  const sink = eventSink();
+  const s = session({ creds: `alice:${PASSWORD}`, onEvent: sink.onEvent });
   const desc = await pushArtifact(s, locked.host, 'private/app', 'v1');
   assert.deepEqual((await (await s.repository(parseReference(`${locked.host}/private/app:v1`))).fetchManifest('v1')).descriptor, desc);
   const b64 = Buffer.from(`alice:${PASSWORD}`).toString('base64');
-  const debug = events.filter((e) => e.type === 'debug').map((e) => (e as { message: string }).message);
+  const debug = sink.messages('debug');
   assert.ok(debug.length > 5);
   assert.ok(debug.some((l) => l.includes('authorization: Basic <redacted>')));
   for (const line of debug) assert.ok(!line.includes(PASSWORD) && !line.includes(b64), line);
@@ -268,9 +269,9 @@ test('htpasswd: the right password pushes and pulls; debug lines never show it',
 test('htpasswd: a wrong password or none is UNAUTHORIZED with a login hint and no password in the message', async () => {
   const wrong = 'wrong-Pa55word';
   const err = await rejectsWith((await session({ creds: `alice:${wrong}` }).repository(parseReference(`${locked.host}/private/app:v1`))).resolve('v1'), 'UNAUTHORIZED');
-  assert.equal(err.message, `credentials for ${locked.host} were rejected (from --creds)`);
+  assert.equal(err.message, `credentials for ${locked.host} were rejected (from \`creds\`)`);
   assert.ok(err instanceof CredentialsRejectedError);
-  assert.deepEqual(err.source, { kind: 'flag', flag: '--creds' });
+  assert.deepEqual(err.source, { kind: 'flag', flag: 'creds' });
   assert.ok(!err.message.includes(wrong));
   const missing = await rejectsWith((await session().repository(parseReference(`${locked.host}/private/app:v1`))).listTags(), 'UNAUTHORIZED');
   assert.equal(missing.message, `authentication required for ${locked.host}`);

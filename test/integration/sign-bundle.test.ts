@@ -71,7 +71,7 @@ test('sign writes a bundle referrer an independent verifier accepts; a second ke
   assert.equal(v.code, 0, v.stderr);
   const ok = v.json.signatures.filter((x: { verified: boolean }) => x.verified);
   assert.equal(ok.length, 2, 'the bundle with env=prod and the legacy one with env=prod');
-  assert.ok(ok.every((x: { matched: string[] }) => x.matched[0] === `--key ${join(keys, 'cosign.pub')}`));
+  assert.ok(ok.every((x: { matched: string[] }) => x.matched[0] === `key ${join(keys, 'cosign.pub')}`));
   assert.deepEqual(ok.map((x: { format: string }) => x.format).sort(), ['cosign', 'sigstore-bundle']);
 });
 
@@ -212,9 +212,10 @@ test('keyless: anchored identity/issuer regexps and GitHub workflow claims (depr
     '--certificate-github-workflow-sha', '0123456789abcdef0123456789abcdef01234567']);
   assert.equal(good.code, 0, good.stderr);
   const matched: string[] = good.json.signatures[0].matched;
-  assert.ok(matched.includes('--certificate-github-workflow-trigger push (1.3.6.1.4.1.57264.1.2)'), matched.join('\n'));
-  assert.ok(matched.includes('--certificate-github-workflow-ref refs/tags/v1.0.0 (1.3.6.1.4.1.57264.1.14)'), matched.join('\n'));
-  assert.ok(matched.some((m) => m.startsWith('--certificate-identity-regexp ')));
+  assert.ok(matched.includes('certificateGithubWorkflow.trigger push (1.3.6.1.4.1.57264.1.2)'), matched.join('\n'));
+  assert.ok(matched.includes('certificateGithubWorkflow.ref refs/tags/v1.0.0 (1.3.6.1.4.1.57264.1.14)'), matched.join('\n'));
+  assert.ok(matched.some((m) => m.startsWith('certificateIdentityRegexp ')));
+  assert.match(good.stderr, /matched .*--certificate-github-workflow-trigger push/, 'the text report names the rules by their flags');
 
   const refused: [string[], RegExp][] = [
     // anchored: a prefix of the SAN is not a match (cosign's unanchored regexp would accept it)

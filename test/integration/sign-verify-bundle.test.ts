@@ -19,7 +19,7 @@ import { simpleSigningPayload } from '../../src/signing/payload.js';
 import { signBytes } from '../../src/signing/crypto.js';
 import { appendSignature } from '../../src/signing/sigimage.js';
 import { verify } from '../../src/usecases/verify.js';
-import type { ProgressEvent } from '../../src/core/events.js';
+import { eventSink } from '../helpers/fakes.js';
 
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const SIG_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
@@ -187,8 +187,8 @@ test('a referrer whose subject is another digest does not count; caps on payload
   for (let i = 0; i < 3; i++) {
     assert.equal((await ocipack(['sign', c.ref, '--key', join(keys, 'cosign.key'), '-a', `i=${i}`], { env: { COSIGN_PASSWORD: 'pw' } })).code, 0);
   }
-  const events: ProgressEvent[] = [];
-  const capped = await verify({ reference: c.ref, key: join(keys, 'cosign.pub'), maxCandidates: 2, onEvent: (e) => events.push(e) });
+  const { events, onEvent } = eventSink();
+  const capped = await verify({ reference: c.ref, key: join(keys, 'cosign.pub'), maxCandidates: 2, onEvent });
   assert.equal(capped.signatures.length, 2);
   assert.ok(events.some((e) => e.type === 'warning' && /more than 2 signature candidates/.test(e.message)));
   const small = await verify({ reference: c.ref, key: join(keys, 'cosign.pub'), maxPayloadBytes: 10 });

@@ -97,8 +97,8 @@ export function userMetadata(user: Record<string, string>, flags: Metadata, repr
     if (!RFC3339.test(created) || Number.isNaN(Date.parse(created))) {
       throw new OcipackError('USAGE', `annotation ${CREATED}="${created}" is not an RFC 3339 time such as 2026-01-02T15:04:05Z`);
     }
-    if (reproducible) throw new OcipackError('USAGE', `-a ${CREATED}=… conflicts with --reproducible, which sets it to 1970-01-01T00:00:00Z: give one of them`);
-    if ((env.SOURCE_DATE_EPOCH ?? '') !== '') throw new OcipackError('USAGE', `-a ${CREATED}=… conflicts with SOURCE_DATE_EPOCH, which sets the creation time: give one of them`);
+    if (reproducible) throw new OcipackError('USAGE', `\`annotations\` ${CREATED}=… conflicts with \`reproducible\`, which sets it to 1970-01-01T00:00:00Z: give one of them`, { context: { option: 'annotations' } });
+    if ((env.SOURCE_DATE_EPOCH ?? '') !== '') throw new OcipackError('USAGE', `\`annotations\` ${CREATED}=… conflicts with SOURCE_DATE_EPOCH, which sets the creation time: give one of them`, { context: { option: 'annotations' } });
     out.created = created;
   }
   for (const field of ['source', 'revision'] as const) {
@@ -106,7 +106,7 @@ export function userMetadata(user: Record<string, string>, flags: Metadata, repr
     const value = user[key];
     if (value === undefined) continue;
     const flag = flags[field];
-    if (flag !== undefined && flag !== value) throw new OcipackError('USAGE', `-a ${key}="${value}" disagrees with --${field} "${flag}": give one of them`);
+    if (flag !== undefined && flag !== value) throw new OcipackError('USAGE', `\`annotations\` ${key}="${value}" disagrees with \`${field}\` "${flag}": give one of them`, { context: { option: 'annotations' } });
     out[field] = value;
   }
   return out;

@@ -107,7 +107,7 @@ export interface ChartArchive {
 /** Reads a packaged chart (.tgz): its `<dir>/Chart.yaml`, validated, and the `.prov` beside it. */
 export async function readChartArchive(file: string, opts: { signal?: AbortSignal } = {}): Promise<ChartArchive> {
   const st = await fsp.stat(file).catch((err: unknown) => {
-    throw hasErrCode(err, 'ENOENT') ? new OcipackError('USAGE', `--chart "${file}" does not exist`) : fsError(`cannot read ${file}`, err);
+    throw hasErrCode(err, 'ENOENT') ? new OcipackError('USAGE', `\`chart\` "${file}" does not exist`, { context: { option: 'chart' } }) : fsError(`cannot read ${file}`, err);
   });
   await checkGzip(file);
   const found = await findChartYaml(file, opts.signal);

@@ -19,7 +19,7 @@ export interface IgnoreRule {
   base: string;
   /** Tests the path relative to `base`, with '\0' appended for a directory. */
   regex: RegExp;
-  /** Where the rule came from, for messages: `flux's default ignore list`, `--add-ignore-paths`, `apps/.sourceignore`. */
+  /** Where the rule came from, for messages: `flux's default ignore list`, an option (`` `addIgnorePaths` ``), `apps/.sourceignore`. */
   origin?: string;
 }
 
@@ -44,8 +44,8 @@ export function parseIgnore(text: string, base = '', origin?: string): IgnoreRul
 export function ignoreRulesFor(opts: { ignorePaths?: string[]; addIgnorePaths?: string[] }): IgnoreRule[] {
   const base = opts.ignorePaths === undefined
     ? parseIgnore(FLUX_DEFAULT_IGNORE.join('\n'), '', "flux's default ignore list")
-    : parseIgnore(opts.ignorePaths.join('\n'), '', '--ignore-paths');
-  return [...base, ...parseIgnore((opts.addIgnorePaths ?? []).join('\n'), '', '--add-ignore-paths')];
+    : parseIgnore(opts.ignorePaths.join('\n'), '', '`ignorePaths`');
+  return [...base, ...parseIgnore((opts.addIgnorePaths ?? []).join('\n'), '', '`addIgnorePaths`')];
 }
 
 /** Decides whether a path is ignored: the last matching rule wins, and an ignored directory hides everything below it. */

@@ -32,15 +32,15 @@ export interface StdinFile {
  */
 export function parseSources(values: string | readonly string[]): SourceSpec[] {
   const list = typeof values === 'string' ? [values] : [...values];
-  if (list.length === 0 || list.some((v) => v === '')) throw usageError('--path is required: the directory or file to pack');
+  if (list.length === 0 || list.some((v) => v === '')) throw usageError('`path` is required: the directory or file to pack', { option: 'path' });
   const specs = list.map((given) => {
     const eq = given.lastIndexOf('=');
     if (eq < 0 || (given !== '-' && existsSync(given))) return { path: given, target: '', given };
     const src = given.slice(0, eq);
-    if (src === '') throw usageError(`invalid --path "${given}": nothing before "="`);
+    if (src === '') throw usageError(`invalid \`path\` "${given}": nothing before "="`, { option: 'path' });
     return { path: src, target: normaliseTarget(given.slice(eq + 1), given), given };
   });
-  if (specs.filter((s) => s.path === '-').length > 1) throw usageError('--path - (stdin) can be given only once');
+  if (specs.filter((s) => s.path === '-').length > 1) throw usageError('`path` - (stdin) can be given only once', { option: 'path' });
   return specs;
 }
 
@@ -49,7 +49,7 @@ function normaliseTarget(raw: string, given: string): string {
   const intoDir = raw.endsWith('/');
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (raw.startsWith('/') || /[\\\0]/.test(raw) || parts.includes('..')) {
-    throw usageError(`invalid target in --path "${given}": use a relative path inside the artifact, without "..", "\\" or NUL`);
+    throw usageError(`invalid target in \`path\` "${given}": use a relative path inside the artifact, without "..", "\\" or NUL`, { option: 'path' });
   }
   const joined = parts.join('/');
   return intoDir && joined !== '' ? `${joined}/` : joined;

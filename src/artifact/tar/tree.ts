@@ -32,7 +32,7 @@ export function packOptionsFor(opts: TreeOptions, emit: OnEvent): PackOptions {
   if (opts.signal) p.signal = opts.signal;
   if (opts.allowEmpty) p.allowEmpty = true;
   if (readsStdin(opts.path)) {
-    if (!opts.stdin) throw usageError('--path - needs data on standard input');
+    if (!opts.stdin) throw usageError('`path` - needs data on standard input', { option: 'path' });
     p.stdin = opts.stdin as unknown as NonNullable<PackOptions['stdin']>;
     p.stdinName = opts.stdinName ?? DEFAULTS.stdinName;
   }
@@ -52,7 +52,7 @@ export async function checkSources(path: string | readonly string[]): Promise<st
     try {
       await stat(s.path);
     } catch {
-      throw usageError(`--path "${s.path}" does not exist`);
+      throw usageError(`\`path\` "${s.path}" does not exist`, { option: 'path' });
     }
   }
   return specs.find((s) => s.path !== '-')?.path;

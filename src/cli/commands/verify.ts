@@ -1,6 +1,7 @@
 /** `ocipack verify`: integrity of every blob, and cosign signatures (keyed or keyless). */
 import type { Command } from 'commander';
 import { action } from '../run.js';
+import { ruleWithFlag, withFlagNames } from '../flags.js';
 import { addReadFlags, collect, formatOf } from '../common.js';
 import { formatBytes, type Ui } from '../ui.js';
 import type { SignatureVerdict } from '../../usecases/verify.js';
@@ -35,8 +36,8 @@ function report(ui: Ui, r: VerifyResult, signaturesAsked: boolean): void {
   if (i.ok) ui.success(`integrity: ${i.manifests} manifest(s) and ${i.blobs} blob(s) (${formatBytes(i.bytes)}) match their digests`);
   for (const p of i.problems) ui.error(`integrity: ${p}`);
   for (const s of r.signatures) {
-    if (s.verified) ui.success(`signature verified with ${by(s)} [${s.format}, ${s.source}]${s.matched && s.matched.length > 1 ? `; matched ${s.matched.join(', ')}` : ''}`);
-    else ui.warn(`signature not accepted [${s.format}, ${s.source}]: ${s.reason ?? 'unknown reason'}`);
+    if (s.verified) ui.success(`signature verified with ${by(s)} [${s.format}, ${s.source}]${s.matched && s.matched.length > 1 ? `; matched ${s.matched.map(ruleWithFlag).join(', ')}` : ''}`);
+    else ui.warn(`signature not accepted [${s.format}, ${s.source}]: ${withFlagNames(s.reason ?? 'unknown reason')}`);
   }
   for (const a of r.attestations ?? []) {
     if (a.verified) ui.success(`attestation ${a.predicateType ?? ''} verified with ${by(a)} [${a.source}]`);
@@ -87,7 +88,7 @@ Example:
     --certificate-github-workflow-repository org/app --certificate-github-workflow-trigger push
 
 Regular expressions are anchored (the whole value must match), unlike cosign's. -o json lists for each
-signature the rules that matched ("matched").`)
+signature the rules that matched ("matched", by option name as the library spells it: key, certificateIdentity, …).`)
     .action(action<VerifyFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, true);
       const { verify } = await import('../../usecases/verify.js');

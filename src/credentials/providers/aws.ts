@@ -24,7 +24,7 @@ const NO_CREDENTIALS = /CredentialsProviderError|Could not load credentials/i;
 export function decodeEcrToken(token: string | undefined, host: string): { username: string; password: string } {
   const text = Buffer.from(token ?? '', 'base64').toString('utf8');
   const i = text.indexOf(':');
-  if (i <= 0) throw new OcipackError('CREDENTIALS', `--provider aws: ECR sent no usable authorization token for ${host}`);
+  if (i <= 0) throw new OcipackError('CREDENTIALS', `\`provider\` aws: ECR sent no usable authorization token for ${host}`, { context: { host, option: 'provider' } });
   return { username: text.slice(0, i), password: text.slice(i + 1) };
 }
 
@@ -43,12 +43,12 @@ export async function awsCredential(host: string, region: string, isPublic: bool
     if (err instanceof OcipackError) throw err;
     const message = sdkMessage(err);
     if (NO_CREDENTIALS.test(message) || (err as { name?: string }).name === 'CredentialsProviderError') {
-      throw new OcipackError('CREDENTIALS', `--provider aws found no AWS credentials for ${host}`, {
-        context: { host, program: 'aws', next: 'provider-no-credentials' },
+      throw new OcipackError('CREDENTIALS', `\`provider\` aws found no AWS credentials for ${host}`, {
+        context: { host, option: 'provider', program: 'aws', next: 'provider-no-credentials' },
       });
     }
-    throw new OcipackError('CREDENTIALS', `--provider aws: GetAuthorizationToken for ${host} (region ${region}) failed: ${message}`, {
-      context: { host, program: 'aws', next: 'provider-denied' },
+    throw new OcipackError('CREDENTIALS', `\`provider\` aws: GetAuthorizationToken for ${host} (region ${region}) failed: ${message}`, {
+      context: { host, option: 'provider', program: 'aws', next: 'provider-denied' },
     });
   }
 }

@@ -27,8 +27,8 @@ export async function azureCredential(host: string, scope: string, ctx: Provider
     accessToken = t.token;
   } catch (err) {
     const message = sdkMessage(err);
-    throw new OcipackError('CREDENTIALS', `--provider azure found no Entra ID token for ${host}: ${message}`, {
-      context: { host, program: 'azure', next: 'provider-no-credentials' },
+    throw new OcipackError('CREDENTIALS', `\`provider\` azure found no Entra ID token for ${host}: ${message}`, {
+      context: { host, option: 'provider', program: 'azure', next: 'provider-no-credentials' },
     });
   }
   return { identityToken: await exchange(host, accessToken, ctx), username: ACR_TOKEN_USER };
@@ -45,8 +45,8 @@ async function exchange(host: string, accessToken: string, ctx: ProviderContext)
   });
   const { bytes } = await readCapped(res.body, DEFAULTS.caps.tokenBodyBytes);
   if (res.status !== 200) {
-    throw new OcipackError('CREDENTIALS', `--provider azure: ${host} refused the Entra ID token at /oauth2/exchange (${res.status})`, {
-      context: { host, program: 'azure', next: 'provider-denied' },
+    throw new OcipackError('CREDENTIALS', `\`provider\` azure: ${host} refused the Entra ID token at /oauth2/exchange (${res.status})`, {
+      context: { host, option: 'provider', program: 'azure', next: 'provider-denied' },
     });
   }
   let doc: { refresh_token?: unknown };
@@ -56,7 +56,7 @@ async function exchange(host: string, accessToken: string, ctx: ProviderContext)
     doc = {};
   }
   if (typeof doc.refresh_token !== 'string' || doc.refresh_token === '') {
-    throw new OcipackError('CREDENTIALS', `--provider azure: ${host} sent no refresh token from /oauth2/exchange`);
+    throw new OcipackError('CREDENTIALS', `\`provider\` azure: ${host} sent no refresh token from /oauth2/exchange`, { context: { host, option: 'provider' } });
   }
   return doc.refresh_token;
 }

@@ -22,12 +22,12 @@ export async function gcpCredential(host: string): Promise<Credential> {
   } catch (err) {
     const message = sdkMessage(err);
     if (/default credentials/i.test(message)) {
-      throw new OcipackError('CREDENTIALS', `--provider gcp found no Application Default Credentials for ${host}`, {
-        context: { host, program: 'gcp', next: 'provider-no-credentials' },
+      throw new OcipackError('CREDENTIALS', `\`provider\` gcp found no Application Default Credentials for ${host}`, {
+        context: { host, option: 'provider', program: 'gcp', next: 'provider-no-credentials' },
       });
     }
-    throw new OcipackError('CREDENTIALS', `--provider gcp: getting an access token for ${host} failed: ${message}`);
+    throw new OcipackError('CREDENTIALS', `\`provider\` gcp: getting an access token for ${host} failed: ${message}`, { context: { host, option: 'provider' } });
   }
-  if (!token) throw new OcipackError('CREDENTIALS', `--provider gcp: Application Default Credentials gave no access token for ${host}`);
+  if (!token) throw new OcipackError('CREDENTIALS', `\`provider\` gcp: Application Default Credentials gave no access token for ${host}`, { context: { host, option: 'provider' } });
   return { username: 'oauth2accesstoken', password: token };
 }

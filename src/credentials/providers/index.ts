@@ -44,8 +44,8 @@ const SERVES: Record<Exclude<ProviderName, 'generic'>, string> = {
 export async function providerCredential(provider: Exclude<ProviderName, 'generic'>, registry: string, ctx: ProviderContext): Promise<Credential> {
   const host = hostOfKey(registry);
   const wrongHost = (): never => {
-    throw new OcipackError('CREDENTIALS', `--provider ${provider} does not serve ${host}: it serves ${SERVES[provider]}`, {
-      context: { host, program: provider, next: 'provider-host' },
+    throw new OcipackError('CREDENTIALS', `\`provider\` ${provider} does not serve ${host}: it serves ${SERVES[provider]}`, {
+      context: { host, option: 'provider', program: provider, next: 'provider-host' },
     });
   };
   const source = { kind: 'provider' as const, provider };

@@ -16,8 +16,8 @@ export async function loadSdk<T>(pkg: string, provider: string, host: string, in
     return (await import(pkg)) as T;
   } catch (err) {
     if (hasErrCode(err, 'ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND')) {
-      throw new OcipackError('CREDENTIALS', `--provider ${provider} needs ${pkg} for ${host}, and it is not installed`, {
-        context: { host, program: install, next: 'provider-install' },
+      throw new OcipackError('CREDENTIALS', `\`provider\` ${provider} needs ${pkg} for ${host}, and it is not installed`, {
+        context: { host, option: 'provider', program: install, next: 'provider-install' },
         cause: err,
       });
     }

@@ -1,13 +1,13 @@
 /** The Bearer token flow end to end against a tiny registry + token server on loopback (plain HTTP). */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { TokenCache } from '../../../src/auth/cache.js';
 import type { Credential } from '../../../src/credentials/types.js';
 import { readCapped } from '../../../src/http/body.js';
 import { RegistryClient } from '../../../src/registry/client.js';
+import { fakeServer } from '../../helpers/fakes.js';
 
 const dispatcher = new Agent();
 after(() => dispatcher.close());
@@ -23,13 +23,6 @@ interface FakeOptions {
   separateRealm?: boolean;
   /** Field name for the token in the response. */
   tokenField?: 'token' | 'access_token';
-}
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  after(() => new Promise<void>((r) => server.close(() => r())));
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 async function fake(opts: FakeOptions = {}): Promise<{ host: string; calls: TokenCall[]; seen: string[] }> {
@@ -48,9 +41,9 @@ async function fake(opts: FakeOptions = {}): Promise<{ host: string; calls: Toke
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ [opts.tokenField ?? 'token']: token, expires_in: 300 }));
     });
   };
-  const realmHost = opts.separateRealm ? await listen(tokenHandler) : undefined;
+  const realmHost = opts.separateRealm ? (await fakeServer(tokenHandler)).host : undefined;
   let selfHost = '';
-  const host = await listen((req, res) => {
+  const { host } = await fakeServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/token') return tokenHandler(req, res);
     seen.push(`${req.method} ${url.pathname} ${req.headers.authorization ?? '-'}`);

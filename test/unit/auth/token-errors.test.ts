@@ -24,18 +24,19 @@ test('tokenServerSays: errors[], Docker Hub details, OAuth2 error; one line, cap
 
 test('rejected credentials: the message names the source, the hint depends on it', () => {
   const cases: Array<[CredentialsRejectedError, RegExp, RegExp]> = [
-    [new CredentialsRejectedError(401, 'r.io', { kind: 'flag', flag: '--to-creds' }), /\(from --to-creds\)$/, /check the value of --to-creds/],
+    [new CredentialsRejectedError(401, 'r.io', { kind: 'flag', flag: 'toCreds' }), /\(from `toCreds`\)$/, /check the value of --to-creds/],
     [new CredentialsRejectedError(401, 'r.io', { kind: 'docker-config', key: 'https://r.io', file: '/h/.docker/config.json' }), /\(from config\.json auths entry "https:\/\/r\.io"\)$/, /ocipack login r\.io/],
     [new CredentialsRejectedError(401, 'r.io', { kind: 'helper', name: 'pass', file: '/h/.docker/config.json' }), /\(from credential helper docker-credential-pass\)$/, /docker-credential-pass holds/],
     [new CredentialsRejectedError(401, 'r.io', { kind: 'podman', key: 'r.io', file: '/run/containers/auth.json' }), /\(from podman auth file \/run\/containers\/auth\.json\)$/, /podman login r\.io/],
     [new CredentialsRejectedError(401, 'r.io', { kind: 'helm', key: 'r.io', file: '/h/.config/helm/registry/config.json' }), /\(from helm registry config\)$/, /ocipack login --helm r\.io/],
-    [new CredentialsRejectedError(401, 'r.io', { kind: 'provider', provider: 'aws' }), /\(from --provider aws\)$/, /aws identity/],
+    [new CredentialsRejectedError(401, 'r.io', { kind: 'provider', provider: 'aws' }), /\(from `provider` aws\)$/, /aws identity/],
   ];
   for (const [err, message, hint] of cases) {
     assert.match(err.message, message);
     assert.match(rejectedHint(err), hint);
     const line = errorLine(err, 'pull');
     assert.match(line.message, /^pull failed: credentials for r\.io were rejected/);
+    assert.doesNotMatch(line.message, /`/, 'the CLI line names flags, not options');
     assert.equal(line.hint, rejectedHint(err));
   }
 });

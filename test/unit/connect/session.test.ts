@@ -1,25 +1,17 @@
 /** connect()'s credential wiring (its private session): --creds first, one lookup per registry, no lookup without a challenge. */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type Connection } from '../../../src/connect/connect.js';
 import { parseTargetRef } from '../../../src/connect/open.js';
+import { eventSink, fakeServer, scratchDir } from '../../helpers/fakes.js';
 
-async function server(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const s = createServer(handler);
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  after(() => new Promise<void>((r) => s.close(() => r())));
-  return `127.0.0.1:${(s.address() as AddressInfo).port}`;
-}
 
 /** A registry that wants Basic `u:p` (or nothing when `open`), recording Authorization headers. */
 async function basicRegistry(open = false): Promise<{ host: string; seen: string[] }> {
   const seen: string[] = [];
-  const host = await server((req, res) => {
+  const { host } = await fakeServer((req, res) => {
     seen.push(req.headers.authorization ?? '-');
     if (!open && req.headers.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) {
       return void res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end();
@@ -79,18 +71,19 @@ test('--creds wins over the resolver; a malformed --creds fails before any reque
 
 test('by default the docker config chain is used, with the injected env and homeDir', async () => {
   const reg = await basicRegistry();
-  const home = await mkdtemp(join(tmpdir(), 'ocipack-session-'));
+  const home = await scratchDir('ocipack-session-');
   await mkdir(join(home, '.docker'));
   await writeFile(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('u:p').toString('base64') } } }));
-  const debug: string[] = [];
-  const session = connect({ homeDir: home, env: {}, onEvent: (e) => { if (e.type === 'debug') debug.push(e.message); } }, {});
+  const sink = eventSink();
+  const session = connect({ homeDir: home, env: {}, onEvent: sink.onEvent }, {});
   try {
     assert.deepEqual(await tags(session, reg.host), ['v1']);
   } finally {
     await session.close();
   }
+  const debug = sink.messages('debug');
   assert.ok(debug.includes(`credentials for ${reg.host} from config.json auths entry "${reg.host}" in ${join(home, '.docker', 'config.json')}`), debug.join('\n'));
-  const anon = connect({ homeDir: await mkdtemp(join(tmpdir(), 'ocipack-session-')), env: {} }, {});
+  const anon = connect({ homeDir: await scratchDir('ocipack-session-'), env: {} }, {});
   try {
     await assert.rejects(tags(anon, reg.host), (e: Error & { code?: string }) => e.code === 'UNAUTHORIZED');
   } finally {

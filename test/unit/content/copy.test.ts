@@ -1,36 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { copyGraph } from '../../../src/content/copy.js';
 import { OciLayoutStore } from '../../../src/content/layout.js';
 import type { Body, FetchedManifest, Target } from '../../../src/content/target.js';
 import { OcipackError } from '../../../src/core/errors.js';
-import type { ProgressEvent } from '../../../src/core/events.js';
 import type { Descriptor } from '../../../src/oci/descriptor.js';
 import { digestOf } from '../../../src/oci/digest.js';
 import { MT } from '../../../src/oci/mediatypes.js';
+import { eventSink, item, readAll, scratchLayout, type Item } from '../../helpers/fakes.js';
 
-const roots: string[] = [];
-after(async () => {
-  for (const r of roots) await rm(r, { recursive: true, force: true });
-});
-
-async function layout(): Promise<OciLayoutStore> {
-  const d = await mkdtemp(join(tmpdir(), 'ocipack-copy-'));
-  roots.push(d);
-  return OciLayoutStore.open(join(d, 'layout'), { create: true });
-}
-
-interface Item { desc: Descriptor; bytes: Buffer }
-
-function item(content: string | Buffer, mediaType: string, extra: Partial<Descriptor> = {}): Item {
-  const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
-  return { desc: { mediaType, digest: digestOf(bytes), size: bytes.length, ...extra }, bytes };
-}
+const layout = (): Promise<OciLayoutStore> => scratchLayout('ocipack-copy-');
 
 async function putBlobs(store: Target, ...items: Item[]): Promise<void> {
   for (const i of items) await store.pushBlob(i.desc, i.bytes);
@@ -43,12 +26,6 @@ async function image(store: Target, name: string, layers: Item[], extra: Record<
   const m = item(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: config.desc, layers: layers.map((l) => l.desc), ...extra }), MT.ociManifest);
   await store.pushManifest(m.desc, m.bytes);
   return m;
-}
-
-async function readAll(r: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of r) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** A Target that is not an OciLayoutStore (so copy must give it a replayable body), recording the order of writes. */
@@ -82,11 +59,6 @@ class Recording implements Target {
   }
 }
 
-function collect(): { events: ProgressEvent[]; onEvent: (e: ProgressEvent) => void } {
-  const events: ProgressEvent[] = [];
-  return { events, onEvent: (e) => events.push(e) };
-}
-
 describe('copyGraph', () => {
   it('copies an image layout to layout and skips the blobs the destination has', async () => {
     const src = await layout();
@@ -95,7 +67,7 @@ describe('copyGraph', () => {
     const l2 = item('layer two', MT.ociLayerTarGzip);
     const m = await image(src, 'app', [l1, l2]);
     await putBlobs(dst, l1);
-    const { events, onEvent } = collect();
+    const { events, onEvent } = eventSink();
     const result = await copyGraph(src, dst, m.desc, { tag: 'v1', onEvent });
     assert.deepEqual(events.filter((e) => e.type === 'blob:skip'), [{ type: 'blob:skip', digest: l1.desc.digest, reason: 'exists', size: l1.desc.size }]);
     const config = JSON.parse(m.bytes.toString()).config as { size: number };
@@ -109,7 +81,7 @@ describe('copyGraph', () => {
     assert.equal((await dst.resolve('v1')).digest, m.desc.digest);
     assert.deepEqual(await readAll(await dst.fetchBlob(l2.desc)), l2.bytes);
 
-    const again = collect();
+    const again = eventSink();
     const second = await copyGraph(src, dst, m.desc, { tag: 'v2', onEvent: again.onEvent });
     // A layout destination's graph is always walked (its blobs are checked, not assumed): 3 blobs skipped.
     assert.deepEqual(second, { copied: 1, skipped: 3, bytes: m.desc.size });
@@ -178,7 +150,7 @@ describe('copyGraph', () => {
     const m = item(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: config.desc, layers: [foreign.desc], subject: subject.desc }), MT.ociManifest);
     await src.pushManifest(m.desc, m.bytes);
     const dst = await layout();
-    const { events, onEvent } = collect();
+    const { events, onEvent } = eventSink();
     const result = await copyGraph(src, dst, m.desc, { onEvent });
     assert.deepEqual(result, { copied: 2, skipped: 1, bytes: config.desc.size + m.desc.size });
     assert.ok(events.some((e) => e.type === 'warning' && e.message.includes(foreign.desc.digest)));
@@ -197,7 +169,7 @@ describe('copyGraph', () => {
       await dst.pushBlob(layer.desc, layer.bytes);
       return true;
     };
-    const { events, onEvent } = collect();
+    const { events, onEvent } = eventSink();
     const result = await copyGraph(src, dst, m.desc, { mount, onEvent });
     assert.deepEqual(mounted, [layer.desc.digest]);
     assert.equal(result.skipped, 1);

@@ -1,30 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LAYOUT_DEFAULT_REFERENCE, OciLayoutStore, isLayoutDir } from '../../../src/content/layout.js';
 import { OcipackError } from '../../../src/core/errors.js';
 import type { Descriptor } from '../../../src/oci/descriptor.js';
 import { digestOf } from '../../../src/oci/digest.js';
 import { MT } from '../../../src/oci/mediatypes.js';
+import { item, readAll, scratchDir } from '../../helpers/fakes.js';
 
-const roots: string[] = [];
-after(async () => {
-  for (const r of roots) await rm(r, { recursive: true, force: true });
-});
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'ocipack-layout-'));
-  roots.push(d);
-  return d;
-}
-
-function blob(content: string | Buffer, mediaType = 'application/octet-stream'): { desc: Descriptor; bytes: Buffer } {
-  const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
-  return { desc: { mediaType, digest: digestOf(bytes), size: bytes.length }, bytes };
-}
+const tempDir = (): Promise<string> => scratchDir('ocipack-layout-');
+const blob = item;
 
 function manifest(config: Descriptor, layers: Descriptor[], note = ''): { desc: Descriptor; bytes: Buffer } {
   const m = { schemaVersion: 2, mediaType: MT.ociManifest, config, layers, annotations: { note } };
@@ -42,12 +29,6 @@ async function seeded(tag = 'v1', note = ''): Promise<{ store: OciLayoutStore; d
   const m = manifest(config.desc, [layer.desc], note);
   await store.pushManifest(m.desc, m.bytes, tag);
   return { store, dir, m, layer };
-}
-
-async function readAll(r: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of r) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 function hasCode(code: string): (err: unknown) => boolean {

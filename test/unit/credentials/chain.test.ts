@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentialChain, findCredential } from '../../../src/credentials/chain.js';
-import type { ExecResult, HelperExec } from '../../../src/credentials/helper.js';
+import { fakeExec, type HelperCall } from '../../helpers/fakes.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -16,17 +16,6 @@ async function home(files: Record<string, unknown>): Promise<string> {
     await writeFile(join(dir, rel), typeof doc === 'string' ? doc : JSON.stringify(doc));
   }
   return dir;
-}
-
-interface Call { program: string; args: string[]; input: string }
-function fakeExec(answers: Record<string, Partial<ExecResult> | Error>, calls: Call[] = []): HelperExec {
-  return async (program, args, opts) => {
-    calls.push({ program, args, input: opts.input });
-    const a = answers[`${program} ${opts.input}`] ?? answers[program];
-    if (a instanceof Error) throw a;
-    if (!a) throw Object.assign(new Error('spawn ENOENT'), { code: 'ENOENT' });
-    return { code: 0, stdout: '', stderr: '', ...a };
-  };
 }
 
 const DOCKER = '.docker/config.json';
@@ -70,7 +59,7 @@ for (const c of cases) {
 test('chain: --creds wins and reads no file', async () => {
   const dir = await home({ [DOCKER]: '{not json' });
   const found = await findCredential('ghcr.io', { creds: 'x:y', homeDir: dir });
-  assert.deepEqual(found, { credential: { username: 'x', password: 'y' }, source: { kind: 'flag', flag: '--creds' } });
+  assert.deepEqual(found, { credential: { username: 'x', password: 'y' }, source: { kind: 'flag', flag: 'creds' } });
   assert.throws(() => credentialChain({ creds: '' }), /must not be empty/);
 });
 
@@ -89,7 +78,7 @@ test('chain: HOME from env when homeDir is not given', async () => {
 
 test('helpers: credHelpers[host] beats credsStore; the server URL goes on stdin; <token> is an identity token', async () => {
   const dir = await home({ [DOCKER]: { credsStore: 'store', credHelpers: { 'ghcr.io': 'gh' }, auths: { 'ghcr.io': { auth: b64('file:x') } } } });
-  const calls: Call[] = [];
+  const calls: HelperCall[] = [];
   const exec = fakeExec({
     'docker-credential-gh': { stdout: JSON.stringify({ ServerURL: 'ghcr.io', Username: '<token>', Secret: 'idt' }) },
     'docker-credential-store': { stdout: JSON.stringify({ ServerURL: 'https://index.docker.io/v1/', Username: 'hub', Secret: 'pw' }) },

@@ -1,11 +1,25 @@
 /** The credential-helper protocol with the real spawn-based exec against small shell-script helpers. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultExec, helperErase, helperGet, helperProgram, helperStore, parseGetAnswer } from '../../../src/credentials/helper.js';
 import { hintFor } from '../../../src/cli/hints.js';
+
+/** One turn of the event loop (I/O included), no clock involved. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** True while a process with this pid exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A directory with `docker-credential-<name>` scripts, and an env whose PATH finds them (and sh). */
 async function helpers(scripts: Record<string, string>): Promise<{ dir: string; env: Record<string, string> }> {
@@ -29,12 +43,20 @@ test('get/store/erase speak the protocol: action as argument, server URL or JSON
   assert.deepEqual(log, ['get ghcr.io', 'store {"ServerURL":"ghcr.io","Username":"alice","Secret":"pw"}', 'erase ghcr.io']);
 });
 
-test('a helper that hangs is killed after the timeout', async () => {
-  const h = await helpers({ hang: 'exec sleep 30' });
-  const started = Date.now();
-  await assert.rejects(helperGet('hang', 'ghcr.io', { env: h.env, timeoutMs: 300 }), (e: Error & { code?: string }) =>
+test('a helper that hangs is killed after the timeout', { timeout: 60_000 }, async (t) => {
+  // The helper becomes `sleep 3600` under the pid it wrote: only a kill ends it while this test runs
+  // (the test's timeout catches one left running). The kill timer is mocked: it fires when we tick.
+  const h = await helpers({ hang: 'echo $$ > "$HELPER_LOG.tmp"; mv "$HELPER_LOG.tmp" "$HELPER_LOG"; exec sleep 3600' });
+  const pidFile = h.env.HELPER_LOG as string;
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const answer = helperGet('hang', 'ghcr.io', { env: h.env, timeoutMs: 300 });
+  while (!existsSync(pidFile)) await turn();
+  t.mock.timers.tick(300);
+  await assert.rejects(answer, (e: Error & { code?: string }) =>
     e.code === 'CREDENTIALS' && /^credential helper docker-credential-hang did not answer within 300 ms; it was stopped$/.test(e.message));
-  assert.ok(Date.now() - started < 5000, 'did not wait for the helper');
+  const pid = Number(await readFile(pidFile, 'utf8'));
+  assert.ok(pid > 0);
+  while (alive(pid)) await turn();
 });
 
 test('a missing helper binary is an error naming it, with a hint', async () => {

@@ -1,17 +1,15 @@
 /** login/logout storage: config.json written atomically, 0600, other fields kept; helpers through `store`/`erase`. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HelperExec } from '../../../src/credentials/helper.js';
 import { eraseCredentials, saveCredentials } from '../../../src/credentials/store.js';
+import { fakeExec, scratchDir } from '../../helpers/fakes.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
-async function tmp(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'ocipack-store-'));
-}
+const tmp = (): Promise<string> => scratchDir('ocipack-store-');
 
 test('a new config.json is created with mode 0600 in a 0700 directory, tab-indented like docker', async () => {
   const home = await tmp();
@@ -109,7 +107,7 @@ test('a helper that cannot store leaves config.json as it was', async () => {
   const dir = await tmp();
   const before = JSON.stringify({ credsStore: 'broken' });
   await writeFile(join(dir, 'config.json'), before);
-  const exec: HelperExec = async () => ({ code: 1, stdout: 'pass not initialized: exit status 1', stderr: '' });
+  const exec = fakeExec({ 'docker-credential-broken': { code: 1, stdout: 'pass not initialized: exit status 1' } });
   await assert.rejects(saveCredentials('ghcr.io', 'a', 'b', { env: { DOCKER_CONFIG: dir }, exec }), /docker-credential-broken could not store the credentials: pass not initialized: exit status 1/);
   assert.equal(await readFile(join(dir, 'config.json'), 'utf8'), before);
 });

@@ -1,23 +1,15 @@
 /** The request wrapper against tiny local servers: redirects, credential stripping, retries, capped reads. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { Agent } from 'undici';
 import { readCapped } from '../../../src/http/body.js';
 import { crossOriginHeaders, redirectTarget, request, type HttpContext } from '../../../src/http/request.js';
+import { fakeServer } from '../../helpers/fakes.js';
 
 const dispatcher = new Agent();
 after(() => dispatcher.close());
 const fast = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1000 };
-
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; server: Server }> {
-  const server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  after(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
 
 function ctx(lines: string[] = []): HttpContext {
   return { dispatcher, retry: fast, onDebug: (l) => lines.push(l) };
@@ -40,11 +32,11 @@ test('crossOriginHeaders keeps only harmless headers', () => {
 
 test('a redirect to another origin drops Authorization and custom headers; same origin keeps them', async () => {
   const seen: Array<Record<string, string | string[] | undefined>> = [];
-  const storage = await serve((req, res) => {
+  const storage = await fakeServer((req, res) => {
     seen.push(req.headers);
     res.end('blob');
   });
-  const registry = await serve((req, res) => {
+  const registry = await fakeServer((req, res) => {
     seen.push(req.headers);
     if (req.url === '/first') res.writeHead(307, { location: '/second' }).end();
     else res.writeHead(302, { location: `${storage.url}/data?sig=SIGNED` }).end();
@@ -65,21 +57,21 @@ test('a redirect to another origin drops Authorization and custom headers; same 
 });
 
 test('PUT does not follow redirects', async () => {
-  const srv = await serve((_req, res) => res.writeHead(307, { location: '/elsewhere' }).end());
+  const srv = await fakeServer((_req, res) => res.writeHead(307, { location: '/elsewhere' }).end());
   const res = await request(ctx(), { method: 'PUT', url: new URL(`${srv.url}/x`), body: Buffer.from('a') });
   assert.equal(res.status, 307);
   await readCapped(res.body, 10);
 });
 
 test('too many redirects fail', async () => {
-  const srv = await serve((req, res) => res.writeHead(302, { location: `/r${Number(req.url?.slice(2) || 0) + 1}` }).end());
+  const srv = await fakeServer((req, res) => res.writeHead(302, { location: `/r${Number(req.url?.slice(2) || 0) + 1}` }).end());
   await assert.rejects(request(ctx(), { method: 'GET', url: new URL(`${srv.url}/r0`) }), /too many redirects/);
 });
 
 test('503 then 200 is retried, replaying a stream body from its factory', async () => {
   const bodies: string[] = [];
   let n = 0;
-  const srv = await serve((req, res) => {
+  const srv = await fakeServer((req, res) => {
     let data = '';
     req.on('data', (c: Buffer) => (data += c.toString()));
     req.on('end', () => {
@@ -96,7 +88,7 @@ test('503 then 200 is retried, replaying a stream body from its factory', async 
 
 test('a one-shot stream body is not retried', async () => {
   let n = 0;
-  const srv = await serve((req, res) => {
+  const srv = await fakeServer((req, res) => {
     n++;
     req.resume();
     req.on('end', () => res.writeHead(503).end());
@@ -109,7 +101,7 @@ test('a one-shot stream body is not retried', async () => {
 
 test('retries stop after the configured attempts; Retry-After beyond the cap is not waited for', async () => {
   let n = 0;
-  const srv = await serve((req, res) => {
+  const srv = await fakeServer((req, res) => {
     n++;
     if (req.url === '/long') res.writeHead(429, { 'retry-after': '3600' }).end();
     else res.writeHead(500).end();
@@ -126,7 +118,7 @@ test('retries stop after the configured attempts; Retry-After beyond the cap is 
 });
 
 test('connection refused is retried, then thrown with its code', async () => {
-  const srv = await serve(() => undefined);
+  const srv = await fakeServer(() => undefined);
   const url = srv.url;
   await new Promise<void>((r) => srv.server.close(() => r()));
   const lines: string[] = [];
@@ -135,7 +127,7 @@ test('connection refused is retried, then thrown with its code', async () => {
 });
 
 test('a refused first contact is retried once at most, whatever the retry policy allows', async () => {
-  const srv = await serve((_req, res) => res.end('x'));
+  const srv = await fakeServer((_req, res) => res.end('x'));
   const url = srv.url;
   await new Promise<void>((r) => srv.server.close(() => r()));
   const lines: string[] = [];
@@ -146,7 +138,7 @@ test('a refused first contact is retried once at most, whatever the retry policy
 });
 
 test('readCapped stops at the cap and reports an incomplete read', async () => {
-  const srv = await serve((_req, res) => res.end('x'.repeat(100_000)));
+  const srv = await fakeServer((_req, res) => res.end('x'.repeat(100_000)));
   const res = await request(ctx(), { method: 'GET', url: new URL(srv.url) });
   const capped = await readCapped(res.body, 10);
   assert.equal(capped.complete, false);

@@ -6,8 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { TokenCache } from '../../../src/auth/cache.js';
 import { OcipackError, RegistryError } from '../../../src/core/errors.js';
@@ -18,6 +17,7 @@ import { rangeStart } from '../../../src/registry/download.js';
 import type { Repo } from '../../../src/registry/repo.js';
 import { checkLayerSize } from '../../../src/artifact/tar/unpack.js';
 import { hintFor } from '../../../src/cli/hints.js';
+import { fakeServer, readAll } from '../../helpers/fakes.js';
 
 const dispatcher = new Agent();
 after(() => dispatcher.close());
@@ -25,25 +25,13 @@ const blob = randomBytes(300_000);
 const desc = { mediaType: 'application/octet-stream', digest: `sha256:${createHash('sha256').update(blob).digest('hex')}`, size: blob.length };
 
 async function registry(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Repo> {
-  const server = createServer((req, res) => {
+  const { host } = await fakeServer((req, res) => {
     if (req.url === '/v2/') return void res.writeHead(200).end('{}');
     handler(req, res);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const ctx: HttpContext = { dispatcher, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10 } };
   const client = new RegistryClient({ host, http: async () => ctx, credential: async () => undefined, cache: new TokenCache() });
   return { client, name: 'a/b', scopes: [] };
-}
-
-async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of stream) parts.push(c);
-  return Buffer.concat(parts);
 }
 
 /** Sends the first `n` bytes with the full Content-Length, then resets the connection. */
@@ -66,7 +54,7 @@ test('a server without Range support: the download restarts and the bytes alread
     if (ranges.length === 1) breakAfter(res, 100_000);
     else res.writeHead(200, { 'content-length': String(blob.length) }).end(blob);
   });
-  assert.deepEqual(await collect(await getBlob(repo, desc)), blob);
+  assert.deepEqual(await readAll(await getBlob(repo, desc)), blob);
   assert.equal(ranges[0], undefined);
   assert.match(ranges[1] ?? '', /^bytes=\d+-$/);
 });
@@ -79,7 +67,7 @@ test('a server that honours Range: the download continues from the offset', asyn
     const from = Number(/bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1]);
     res.writeHead(206, { 'content-range': `bytes ${from}-${blob.length - 1}/${blob.length}`, 'content-length': String(blob.length - from) }).end(blob.subarray(from));
   });
-  assert.deepEqual(await collect(await getBlob(repo, desc)), blob);
+  assert.deepEqual(await readAll(await getBlob(repo, desc)), blob);
   assert.equal(ranges.length, 2);
 });
 
@@ -89,13 +77,13 @@ test('a 206 from the wrong offset is refused; a resume answered 404 is NOT_FOUND
     if (n++ === 0) return breakAfter(res, 100_000);
     res.writeHead(206, { 'content-range': `bytes 0-${blob.length - 1}/${blob.length}` }).end(blob);
   });
-  await assert.rejects(collect(await getBlob(repo, desc)), /resumed blob sha256:[0-9a-f]+ at the wrong offset/);
+  await assert.rejects(readAll(await getBlob(repo, desc)), /resumed blob sha256:[0-9a-f]+ at the wrong offset/);
   let m = 0;
   const gone = await registry((_req, res) => {
     if (m++ === 0) return breakAfter(res, 1000);
     res.writeHead(404).end();
   });
-  await assert.rejects(collect(await getBlob(gone, desc)), { code: 'NOT_FOUND' });
+  await assert.rejects(readAll(await getBlob(gone, desc)), { code: 'NOT_FOUND' });
 });
 
 test('breaks on every try stop after the attempts with a NETWORK error', async () => {
@@ -104,7 +92,7 @@ test('breaks on every try stop after the attempts with a NETWORK error', async (
     n++;
     breakAfter(res, 10_000);
   });
-  await assert.rejects(collect(await getBlob(repo, desc)), (err: OcipackError) => err.code === 'NETWORK');
+  await assert.rejects(readAll(await getBlob(repo, desc)), (err: OcipackError) => err.code === 'NETWORK');
   assert.equal(n, 3);
 });
 

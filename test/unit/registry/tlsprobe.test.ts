@@ -1,5 +1,6 @@
 /** The cheap "does it speak TLS?" handshake used before pinging a loopback registry. */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttp } from 'node:http';
 import { createServer as createNet, type Server } from 'node:net';
@@ -55,25 +56,32 @@ describe('speaksTls', () => {
     }
   });
 
-  it('is undefined when nothing listens, when the server stays silent past the timeout, and when cancelled', async () => {
+  it('is undefined when nothing listens, when the server stays silent past the timeout, and when cancelled', async (t) => {
     const gone = createNet();
     const url = await listening(gone);
     await closed(gone);
     assert.equal(await speaksTls(url, 5000), undefined);
 
-    const silent = createNet(() => undefined);
+    // says nothing, but reads (and so sees each probe hang up, letting close() finish)
+    const silent = createNet((socket) => socket.resume());
     try {
       const quiet = await listening(silent);
-      const started = Date.now();
-      assert.equal(await speaksTls(quiet, 200), undefined);
-      assert.ok(Date.now() - started < 3000);
+      // the probe's timer is mocked: it is still waiting once connected, and answers when the timeout passes
+      t.mock.timers.enable({ apis: ['setTimeout'] });
+      const accepted = once(silent, 'connection');
+      let answered = false;
+      const probe = speaksTls(quiet, 200).finally(() => { answered = true; });
+      await accepted;
+      await new Promise((r) => setImmediate(r));
+      assert.equal(answered, false, 'connected, no answer yet: still waiting');
+      t.mock.timers.tick(200);
+      assert.equal(await probe, undefined);
       const ac = new AbortController();
       const pending = speaksTls(quiet, 5000, ac.signal);
       ac.abort();
       assert.equal(await pending, undefined);
     } finally {
-      silent.close();
-      await new Promise((r) => setTimeout(r, 10));
+      await closed(silent);
     }
   });
 });

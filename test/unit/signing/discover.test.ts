@@ -1,51 +1,12 @@
 /** Signature discovery over an in-memory store: order, formats, caps, unreadable candidates. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { OcipackError } from '../../../src/core/errors.js';
 import type { Descriptor } from '../../../src/oci/descriptor.js';
-import type { Target, FetchedManifest } from '../../../src/content/target.js';
-import type { ProgressEvent } from '../../../src/core/events.js';
 import { discoverSignatures } from '../../../src/signing/discover.js';
 import { appendSignature, signatureTag } from '../../../src/signing/sigimage.js';
+import { eventSink, MemoryTarget } from '../../helpers/fakes.js';
 
-const digestOf = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const SUBJECT = `sha256:${'5'.repeat(64)}`;
-
-/** Just enough of a Target: manifests by tag or digest, blobs by digest; counts manifest fetches. */
-class MemoryTarget implements Target {
-  readonly name = 'memory';
-  readonly manifests = new Map<string, Buffer>();
-  readonly blobs = new Map<string, Buffer>();
-  fetches = 0;
-  addBlob(b: Buffer): Descriptor {
-    this.blobs.set(digestOf(b), b);
-    return { mediaType: 'application/octet-stream', digest: digestOf(b), size: b.length };
-  }
-  addManifest(m: unknown, tag?: string): Descriptor {
-    const b = Buffer.from(JSON.stringify(m));
-    this.manifests.set(digestOf(b), b);
-    if (tag) this.manifests.set(tag, b);
-    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digestOf(b), size: b.length };
-  }
-  async resolve(ref: string): Promise<Descriptor> { return (await this.fetchManifest(ref)).descriptor; }
-  async fetchManifest(ref: string): Promise<FetchedManifest> {
-    this.fetches++;
-    const b = this.manifests.get(ref);
-    if (!b) throw new OcipackError('NOT_FOUND', `no ${ref}`);
-    return { descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digestOf(b), size: b.length }, bytes: b };
-  }
-  async fetchBlob(d: Descriptor): Promise<Readable> {
-    const b = this.blobs.get(d.digest);
-    if (!b) throw new OcipackError('NOT_FOUND', `no blob ${d.digest}`);
-    return Readable.from([b]);
-  }
-  async exists(): Promise<boolean> { return false; }
-  async pushBlob(): Promise<void> {}
-  async pushManifest(): Promise<void> {}
-  async listTags(): Promise<string[]> { return []; }
-}
 
 function bundleReferrer(t: MemoryTarget, subject: string, body: Buffer): Descriptor {
   const layer = t.addBlob(body);
@@ -79,8 +40,8 @@ test('a huge referrers index without artifact types is read only up to the cap',
   const entries: Descriptor[] = [];
   for (let i = 0; i < 50; i++) entries.push(t.addManifest({ schemaVersion: 2, config: { mediaType: 'x', digest: SUBJECT, size: i }, layers: [] }));
   t.addManifest({ schemaVersion: 2, manifests: entries }, SUBJECT.replace(':', '-'));
-  const events: ProgressEvent[] = [];
-  const found = await discoverSignatures(t, SUBJECT, { maxCandidates: 5, onEvent: (e) => events.push(e) });
+  const { events, onEvent } = eventSink();
+  const found = await discoverSignatures(t, SUBJECT, { maxCandidates: 5, onEvent });
   assert.equal(found.length, 0);
   assert.ok(t.fetches <= 2 + 5, `fetched ${t.fetches} manifests`);
   assert.ok(events.some((e) => e.type === 'warning' && /more than 5 referrers/.test(e.message)));

@@ -39,7 +39,7 @@ test('classic candidates: verdicts and reasons', async () => {
     ['stranger key', simple(payload, signBytes(stranger.privateKey, payload)), withKey, false, 'the signature does not verify with any given key'],
     ['no annotation', simple(payload, undefined), withKey, false, 'the layer has no dev.cosignproject.cosign/signature annotation'],
     ['annotation required', simple(payload, signBytes(pair.privateKey, payload)), { keys: [trusted], annotations: { env: 'dev' } }, false, 'annotation env does not equal "dev"'],
-    ['no key, not keyless', simple(payload, signBytes(pair.privateKey, payload)), { keys: [], annotations: {} }, false, 'the signature is not keyless (no certificate); verify it with --key'],
+    ['no key, not keyless', simple(payload, signBytes(pair.privateKey, payload)), { keys: [], annotations: {} }, false, 'the signature is not keyless (no certificate); verify it with `key`'],
   ];
   for (const [name, c, policy, ok, reason] of table) {
     const v = await judge(c, DIGEST, policy);
@@ -58,7 +58,7 @@ test('bundle candidates: keyed DSSE verdicts and reasons', async () => {
     ['good', keyedBundle(st), withKey, true, undefined],
     ['stranger', keyedBundle(st, stranger.privateKey), withKey, false, /does not verify with any given key/],
     ['payload type', keyedBundle(st, pair.privateKey, 'text/plain'), withKey, false, /DSSE payload type is text\/plain/],
-    ['no keys', keyedBundle(st), { keys: [], annotations: {} }, false, /verify it with --key/],
+    ['no keys', keyedBundle(st), { keys: [], annotations: {} }, false, /verify it with `key`/],
     ['garbage', bundle({ mediaType: 'nope' }), withKey, false, /invalid sigstore bundle/],
     ['message signature', bundle({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: { publicKey: { hint: '' } }, messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: 'AA==' }, signature: 'AA==' } }), withKey, false, /message signature/],
   ];
@@ -73,7 +73,7 @@ test('bundle candidates: keyed DSSE verdicts and reasons', async () => {
 test('keyless candidates go to the keyless verifier, and its verdict is combined with the claim check', async () => {
   const calls: string[] = [];
   const fake: KeylessVerifier = {
-    async verify() { calls.push('bundle'); return { ok: true, identity: 'me', issuer: 'iss', matched: ['--certificate-identity me'] }; },
+    async verify() { calls.push('bundle'); return { ok: true, identity: 'me', issuer: 'iss', matched: ['certificateIdentity me'] }; },
     async verifyClassic() { calls.push('classic'); return { ok: false, reason: 'nope' }; },
   };
   const policy: VerifyPolicy = { keys: [], keyless: fake, annotations: {} };

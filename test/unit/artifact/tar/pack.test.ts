@@ -11,6 +11,7 @@ import { OcipackError } from '../../../../src/core/errors.js';
 import { listEntries, packEntriesToFile, packToFile, packToStream, type PackOptions } from '../../../../src/artifact/tar/pack.js';
 import { unpackStream } from '../../../../src/artifact/tar/unpack.js';
 import { hintFor } from '../../../../src/cli/hints.js';
+import { errorLine } from '../../../../src/cli/run.js';
 
 const unpackFile = (archive: string, opts: { target: string }) => unpackStream(createReadStream(archive), opts);
 
@@ -160,7 +161,8 @@ describe('pack: format', () => {
       assert.match(err.message, /every file in ".*ignored" is ignored \(3 path\(s\) left out/);
       assert.match(err.message, /"\*\.png" \(flux's default ignore list\)/);
       assert.match(err.message, /"sub\/" \(\.sourceignore\)/);
-      assert.match(err.message, /"\.sourceignore" \(--add-ignore-paths\)/);
+      assert.match(err.message, /"\.sourceignore" \(`addIgnorePaths`\)/);
+      assert.match(errorLine(err, 'push').message, /"\.sourceignore" \(--add-ignore-paths\)/);
       return true;
     });
   });
