@@ -49,7 +49,7 @@ test('token: the flag wins, then SIGSTORE_ID_TOKEN; none is a usage error naming
   assert.deepEqual(await findIdentityToken({ flag: `@${join(dir, 't')}`, env: {} }), { token: JWT, source: 'identity-token' });
   assert.deepEqual(await findIdentityToken({ env: { SIGSTORE_ID_TOKEN: JWT, ACTIONS_ID_TOKEN_REQUEST_URL: 'http://x' } }), { token: JWT, source: 'SIGSTORE_ID_TOKEN' });
   await assert.rejects(findIdentityToken({ env: { ACTIONS_ID_TOKEN_REQUEST_URL: 'http://x' } }), (e: unknown) =>
-    e instanceof OcipackError && e.code === 'USAGE' && /--identity-token/.test(e.message) && /SIGSTORE_ID_TOKEN/.test(e.message) && /GitHub Actions/.test(e.message));
+    e instanceof OcipackError && e.code === 'USAGE' && /`identityToken`/.test(e.message) && /SIGSTORE_ID_TOKEN/.test(e.message) && /GitHub Actions/.test(e.message));
   await assert.rejects(findIdentityToken({ flag: 'not-a-jwt-secret', env: {} }), (e: unknown) => e instanceof OcipackError && !e.message.includes('not-a-jwt-secret'));
   await assert.rejects(findIdentityToken({ flag: `@${join(dir, 'missing')}`, env: {} }), /no such file/);
 });
