@@ -31,6 +31,12 @@ export interface CopyOptions {
   dryRun?: boolean;
   /** The action blob events carry: `upload` (a push, the default) or `copy` (between two stores). */
   action?: Extract<BlobAction, 'upload' | 'copy'>;
+  /**
+   * The caller just learned the root is not what the tag holds (push read the tag first): skip asking
+   * whether the destination holds the root, one round trip fewer. Were it there under another name, its
+   * blobs are found present and skipped, and the manifest is put again: the same result.
+   */
+  rootAbsent?: boolean;
 }
 
 export interface CopyResult {
@@ -86,7 +92,7 @@ class GraphCopier {
       const fetched = await this.limit.run(() => this.src.fetchManifest(root.digest));
       const desc = withMediaType(root, fetched.descriptor.mediaType);
       checkSize(desc, fetched.bytes);
-      if (this.trustsGraph && (await this.dst.exists(desc))) this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
+      if (this.trustsGraph && !this.opts.rootAbsent && (await this.dst.exists(desc))) this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
       else await this.children(desc, fetched.bytes, 0);
       if (!this.opts.dryRun) await this.limit.run(() => this.dst.pushManifest(desc, fetched.bytes, this.opts.tag));
       this.count(desc);

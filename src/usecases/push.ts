@@ -161,7 +161,8 @@ export async function push(opts: PushOptions): Promise<PushResult> {
       .addBlob(layer, upload)
       .addBlob(config.descriptor, config.bytes)
       .addManifest(manifest.descriptor, manifest.bytes);
-    await writeArtifact(staged, target, manifest.descriptor, graphOptions({ ...opts, signal: conn.signal }, tag));
+    // the tag was just read (`now`): it does not name this manifest, so the writer need not ask again
+    await writeArtifact(staged, target, manifest.descriptor, { ...graphOptions({ ...opts, signal: conn.signal }, tag), rootAbsent: true });
     return signed({ url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false }, target, async () => manifest.descriptor);
   } catch (err) {
     throw conn.failure(err);

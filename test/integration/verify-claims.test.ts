@@ -78,7 +78,7 @@ test('honest bundles v0.1 and v0.2 (chain, leaf first) and v0.3 (certificate) ve
     const v = await verifyWith(version, honest, place, REPO_CLAIM);
     assert.equal(v.code, 0, `${version}: ${v.stderr}`);
     assert.equal(v.json.signatures[0].identity, IDENTITY);
-    assert.ok(v.json.signatures[0].matched.includes(`--certificate-github-workflow-repository org/app (${REPO_OID})`), version);
+    assert.ok(v.json.signatures[0].matched.includes(`certificateGithubWorkflow.repository org/app (${REPO_OID})`), version);
   }
 });
 
