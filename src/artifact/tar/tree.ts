@@ -23,8 +23,8 @@ export interface TreeOptions {
 export function packOptionsFor(opts: TreeOptions, emit: OnEvent): PackOptions {
   const p: PackOptions = {
     path: opts.path,
-    onWarning: (message) => emit({ type: 'warning', message }),
-    onProgress: (bytes, total) => emit({ type: 'blob:progress', action: 'pack', bytes, total }),
+    onWarning: (message, file) => emit(file === undefined ? { type: 'warning', message } : { type: 'warning', message, path: file }),
+    onProgress: (bytes, total, files) => emit({ type: 'blob:progress', action: 'pack', bytes, total, files }),
   };
   if (opts.ignorePaths) p.ignorePaths = opts.ignorePaths;
   if (opts.addIgnorePaths) p.addIgnorePaths = opts.addIgnorePaths;
