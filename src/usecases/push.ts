@@ -46,6 +46,8 @@ export interface PushOptions extends CommonOptions {
   signPassword?: import('../signing/signer.js').PasswordSource;
   /** Pack and compare with the registry, then report what a push would do (`plan`) without writing anything. */
   dryRun?: boolean;
+  /** Push files that hold credentials anyway (a plaintext Kubernetes Secret, a PEM private key, a .env file, a kubeconfig with credentials); else exit 2 naming them. */
+  allowSecrets?: boolean;
 }
 
 /** What `dryRun` found a push would do. */
@@ -178,7 +180,7 @@ async function dirOf(path: string): Promise<string> {
 
 async function pack(opts: PushOptions, file: string, emit: ReturnType<typeof emitter>): Promise<PackResult> {
   emit({ type: 'blob:start', action: 'pack' });
-  const packed = await packToFile(packOptionsFor(opts, emit), file);
+  const packed = await packToFile(packOptionsFor(opts, emit, 'refuse'), file);
   emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });
   return packed;
 }
