@@ -131,6 +131,8 @@ function checkFlags(program: ReturnType<typeof buildProgram>, argv: string[]): v
 export async function run(env: Env = process.env): Promise<void> {
   const program = buildProgram('ocipack');
   try {
+    // The runner starts an action in the workspace; so does this (for @github/local-action), so relative paths mean the same.
+    if (env.GITHUB_WORKSPACE) process.chdir(env.GITHUB_WORKSPACE);
     const argv = argvFor(inputsOf(env));
     checkFlags(program, argv);
     await program.parseAsync(['node', 'ocipack', ...argv]);
