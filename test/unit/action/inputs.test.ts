@@ -1,7 +1,7 @@
 /** The action's inputs → the ocipack command line (issue 28 §1): word splitting, the mapping, refusals. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { argvFor, inputsOf, splitArgs } from '../../../src/action/main.js';
+import { argvFor, inputsOf, splitArgs } from '../../../src/action/inputs.js';
 
 test('splitArgs: words as a shell splits them, nothing expanded', () => {
   const cases: Array<[string, string[]]> = [
