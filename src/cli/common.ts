@@ -92,6 +92,10 @@ export interface GlobalFlags {
   maxPathLength?: number;
   maxDepth?: number;
   maxTags?: number;
+  /** `--no-ci-outputs`: false; otherwise true (commander's default for a `--no-` flag). */
+  ciOutputs?: boolean;
+  /** `--dotenv <file>`: OCIPACK_DIGEST/REF/URL lines for GitLab's dotenv report. */
+  dotenv?: string;
 }
 
 /** `--provider` as flux spells it: generic, aws, azure or gcp (any case); else a usage error. */

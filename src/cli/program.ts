@@ -4,6 +4,7 @@ import { VERSION } from '../core/defaults.js';
 import { COMMANDS } from './commands/index.js';
 import { collect } from './common.js';
 import { learnFlags } from './flags.js';
+import { OUTPUT_COMMANDS } from './ci-results.js';
 
 const EXIT_CODES = `Exit codes:
   0  success
@@ -29,13 +30,14 @@ const OFFLINE = new Set(['build', 'generate-key-pair', 'logout', ...NO_WORK]);
 /** Global flags about reaching a registry (commander's attribute names). */
 const REGISTRY_FLAGS = new Set(['creds', 'provider', 'credsFor', 'insecureRegistry', 'caFile']);
 /** Global flags that mean nothing to a command that does no work. */
-const WORK_FLAGS = new Set(['timeout', 'verbose', 'debug']);
+const WORK_FLAGS = new Set(['timeout', 'verbose', 'debug', 'ciOutputs']);
 
 /** The global flags a command's --help lists: those that change what it does. */
 function appliesTo(command: string, option: Option): boolean {
   const name = option.attributeName();
   if (REGISTRY_FLAGS.has(name)) return !OFFLINE.has(command);
   if (WORK_FLAGS.has(name)) return !NO_WORK.has(command);
+  if (name === 'dotenv') return OUTPUT_COMMANDS.has(command);
   return true;
 }
 
@@ -66,6 +68,8 @@ export function buildProgram(name = 'ocipack'): Command {
     .option('-q, --quiet', 'print nothing on success')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
     .addOption(new Option('--format <format>', 'machine output on stdout').choices(['json', 'yaml']))
+    .option('--dotenv <file>', 'after push/pull/tag/copy/sign: write OCIPACK_DIGEST, OCIPACK_REF, OCIPACK_URL to this file (GitLab artifacts:reports:dotenv; default $OCIPACK_DOTENV)')
+    .option('--no-ci-outputs', 'write no CI job outputs ($GITHUB_OUTPUT), step summary ($GITHUB_STEP_SUMMARY), dotenv file or GitHub annotations')
     .addHelpText('after', PROGRAM_EXAMPLES);
   errorsFlux(program, `run \`${name} --help\` for the list of commands`);
   for (const define of COMMANDS) {

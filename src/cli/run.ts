@@ -8,6 +8,9 @@ import { hintFor } from './hints.js';
 import type { CommonOptions } from '../core/options.js';
 import { commonOptions, type GlobalFlags } from './common.js';
 import { Ui } from './ui.js';
+import { Annotator } from './annotations.js';
+import { ciTargets, observeFacts, writeCiOutputs, type CiFacts } from './ci-outputs.js';
+import { FindingsError } from '../core/findings.js';
 
 export interface ActionContext<F> {
   ui: Ui;
@@ -41,7 +44,14 @@ export function uiFor(flags: GlobalFlags, command: string | undefined, env: Env 
     color: wantsColor(flags, env, tty),
     progress: wantsProgress(env, tty),
     ...(command === undefined ? {} : { command }),
+    ...ciAnnotator(flags, env),
   });
+}
+
+/** On GitHub Actions, unless --no-ci-outputs: the annotator that turns warnings and errors into workflow commands. */
+function ciAnnotator(flags: GlobalFlags, env: Env): { annotator?: Annotator } {
+  const annotator = flags.ciOutputs === false ? undefined : Annotator.forEnv(env, process.cwd());
+  return annotator === undefined ? {} : { annotator };
 }
 
 /** Build a commander action handler that runs `fn` and sets the process exit code (SPEC §3). */
@@ -56,7 +66,11 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
     try {
       await ui.init();
       const common = commonOptions(flags, ui, controller.signal);
+      const ci = ciTargets(process.env, flags);
+      const facts: CiFacts = {};
+      if (ci) common.onEvent = observeFacts(facts, common.onEvent);
       code = (await fn({ ui, flags, common, args: cmd.args })) ?? 0;
+      if (code === 0 && ci) await writeCiOutputs(cmd.name(), ui.result, facts, ci, isLayout(flags));
     } catch (err) {
       code = reportError(ui, err, controller.signal, flags.debug ?? false);
     } finally {
@@ -66,6 +80,12 @@ export function action<F>(fn: (ctx: ActionContext<F>) => Promise<number | void>)
     // Interrupted runs exit as shells expect (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP), after cleanup.
     process.exitCode = interrupt.signal === undefined ? code : 128 + (osConstants.signals[interrupt.signal] ?? 0);
   };
+}
+
+/** True when the command's artifact is in an OCI layout directory (its url has no `oci://`). */
+function isLayout(flags: object): boolean {
+  const f = flags as { ociLayout?: boolean; toOciLayout?: boolean };
+  return f.ociLayout === true || f.toOciLayout === true;
 }
 
 /** The signals that stop a run: the same abort and cleanup on a terminal and in a pipe. */
@@ -112,7 +132,9 @@ export function reportError(ui: Ui, err: unknown, signal: AbortSignal | undefine
   // A cancelled operation surfaces as whatever the aborted I/O threw; the signal's reason says why.
   const e = signal?.aborted && signal.reason instanceof OcipackError && !(err instanceof OcipackError && err.code !== 'NETWORK' && err.code !== 'CANCELLED') ? signal.reason : err;
   const { message, hint } = errorLine(e, ui.opts.command);
-  ui.error(message, hint);
+  // A refused push points at each file it refused (an annotation each, on GitHub Actions).
+  if (e instanceof FindingsError) for (const f of e.findings) ui.annotate('error', withFlagNames(`${f.message}; \`allowSecrets\` pushes it anyway`), f.file === undefined ? {} : { file: f.file, ...(f.line === undefined ? {} : { line: f.line }) });
+  ui.error(message, hint, e instanceof FindingsError ? false : undefined);
   if (debug && e instanceof Error && e.stack) ui.raw(e.stack);
   return exitCodeFor(e);
 }

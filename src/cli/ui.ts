@@ -7,6 +7,7 @@ import { toYaml } from './yaml.js';
 import { formatBytes } from './format.js';
 import { escapeSerialised, safeText } from './safetext.js';
 import { withFlagNames } from './flags.js';
+import type { AnnotationKind, Annotator, Where } from './annotations.js';
 
 export { formatBytes } from './format.js';
 
@@ -25,6 +26,8 @@ export interface UiOptions {
   progress?: boolean;
   /** The sub-command being run, named in error lines (`push failed: …`). */
   command?: string;
+  /** On GitHub Actions: warnings and errors are also printed as workflow commands (annotations.ts). */
+  annotator?: Annotator;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
@@ -43,6 +46,8 @@ export class Ui {
   private progress: Progress | undefined;
   /** What the transfers stand at: drawn by the spinner on a terminal, summed up in plain lines for a copy elsewhere. */
   private readonly board = new TransferBoard();
+  /** What the command printed as its result (`data`), for the CI outputs written after it (ci-outputs.ts). */
+  result: unknown;
 
   constructor(opts: UiOptions = {}) {
     this.opts = opts;
@@ -81,14 +86,21 @@ export class Ui {
   info(msg: string): void {
     if (this.opts.verbose && !this.opts.quiet) this.line(msg, this.paint.dim('◎'));
   }
-  /** `⚠ warning` (silenced by --quiet, like every other line of a successful run). */
-  warn(msg: string): void {
-    if (!this.opts.quiet) this.line(msg, this.paint.yellow('⚠'));
+  /** `⚠ warning` (silenced by --quiet, like every other line of a successful run); `where`: the file it is about. */
+  warn(msg: string, where?: Where): void {
+    if (this.opts.quiet) return;
+    this.line(msg, this.paint.yellow('⚠'));
+    this.annotate('warning', msg, where);
   }
-  /** Errors always print, even with --quiet: one `✗` line, then an optional hint line. */
-  error(msg: string, hint?: string): void {
+  /** Errors always print, even with --quiet: one `✗` line, then an optional hint line; `where: false`: no annotation. */
+  error(msg: string, hint?: string, where?: Where | false): void {
     this.line(msg, this.paint.red('✗'));
     if (hint) this.err.write(`  ${this.paint.dim('hint:')} ${safeText(hint)}\n`);
+    if (where !== false) this.annotate('error', hint ? `${msg} (${hint})` : msg, where);
+  }
+  /** A workflow command on a GitHub Actions runner (nothing elsewhere), on stderr: stdout stays machine output. */
+  annotate(kind: AnnotationKind, msg: string, where?: Where): void {
+    if (this.opts.annotator) this.line(this.opts.annotator.line(kind, msg, where).trimEnd());
   }
   /** `[debug] …` lines (the redacted HTTP trace), only with --debug. */
   debugLine(msg: string): void {
@@ -104,6 +116,7 @@ export class Ui {
 
   /** Machine output on stdout: JSON (2-space indent) or YAML; nothing for `text`. */
   data(value: unknown, format: Format): void {
+    this.result = value;
     if (format === 'json') this.out.write(`${escapeSerialised(JSON.stringify(value, null, 2))}\n`);
     else if (format === 'yaml') this.out.write(toYaml(value));
   }
@@ -119,7 +132,7 @@ export class Ui {
       // use-cases name options as `name`; on the command line they are flags
       case 'step': return this.step(withFlagNames(e.message));
       case 'info': return this.info(withFlagNames(e.message));
-      case 'warning': return this.warn(withFlagNames(e.message));
+      case 'warning': return this.warn(withFlagNames(e.message), e.path === undefined ? undefined : { file: e.path, ...(e.line === undefined ? {} : { line: e.line }) });
       case 'debug': return this.debugLine(withFlagNames(e.message));
       case 'blob:skip':
         this.transfer(e);

@@ -107,6 +107,15 @@ export const DEFAULTS = {
     /** Blobs in flight listed under a copy's total line; the rest are summed up in one line. */
     blobLines: 4,
   },
+  /** The look at the files before a push (issue 28 §4). */
+  guard: {
+    /** Bytes of each file's start searched for secrets (a Secret further into a bigger file is not seen). */
+    headBytes: 256 * KiB,
+    /** A file bigger than this in a config artifact gets a warning. */
+    largeFileBytes: 1 * MiB,
+    /** Findings named in the one line of a refused push; the rest are counted. */
+    namedInError: 3,
+  },
 } as const;
 
 export const FLUX_DEFAULT_IGNORE = [

@@ -6,10 +6,11 @@ export type BlobAction = 'pack' | 'upload' | 'download' | 'extract' | 'copy';
 export type ProgressEvent =
   | { type: 'step'; message: string }
   | { type: 'info'; message: string }
-  | { type: 'warning'; message: string }
+  /** `path`: the local file it is about (as given, or absolute), `line` in it: a CI annotation can point there. */
+  | { type: 'warning'; message: string; path?: string; line?: number }
   /** `total`: bytes to move (for `pack`, the file content the walk found; `files` the number of files). */
   | { type: 'blob:start'; action: BlobAction; digest?: string; total?: number; files?: number }
-  /** `bytes` so far for the blob `digest` (for `pack`, content read; for `extract`, content written, `files` so far). */
+  /** `bytes` so far for the blob `digest` (for `pack`, content read and `files` in the tree; for `extract`, content written, `files` so far). */
   | { type: 'blob:progress'; action: BlobAction; digest?: string; bytes: number; total?: number; files?: number }
   /** More blobs an operation will move (several events add up): the CLI shows blobs done of `blobs`. */
   | { type: 'blob:plan'; action: BlobAction; blobs: number; bytes: number }

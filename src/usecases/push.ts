@@ -61,6 +61,8 @@ export interface PushOptions extends RunOptions, RegistryOptions, TargetCaps {
    * the pushed manifest, built from the CI variables in `env` (signing/provenance.ts).
    */
   provenance?: boolean;
+  /** Push files that hold credentials anyway (a plaintext Kubernetes Secret, a PEM private key, a .env file, a kubeconfig with credentials); else exit 2 naming them. */
+  allowSecrets?: boolean;
 }
 
 /** What `dryRun` found a push would do. */
@@ -247,7 +249,7 @@ async function dirOf(path: string): Promise<string> {
 
 async function pack(opts: PushOptions, file: string, emit: ReturnType<typeof emitter>): Promise<PackResult> {
   emit({ type: 'blob:start', action: 'pack' });
-  const packed = await packToFile(packOptionsFor(opts, emit), file);
+  const packed = await packToFile(packOptionsFor(opts, emit, 'refuse'), file);
   emit({ type: 'blob:done', action: 'pack', digest: packed.digest, size: packed.size });
   return packed;
 }

@@ -131,7 +131,7 @@ test('below src/cli/ nothing prints, exits or reads the process environment, arg
   const offences: string[] = [];
   for (const file of await sources(join(ROOT, 'src'))) {
     const rel = relative(ROOT, file);
-    if (rel.startsWith(join('src', 'cli'))) continue;
+    if (rel.startsWith(join('src', 'cli')) || rel.startsWith(join('src', 'action'))) continue; // the faces (the action runs the CLI)
     const code = (await readFile(file, 'utf8')).replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
     for (const re of [/process\.exit\b/, /process\.(stdout|stderr)\b/, /\bconsole\.\w+/, /process\.(env|argv)\b/, /process\.cwd\(/]) {
       if (re.test(code)) offences.push(`${rel}: ${re.source}`);

@@ -107,7 +107,8 @@ test('on a pipe: no ANSI escapes, no spinner, stdout only carries machine output
   assert.equal(text.stdout, '');
   assert.doesNotMatch(text.stderr, ANSI);
   assert.doesNotMatch(text.stderr, /uploading|packing/);
-  assert.match(text.stderr, /^► pushing artifact to .*\n✔ artifact successfully pushed to /m);
+  // the 6 MiB file gets the guard's one warning line (issue 28 §4)
+  assert.match(text.stderr, /^► pushing artifact to .*\n⚠ "blob.bin": a big file for a config artifact \(6 MiB, over 1 MiB\)\n✔ artifact successfully pushed to /m);
 
   const json = await ocipack(['push', ref, '-f', big, '-o', 'json'], { env: PLAIN_ENV });
   assert.equal(json.code, 0, json.stderr);

@@ -27,9 +27,12 @@ export interface PackOptions {
   ignorePaths?: string[];
   addIgnorePaths?: string[];
   resolveSymlinks?: boolean;
-  onWarning?: (message: string) => void;
-  /** Cumulative bytes of file content read so far, and the content size of the whole tree (known once walked). */
-  onProgress?: (bytesIn: number, totalIn: number) => void;
+  /** A warning; `file` is the local path it is about, for a CI annotation. */
+  onWarning?: (message: string, file?: string) => void;
+  /** Cumulative bytes of file content read so far, the content size of the whole tree and its number of files (known once walked). */
+  onProgress?: (bytesIn: number, totalIn: number, files: number) => void;
+  /** Called with the entry list once walked, before a byte is packed: may refuse it by throwing (guard.ts). */
+  inspect?: (entries: readonly WalkEntry[]) => Promise<void>;
   signal?: AbortSignal;
   /** Name of the single entry when packing stdin (default DEFAULTS.stdinName, `stdin.yaml`). */
   stdinName?: string;
@@ -59,7 +62,9 @@ export interface PackResult {
 export async function listEntries(opts: PackOptions): Promise<WalkEntry[]> {
   const specs = parseSources(opts.path);
   if (specs.some((s) => s.path === '-')) throw new OcipackError('USAGE', 'cannot list the entries of stdin');
-  return (await gatherEntries(specs, walkOptions(opts))).entries;
+  const { entries } = await gatherEntries(specs, walkOptions(opts));
+  await opts.inspect?.(entries);
+  return entries;
 }
 
 /** Packs into `outFile` (the caller picks a temp path and renames it); removes it on failure. */
@@ -110,6 +115,7 @@ async function withEntries<T>(opts: PackOptions, fn: (entries: WalkEntry[]) => P
   const gather = async (stdin?: StdinFile): Promise<T> => {
     const { entries, ignored } = await gatherEntries(specs, walkOptions(opts), stdin);
     if (!opts.allowEmpty) checkNotEmpty(entries, specs, ignored);
+    await opts.inspect?.(entries);
     return fn(entries);
   };
   if (!specs.some((s) => s.path === '-')) return gather();
@@ -159,8 +165,8 @@ class Counter {
  * memory, low: each chunk is handed to the gzip stream as is.
  */
 async function* tarStream(entries: WalkEntry[], chunk: ChunkFiller, opts: PackOptions): AsyncGenerator<Buffer> {
-  const progress = { bytes: 0, total: entries.reduce((n, e) => n + e.size, 0) };
-  opts.onProgress?.(0, progress.total);
+  const progress = { bytes: 0, total: entries.reduce((n, e) => n + e.size, 0), files: entries.filter((e) => e.type === 'file').length };
+  opts.onProgress?.(0, progress.total, progress.files);
   for (const entry of entries) {
     if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
     const header = encodeHeader(entry);
@@ -221,7 +227,7 @@ class ChunkFiller {
  * times slower. A file that fits the chunk is read with one call asking for one byte more than its
  * size: the short read is the end-of-file check (open, read, close: 3 calls a small file, as tar).
  */
-function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: number; total: number }, opts: PackOptions): Generator<Buffer> {
+function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: number; total: number; files: number }, opts: PackOptions): Generator<Buffer> {
   let fd: number;
   try {
     fd = openSync(entry.absPath, 'r');
@@ -240,7 +246,7 @@ function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: n
       chunk.used += bytesRead;
       left -= bytesRead;
       progress.bytes += bytesRead;
-      opts.onProgress?.(progress.bytes, progress.total);
+      opts.onProgress?.(progress.bytes, progress.total, progress.files);
       if (chunk.used === chunk.buf.length) yield chunk.take();
     }
     if (!atEof && readInto(fd, Buffer.allocUnsafe(1), 0, 1, entry) !== 0) throw changed(entry);

@@ -5,6 +5,7 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { stat } from 'node:fs/promises';
 import type { PackOptions } from './pack.js';
 import { parseSources } from './sources.js';
+import { guardEntries } from '../guard.js';
 
 export interface TreeOptions {
   /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
@@ -17,14 +18,24 @@ export interface TreeOptions {
   stdin?: NodeJS.ReadableStream;
   stdinName?: string;
   signal?: AbortSignal;
+  /** Push files that hold credentials (a plaintext Secret, a private key, a .env file, a kubeconfig) anyway. */
+  allowSecrets?: boolean;
 }
 
-/** Pack options for `opts`: warnings and pack progress go to `emit`; `-` needs a stdin stream. */
-export function packOptionsFor(opts: TreeOptions, emit: OnEvent): PackOptions {
+/**
+ * Pack options for `opts`: warnings and pack progress go to `emit`; `-` needs a stdin stream. The files are
+ * looked at first (guard.ts): `refuse` (push) throws for credentials unless `allowSecrets`; else they are warnings.
+ */
+export function packOptionsFor(opts: TreeOptions, emit: OnEvent, guard: 'refuse' | 'warn' = 'warn'): PackOptions {
   const p: PackOptions = {
     path: opts.path,
-    onWarning: (message) => emit({ type: 'warning', message }),
-    onProgress: (bytes, total) => emit({ type: 'blob:progress', action: 'pack', bytes, total }),
+    inspect: (entries) => guardEntries(entries, {
+      refuse: guard === 'refuse' && opts.allowSecrets !== true,
+      onFinding: (f, message) => emit({ type: 'warning', message, ...(f.file === undefined ? {} : { path: f.file }), ...(f.line === undefined ? {} : { line: f.line }) }),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }),
+    onWarning: (message, file) => emit(file === undefined ? { type: 'warning', message } : { type: 'warning', message, path: file }),
+    onProgress: (bytes, total, files) => emit({ type: 'blob:progress', action: 'pack', bytes, total, files }),
   };
   if (opts.ignorePaths) p.ignorePaths = opts.ignorePaths;
   if (opts.addIgnorePaths) p.addIgnorePaths = opts.addIgnorePaths;

@@ -28,7 +28,8 @@ export interface WalkOptions {
   ignorePaths?: string[];
   addIgnorePaths?: string[];
   resolveSymlinks?: boolean;
-  onWarning?: (message: string) => void;
+  /** A warning; `file` is the local path it is about (absolute), for a CI annotation. */
+  onWarning?: (message: string, file?: string) => void;
   signal?: AbortSignal;
   /** Replaces flux's ignore rules and `.sourceignore` files (a Helm chart uses its `.helmignore`). */
   ignore?: PathFilter;
@@ -101,7 +102,7 @@ async function walkDir(ctx: Ctx, dir: string, rel: string, parent: PathFilter): 
       if (ignored(ctx, matcher, relPath, false)) continue;
       ctx.out.push(fileEntry(relPath, abs));
     } else if (!matcher.ignores(relPath, false)) {
-      warn(ctx, `skipping "${relPath}": not a regular file or directory`);
+      warn(ctx, `skipping "${relPath}": not a regular file or directory`, abs);
     }
   }
 }
@@ -115,7 +116,7 @@ function ignored(ctx: Ctx, matcher: PathFilter, relPath: string, isDir: boolean)
 
 async function visitSymlink(ctx: Ctx, abs: string, relPath: string, matcher: PathFilter): Promise<void> {
   if (!ctx.opts.resolveSymlinks) {
-    if (!matcher.ignores(relPath, false)) warn(ctx, `skipping symlink "${relPath}"`);
+    if (!matcher.ignores(relPath, false)) warn(ctx, `skipping symlink "${relPath}"`, abs);
     return;
   }
   const real = await resolveInside(ctx, abs, relPath);
@@ -125,7 +126,7 @@ async function visitSymlink(ctx: Ctx, abs: string, relPath: string, matcher: Pat
   if (st.isDirectory()) {
     if (matcher.ignores(relPath, true)) return;
     if (ctx.stack.has(real)) {
-      warn(ctx, `skipping symlink "${relPath}": it points to one of its parent directories`);
+      warn(ctx, `skipping symlink "${relPath}": it points to one of its parent directories`, abs);
       return;
     }
     ctx.out.push(dirEntry(relPath, real));
@@ -136,7 +137,7 @@ async function visitSymlink(ctx: Ctx, abs: string, relPath: string, matcher: Pat
     if (matcher.ignores(relPath, false)) return;
     ctx.out.push({ path: relPath, type: 'file', mode: fileMode(st), size: st.size, absPath: real });
   } else {
-    warn(ctx, `skipping symlink "${relPath}": its target is not a regular file or directory`);
+    warn(ctx, `skipping symlink "${relPath}": its target is not a regular file or directory`, abs);
   }
 }
 
@@ -202,6 +203,6 @@ export function fileMode(st: { mode: number }): number {
   return st.mode & 0o100 ? 0o755 : 0o644;
 }
 
-function warn(ctx: Ctx, message: string): void {
-  ctx.opts.onWarning?.(message);
+function warn(ctx: Ctx, message: string, file: string): void {
+  ctx.opts.onWarning?.(message, file);
 }

@@ -32,6 +32,7 @@ interface PushFlags {
   rekorUrl?: string;
   timestampServerUrl?: string;
   signingConfig?: string;
+  allowSecrets?: boolean;
 }
 
 /** Register `push`. */
@@ -54,6 +55,7 @@ export function definePush(program: Command): Command {
     .option('-o, --output <format>', 'machine output on stdout: json or yaml')
     .option('--chart <dir|tgz>', 'push a Helm chart as helm push does, to <reference>/<chart name>:<version>')
     .option('--dry-run', 'pack and compare with the registry; print what would be uploaded and tagged, change nothing')
+    .option('--allow-secrets', 'push files that hold credentials anyway: a plaintext Kubernetes Secret, a PEM private key, a .env file, a kubeconfig with credentials (refused by default)')
     .option('--sign-key <cosign.key>', 'sign the pushed digest with this cosign key (password from COSIGN_PASSWORD or a prompt)')
     .option('--signature-format <bundle|legacy>', 'with --sign-key: bundle (cosign 3 referrer, default) or legacy (sha256-<hex>.sig)')
     .option('--sign-keyless', 'sign the pushed digest keylessly: Fulcio certificate for the CI\'s OIDC identity, Rekor entry (see sign --keyless)')
@@ -87,6 +89,7 @@ Example:
       if (flags.stdinName !== undefined) opts.stdinName = flags.stdinName;
       if (flags.allowEmpty) opts.allowEmpty = true;
       if (flags.dryRun) opts.dryRun = true;
+      if (flags.allowSecrets) opts.allowSecrets = true;
       if (flags.signKey !== undefined) {
         opts.signKey = flags.signKey;
         const prompt = readsStdin(flags.path) ? undefined : (await import('../password.js')).passwordPrompt({ confirm: false });
