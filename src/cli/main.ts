@@ -16,6 +16,16 @@ function rewriteHelp(program: Command, argv: string[]): string[] {
   return known ? argv : [node, script, second, ...rest];
 }
 
+/** flux's nouns after the verb (`flux push artifact …`, `flux list artifacts …`), dropped so a script that calls flux runs as written. */
+const FLUX_NOUNS: Record<string, string> = { push: 'artifact', pull: 'artifact', tag: 'artifact', diff: 'artifact', build: 'artifact', list: 'artifacts' };
+
+/** `ocipack push artifact oci://…` is `ocipack push oci://…` (issue 25: a flux drop-in edits nothing else in a script). */
+export function dropFluxNoun(argv: string[]): string[] {
+  const [node = '', script = '', verb, noun, ...rest] = argv;
+  if (verb === undefined || noun === undefined || FLUX_NOUNS[verb] !== noun || rest.length === 0) return argv;
+  return [node, script, verb, ...rest];
+}
+
 /** One write to fd 1: creating process.stdout (a stream over a pipe or socket) would cost more than the rest. */
 function printVersion(): void {
   try {
@@ -33,6 +43,7 @@ export async function main(argv: string[], name = 'ocipack'): Promise<void> {
     printVersion();
     return;
   }
+  argv = dropFluxNoun(argv);
   capBufferGarbage();
   prefetchUseCase(argv);
   const { CommanderError, buildProgram, reportError, uiFor, tuneEngine } = await import('./app.js');

@@ -311,3 +311,19 @@ _ocipack_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], { env: { PATH: process.e
   assert.match((await complete('ocipack', 'pull', 'x', '--i')).stdout, /^--insecure-registry$/m, 'global flags after the command');
   assert.equal((await complete('ocipack', 'build', '-p', 'c.b')).stdout, 'c.bash\n', 'files for a path value');
 });
+
+test('flux\'s command shapes run as written: `ocipack push artifact …`, `pull artifact`, `tag artifact`, `list artifacts`', async () => {
+  const dir = await tempDir('ocipack-shapes-');
+  await writeFile(join(dir, 'a.yaml'), 'kind: ConfigMap\n');
+  const ref = `oci://${reg.host}/shapes/app`;
+  const push = await ocipack(['push', 'artifact', `${ref}:v1`, '--path', dir, '--source', 's', '--revision', 'r']);
+  assert.equal(push.code, 0, push.stderr);
+  const tag = await ocipack(['tag', 'artifact', `${ref}:v1`, '--tag', 'latest']);
+  assert.equal(tag.code, 0, tag.stderr);
+  const list = await ocipack(['list', 'artifacts', ref]);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /shapes\/app:latest/);
+  const pull = await ocipack(['pull', 'artifact', `${ref}:latest`, '--output', join(dir, 'out')]);
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.equal(await readFile(join(dir, 'out', 'a.yaml'), 'utf8'), 'kind: ConfigMap\n');
+});
