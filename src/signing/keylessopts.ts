@@ -2,13 +2,20 @@
 import type { Env } from '../core/options.js';
 import type { KeylessRequest } from './keylesssign.js';
 
-/** The keyless option fields sign, push and attest share. */
-export interface KeylessFields {
+/** The keyless options sign, push and attest share, declared once. */
+export interface KeylessServiceOptions {
+  /** Keyless: an OIDC token (`<jwt>` or `@file`); else `SIGSTORE_ID_TOKEN` or the GitHub Actions token service in `env`. */
   identityToken?: string;
+  /** Keyless services (default: the Sigstore public-good instance); URLs https, or http on loopback. */
   fulcioUrl?: string;
   rekorUrl?: string;
   timestampServerUrl?: string;
+  /** Keyless: cosign 3's signing config file, instead of the three URLs. */
   signingConfig?: string;
+}
+
+/** What keyless signing reads from a use-case's options: the services, `env` and the run's signal. */
+export interface KeylessFields extends KeylessServiceOptions {
   env?: Env;
   signal?: AbortSignal;
 }

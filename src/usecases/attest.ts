@@ -11,12 +11,12 @@ import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js
 import { dockerReferenceOf, parseTargetRef, referenceIn, repositoryOf } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
 import { attestArtifact, attestationStatement, predicateTypeFor, type AttestOutcome, type AttestSigner } from '../signing/attest.js';
-import { keylessSignOptions } from '../signing/keylessopts.js';
+import { keylessSignOptions, type KeylessServiceOptions } from '../signing/keylessopts.js';
 import type { PasswordSource } from '../signing/signer.js';
 
 export type { AttestOutcome } from '../signing/attest.js';
 
-export interface AttestOptions extends RunOptions, RegistryOptions, TargetCaps {
+export interface AttestOptions extends RunOptions, RegistryOptions, TargetCaps, KeylessServiceOptions {
   /** `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
   reference: string;
   /** `--predicate`: a JSON file, the statement's predicate. */
@@ -27,11 +27,6 @@ export interface AttestOptions extends RunOptions, RegistryOptions, TargetCaps {
   key?: string;
   password?: PasswordSource;
   keyless?: boolean;
-  identityToken?: string;
-  fulcioUrl?: string;
-  rekorUrl?: string;
-  timestampServerUrl?: string;
-  signingConfig?: string;
 }
 
 export interface AttestResult extends AttestOutcome {

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { emitter } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { Env, RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
+import type { KeylessServiceOptions } from '../signing/keylessopts.js';
 import { packToFile, type PackResult } from '../artifact/tar/pack.js';
 import { createdTime, resolveMetadata, userMetadata } from '../artifact/flux/metadata.js';
 import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/flux/manifest.js';
@@ -23,7 +24,7 @@ import { UPLOAD_READ_BYTES } from '../content/bodies.js';
 import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 
-export interface PushOptions extends RunOptions, RegistryOptions, TargetCaps {
+export interface PushOptions extends RunOptions, RegistryOptions, TargetCaps, KeylessServiceOptions {
   /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`. */
   reference: string;
   /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
@@ -51,11 +52,6 @@ export interface PushOptions extends RunOptions, RegistryOptions, TargetCaps {
   dryRun?: boolean;
   /** `--sign-keyless`: after a successful push, sign the pushed digest keylessly (see SignOptions.keyless and its service fields). */
   signKeyless?: boolean;
-  identityToken?: string;
-  fulcioUrl?: string;
-  rekorUrl?: string;
-  timestampServerUrl?: string;
-  signingConfig?: string;
   /**
    * `--provenance` (with `signKey` or `signKeyless`): also attach a signed SLSA Provenance v1 attestation of
    * the pushed manifest, built from the CI variables in `env` (signing/provenance.ts).

@@ -15,12 +15,12 @@ import { dockerReferenceOf, parseTargetRef, referenceIn, repositoryOf } from '..
 import { connect } from '../connect/connect.js';
 import { signArtifact, parseSignatureFormat, type SignatureFormatName, type SignOutcome } from '../signing/signwith.js';
 import { loadSigner, type PasswordSource } from '../signing/signer.js';
-import { keylessSignOptions } from '../signing/keylessopts.js';
+import { keylessSignOptions, type KeylessServiceOptions } from '../signing/keylessopts.js';
 
 export type { PasswordSource } from '../signing/signer.js';
 export type { SignatureFormatName, SignOutcome } from '../signing/signwith.js';
 
-export interface SignOptions extends RunOptions, RegistryOptions, TargetCaps {
+export interface SignOptions extends RunOptions, RegistryOptions, TargetCaps, KeylessServiceOptions {
   /** `oci://host/repo:tag|@digest`, or `<dir>[:tag|@digest]` with `ociLayout`. */
   reference: string;
   /** `--key`: cosign private key file (encrypted), or a plain PKCS#8/SEC1 PEM key. */
@@ -35,14 +35,6 @@ export interface SignOptions extends RunOptions, RegistryOptions, TargetCaps {
   dryRun?: boolean;
   /** `--keyless`: a Fulcio certificate for the OIDC identity instead of `key` (signing/keylesssign.ts). */
   keyless?: boolean;
-  /** Keyless: `--identity-token <jwt|@file>`; else `SIGSTORE_ID_TOKEN` or the GitHub Actions token service in `env`. */
-  identityToken?: string;
-  /** Keyless services (default: the Sigstore public-good instance); URLs https, or http on loopback. */
-  fulcioUrl?: string;
-  rekorUrl?: string;
-  timestampServerUrl?: string;
-  /** Keyless: cosign 3's signing config file, instead of the three URLs. */
-  signingConfig?: string;
 }
 
 export interface SignResult extends SignOutcome {
