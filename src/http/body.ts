@@ -33,11 +33,16 @@ export async function readCapped(body: ResponseBody, max: number): Promise<Cappe
 
 /** Throws a body away so its connection can be reused (small bodies) or closed (large ones). */
 export async function discard(body: ResponseBody | undefined | null): Promise<void> {
-  if (!body || body.destroyed || body.readableEnded) return;
-  try {
-    if (typeof body.dump === 'function') await body.dump({ limit: 128 * 1024 });
-    else body.destroy();
-  } catch {
-    /* the connection is gone either way */
+  if (!body || body.destroyed) return;
+  if (!body.readableEnded) {
+    try {
+      if (typeof body.dump === 'function') await body.dump({ limit: 128 * 1024 });
+      else body.destroy();
+    } catch {
+      /* the connection is gone either way */
+    }
   }
+  // undici puts the connection back in its pool a turn of the event loop after the body ended: a request sent
+  // before then opens a second connection (a pull's /v2/ ping, then its HEAD: two TCP connections, not one).
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }
