@@ -134,7 +134,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Start the services on a free loopback port. */
 export async function startSigstore(): Promise<SigstoreMock> {
   const ctlog = await initializeCTLog(generateKeyPairSync('ec', { namedCurve: 'P-256' }));
-  const ca = await initializeCA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), ctlog);
+  // The mock CA dates a certificate "now" to the second and the TSA its timestamp to the second too: a timestamp in
+  // the same second can fall before notBefore ("invalid time", seen under load). The CA's clock, fixed a minute
+  // back at start-up, puts every certificate's window (10 minutes) around the whole file's signing.
+  const ca = await initializeCA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), ctlog, new Date(Date.now() - 60_000));
   const tlogKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const tsa = await initializeTSA(generateKeyPairSync('ec', { namedCurve: 'P-256' }));
   const faults: SigstoreMock['faults'] = { fulcio: 'ok', rekor: 'ok', tsa: 'ok', token: 'ok' };
