@@ -134,12 +134,14 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Start the services on a free loopback port. */
 export async function startSigstore(): Promise<SigstoreMock> {
   const ctlog = await initializeCTLog(generateKeyPairSync('ec', { namedCurve: 'P-256' }));
-  // The mock CA dates a certificate "now" to the second and the TSA its timestamp to the second too: a timestamp in
-  // the same second can fall before notBefore ("invalid time", seen under load). The CA's clock, fixed a minute
-  // back at start-up, puts every certificate's window (10 minutes) around the whole file's signing.
-  const ca = await initializeCA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), ctlog, new Date(Date.now() - 60_000));
+  // The mock TSA writes genTime's fraction without trailing zeros ("…01.5Z" when the milliseconds are 500),
+  // which @sigstore/core's parser refuses ("invalid time"): one timestamp in ten failed. Its clock is fixed
+  // at a whole second (no fraction at all), and the CA's a minute earlier, so that time lies inside every
+  // certificate's 10-minute window.
+  const started = Math.floor(Date.now() / 1000) * 1000;
+  const ca = await initializeCA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), ctlog, new Date(started - 60_000));
   const tlogKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const tsa = await initializeTSA(generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+  const tsa = await initializeTSA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), new Date(started));
   const faults: SigstoreMock['faults'] = { fulcio: 'ok', rekor: 'ok', tsa: 'ok', token: 'ok' };
   const seen: Seen[] = [];
   const actionsRequestToken = `actions-request-${Math.random().toString(36).slice(2)}`;
