@@ -8,15 +8,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { runProcess, tempDir, type CliResult } from '../helpers/cli.js';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
+import { localAction } from '../helpers/localaction.js';
 import { registryReader } from '../helpers/bundlecheck.js';
 import { keylessVerify } from '../helpers/keylesscheck.js';
 import { startSigstore, type SigstoreMock } from '../helpers/sigstoremock.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The identity githubClaims() gives the Actions token service's token (test/helpers/sigstoremock.ts). */
 const GH_ID = 'https://github.com/org/app/.github/workflows/release.yaml@refs/heads/main';
 const GH_ISS = 'https://token.actions.githubusercontent.com';
@@ -36,16 +35,6 @@ after(async () => {
   await Promise.all([reg?.stop(), ss?.close()]);
 });
 
-/** `local-action run . action/main.js <env-file>` with these inputs and runner variables. */
-async function localAction(name: string, vars: Record<string, string>): Promise<CliResult> {
-  const envFile = join(work, `${name}.env`);
-  await writeFile(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'));
-  const env = {
-    PATH: [dirname(process.execPath), process.env.PATH ?? '/usr/bin:/bin'].join(':'), HOME: work, NO_COLOR: '1',
-    npm_config_offline: 'true', npm_config_update_notifier: 'false', npm_config_cache: join(work, 'npm-cache'),
-  };
-  return runProcess(process.execPath, [join(ROOT, 'node_modules', '@github', 'local-action', 'bin', 'local-action.js'), 'run', ROOT, 'action/main.js', envFile], { env, cwd: ROOT });
-}
 
 test('the action pushes, signs keylessly with the job\'s OIDC token and attests provenance; the next step verifies by the ref output', async () => {
   const output = join(work, 'output');
@@ -56,7 +45,7 @@ test('the action pushes, signs keylessly with the job\'s OIDC token and attests 
     GITHUB_WORKFLOW_REF: 'org/app/.github/workflows/release.yaml@refs/heads/main', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '1',
     GITHUB_SERVER_URL: 'https://github.com', RUNNER_ENVIRONMENT: 'github-hosted',
   };
-  const push = await localAction('push', {
+  const push = await localAction(work, 'push', {
     ...runner, INPUT_COMMAND: 'push', INPUT_REF: `oci://${reg.host}/action/signed:v1`, INPUT_PATH: join(work, 'deploy'),
     'INPUT_SIGN-KEYLESS': 'true', INPUT_PROVENANCE: 'true', INPUT_ARGS: `--fulcio-url ${ss.url}\n--rekor-url ${ss.url}`,
   });
@@ -73,7 +62,7 @@ test('the action pushes, signs keylessly with the job\'s OIDC token and attests 
   assert.equal(provenance.length, 1, 'and its SLSA provenance');
 
   const ref = /^ref<<(\S+)\n(.+)\n\1$/m.exec(text)?.[2] ?? '';
-  const verify = await localAction('verify', {
+  const verify = await localAction(work, 'verify', {
     ...runner, INPUT_COMMAND: 'verify', INPUT_REF: ref,
     INPUT_ARGS: `--certificate-identity ${GH_ID}\n--certificate-oidc-issuer ${GH_ISS}\n--trusted-root ${join(work, 'trusted_root.json')}`,
   });

@@ -8,11 +8,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { runProcess, tempDir, type CliResult } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
+import { localAction } from '../helpers/localaction.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const exec = promisify(execFile);
@@ -53,20 +54,6 @@ test('action/main.js and action/index.js as committed are what npm run build mak
   assert.match(yml, /^runs:\n {2}using: node24\n {2}main: action\/index\.js\n/m);
 });
 
-/** `local-action run . action/main.js <env-file>` with these inputs and runner variables, from the workspace. */
-async function localAction(name: string, vars: Record<string, string>): Promise<CliResult> {
-  const envFile = join(work, `${name}.env`);
-  await writeFile(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'));
-  const env: Record<string, string> = {
-    PATH: [dirname(process.execPath), process.env.PATH ?? '/usr/bin:/bin'].join(':'),
-    HOME: work,
-    NO_COLOR: '1',
-    npm_config_offline: 'true',
-    npm_config_update_notifier: 'false',
-    npm_config_cache: join(work, 'npm-cache'),
-  };
-  return runProcess(process.execPath, [join(ROOT, 'node_modules', '@github', 'local-action', 'bin', 'local-action.js'), 'run', ROOT, 'action/main.js', envFile], { env, cwd: ROOT });
-}
 
 /** GitHub's output file → name → values (the heredoc syntax). */
 function parseOutputs(text: string): Record<string, string[]> {
@@ -78,7 +65,7 @@ function parseOutputs(text: string): Record<string, string[]> {
 test('local-action: push with inputs to the loopback registry, outputs and summary written; a second run pulls by the digest output', async () => {
   const runner = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: work, GITHUB_OUTPUT: join(work, 'output'), GITHUB_STEP_SUMMARY: join(work, 'summary') };
   const ref = `oci://${reg.host}/action/app:v1`;
-  const push = await localAction('push', {
+  const push = await localAction(work, 'push', {
     ...runner, INPUT_COMMAND: 'push', INPUT_REF: ref, INPUT_PATH: join(work, 'deploy'),
     INPUT_SOURCE: 'https://github.com/org/app', INPUT_REVISION: 'main@sha1:0123456789abcdef0123456789abcdef01234567',
     INPUT_ARGS: "--reproducible\n-a 'team=platform ops'", 'INPUT_SIGN-KEYLESS': 'false', INPUT_PROVENANCE: 'false',
@@ -92,7 +79,7 @@ test('local-action: push with inputs to the loopback registry, outputs and summa
   assert.ok(summary.includes(`| \`${reg.host}/action/app:v1\` | \`${digest}\` |`), summary);
 
   // the next step takes the digest-pinned ref output, without a line of shell
-  const pull = await localAction('pull', { ...runner, INPUT_COMMAND: 'pull', INPUT_REF: out.ref![0]!, INPUT_PATH: join(work, 'pulled'), INPUT_ARGS: '--format json' });
+  const pull = await localAction(work, 'pull', { ...runner, INPUT_COMMAND: 'pull', INPUT_REF: out.ref![0]!, INPUT_PATH: join(work, 'pulled'), INPUT_ARGS: '--format json' });
   assert.equal(pull.code, 0, `${pull.stdout}\n${pull.stderr}`);
   assert.equal(await readFile(join(work, 'pulled', 'app.yaml'), 'utf8'), await readFile(join(work, 'deploy', 'app.yaml'), 'utf8'));
   const pulled = JSON.parse(pull.stdout.slice(pull.stdout.indexOf('{\n'), pull.stdout.indexOf('\n}\n') + 2)) as { revision: string; digest: string };
@@ -104,10 +91,10 @@ test('local-action: push with inputs to the loopback registry, outputs and summa
 test('local-action: a refused push fails the step with an ::error file=…:: annotation; an input a command cannot use is a usage error', async () => {
   await writeFile(join(work, 'deploy', '.env'), 'TOKEN=abc\n');
   const runner = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: work };
-  const refused = await localAction('refused', { ...runner, INPUT_COMMAND: 'push', INPUT_REF: `oci://${reg.host}/action/app:v2`, INPUT_PATH: join(work, 'deploy') });
+  const refused = await localAction(work, 'refused', { ...runner, INPUT_COMMAND: 'push', INPUT_REF: `oci://${reg.host}/action/app:v2`, INPUT_PATH: join(work, 'deploy') });
   assert.notEqual(refused.code, 0);
   assert.match(refused.stdout + refused.stderr, /::error file=deploy\/\.env,line=1::a \.env file with KEY=VALUE lines; --allow-secrets pushes it anyway/);
-  const misuse = await localAction('misuse', { ...runner, INPUT_COMMAND: 'tag', INPUT_REF: `oci://${reg.host}/action/app:v1`, INPUT_SOURCE: 'x' });
+  const misuse = await localAction(work, 'misuse', { ...runner, INPUT_COMMAND: 'tag', INPUT_REF: `oci://${reg.host}/action/app:v1`, INPUT_SOURCE: 'x' });
   assert.notEqual(misuse.code, 0);
   assert.match(misuse.stdout + misuse.stderr, /input source does not apply to the tag command/);
 });

@@ -1,19 +1,15 @@
 /** `ocipack attest`: an in-toto attestation stored next to the artifact (cosign attest, new bundle format). */
 import type { Command } from 'commander';
 import { action } from '../run.js';
+import { keylessFields, type KeylessFlags } from '../keyless.js';
 import { formatOf } from '../common.js';
 import { passwordPrompt } from '../password.js';
 
-interface AttestFlags {
+interface AttestFlags extends KeylessFlags {
   predicate?: string;
   type?: string;
   key?: string;
   keyless?: boolean;
-  identityToken?: string;
-  fulcioUrl?: string;
-  rekorUrl?: string;
-  timestampServerUrl?: string;
-  signingConfig?: string;
   ociLayout?: boolean;
   output?: string;
 }
@@ -54,7 +50,7 @@ Example:
         if (prompt) opts.password = prompt;
       }
       if (flags.keyless) opts.keyless = true;
-      for (const f of ['identityToken', 'fulcioUrl', 'rekorUrl', 'timestampServerUrl', 'signingConfig'] as const) if (flags[f] !== undefined) opts[f] = flags[f];
+      Object.assign(opts, keylessFields(flags));
       const r = await attest(opts);
       const via = r.attachedVia === 'referrers-api' ? 'referrers API' : `referrers tag ${r.referrersTag ?? ''}`;
       const who = r.identity !== undefined ? ` as ${r.identity} (issuer ${r.issuer ?? '?'})` : '';

@@ -1,6 +1,7 @@
 /** `ocipack push`: flux push artifact. */
 import type { Command } from 'commander';
 import { action } from '../run.js';
+import { keylessFields, type KeylessFlags } from '../keyless.js';
 import { collect, collectList, formatOf, PATH_HELP, readsStdin, treePath } from '../common.js';
 import { FLUX_DEFAULT_IGNORE } from '../../core/defaults.js';
 import { usageError } from '../../core/errors.js';
@@ -9,7 +10,7 @@ import type { CommonOptions } from '../../core/options.js';
 import { formatBytes, type Format, type Ui } from '../ui.js';
 import type { SignatureFormatName, SignOutcome } from '../../usecases/sign.js';
 
-interface PushFlags {
+interface PushFlags extends KeylessFlags {
   path?: string[];
   stdinName?: string;
   allowEmpty?: boolean;
@@ -27,11 +28,6 @@ interface PushFlags {
   dryRun?: boolean;
   signKeyless?: boolean;
   provenance?: boolean;
-  identityToken?: string;
-  fulcioUrl?: string;
-  rekorUrl?: string;
-  timestampServerUrl?: string;
-  signingConfig?: string;
   allowSecrets?: boolean;
 }
 
@@ -98,11 +94,9 @@ Example:
       } else if (flags.signatureFormat !== undefined) throw usageError('--signature-format needs --sign-key');
       if (flags.signKeyless) opts.signKeyless = true;
       if (flags.provenance) opts.provenance = true;
-      for (const f of ['identityToken', 'fulcioUrl', 'rekorUrl', 'timestampServerUrl', 'signingConfig'] as const) {
-        if (flags[f] === undefined) continue;
+      Object.assign(opts, keylessFields(flags, (f) => {
         if (!flags.signKeyless) throw usageError(`${flagFor(f)} needs --sign-keyless`);
-        opts[f] = flags[f];
-      }
+      }));
       const r = await push(opts);
       if (r.plan) return printPlan(ui, r, format);
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);

@@ -1,11 +1,12 @@
 /** `ocipack sign`: a cosign-compatible signature stored next to the artifact (cosign sign --key). */
 import type { Command } from 'commander';
 import { action } from '../run.js';
+import { keylessFields, type KeylessFlags } from '../keyless.js';
 import { collect, formatOf } from '../common.js';
 import { passwordPrompt } from '../password.js';
 import type { SignatureFormatName } from '../../usecases/sign.js';
 
-interface SignFlags {
+interface SignFlags extends KeylessFlags {
   key?: string;
   annotations?: string[];
   ociLayout?: boolean;
@@ -13,11 +14,6 @@ interface SignFlags {
   signatureFormat?: string;
   dryRun?: boolean;
   keyless?: boolean;
-  identityToken?: string;
-  fulcioUrl?: string;
-  rekorUrl?: string;
-  timestampServerUrl?: string;
-  signingConfig?: string;
 }
 
 /** Register `sign`. */
@@ -62,7 +58,7 @@ Keyless service URLs must be https (plain http only on a loopback address).`)
       if (flags.signatureFormat !== undefined) opts.signatureFormat = flags.signatureFormat as SignatureFormatName;
       if (flags.dryRun) opts.dryRun = true;
       if (flags.keyless) opts.keyless = true;
-      for (const f of ['identityToken', 'fulcioUrl', 'rekorUrl', 'timestampServerUrl', 'signingConfig'] as const) if (flags[f] !== undefined) opts[f] = flags[f];
+      Object.assign(opts, keylessFields(flags));
       const r = await sign(opts);
       const where = r.signatureFormat === 'legacy' ? `${r.repository}:${r.signatureTag ?? ''}`
         : `referrer ${r.repository}@${r.signatureDigest} (${r.attachedVia === 'referrers-api' ? 'referrers API' : `referrers tag ${r.signatureTag ?? ''}`})`;
