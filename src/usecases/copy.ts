@@ -9,16 +9,13 @@
 import { emitter } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
-import { isIndex, type Descriptor } from '../oci/descriptor.js';
-import { isIndexType } from '../oci/mediatypes.js';
-import { parseManifest } from '../oci/manifest.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { parseReference } from '../oci/reference.js';
-import { copyGraph, type CopyOptions as GraphOptions } from '../content/copy.js';
 import { parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
 import { connect, type HostCreds } from '../connect/connect.js';
-import { copyReferrers } from '../content/referrers.js';
 import { isNotFound, tryResolve } from '../content/read.js';
-import { isMounter, type Target } from '../content/target.js';
+import type { Target } from '../content/target.js';
+import { emptyTarget, mountFrom, transferArtifact, type TransferOptions } from '../content/transfer.js';
 
 export interface CopyOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `fromOciLayout`. */
@@ -109,25 +106,24 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
     if (plan.dst.digest !== undefined && plan.dst.digest !== root.digest) {
       throw new OcipackError('USAGE', `destination digest ${plan.dst.digest} is not the source's digest ${root.digest}`);
     }
-    const graphOpts = copyOptions({ ...opts, signal: conn.signal }, mountFor(plan, src, dst, emit));
-    const r = await copyGraph(src.target, dst.target, root, plan.tag === undefined ? graphOpts : { ...graphOpts, tag: plan.tag });
+    const mount = mountFor(plan, dst.target, (message) => emit({ type: 'debug', message }));
+    const t: TransferOptions = { signal: conn.signal };
+    if (plan.tag !== undefined) t.tag = plan.tag;
+    if (opts.includeReferrers) t.includeReferrers = true;
+    if (opts.concurrency !== undefined) t.concurrency = opts.concurrency;
+    if (opts.onEvent) t.onEvent = opts.onEvent;
+    if (opts.dryRun) t.dryRun = true;
+    if (mount) t.mount = mount;
+    const r = await transferArtifact(src.target, dst.target, root, t);
     const out: CopyResult = {
       source: plan.src.display, destination: to, digest: root.digest, mediaType: root.mediaType,
-      copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: 0,
+      copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: r.referrers,
     };
     if (plan.tag !== undefined) out.tag = plan.tag;
     if (opts.dryRun) {
       out.dryRun = true;
       const now = plan.tag === undefined ? undefined : await tryResolve(dst.target, plan.tag);
       if (now) out.previous = now.digest;
-    }
-    if (opts.includeReferrers) {
-      const roots = [root.digest, ...(await childManifests(src.target, root))];
-      const refs = await copyReferrers(src, dst, roots, graphOpts);
-      out.referrers = refs.count;
-      out.copied += refs.result.copied;
-      out.skipped += refs.result.skipped;
-      out.bytes += refs.result.bytes;
     }
     return out;
   } catch (err) {
@@ -145,61 +141,9 @@ function sideCreds(opts: CopyOptions, plan: CopyPlan): HostCreds[] {
   return own;
 }
 
-function copyOptions(opts: CopyOptions, mount: ((d: Descriptor) => Promise<boolean>) | undefined): GraphOptions {
-  const o: GraphOptions = { action: 'copy' };
-  if (opts.concurrency !== undefined) o.concurrency = opts.concurrency;
-  if (opts.onEvent) o.onEvent = opts.onEvent;
-  if (opts.signal) o.signal = opts.signal;
-  if (opts.dryRun) o.dryRun = true;
-  if (mount) o.mount = mount;
-  return o;
-}
-
-/** Cross-repository mount when both sides are repositories of the same registry; a refused mount means "transfer it". */
-function mountFor(plan: CopyPlan, src: Opened, dst: Opened, emit: ReturnType<typeof emitter>): ((d: Descriptor) => Promise<boolean>) | undefined {
-  if (plan.src.kind !== 'remote' || plan.dst.kind !== 'remote' || !isMounter(dst.target)) return undefined;
+/** Cross-repository mount when both sides are repositories of the same registry. */
+function mountFor(plan: CopyPlan, dst: Target, debug: (message: string) => void): ((d: Descriptor) => Promise<boolean>) | undefined {
+  if (plan.src.kind !== 'remote' || plan.dst.kind !== 'remote') return undefined;
   if (plan.src.ref.host !== plan.dst.ref.host || plan.src.ref.repository === plan.dst.ref.repository) return undefined;
-  const from = plan.src.ref.repository;
-  const to = dst.target;
-  return async (d) => {
-    try {
-      const mounted = await to.mountBlob(d, from);
-      if (mounted) emit({ type: 'debug', message: `mounted ${d.digest} from ${from}` });
-      return mounted;
-    } catch (err) {
-      if (err instanceof OcipackError && err.code === 'CANCELLED') throw err;
-      emit({ type: 'debug', message: `mount of ${d.digest} from ${from} failed (${err instanceof Error ? err.message : 'error'}); copying it` });
-      return false;
-    }
-  };
-}
-
-/** Digests of the manifests an index lists (recursively), whose referrers are copied too. */
-async function childManifests(target: Target, root: Descriptor, depth = 0): Promise<string[]> {
-  if (!isIndexType(root.mediaType) || depth > 4) return [];
-  const fetched = await target.fetchManifest(root.digest);
-  const m = parseManifest(fetched.bytes, { where: root.digest, mediaType: root.mediaType });
-  if (!isIndex(m)) return [];
-  const out: string[] = [];
-  for (const child of m.manifests) {
-    out.push(child.digest);
-    out.push(...(await childManifests(target, child, depth + 1)));
-  }
-  return out;
-}
-
-/** A destination with nothing in it and no way to write (a dry run into a layout directory not made yet). */
-function emptyTarget(name: string): Target {
-  const missing = (what: string) => Promise.reject(new OcipackError('NOT_FOUND', `${what} not found in ${name}`));
-  const readOnly = () => Promise.reject(new OcipackError('USAGE', 'a dry run writes nothing'));
-  return {
-    name,
-    resolve: (ref) => missing(ref),
-    fetchManifest: (ref) => missing(ref),
-    fetchBlob: (d) => missing(d.digest),
-    exists: async () => false,
-    pushBlob: readOnly,
-    pushManifest: readOnly,
-    listTags: async () => [],
-  };
+  return mountFrom(dst, plan.src.ref.repository, debug);
 }
