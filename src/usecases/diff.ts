@@ -12,10 +12,9 @@ import { DEFAULTS } from '../core/defaults.js';
 import { listEntries } from '../artifact/tar/pack.js';
 import { checkLayerSize, readTarEntries } from '../artifact/tar/unpack.js';
 import { checkSources, packOptionsFor, readsStdin } from '../artifact/tar/tree.js';
-import { hashEntry, localTree } from '../artifact/diff/local.js';
-import { addPatches, compareTrees, keepBudget, pair, TreeSide, type DiffChange, type KeepBudget, type SideEntry } from '../artifact/diff/tree.js';
-import { isYamlPath, type ObjectChange } from '../artifact/diff/kubernetes.js';
-import { objectChanges } from '../artifact/diff/objects.js';
+import { hashEntry, localEntry } from '../artifact/diff/local.js';
+import { compareTrees, isYamlPath, keepBudget, pair, TreeSide, type DiffChange, type KeepBudget, type SideEntry } from '../artifact/diff/tree.js';
+import type { ObjectChange } from '../artifact/diff/kubernetes.js';
 import { parseTargetRef, referenceIn, type TargetRef } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
 import type { Target } from '../content/target.js';
@@ -77,8 +76,10 @@ export async function diff(opts: DiffOptions): Promise<DiffResult> {
     if ('same' in sides) return sides.same;
     const changes = compareTrees(sides.b, sides.a);
     const result: DiffResult = { ...sides.artifact, ...(sides.to ? { to: sides.to } : {}), differ: changes.length > 0, changes };
-    if (opts.kubernetes) result.objects = await objectChanges(changes, sides.a, sides.b, { unified: opts.unified ?? false, warn: (message) => emit({ type: 'warning', message }) });
-    if (opts.unified) await addPatches(changes, sides.b, sides.a);
+    const warn = (message: string): void => emit({ type: 'warning', message });
+    // yaml and jsdiff are loaded only when asked for: a plain diff does not pay for them.
+    if (opts.kubernetes) result.objects = await (await import('../artifact/diff/objects.js')).objectChanges(changes, sides.a, sides.b, { unified: opts.unified ?? false, warn });
+    if (opts.unified) await (await import('../artifact/diff/patch.js')).addPatches(changes, sides.b, sides.a);
     return result;
   } catch (err) {
     throw conn.failure(err);
@@ -107,18 +108,19 @@ interface Sides {
   to?: DiffArtifact;
 }
 
-/** The artifact and the local tree, read at the same time. */
+/** The artifact and the local tree, read at the same time (paired: a local file with the artifact's hash frees its body). */
 async function withLocal(target: Promise<Target>, ref: TargetRef, opts: DiffOptions, budget: KeepBudget, emit: OnEvent): Promise<Sides> {
-  const side = new TreeSide(budget);
-  const [local, artifact] = await Promise.all([
-    localSide(opts, emit),
+  const [local, remote] = [new TreeSide(budget), new TreeSide(budget)];
+  pair(local, remote);
+  const [, artifact] = await Promise.all([
+    localSide(local, opts, emit),
     target.then(async (t) => {
       const r = await resolveSide(t, ref, opts);
-      await readSide(t, r.layer, side, opts, emit);
+      await readSide(t, r.layer, remote, opts, emit);
       return r;
     }),
   ]);
-  return { a: side.entries, b: local, artifact };
+  return { a: remote.entries, b: local.entries, artifact };
 }
 
 /** Two artifacts: both resolved, then (unless their layers are the same blob) both layers read at once. */
@@ -137,10 +139,10 @@ async function twoArtifacts(
   return { a: sa.entries, b: sb.entries, artifact: ra, to: rb };
 }
 
-/** The local tree exactly as push would pack it, each file hashed (a few at a time). */
-async function localSide(opts: DiffOptions, emit: OnEvent): Promise<Map<string, SideEntry>> {
+/** The local tree exactly as push would pack it into `side`, each file hashed (a few at a time). */
+async function localSide(side: TreeSide, opts: DiffOptions, emit: OnEvent): Promise<void> {
   const entries = await listEntries(packOptionsFor({ ...opts, path: opts.path ?? '' }, emit));
-  return localTree(entries, await mapLimit(entries, DEFAULTS.concurrency, (e) => hashEntry(e, opts.signal), opts.signal));
+  await mapLimit(entries, DEFAULTS.concurrency, async (e) => side.put(e.path, localEntry(e, await hashEntry(e, opts.signal))), opts.signal);
 }
 
 /** Reference → manifest digest and the layer to compare; the layer's size checked against the cap before any download. */

@@ -7,7 +7,7 @@
  */
 import { parseAllDocuments, stringify } from 'yaml';
 import { DEFAULTS } from '../../core/defaults.js';
-import { unifiedPatch } from './tree.js';
+import { unifiedPatch } from './patch.js';
 
 /** One object as a file declares it. */
 export interface KubeObject {
@@ -42,11 +42,6 @@ export interface ObjectChange {
   morePaths?: number;
   /** With `unified`: the unified diff of the canonical YAML, a → b. */
   patch?: string;
-}
-
-/** The YAML files `--kubernetes` reads. */
-export function isYamlPath(path: string): boolean {
-  return /\.ya?ml$/i.test(path);
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {

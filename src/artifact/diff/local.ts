@@ -8,13 +8,9 @@ import { OcipackError } from '../../core/errors.js';
 import type { WalkEntry } from '../tar/pack.js';
 import type { SideEntry } from './tree.js';
 
-/** The tree as a map of side entries, from the walk push packs and each file's sha256 (in the same order). */
-export function localTree(entries: readonly WalkEntry[], hashes: readonly string[]): Map<string, SideEntry> {
-  const out = new Map<string, SideEntry>();
-  entries.forEach((e, i) => {
-    out.set(e.path, e.type === 'file' ? { type: 'file', sha256: hashes[i] ?? '', exec: (e.mode & 0o100) !== 0, absPath: e.absPath, size: e.size } : { type: 'dir' });
-  });
-  return out;
+/** A walked entry as a side of the comparison, given its content's sha256. */
+export function localEntry(e: WalkEntry, sha256: string): SideEntry {
+  return e.type === 'file' ? { type: 'file', sha256, exec: (e.mode & 0o100) !== 0, absPath: e.absPath, size: e.size } : { type: 'dir' };
 }
 
 /** Files up to this size are read whole: a stream per small file costs more than the hashing. */

@@ -1,7 +1,8 @@
 /** `diff --kubernetes` over two trees: the objects of every changed YAML file, read once, compared by identity. */
 import { DEFAULTS } from '../../core/defaults.js';
-import { compareObjects, isYamlPath, parseObjects, type KubeObject, type ObjectChange } from './kubernetes.js';
-import { asText, contentOf, type DiffChange, type SideEntry } from './tree.js';
+import { compareObjects, parseObjects, type KubeObject, type ObjectChange } from './kubernetes.js';
+import { asText, contentOf } from './patch.js';
+import { isYamlPath, type DiffChange, type SideEntry } from './tree.js';
 
 /**
  * The object changes behind the file changes: only files that differ are read (an unchanged file holds

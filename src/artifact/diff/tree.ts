@@ -1,11 +1,9 @@
 /**
  * The file-by-file comparison behind `diff`: two trees of hashed entries (an artifact's layer, or a local
- * directory as push would pack it) → added, removed and changed paths, and unified patches of text files.
+ * directory as push would pack it) → added, removed and changed paths (their patches: patch.ts).
  * Bodies are kept only while they may still be shown: a file whose twin on the other side has the same
  * hash drops its body at once, and all kept bodies together stay under one budget.
  */
-import { readFile } from 'node:fs/promises';
-import { createTwoFilesPatch } from 'diff';
 import { DEFAULTS } from '../../core/defaults.js';
 import type { TarListEntry } from '../tar/hash.js';
 
@@ -76,21 +74,23 @@ export class TreeSide {
   /** Record one entry of readTarEntries (its body, if any, kept only while it may be shown). */
   add(e: TarListEntry): void {
     if (e.type === 'other') this.skipped.push(e.path);
-    else if (e.type === 'dir') this.entries.set(e.path, { type: 'dir' });
-    else this.entries.set(e.path, this.fileEntry(e));
+    else if (e.type === 'dir') this.put(e.path, { type: 'dir' });
+    else this.put(e.path, { type: 'file', sha256: e.sha256 ?? '', exec: (e.mode & 0o100) !== 0, size: e.size, ...(e.body ? { body: e.body } : {}) });
   }
 
-  private fileEntry(e: TarListEntry): SideEntry {
-    const entry: SideEntry = { type: 'file', sha256: e.sha256 ?? '', exec: (e.mode & 0o100) !== 0, size: e.size };
-    if (!e.body) return entry;
-    const twin = this.other?.entries.get(e.path);
-    if (twin?.type === 'file' && twin.sha256 === entry.sha256) {
+  /** Record an entry; a file whose twin on the other side has the same hash keeps no body, nor does the twin. */
+  put(path: string, entry: SideEntry): void {
+    const twin = this.other?.entries.get(path);
+    if (entry.type === 'file' && twin?.type === 'file' && twin.sha256 === entry.sha256) {
       this.release(twin);
-      return entry;
+      delete entry.body;
+    } else if (entry.body && entry.body.length > this.budget.left) {
+      delete entry.body;
+      entry.overBudget = true;
+    } else if (entry.body) {
+      this.budget.left -= entry.body.length;
     }
-    if (e.body.length > this.budget.left) return { ...entry, overBudget: true };
-    this.budget.left -= e.body.length;
-    return { ...entry, body: e.body };
+    this.entries.set(path, entry);
   }
 
   private release(e: SideEntry): void {
@@ -105,45 +105,7 @@ export function pair(a: TreeSide, b: TreeSide): void {
   b.other = a;
 }
 
-/** A file's content for display: its kept body, a local file read now, or why there is none. */
-export async function contentOf(e: SideEntry | undefined, cap: number): Promise<Buffer | 'too large' | 'over budget' | undefined> {
-  if (e?.type !== 'file') return undefined;
-  if ((e.size ?? 0) > cap) return 'too large';
-  if (e.body) return e.body;
-  if (e.overBudget) return 'over budget';
-  return e.absPath === undefined ? undefined : readFile(e.absPath);
-}
-
-/** Text a unified diff can show: no NUL byte and valid UTF-8 (what git calls a text file, near enough). */
-export function asText(b: Buffer): string | undefined {
-  if (b.includes(0)) return undefined;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(b);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A unified diff of two texts (undefined: the side is absent, `/dev/null`), without the `===` banner. */
-export function unifiedPatch(name: string, before: string | undefined, after: string | undefined): string {
-  const from = before === undefined ? '/dev/null' : `a/${name}`;
-  const to = after === undefined ? '/dev/null' : `b/${name}`;
-  return createTwoFilesPatch(from, to, before ?? '', after ?? '', undefined, undefined, { context: 3 }).replace(/^=+\n/, '');
-}
-
-/** A patch (or the reason for none) on every added, removed and content-changed file, a → b. */
-export async function addPatches(changes: DiffChange[], b: ReadonlyMap<string, SideEntry>, a: ReadonlyMap<string, SideEntry>): Promise<void> {
-  const cap = DEFAULTS.caps.diffTextBytes;
-  for (const c of changes) {
-    if (c.status === 'changed' && c.reason !== 'content') continue;
-    const [before, after] = await Promise.all([contentOf(a.get(c.path), cap), contentOf(b.get(c.path), cap)]);
-    if (typeof before === 'string' || typeof after === 'string') {
-      c.noPatch = before === 'too large' || after === 'too large' ? 'too large' : 'over budget';
-      continue;
-    }
-    const x = before === undefined ? undefined : asText(before);
-    const y = after === undefined ? undefined : asText(after);
-    if ((before !== undefined && x === undefined) || (after !== undefined && y === undefined)) c.noPatch = 'binary';
-    else c.patch = unifiedPatch(c.path, x, y);
-  }
+/** The YAML files `diff --kubernetes` reads as objects. */
+export function isYamlPath(path: string): boolean {
+  return /\.ya?ml$/i.test(path);
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { addPatches, compareTrees, keepBudget, pair, TreeSide, type SideEntry } from '../../../../src/artifact/diff/tree.js';
+import { compareTrees, keepBudget, pair, TreeSide, type SideEntry } from '../../../../src/artifact/diff/tree.js';
+import { addPatches } from '../../../../src/artifact/diff/patch.js';
 import type { TarListEntry } from '../../../../src/artifact/tar/hash.js';
 
 const file = (sha256: string, exec = false): SideEntry => ({ type: 'file', sha256, exec });
@@ -97,4 +98,17 @@ test('addPatches: text → unified diff, binary → says so, a mode-only change 
     ['m', 'mode', undefined, undefined],
     ['t', 'content', undefined, '--- a/t\n+++ b/t\n@@ -1,1 +1,1 @@\n-a\n+b\n'],
   ]);
+});
+
+test('TreeSide.put: a local file (no body) with the hash of the artifact file frees its kept body; another hash keeps it', () => {
+  const budget = keepBudget(100);
+  const [local, remote] = [new TreeSide(budget), new TreeSide(budget)];
+  pair(local, remote);
+  remote.add(tarFile('same', 'abc'));
+  remote.add(tarFile('changed', 'old'));
+  local.put('same', { type: 'file', sha256: sha('abc'), exec: false, absPath: '/x/same', size: 3 });
+  local.put('changed', { type: 'file', sha256: sha('new'), exec: false, absPath: '/x/changed', size: 3 });
+  assert.equal(remote.entries.get('same')?.body, undefined);
+  assert.equal(remote.entries.get('changed')?.body?.toString(), 'old');
+  assert.equal(budget.left, 97);
 });
