@@ -3,7 +3,7 @@ export { push, type PushOptions, type PushResult } from './usecases/push.js';
 export { pull, type PullOptions, type PullResult } from './usecases/pull.js';
 export { tag, PartialTagError, type TagOptions, type TagResult } from './usecases/tag.js';
 export { list, type ListOptions, type ListEntry } from './usecases/list.js';
-export { diff, type DiffOptions, type DiffResult, type DiffChange, type DiffStatus } from './usecases/diff.js';
+export { diff, type DiffOptions, type DiffResult, type DiffChange, type DiffStatus, type DiffArtifact, type ObjectChange, type ObjectStatus } from './usecases/diff.js';
 export { build, type BuildOptions, type BuildResult } from './usecases/build.js';
 export { inspect, type InspectOptions, type InspectResult, type DescriptorSummary } from './usecases/inspect.js';
 export { verify, type VerifyOptions, type VerifyResult } from './usecases/verify.js';

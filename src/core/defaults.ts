@@ -54,6 +54,12 @@ export const DEFAULTS = {
     tagPages: 10_000,
     /** `diff --unified` shows files up to this size; bigger ones are named, not printed. */
     diffTextBytes: 1024 * 1024,
+    /** `diff --kubernetes` reads a YAML file up to this size; a bigger one is compared as a file only. */
+    diffYamlBytes: 16 * MiB,
+    /** File bodies one `diff` keeps for patches and objects (both artifacts together); past it, files are named, not shown. */
+    diffKeptBytes: 256 * MiB,
+    /** Changed paths listed per Kubernetes object (`spec.replicas`, …); the rest are counted. */
+    diffObjectPaths: 20,
     /** One PAX header or GNU long name of a layer (node-tar's `maxMetaEntrySize`); a bigger one is refused. */
     tarExtendedHeaderBytes: 1 * MiB,
     /** All extended headers before one entry (a long name, a long link name, a PAX and a global header fit). */

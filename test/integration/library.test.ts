@@ -50,6 +50,7 @@ out.sign = await lib.sign({ ...common, reference: ref + ':v1', key: keys.private
 out.verify = await lib.verify({ ...common, reference: ref + ':v1', key: keys.publicKeyPath });
 out.copy = await lib.copy({ ...common, source: ref + ':v1', destination: join(work, 'layout') + ':v1', toOciLayout: true, includeReferrers: true });
 out.layoutPull = await lib.pull({ ...common, reference: join(work, 'layout') + ':v1', ociLayout: true, output: join(work, 'out2') });
+out.diffRefs = await lib.diff({ ...common, reference: ref + ':v1', to: join(work, 'layout') + ':v1', toOciLayout: true, kubernetes: true });
 out.errors = [];
 for (const attempt of [
   () => lib.pull({ ...common, reference: ref + ':missing', output: join(work, 'out3') }),
@@ -96,6 +97,7 @@ test('every use-case works through the library entry, prints nothing, never exit
   assert.equal(out.inspect.raw, true);
   assert.equal(out.diff.differ, false);
   assert.deepEqual(out.diff.changes, []);
+  assert.deepEqual([out.diffRefs.differ, out.diffRefs.digest, out.diffRefs.to.digest, out.diffRefs.changes, out.diffRefs.objects], [false, digest, digest, [], []], 'diff of two artifacts: the registry one and its layout copy');
   assert.equal(out.build.digest, out.inspect.layers[0].digest, 'build writes the bytes push uploaded');
   assert.equal(out.pull.digest, digest);
   assert.equal(out.pull.revision, 'main@sha1:abc');

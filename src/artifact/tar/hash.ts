@@ -16,22 +16,23 @@ export interface TarListEntry {
   /** Hex sha256 of the body, for files. */
   sha256?: string;
   size: number;
-  /** The body itself, for files no bigger than `keepBodyBytes` (diff --unified). */
+  /** The body itself, for files `keepBody` asks for (diff --unified, --kubernetes). */
   body?: Buffer;
 }
 
-/** Reads a tar or tar+gzip stream and reports every entry (files with their sha256, small bodies kept on request) in archive order. */
+/** Reads a tar or tar+gzip stream and reports every entry (files with their sha256, the bodies `keepBody` asks for kept) in archive order. */
 export async function readTarEntries(
   stream: Readable,
   onEntry: (e: TarListEntry) => void,
   caps: Omit<ReadTarOptions, 'allowSpecial'> = {},
-  keepBodyBytes = 0,
+  keepBody: number | ((path: string, size: number) => boolean) = 0,
 ): Promise<void> {
+  const keep = typeof keepBody === 'number' ? (_path: string, size: number) => size <= keepBody : keepBody;
   const visit = (item: TarItem): TarSink | undefined => {
     if (item.path === '') return undefined;
     const base = { path: item.path, mode: item.mode & 0o777 };
     if (item.kind === 'file') {
-      const kept: Buffer[] | undefined = item.size <= keepBodyBytes ? [] : undefined;
+      const kept: Buffer[] | undefined = keep(item.path, item.size) ? [] : undefined;
       const sink = hashingSink(item, (sha256) => onEntry({ ...base, type: 'file', sha256, size: item.size, ...(kept ? { body: Buffer.concat(kept) } : {}) }));
       return kept ? { ...sink, write: (chunk) => { kept.push(Buffer.from(chunk)); return sink.write(chunk); } } : sink;
     }
