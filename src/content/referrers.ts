@@ -33,6 +33,8 @@ export interface ReferrerCopyOptions {
   mount?: (desc: Descriptor) => Promise<boolean>;
   /** Count what would be copied; write nothing (not even the tag-schema index). */
   dryRun?: boolean;
+  /** Leave referrers the destination already holds (under their cosign tag) as they are. */
+  keepPresent?: boolean;
 }
 
 /**
