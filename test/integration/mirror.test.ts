@@ -1,0 +1,234 @@
+/**
+ * mirror against two real registries: tags chosen by semver, regex and list; a second run writes nothing
+ * and reads no blob; signatures made by `sign` arrive with includeReferrers (and verify there); an upload
+ * broken midway, and an interrupt, leave what was copied, and the rerun transfers only the rest; a bad
+ * file is exit 2 naming the line before any request; a dry run writes nothing; --creds-for per registry.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ocipack, tempDir } from '../helpers/cli.js';
+import { startRegistry, type AccessLogEntry } from '../helpers/registry.js';
+import { startFaultProxy } from '../helpers/faultproxy.js';
+import { headManifest } from '../helpers/rawoci.js';
+import { mirror } from '../../src/usecases/mirror.js';
+import { OcipackError } from '../../src/core/errors.js';
+
+let src: Awaited<ReturnType<typeof startRegistry>>;
+let dst: Awaited<ReturnType<typeof startRegistry>>;
+let keys: string;
+const PW = { COSIGN_PASSWORD: 'mirror-pw' };
+
+before(async () => {
+  src = await startRegistry({ auth: 'none' });
+  dst = await startRegistry({ auth: 'none' });
+  keys = await tempDir('ocipack-keys-');
+  const r = await ocipack(['generate-key-pair'], { cwd: keys, env: PW });
+  assert.equal(r.code, 0, r.stderr);
+});
+after(async () => {
+  await src?.stop();
+  await dst?.stop();
+});
+
+interface Rec { source: string; destination: string; tag: string; digest: string; status: string; bytes: number; referrers: number; error?: string }
+
+/** Pushes one small artifact per tag (distinct content) to `repo` of the source registry. */
+async function pushTags(repo: string, tags: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const tag of tags) {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'app.yaml'), `repo: ${repo}\ntag: ${tag}\n`);
+    const r = await ocipack(['push', `oci://${src.host}/${repo}:${tag}`, '-f', dir, '--source', 's', '--revision', tag, '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    out[tag] = (JSON.parse(r.stdout) as { digest: string }).digest;
+  }
+  return out;
+}
+
+async function mirrorFile(text: string): Promise<string> {
+  const file = join(await tempDir(), 'mirror.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+async function mirrorJson(file: string, extra: string[] = []): Promise<{ code: number; records: Rec[]; stderr: string }> {
+  const r = await ocipack(['mirror', file, '-o', 'json', ...extra]);
+  return { code: r.code, records: r.stdout === '' ? [] : (JSON.parse(r.stdout) as Rec[]), stderr: r.stderr };
+}
+
+async function tagsAt(url: string, repo: string): Promise<string[]> {
+  const res = await fetch(`${url}/v2/${repo}/tags/list`);
+  if (res.status === 404) return [];
+  return ((await res.json()) as { tags: string[] | null }).tags?.sort() ?? [];
+}
+
+const writes = (reqs: AccessLogEntry[]) => reqs.filter((q) => q.method !== 'GET' && q.method !== 'HEAD');
+const byStatus = (records: Rec[]) => records.map((r) => `${r.destination.split('/').slice(1).join('/')}:${r.tag}=${r.status}`).sort();
+
+test('tags by semver, regex and list are copied; a second run writes nothing and touches no blob', async () => {
+  const digests = await pushTags('sel/app', ['1.0.0', '1.1.0', '2.0.0', 'latest', 'dev-abc']);
+  const file = await mirrorFile(`
+- source: oci://${src.host}/sel/app
+  destination: oci://${dst.host}/sel/semver
+  semver: "^1.0.0"
+- source: ${src.host}/sel/app
+  destination: oci://${dst.host}/sel/regex
+  regex: ^dev-
+- source: oci://${src.host}/sel/app
+  destination: oci://${dst.host}/sel/list
+  tags: [latest, 2.0.0]
+`);
+  const first = await mirrorJson(file);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(byStatus(first.records), ['sel/list:2.0.0=copied', 'sel/list:latest=copied', 'sel/regex:dev-abc=copied', 'sel/semver:1.0.0=copied', 'sel/semver:1.1.0=copied']);
+  for (const r of first.records) assert.equal(r.digest, digests[r.tag]);
+  assert.ok(first.records.every((r) => r.bytes > 0));
+  assert.deepEqual(await tagsAt(dst.url, 'sel/semver'), ['1.0.0', '1.1.0']);
+  assert.deepEqual(await tagsAt(dst.url, 'sel/regex'), ['dev-abc']);
+  assert.deepEqual(await tagsAt(dst.url, 'sel/list'), ['2.0.0', 'latest']);
+  assert.equal((await headManifest(dst.url, 'sel/list', 'latest')).digest, digests.latest);
+  assert.match(first.stderr, /ENTRY\s+COPIED\s+SKIPPED\s+FAILED\s+BYTES\n.*sel\/app → .*sel\/semver\s+2\s+0\s+0\s+\d/);
+
+  await src.resetRequests();
+  await dst.resetRequests();
+  const second = await mirrorJson(file);
+  assert.equal(second.code, 0, second.stderr);
+  assert.ok(second.records.every((r) => r.status === 'skipped' && r.bytes === 0), JSON.stringify(second.records));
+  const [atSrc, atDst] = [await src.requests(), await dst.requests()];
+  assert.deepEqual(writes(atDst), [], 'nothing written');
+  assert.deepEqual([...atSrc, ...atDst].filter((q) => q.path.includes('/blobs/')), [], 'no blob read or checked');
+  assert.match(second.stderr, /✔ mirrored 0 tag\(s\), 5 already there/);
+});
+
+test('signatures made by sign arrive with includeReferrers and verify there; a rerun writes nothing', async () => {
+  await pushTags('signed/app', ['v1']);
+  const key = join(keys, 'cosign.key');
+  for (const format of [[], ['--signature-format', 'legacy']]) {
+    const s = await ocipack(['sign', `oci://${src.host}/signed/app:v1`, '--key', key, ...format], { env: PW });
+    assert.equal(s.code, 0, s.stderr);
+  }
+  const file = await mirrorFile(`
+- source: oci://${src.host}/signed/app
+  destination: oci://${dst.host}/signed/app
+  includeReferrers: true
+- source: oci://${src.host}/signed/app
+  destination: oci://${dst.host}/unsigned/app
+`);
+  const first = await mirrorJson(file);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(byStatus(first.records), ['signed/app:v1=copied', 'unsigned/app:v1=copied'], 'cosign and referrer tags are not mirrored as tags of their own');
+  assert.ok((first.records.find((r) => r.destination.endsWith('/signed/app'))?.referrers ?? 0) >= 2, JSON.stringify(first.records));
+  const pub = join(keys, 'cosign.pub');
+  const verified = await ocipack(['verify', `oci://${dst.host}/signed/app:v1`, '--key', pub]);
+  assert.equal(verified.code, 0, verified.stderr);
+  const unsigned = await ocipack(['verify', `oci://${dst.host}/unsigned/app:v1`, '--key', pub]);
+  assert.equal(unsigned.code, 3, unsigned.stderr);
+
+  await dst.resetRequests();
+  const second = await mirrorJson(file);
+  assert.equal(second.code, 0, second.stderr);
+  assert.ok(second.records.every((r) => r.status === 'skipped' && r.referrers === 0), JSON.stringify(second.records));
+  assert.deepEqual(writes(await dst.requests()), [], 'signatures already there are not written again');
+});
+
+test('an upload broken midway fails that tag only (exit 1 naming it); the rerun transfers only what is missing', async () => {
+  const digests = await pushTags('fail/app', ['1.0.0', '1.1.0', '1.2.0']);
+  const layer = JSON.parse(Buffer.from(await (await fetch(`${src.url}/v2/fail/app/manifests/1.1.0`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).arrayBuffer()).toString()) as { layers: Array<{ digest: string }> };
+  const broken = layer.layers[0]!.digest;
+  const proxy = await startFaultProxy({ upstream: dst.host });
+  try {
+    const file = await mirrorFile(`- source: oci://${src.host}/fail/app\n  destination: oci://${proxy.host}/fail/app\n- source: oci://${src.host}/fail/app\n  destination: oci://${proxy.host}/fail/other\n`);
+    proxy.script([{ method: 'PUT', path: new RegExp(`/fail/app/blobs/uploads/.*digest=${broken.replace(':', '(:|%3A)')}`), action: { status: 400, body: '{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"injected"}]}' } }]);
+    const first = await mirrorJson(file);
+    assert.equal(first.code, 1, first.stderr);
+    assert.deepEqual(byStatus(first.records), ['fail/app:1.0.0=copied', 'fail/app:1.1.0=failed', 'fail/app:1.2.0=copied', 'fail/other:1.0.0=copied', 'fail/other:1.1.0=copied', 'fail/other:1.2.0=copied'], 'the other tags and the other entry went on');
+    assert.match(first.stderr, /✗ mirror failed for 1 tag\(s\): .*fail\/app:1\.1\.0 → .*fail\/app\n/);
+    assert.deepEqual(await tagsAt(dst.url, 'fail/app'), ['1.0.0', '1.2.0'], 'the failed tag was not written');
+
+    proxy.script([]);
+    const second = await mirrorJson(file);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(byStatus(second.records).filter((s) => !s.endsWith('=skipped')), ['fail/app:1.1.0=copied']);
+    const puts = proxy.log.filter((l) => l.method === 'PUT');
+    assert.deepEqual(puts.filter((l) => l.path.includes('/manifests/')).map((l) => l.path), ['/v2/fail/app/manifests/1.1.0']);
+    assert.ok(puts.filter((l) => l.path.includes('/blobs/uploads/')).every((l) => l.path.includes('/fail/app/')), 'no blob of another tag sent again');
+    assert.ok(puts.some((l) => l.path.includes(broken.slice(7))), 'the missing layer was sent');
+    assert.equal((await headManifest(dst.url, 'fail/app', '1.1.0')).digest, digests['1.1.0']);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('an interrupted mirror keeps what it copied; the rerun copies only the rest', async () => {
+  await pushTags('stop/app', ['1.0.0', '1.1.0', '1.2.0']);
+  const text = `- source: oci://${src.host}/stop/app\n  destination: oci://${dst.host}/stop/app\n`;
+  const ac = new AbortController();
+  const stopped = mirror({
+    file: 'stop.yaml', text, signal: ac.signal, repositories: 1,
+    onEvent: (e) => { if (e.type === 'manifest:pushed' && e.tag !== undefined) ac.abort(new OcipackError('CANCELLED', 'interrupted by SIGINT')); },
+  });
+  await assert.rejects(stopped, (err: unknown) => err instanceof OcipackError && err.code === 'CANCELLED');
+  const kept = await tagsAt(dst.url, 'stop/app');
+  assert.equal(kept.length, 1, `one tag was complete when the run stopped: ${kept.join(',')}`);
+  await dst.resetRequests();
+  const rerun = await mirror({ file: 'stop.yaml', text });
+  assert.deepEqual(rerun.records.map((r) => [r.tag, r.status]).sort(), ['1.0.0', '1.1.0', '1.2.0'].map((t) => [t, kept.includes(t) ? 'skipped' : 'copied']));
+  const manifestPuts = writes(await dst.requests()).filter((q) => q.method === 'PUT' && q.path.includes('/manifests/'));
+  assert.equal(manifestPuts.length, 2, JSON.stringify(manifestPuts));
+  assert.deepEqual(await tagsAt(dst.url, 'stop/app'), ['1.0.0', '1.1.0', '1.2.0']);
+});
+
+test('a bad mirror file is exit 2 naming the line, before any request', async () => {
+  await src.resetRequests();
+  await dst.resetRequests();
+  const good = `- source: oci://${src.host}/sel/app\n  destination: oci://${dst.host}/bad/first\n`;
+  const table: Array<[string, RegExp]> = [
+    [`${good}- source: oci://${src.host}/sel/app\n  destination: oci://${dst.host}/bad/x\n  tag: [v1]\n`, /mirror\.yaml:5: unknown key "tag"/],
+    [`${good}- source: oci://${src.host}/sel/app:v1\n  destination: oci://${dst.host}/bad/x\n`, /mirror\.yaml:3: invalid repository/],
+    [`${good}- source: oci://${src.host}/sel/app\n  destination: oci://${dst.host}/Bad\n`, /mirror\.yaml:4: invalid reference/],
+    [`${good}  regex: "[a-"\n`, /mirror\.yaml:3: invalid regular expression/],
+  ];
+  for (const [text, message] of table) {
+    const r = await ocipack(['mirror', await mirrorFile(text)]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+  }
+  const missing = await ocipack(['mirror', join(await tempDir(), 'absent.yaml')]);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /absent\.yaml: no such file/);
+  assert.deepEqual([...(await src.requests()), ...(await dst.requests())], []);
+});
+
+test('--dry-run lists what would be copied and writes nothing', async () => {
+  await pushTags('dry/app', ['1.0.0', '1.1.0']);
+  const part = await mirrorFile(`- source: oci://${src.host}/dry/app\n  destination: oci://${dst.host}/dry/app\n  tags: [1.0.0]\n`);
+  assert.equal((await mirrorJson(part)).code, 0);
+  const file = await mirrorFile(`- source: oci://${src.host}/dry/app\n  destination: oci://${dst.host}/dry/app\n`);
+  await dst.resetRequests();
+  const dry = await mirrorJson(file, ['--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.deepEqual(dry.records.map((r) => [r.tag, r.status]), [['1.1.0', 'would-copy'], ['1.0.0', 'skipped']]);
+  assert.ok(dry.records[0]!.bytes > 0);
+  assert.match(dry.stderr, /TO COPY[\s\S]*✔ dry run: would copy 1 tag\(s\), 1 already there; nothing changed/);
+  assert.deepEqual(writes(await dst.requests()), []);
+  assert.deepEqual(await tagsAt(dst.url, 'dry/app'), ['1.0.0']);
+});
+
+test('--creds-for gives each registry its own credentials', async () => {
+  const locked = await startRegistry({ auth: 'htpasswd', users: { mia: 'Mirr0r-pw' } });
+  try {
+    await pushTags('creds/app', ['v1']);
+    const file = await mirrorFile(`- source: oci://${src.host}/creds/app\n  destination: oci://${locked.host}/creds/app\n`);
+    const refused = await mirrorJson(file);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.records[0]?.status, 'failed');
+    const r = await mirrorJson(file, ['--creds-for', `${locked.host}=mia:Mirr0r-pw`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.records.map((x) => x.status), ['copied']);
+    assert.ok(!r.stderr.includes('Mirr0r-pw'));
+  } finally {
+    await locked.stop();
+  }
+});
