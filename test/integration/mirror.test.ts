@@ -180,6 +180,29 @@ test('an interrupted mirror keeps what it copied; the rerun copies only the rest
   assert.deepEqual(await tagsAt(dst.url, 'stop/app'), ['1.0.0', '1.1.0', '1.2.0']);
 });
 
+test('repositories are mirrored at once: one stalled repository does not hold back the next entry', async () => {
+  await pushTags('conc/slow', ['v1']);
+  await pushTags('conc/fast', ['v1']);
+  const proxy = await startFaultProxy({ upstream: src.host });
+  try {
+    proxy.script([{ method: 'GET', path: /\/conc\/slow\/blobs\/sha256:/, action: { stall: true } }]);
+    const text = `- source: oci://${proxy.host}/conc/slow\n  destination: oci://${dst.host}/conc/slow\n- source: oci://${src.host}/conc/fast\n  destination: oci://${dst.host}/conc/fast\n`;
+    const ac = new AbortController();
+    // only the second entry can finish a tag while the first one's blobs stall; a regression to one
+    // repository at a time ends at the guard deadline instead, with nothing at conc/fast
+    const run = mirror({
+      file: 'conc.yaml', text, signal: ac.signal, timeoutMs: 60_000,
+      onEvent: (e) => { if (e.type === 'manifest:pushed' && e.tag !== undefined) ac.abort(new OcipackError('CANCELLED', 'interrupted by SIGINT')); },
+    });
+    await assert.rejects(run, (err: unknown) => err instanceof OcipackError && err.code === 'CANCELLED');
+    assert.ok(proxy.log.some((l) => l.fault === 'stall'), 'the first entry was stalled');
+    assert.deepEqual(await tagsAt(dst.url, 'conc/fast'), ['v1']);
+    assert.deepEqual(await tagsAt(dst.url, 'conc/slow'), []);
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('a bad mirror file is exit 2 naming the line, before any request', async () => {
   await src.resetRequests();
   await dst.resetRequests();
