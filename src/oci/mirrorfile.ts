@@ -1,6 +1,7 @@
 /**
  * The mirror file (`ocipack mirror <file.yaml>`, flux-mirror's list): a YAML sequence of
- * `{source, destination, semver?, tags?, regex?, includeReferrers?}`. Parsed whole before any transfer;
+ * `{source, destination, semver?, tags?, regex?, includeReferrers?}`; a source or destination written as a
+ * path (`/…`, `./…`, `../…`) is an OCI image-layout directory. Parsed whole before any transfer;
  * every mistake (an unknown key, a missing field, a bad reference, range, regex or tag) is a usage error
  * naming the file and the line. Pure: the caller reads the file.
  */
@@ -9,12 +10,15 @@ import { OcipackError, usageError } from '../core/errors.js';
 import { isTag, parseRepository, type Reference } from './reference.js';
 import { parseSemverFilter, parseTagRegex, type SemverFilter } from './semver.js';
 
+/** A repository of a registry, or an OCI layout directory (its path as written: relative to the file). */
+export type MirrorSide = { kind: 'remote'; ref: Reference } | { kind: 'layout'; path: string };
+
 /** One entry of the file: which tags of `source` go to `destination`. */
 export interface MirrorEntry {
   /** `file:line` of the entry, for messages. */
   where: string;
-  source: Reference;
-  destination: Reference;
+  source: MirrorSide;
+  destination: MirrorSide;
   /** Explicit tags; each must exist at the source. */
   tags?: string[];
   semver?: SemverFilter;
@@ -51,10 +55,10 @@ function entryOf(map: YAMLMap, where: string, fail: Fail): MirrorEntry {
     if (!(KEYS as readonly string[]).includes(key)) throw fail(p.key, `unknown key "${key}" (known: ${KEYS.join(', ')})`);
     fields.set(key, p);
   }
-  const need = (key: 'source' | 'destination'): Reference => {
+  const need = (key: 'source' | 'destination'): MirrorSide => {
     const p = fields.get(key);
-    if (!p) throw fail(map, `the entry has no ${key} (oci://host/repository)`);
-    return repositoryAt(p.value, key, fail);
+    if (!p) throw fail(map, `the entry has no ${key} (oci://host/repository, or ./dir for a layout)`);
+    return sideAt(p.value, key, fail);
   };
   const entry: MirrorEntry = { where, source: need('source'), destination: need('destination'), includeReferrers: false };
   const semver = fields.get('semver');
@@ -88,8 +92,11 @@ function stringAt(node: Node | null, key: string, fail: Fail): string {
   return typeof node.value === 'string' ? node.value : (node.source ?? String(node.value));
 }
 
-function repositoryAt(node: Node | null, key: string, fail: Fail): Reference {
-  return located(node, fail, () => parseRepository(stringAt(node, key, fail)));
+/** A path is a layout directory (no registry reference starts with `/` or `.`); anything else a repository. */
+function sideAt(node: Node | null, key: string, fail: Fail): MirrorSide {
+  const text = stringAt(node, key, fail);
+  if (/^\.{0,2}\//.test(text)) return { kind: 'layout', path: text };
+  return { kind: 'remote', ref: located(node, fail, () => parseRepository(text)) };
 }
 
 function tagsAt(node: Node | null, fail: Fail): string[] {

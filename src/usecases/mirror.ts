@@ -1,27 +1,28 @@
 /**
  * mirror: flux-mirror's job without a cluster. A YAML list of `{source, destination, semver?, tags?,
- * regex?, includeReferrers?}` (src/oci/mirrorfile.ts), parsed whole before any transfer; then, several
- * repositories at once, each chosen tag of `source` whose digest `destination` does not hold under that
- * tag is copied (content/transfer.ts: the graph first, the tag last, so what was copied stays copied and
+ * regex?, includeReferrers?}` (src/oci/mirrorfile.ts; a side written as a path is a layout directory),
+ * parsed whole before any transfer; then, several repositories at once, each chosen tag of `source`
+ * whose digest `destination` does not hold under that tag is copied (content/transfer.ts: the graph first, the tag last, so what was copied stays copied and
  * a rerun does only the rest). A tag already there is skipped without touching its blobs; a failed tag
  * or entry does not stop the others and is reported in the result.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import { errCode } from '../core/errno.js';
 import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { parseMirrorFile, type MirrorEntry } from '../oci/mirrorfile.js';
+import { parseMirrorFile, type MirrorEntry, type MirrorSide } from '../oci/mirrorfile.js';
+import { isTag } from '../oci/reference.js';
 import { filterTags, sortTags } from '../oci/semver.js';
 import type { TargetRef } from '../connect/open.js';
 import { connect, type Connection } from '../connect/connect.js';
 import { mapLimit } from '../content/pool.js';
 import { isNotFound, tryResolve } from '../content/read.js';
 import type { Target } from '../content/target.js';
-import { mountFrom, transferArtifact, type TransferOptions } from '../content/transfer.js';
+import { emptyTarget, mountFrom, transferArtifact, type TransferOptions } from '../content/transfer.js';
 
 export interface MirrorOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** The mirror file (relative to `cwd`); with `text`, only its name in messages. */
@@ -70,7 +71,7 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
   if (opts.concurrency !== undefined) positive(opts.concurrency, 'concurrency');
   const conn = connect(opts, opts);
   try {
-    const run: Run = { conn, opts, emit: emitter(opts.onEvent) };
+    const run: Run = { conn, opts, emit: emitter(opts.onEvent), base: dirname(resolvePath(opts.cwd ?? '', opts.file)) };
     const perEntry = await mapLimit(entries, parallel, (e) => mirrorEntry(run, e));
     const records = perEntry.flat();
     const out: MirrorResult = { records, failed: records.filter((r) => r.status === 'failed').length };
@@ -87,6 +88,8 @@ interface Run {
   conn: Connection;
   opts: MirrorOptions;
   emit: OnEvent;
+  /** The mirror file's directory: layout paths are relative to it. */
+  base: string;
 }
 
 async function readMirrorFile(opts: MirrorOptions): Promise<string> {
@@ -107,12 +110,14 @@ async function mirrorEntry(run: Run, entry: MirrorEntry): Promise<MirrorRecord[]
   const names = { source: display(entry.source), destination: display(entry.destination) };
   const records: MirrorRecord[] = [];
   try {
-    const src = await run.conn.open(remote(entry.source));
-    const dst = await run.conn.open(remote(entry.destination), { push: !run.opts.dryRun });
-    const tags = entry.tags ?? sortTags(filterTags(await src.listTags(), filtersOf(entry)));
+    const src = await run.conn.open(targetOf(entry.source, run.base));
+    const dst = await openDestination(run, targetOf(entry.destination, run.base));
+    // a layout's ref names may be full references (podman's): only plain tags are mirrored
+    const tags = entry.tags ?? sortTags(filterTags((await src.listTags()).filter(isTag), filtersOf(entry)));
     const present = new Set(await dst.listTags().catch((err: unknown) => (isNotFound(err) ? [] : Promise.reject(err))));
     run.emit({ type: 'step', message: `mirroring ${names.source} to ${names.destination} (${tags.length} tag(s))` });
-    const mount = sameRegistry(entry) ? mountFrom(dst, entry.source.repository, (message) => run.emit({ type: 'debug', message })) : undefined;
+    const from = sameRegistry(entry);
+    const mount = from === undefined ? undefined : mountFrom(dst, from, (message) => run.emit({ type: 'debug', message }));
     for (const tag of tags) {
       const record: MirrorRecord = { ...names, tag, digest: '', status: 'failed', bytes: 0, referrers: 0 };
       records.push(record);
@@ -176,14 +181,28 @@ function filtersOf(entry: MirrorEntry): Parameters<typeof filterTags>[1] {
   return f;
 }
 
-function remote(ref: MirrorEntry['source']): TargetRef {
-  return { kind: 'remote', ref, display: display(ref) };
+/** A layout's path is relative to the mirror file's directory. */
+function targetOf(side: MirrorSide, base: string): TargetRef {
+  if (side.kind === 'layout') return { kind: 'layout', dir: resolvePath(base, side.path), display: side.path };
+  return { kind: 'remote', ref: side.ref, display: display(side) };
 }
 
-function display(ref: MirrorEntry['source']): string {
-  return `${ref.registry}/${ref.repository}`;
+function display(side: MirrorSide): string {
+  return side.kind === 'layout' ? side.path : `${side.ref.registry}/${side.ref.repository}`;
 }
 
-function sameRegistry(entry: MirrorEntry): boolean {
-  return entry.source.host === entry.destination.host && entry.source.repository !== entry.destination.repository;
+/** The destination, opened for writing (a layout made when missing); a dry run into a layout not made yet sees an empty one. */
+async function openDestination(run: Run, t: TargetRef): Promise<Target> {
+  const dry = run.opts.dryRun === true;
+  return run.conn.open(t, { push: !dry, create: !dry }).catch((err: unknown) => {
+    if (dry && t.kind === 'layout' && isNotFound(err)) return emptyTarget(t.display);
+    throw err;
+  });
+}
+
+/** The source repository to mount blobs from: two repositories of one registry; else undefined. */
+function sameRegistry(entry: MirrorEntry): string | undefined {
+  const [s, d] = [entry.source, entry.destination];
+  if (s.kind !== 'remote' || d.kind !== 'remote') return undefined;
+  return s.ref.host === d.ref.host && s.ref.repository !== d.ref.repository ? s.ref.repository : undefined;
 }

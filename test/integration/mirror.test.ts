@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ocipack, tempDir } from '../helpers/cli.js';
 import { startRegistry, type AccessLogEntry } from '../helpers/registry.js';
@@ -131,6 +131,36 @@ test('signatures made by sign arrive with includeReferrers and verify there; a r
   assert.equal(second.code, 0, second.stderr);
   assert.ok(second.records.every((r) => r.status === 'skipped' && r.referrers === 0), JSON.stringify(second.records));
   assert.deepEqual(writes(await dst.requests()), [], 'signatures already there are not written again');
+});
+
+test('across an air gap: registry → layout directory (a path, relative to the file) → registry, signatures included', async () => {
+  const digests = await pushTags('air/app', ['1.0.0', '1.1.0']);
+  const s = await ocipack(['sign', `oci://${src.host}/air/app:1.1.0`, '--key', join(keys, 'cosign.key')], { env: PW });
+  assert.equal(s.code, 0, s.stderr);
+  const dir = await tempDir();
+  const out = join(dir, 'out.yaml');
+  await writeFile(out, `- source: oci://${src.host}/air/app\n  destination: ./transfer/app\n  includeReferrers: true\n`);
+  const dry = await mirrorJson(out, ['--dry-run']);
+  assert.deepEqual(dry.records.map((r) => r.status), ['would-copy', 'would-copy'], dry.stderr);
+  await assert.rejects(stat(join(dir, 'transfer')), /ENOENT/, 'a dry run makes no layout');
+  const first = await mirrorJson(out);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(first.records.map((r) => [r.destination, r.tag, r.status]), [['./transfer/app', '1.1.0', 'copied'], ['./transfer/app', '1.0.0', 'copied']]);
+  const listed = await ocipack(['list', join(dir, 'transfer/app'), '--oci-layout', '-o', 'json']);
+  assert.deepEqual((JSON.parse(listed.stdout) as Array<{ tag: string; digest: string }>).map((r) => [r.tag, r.digest]), [['1.1.0', digests['1.1.0']], ['1.0.0', digests['1.0.0']]]);
+  const again = await mirrorJson(out);
+  assert.deepEqual(again.records.map((r) => r.status), ['skipped', 'skipped']);
+
+  const inFile = join(dir, 'in.yaml');
+  await writeFile(inFile, `- source: ./transfer/app\n  destination: oci://${dst.host}/air/app\n  includeReferrers: true\n`);
+  const carried = await mirrorJson(inFile);
+  assert.equal(carried.code, 0, carried.stderr);
+  assert.deepEqual(carried.records.map((r) => [r.tag, r.status]), [['1.1.0', 'copied'], ['1.0.0', 'copied']]);
+  const verified = await ocipack(['verify', `oci://${dst.host}/air/app:1.1.0`, '--key', join(keys, 'cosign.pub')]);
+  assert.equal(verified.code, 0, verified.stderr);
+  await dst.resetRequests();
+  assert.deepEqual((await mirrorJson(inFile)).records.map((r) => r.status), ['skipped', 'skipped']);
+  assert.deepEqual(writes(await dst.requests()), []);
 });
 
 test('an upload broken midway fails that tag only (exit 1 naming it); the rerun transfers only what is missing', async () => {

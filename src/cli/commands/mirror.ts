@@ -28,7 +28,8 @@ export function defineMirror(program: Command): Command {
     .option('--repositories <n>', 'repositories mirrored at once (default 3)', parseCount('--repositories'))
     .addHelpText('after', `
 The file (every key but source and destination optional; without tags, semver or regex: every tag
-except cosign's sha256-….sig/.att/.sbom tags, which travel with includeReferrers):
+except cosign's sha256-….sig/.att/.sbom tags, which travel with includeReferrers; a source or
+destination written as a path, ./dir or /dir, is an OCI layout directory relative to the file):
   - source: oci://ghcr.io/org/app-manifests
     destination: oci://registry.internal/mirror/app-manifests
     semver: ">=1.0.0"
@@ -36,6 +37,8 @@ except cosign's sha256-….sig/.att/.sbom tags, which travel with includeReferre
   - source: oci://ghcr.io/org/base
     destination: oci://registry.internal/mirror/base
     tags: [latest, v2.3.1]
+  - source: oci://ghcr.io/org/app-manifests
+    destination: ./transfer/app-manifests
 
 Example:
   ocipack mirror mirror.yaml --dry-run

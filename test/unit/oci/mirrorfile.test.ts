@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OcipackError } from '../../../src/core/errors.js';
-import { parseMirrorFile } from '../../../src/oci/mirrorfile.js';
+import { parseMirrorFile, type MirrorSide } from '../../../src/oci/mirrorfile.js';
 
 const OK = `# mirrors
 - source: oci://ghcr.io/org/app
@@ -13,14 +13,17 @@ const OK = `# mirrors
   destination: oci://registry.internal:5000/mirror/base
   tags: [latest, 1.10, v2.0.0]
 - source: oci://docker.io/alpine
+  destination: ./transfer/alpine
+- source: ../carried/alpine
   destination: oci://registry.internal:5000/alpine
 `;
 
 test('a mirror file: references, filters, explicit tags as written, includeReferrers', () => {
-  const [a, b, c] = parseMirrorFile(OK, 'm.yaml');
+  const [a, b, c, d] = parseMirrorFile(OK, 'm.yaml');
+  const ref = (side: MirrorSide | undefined) => (side?.kind === 'remote' ? side.ref : undefined);
   assert.equal(a?.where, 'm.yaml:2');
-  assert.deepEqual([a?.source.registry, a?.source.repository], ['ghcr.io', 'org/app']);
-  assert.deepEqual([a?.destination.host, a?.destination.repository], ['registry.internal:5000', 'mirror/app']);
+  assert.deepEqual([ref(a?.source)?.registry, ref(a?.source)?.repository], ['ghcr.io', 'org/app']);
+  assert.deepEqual([ref(a?.destination)?.host, ref(a?.destination)?.repository], ['registry.internal:5000', 'mirror/app']);
   assert.equal(a?.semver?.text, '>=1.0.0 <2.0.0');
   assert.equal(a?.regex?.source, '^v');
   assert.equal(a?.includeReferrers, true);
@@ -28,7 +31,9 @@ test('a mirror file: references, filters, explicit tags as written, includeRefer
   assert.deepEqual(b?.tags, ['latest', '1.10', 'v2.0.0'], 'a bare 1.10 stays the tag 1.10');
   assert.equal(b?.includeReferrers, false);
   assert.equal(b?.where, 'm.yaml:7');
-  assert.equal(c?.source.repository, 'library/alpine');
+  assert.equal(ref(c?.source)?.repository, 'library/alpine');
+  assert.deepEqual(c?.destination, { kind: 'layout', path: './transfer/alpine' }, 'a path is a layout directory');
+  assert.deepEqual(d?.source, { kind: 'layout', path: '../carried/alpine' });
 });
 
 test('every mistake is a usage error naming the file and the line, before anything else', () => {
