@@ -174,7 +174,8 @@ test('an upload broken midway fails that tag only (exit 1 naming it); the rerun 
     const first = await mirrorJson(file);
     assert.equal(first.code, 1, first.stderr);
     assert.deepEqual(byStatus(first.records), ['fail/app:1.0.0=copied', 'fail/app:1.1.0=failed', 'fail/app:1.2.0=copied', 'fail/other:1.0.0=copied', 'fail/other:1.1.0=copied', 'fail/other:1.2.0=copied'], 'the other tags and the other entry went on');
-    assert.match(first.stderr, /✗ mirror failed for 1 tag\(s\): .*fail\/app:1\.1\.0 → .*fail\/app\n/);
+    assert.match(first.stderr, /⚠ .*fail\/app:1\.1\.0 → .*fail\/app: .*injected/);
+    assert.match(first.stderr, /✗ mirror failed for 1 of 6: .*fail\/app:1\.1\.0 → .*fail\/app\n/);
     assert.deepEqual(await tagsAt(dst.url, 'fail/app'), ['1.0.0', '1.2.0'], 'the failed tag was not written');
 
     proxy.script([]);
@@ -277,6 +278,7 @@ test('--creds-for gives each registry its own credentials', async () => {
     const refused = await mirrorJson(file);
     assert.equal(refused.code, 1, refused.stderr);
     assert.equal(refused.records[0]?.status, 'failed');
+    assert.match(refused.stderr, /✗ mirror failed for 1 of 1: .*creds\/app → .*creds\/app \(the whole entry\)/);
     const r = await mirrorJson(file, ['--creds-for', `${locked.host}=mia:Mirr0r-pw`]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.records.map((x) => x.status), ['copied']);

@@ -56,9 +56,9 @@ Example:
       ui.data(r.records.map(recordOut), format);
       const done = r.records.filter((x) => x.status === 'copied' || x.status === 'would-copy').length;
       if (r.failed > 0) {
-        const named = r.records.filter((x) => x.status === 'failed').map((x) => `${x.source}${x.tag ? `:${x.tag}` : ''} → ${x.destination}`);
+        const named = r.records.filter((x) => x.status === 'failed').map((x) => (x.tag ? `${x.source}:${x.tag} → ${x.destination}` : `${x.source} → ${x.destination} (the whole entry)`));
         const more = named.length > NAMED_FAILURES ? ` and ${named.length - NAMED_FAILURES} more` : '';
-        ui.error(`mirror failed for ${r.failed} tag(s): ${named.slice(0, NAMED_FAILURES).join(', ')}${more}`, 'run it again to copy the rest; what was copied is skipped');
+        ui.error(`mirror failed for ${r.failed} of ${r.records.length}: ${named.slice(0, NAMED_FAILURES).join(', ')}${more}`, 'the warnings above say why; run it again to copy the rest (what was copied is skipped)');
         return 1;
       }
       const skipped = r.records.length - done;
