@@ -105,10 +105,12 @@ function positive(n: number, option: string): number {
   return n;
 }
 
-/** One entry: its tags one after another; a failure is a record, an interrupt stops the run. */
+/**
+ * One entry: every tag compared first (source and destination digests, `concurrency` lookups at once), then
+ * the differing ones copied one after another; a failure is a record, an interrupt stops the run.
+ */
 async function mirrorEntry(run: Run, entry: MirrorEntry): Promise<MirrorRecord[]> {
   const names = { source: display(entry.source), destination: display(entry.destination) };
-  const records: MirrorRecord[] = [];
   try {
     const src = await run.conn.open(targetOf(entry.source, run.base));
     const dst = await openDestination(run, targetOf(entry.destination, run.base));
@@ -118,42 +120,51 @@ async function mirrorEntry(run: Run, entry: MirrorEntry): Promise<MirrorRecord[]
     run.emit({ type: 'step', message: `mirroring ${names.source} to ${names.destination} (${tags.length} tag(s))` });
     const from = sameRegistry(entry);
     const mount = from === undefined ? undefined : mountFrom(dst, from, (message) => run.emit({ type: 'debug', message }));
-    for (const tag of tags) {
-      const record: MirrorRecord = { ...names, tag, digest: '', status: 'failed', bytes: 0, referrers: 0 };
-      records.push(record);
-      await mirrorTag(run, entry, { src, dst, present, record, ...(mount ? { mount } : {}) }).catch((err: unknown) => failed(run, record, err));
-    }
+    const job: EntryJob = { entry, src, dst, present, ...(mount ? { mount } : {}) };
+    const records = tags.map((tag): MirrorRecord => ({ ...names, tag, digest: '', status: 'failed', bytes: 0, referrers: 0 }));
+    const compared = await mapLimit(records, run.opts.concurrency ?? DEFAULTS.concurrency, (record) => compareTag(job, record).catch((err: unknown) => failed(run, record, err)));
+    for (const c of compared) if (c) await copyTag(run, job, c).catch((err: unknown) => failed(run, c.record, err));
+    return records;
   } catch (err) {
     // the entry could not begin (its repositories could not be opened or listed): one record says why
     const record: MirrorRecord = { ...names, tag: '', digest: '', status: 'failed', bytes: 0, referrers: 0 };
     failed(run, record, err);
-    records.push(record);
+    return [record];
   }
-  return records;
 }
 
-interface TagJob {
+interface EntryJob {
+  entry: MirrorEntry;
   src: Target;
   dst: Target;
   /** Tags the destination listed before this entry began. */
   present: Set<string>;
-  record: MirrorRecord;
   mount?: (d: Descriptor) => Promise<boolean>;
 }
 
-/** One tag: skipped when the destination's tag already names the source's digest, else copied, tag last. */
-async function mirrorTag(run: Run, entry: MirrorEntry, job: TagJob): Promise<void> {
-  const { record } = job;
+interface Compared {
+  record: MirrorRecord;
+  root: Descriptor;
+  /** The destination's tag already names the source's digest. */
+  same: boolean;
+}
+
+/** The source's digest for the tag, and whether the destination's tag names it already. */
+async function compareTag(job: EntryJob, record: MirrorRecord): Promise<Compared> {
   const root = await job.src.resolve(record.tag);
   record.digest = root.digest;
   const now = job.present.has(record.tag) ? await tryResolve(job.dst, record.tag) : undefined;
-  const same = now?.digest === root.digest;
-  if (same && !entry.includeReferrers) {
+  return { record, root, same: now?.digest === root.digest };
+}
+
+/** One tag: skipped when the destination already holds it (its referrers still brought along), else copied, tag last. */
+async function copyTag(run: Run, job: EntryJob, { record, root, same }: Compared): Promise<void> {
+  if (same && !job.entry.includeReferrers) {
     record.status = 'skipped';
     return run.emit({ type: 'info', message: `${record.destination}:${record.tag} already holds ${root.digest}; skipped` });
   }
   const t: TransferOptions = { tag: record.tag, keepPresent: true, signal: run.conn.signal };
-  if (entry.includeReferrers) t.includeReferrers = true;
+  if (job.entry.includeReferrers) t.includeReferrers = true;
   if (run.opts.concurrency !== undefined) t.concurrency = run.opts.concurrency;
   if (run.opts.onEvent) t.onEvent = run.opts.onEvent;
   if (run.opts.dryRun) t.dryRun = true;
@@ -166,12 +177,13 @@ async function mirrorTag(run: Run, entry: MirrorEntry, job: TagJob): Promise<voi
 }
 
 /** Marks `record` failed with the error's message; an interrupt or the deadline stops the whole run instead. */
-function failed(run: Run, record: MirrorRecord, err: unknown): void {
+function failed(run: Run, record: MirrorRecord, err: unknown): undefined {
   if (run.conn.signal.aborted || (err instanceof OcipackError && err.code === 'CANCELLED')) throw err;
   record.status = 'failed';
   record.error = err instanceof Error ? err.message : String(err);
   const what = record.tag === '' ? record.source : `${record.source}:${record.tag}`;
   run.emit({ type: 'warning', message: `${what} → ${record.destination}: ${record.error}` });
+  return undefined;
 }
 
 function filtersOf(entry: MirrorEntry): Parameters<typeof filterTags>[1] {
