@@ -8,7 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ocipack, tempDir } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, ocipack, tempDir } from '../helpers/cli.js';
 import { startRegistry, type AccessLogEntry } from '../helpers/registry.js';
 import { startFaultProxy } from '../helpers/faultproxy.js';
 import { headManifest } from '../helpers/rawoci.js';
@@ -209,6 +210,35 @@ test('an interrupted mirror keeps what it copied; the rerun copies only the rest
   const manifestPuts = writes(await dst.requests()).filter((q) => q.method === 'PUT' && q.path.includes('/manifests/'));
   assert.equal(manifestPuts.length, 2, JSON.stringify(manifestPuts));
   assert.deepEqual(await tagsAt(dst.url, 'stop/app'), ['1.0.0', '1.1.0', '1.2.0']);
+});
+
+test('Ctrl-C during a transfer: exit 130, the tags copied before it stay, the rerun copies the rest', async () => {
+  await pushTags('sigint/app', ['1.0.0', '1.1.0', '1.2.0']);
+  const manifest = await fetch(`${src.url}/v2/sigint/app/manifests/1.1.0`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const layer = ((await manifest.json()) as { layers: Array<{ digest: string }> }).layers[0]!.digest;
+  const proxy = await startFaultProxy({ upstream: src.host });
+  try {
+    proxy.script([{ method: 'GET', path: new RegExp(`/blobs/${layer}`), action: { stall: true } }]);
+    const file = await mirrorFile(`- source: oci://${proxy.host}/sigint/app\n  destination: oci://${dst.host}/sigint/app\n`);
+    const child = spawn(process.execPath, [BIN, 'mirror', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    await proxy.waitFor((l) => l.fault === 'stall', 30_000);
+    child.kill('SIGINT');
+    assert.equal(await closed, 130, stderr);
+    assert.match(stderr, /✗ .*interrupted by SIGINT/);
+    assert.deepEqual(await tagsAt(dst.url, 'sigint/app'), ['1.2.0'], 'newest first: 1.2.0 was complete, 1.1.0 was stopped');
+
+    await dst.resetRequests();
+    proxy.script([]);
+    const rerun = await mirrorJson(file);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.deepEqual(rerun.records.map((r) => [r.tag, r.status]), [['1.2.0', 'skipped'], ['1.1.0', 'copied'], ['1.0.0', 'copied']]);
+    assert.deepEqual(writes(await dst.requests()).filter((q) => q.path.includes('/manifests/')).map((q) => q.path).sort(), ['/v2/sigint/app/manifests/1.0.0', '/v2/sigint/app/manifests/1.1.0']);
+  } finally {
+    await proxy.close();
+  }
 });
 
 test('repositories are mirrored at once: one stalled repository does not hold back the next entry', async () => {
