@@ -11,6 +11,7 @@ import { FOREIGN_LAYER_TYPES, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js'
 import { parseManifest, successors } from '../oci/manifest.js';
 import { Limiter, settleAll } from './pool.js';
 import type { Readable } from 'node:stream';
+import { tryResolve } from './read.js';
 import { cancelled, counting, countingStream, readAll, refetching } from './bodies.js';
 import { holdsPartialGraphs, isReplayableSource, isStreamSink, type Body, type GraphSource, type Target } from './target.js';
 
@@ -37,6 +38,11 @@ export interface CopyOptions {
    * blobs are found present and skipped, and the manifest is put again: the same result.
    */
   rootAbsent?: boolean;
+  /**
+   * A root the destination already holds (named by `tag`, when one is given) is left as it is: no manifest
+   * is put again, so a rerun of a mirror writes nothing.
+   */
+  keepPresent?: boolean;
 }
 
 export interface CopyResult {
@@ -92,8 +98,13 @@ class GraphCopier {
       const fetched = await this.limit.run(() => this.src.fetchManifest(root.digest));
       const desc = withMediaType(root, fetched.descriptor.mediaType);
       checkSize(desc, fetched.bytes);
-      if (this.trustsGraph && !this.opts.rootAbsent && (await this.dst.exists(desc))) this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
-      else await this.children(desc, fetched.bytes, 0);
+      if (this.trustsGraph && !this.opts.rootAbsent && (await this.dst.exists(desc))) {
+        this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
+        if (this.opts.keepPresent && (await this.tagged(desc))) {
+          this.skip(desc, 'exists');
+          return { ...this.result };
+        }
+      } else await this.children(desc, fetched.bytes, 0);
       if (!this.opts.dryRun) await this.limit.run(() => this.dst.pushManifest(desc, fetched.bytes, this.opts.tag));
       this.count(desc);
       const pushed: { type: 'manifest:pushed'; digest: string; tag?: string } = { type: 'manifest:pushed', digest: desc.digest };
@@ -103,6 +114,12 @@ class GraphCopier {
     } catch (err) {
       throw this.firstError ?? err;
     }
+  }
+
+  /** True when the destination's `tag` (if any) already names `desc`. */
+  private async tagged(desc: Descriptor): Promise<boolean> {
+    if (this.opts.tag === undefined) return true;
+    return (await this.limit.run(() => tryResolve(this.dst, this.opts.tag as string)))?.digest === desc.digest;
   }
 
   /** Copy what a manifest references, all in parallel (bounded by the limiter), and wait for all. */

@@ -33,6 +33,8 @@ export interface ReferrerCopyOptions {
   mount?: (desc: Descriptor) => Promise<boolean>;
   /** Count what would be copied; write nothing (not even the tag-schema index). */
   dryRun?: boolean;
+  /** Leave referrers the destination already holds (under their cosign tag) as they are. */
+  keepPresent?: boolean;
 }
 
 /**
@@ -44,11 +46,14 @@ export async function copyReferrers(src: Side, dst: Side, roots: string[], opts:
   const queue = [...roots];
   const seen = new Set<string>();
   let count = 0;
+  let visited = 0;
   const copyOne = async (desc: Descriptor, tag?: string) => {
-    if (++count > MAX_REFERRERS) throw new OcipackError('CAP', `more than ${MAX_REFERRERS} referrers; refusing to copy further`);
+    if (++visited > MAX_REFERRERS) throw new OcipackError('CAP', `more than ${MAX_REFERRERS} referrers; refusing to copy further`);
     const o: Parameters<typeof copyGraph>[3] = { ...opts };
     if (tag !== undefined) o.tag = tag;
     const r = await copyGraph(src.target, dst.target, desc, o);
+    // a referrer left as it was (keepPresent) is not counted as copied
+    if (r.copied > 0) count++;
     total.copied += r.copied;
     total.skipped += r.skipped;
     total.bytes += r.bytes;

@@ -25,6 +25,8 @@ export interface TransferOptions {
   dryRun?: boolean;
   /** Try a cross-repository mount before transferring a blob (see `mountFrom`). */
   mount?: (d: Descriptor) => Promise<boolean>;
+  /** Leave a manifest the destination already holds (under its tag) as it is: a rerun writes nothing (mirror). */
+  keepPresent?: boolean;
 }
 
 export interface TransferResult extends CopyResult {
@@ -55,6 +57,7 @@ function graphOptionsOf(opts: TransferOptions): GraphOptions {
   if (opts.signal) o.signal = opts.signal;
   if (opts.dryRun) o.dryRun = true;
   if (opts.mount) o.mount = opts.mount;
+  if (opts.keepPresent) o.keepPresent = true;
   return o;
 }
 

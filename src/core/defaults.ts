@@ -93,6 +93,8 @@ export const DEFAULTS = {
   },
   /** Parallel blob transfers and per-tag lookups. */
   concurrency: 4,
+  /** Repositories `mirror` works on at once, each with `concurrency` transfers: at most 3 × 4 requests in flight. */
+  mirrorRepositories: 3,
   /** Token lifetime when the token server does not say. */
   tokenTtlSeconds: 60,
   /** A credential helper that takes longer is killed. */

@@ -223,4 +223,18 @@ describe('copyGraph', () => {
     ac.abort();
     await assert.rejects(copyGraph(src, await layout(), m.desc, { signal: ac.signal }), (err: unknown) => err instanceof OcipackError && err.code === 'CANCELLED');
   });
+
+  it('keepPresent: a root the destination holds under its tag is not written again; under another tag only the manifest is', async () => {
+    const src = await layout();
+    const m = await image(src, 'kept', [item('kept layer', MT.ociLayerTarGzip)]);
+    const dst = new Recording(await layout());
+    assert.equal((await copyGraph(src, dst, m.desc, { tag: 'v1', keepPresent: true })).copied, 3);
+    dst.writes.length = 0;
+    assert.deepEqual(await copyGraph(src, dst, m.desc, { tag: 'v1', keepPresent: true }), { copied: 0, skipped: 1, bytes: 0 });
+    assert.deepEqual(await copyGraph(src, dst, m.desc, { keepPresent: true }), { copied: 0, skipped: 1, bytes: 0 });
+    assert.deepEqual(dst.writes, []);
+    assert.equal((await copyGraph(src, dst, m.desc, { tag: 'v2', keepPresent: true })).copied, 1);
+    assert.deepEqual(dst.writes, [m.desc.digest], 'the new tag is one manifest write, no blob');
+    assert.equal((await dst.resolve('v2')).digest, m.desc.digest);
+  });
 });
