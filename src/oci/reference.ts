@@ -32,8 +32,9 @@ const PORT = /^[0-9]{1,5}$/;
 
 /** Parses a registry reference; a malformed one is a usage error (exit 2) naming what is wrong. */
 export function parseReference(input: string, opts: { defaultTag?: boolean } = {}): Reference {
-  // `oci:/host/…` (one slash) and a path (`./x`, `../x`, `/x`) are common slips; the face suggests the fix.
-  const next = /^oci:\/?(?!\/)/.test(input) ? 'oci-scheme' : /^(\.{1,2}\/|\/|~\/)/.test(input) ? 'oci-layout' : undefined;
+  // `oci:/host/…`, `oci:host`, `oci:///host`, `oci//host` (a slash too few or too many, or no colon) and a path
+  // (`./x`, `../x`, `/x`) are common slips; the face suggests the fix.
+  const next = /^oci(?::\/?(?!\/)|:\/{3}|\/\/)/.test(input) ? 'oci-scheme' : /^(\.{1,2}\/|\/|~\/)/.test(input) ? 'oci-layout' : undefined;
   const fail = (why: string): never => {
     throw usageError(`invalid reference ${quote(input)}: ${why}`, next === undefined ? {} : { option: 'ociLayout', next });
   };

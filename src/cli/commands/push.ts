@@ -6,6 +6,7 @@ import { collect, collectList, formatOf, PATH_HELP, readsStdin, treePath } from 
 import { FLUX_DEFAULT_IGNORE } from '../../core/defaults.js';
 import { usageError } from '../../core/errors.js';
 import { flagFor } from '../errors.js';
+import { withLayoutSlip } from '../hints.js';
 import type { CommonOptions } from '../../core/options.js';
 import { formatBytes, type Format, type Ui } from '../ui.js';
 import type { SignatureFormatName, SignOutcome } from '../../usecases/sign.js';
@@ -98,7 +99,9 @@ Example:
       Object.assign(opts, keylessFields(flags, (f) => {
         if (!flags.signKeyless) throw usageError(`${flagFor(f)} needs --sign-keyless`);
       }));
-      const r = await push(opts);
+      const r = await push(opts).catch(async (err: unknown) => {
+        throw common.ociLayout ? err : await withLayoutSlip(err, args[0]!, process.cwd());
+      });
       if (r.plan) return printPlan(ui, r, format);
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);
       if (r.signature) signedLine(ui, r.repository, r.signature);

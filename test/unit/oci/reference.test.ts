@@ -228,3 +228,17 @@ test('parseTaggedTarget: the target with the first tag, and the tags as written'
   assert.deepEqual([layout.target.tag, layout.tags], ['a', ['a', 'b']]);
   assert.deepEqual(parseTaggedTarget('./layout', true).tags, []);
 });
+
+test('scheme slips carry the oci-scheme next step; a plain bad reference carries none', () => {
+  const nextOf = (input: string): string | undefined => {
+    try {
+      parseReference(input);
+    } catch (err) {
+      return err instanceof OcipackError ? err.context.next ?? 'none' : 'not an OcipackError';
+    }
+    return 'parsed';
+  };
+  for (const slip of ['oci:/r.io/app', 'oci:r.io/app', 'oci:///r.io/app', 'oci//r.io/app']) assert.equal(nextOf(slip), 'oci-scheme', slip);
+  assert.equal(nextOf('oci://r.io//app'), 'none');
+  assert.equal(nextOf('oci/app'), 'parsed', 'a Docker Hub repository named oci/… is no slip');
+});
