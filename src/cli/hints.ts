@@ -66,6 +66,7 @@ function stepFor(ctx: ErrorContext): string | undefined {
   switch (ctx.next) {
     case 'raise-cap': return flag ? `raise it with ${flag} if this is expected` : 'raise the cap if this is expected';
     case 'login': return `run \`ocipack login ${ctx.host ?? '<host>'}\` or pass --creds`;
+    case 'login-rejected': return `check the user name and the password or token for ${ctx.host ?? 'the registry'}; a token needs scopes that may read the registry (ghcr.io: read:packages, and write:packages to push)`;
     case 'insecure': return 'use --insecure-registry for a plain-HTTP registry';
     case 'ca-file': return 'use --ca-file <pem> to trust a private CA';
     case 'choose-layer': return 'choose one with --media-type <type> or --layer <n>';
@@ -100,6 +101,8 @@ function stepFor(ctx: ErrorContext): string | undefined {
     case 'tag-positional': return `new tags go after -t/--tag (comma-separated or repeated): ${ctx.suggestion ?? 'ocipack tag <reference> --tag <tag>'}`;
     case 'oci-layout': return `for a local OCI layout directory add ${flag ?? '--oci-layout'}`;
     case 'layout-missing': return `check the path ${ctx.path ?? ''}; push or copy with --oci-layout creates a layout`;
+    case 'proxy-unreachable': return `check that the proxy at ${ctx.host ?? 'that address'} is running and HTTPS_PROXY/HTTP_PROXY name its host and port; hosts listed in NO_PROXY are reached directly`;
+    case 'proxy-tunnel': return `the proxy could not reach ${ctx.host ?? 'the registry'} or may not connect there (its allowed hosts and ports); list the host in NO_PROXY to reach it directly`;
     case 'connection-refused': return `check the host and port of ${ctx.host ?? 'the registry'} and that the registry is running (behind a proxy: HTTPS_PROXY, NO_PROXY)`;
     case 'deletes-refused': return DELETE_ELSEWHERE[ctx.host ?? ''] ?? 'delete it in the registry\'s web UI, or ask its operator to enable deletes (CNCF distribution: storage.delete.enabled: true)';
     default: return undefined;

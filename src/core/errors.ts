@@ -29,6 +29,7 @@ export type ErrorCode =
 export type NextStep =
   | 'raise-cap' // raise the cap named by `option`
   | 'login' // log in to `host`, or pass credentials
+  | 'login-rejected' // `login` itself was refused: the user name, password or token (or its scopes) is wrong
   | 'insecure' // the registry speaks plain HTTP
   | 'ca-file' // trust a private CA
   | 'choose-layer' // pick a layer by media type or index
@@ -64,6 +65,8 @@ export type NextStep =
   | 'oci-layout' // a path-like reference given where a registry reference was expected
   | 'layout-missing' // the OCI layout directory `path` does not exist (a typo: exit 2)
   | 'connection-refused' // nothing listens on `host` (wrong port, registry down)
+  | 'proxy-unreachable' // the proxy (`host`) from HTTPS_PROXY/HTTP_PROXY cannot be reached
+  | 'proxy-tunnel' // the proxy refused a tunnel to the registry (`host`)
   | 'deletes-refused'; // `host` does not allow deletes through the registry API
 
 /** Structured facts about an error, for the face to render (never secrets). */
