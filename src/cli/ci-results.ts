@@ -1,7 +1,7 @@
 /**
  * The artifact a command's printed result names, as CI outputs (issue 28 §2): `digest`, `ref` (the
  * digest-pinned reference `host/repository@sha256:…`, what a later `ocipack verify`, `cosign` or a
- * Flux `OCIRepository` takes) and `url` (flux's `oci://host/repository:tag`). Read from the result object
+ * Flux `OCIRepository` takes) and `url` (the tag's `oci://host/repository:tag`). Read from the result object
  * each command prints (`-o json`), so no command file changes for it.
  */
 
@@ -88,7 +88,8 @@ export function artifactOutputs(command: string, result: unknown, layout: boolea
   if (digest === undefined || at.repository === undefined) return undefined;
   const scheme = layout ? '' : 'oci://';
   const artifact = at.tag === undefined ? `${at.repository}@${digest}` : `${at.repository}:${at.tag}`;
-  const url = command === 'copy' || command === 'tag' ? `${scheme}${artifact}` : str(r.url) ?? `${scheme}${artifact}`;
+  // push prints flux's digest URL as `url` and the tag's as `tagUrl`; the output stays the tag URL (`ref` pins the digest)
+  const url = command === 'copy' || command === 'tag' ? `${scheme}${artifact}` : str(r.tagUrl) ?? str(r.url) ?? `${scheme}${artifact}`;
   const out: ArtifactOutputs = { outputs: { digest, ref: `${at.repository}@${digest}`, url }, artifact };
   if (at.size !== undefined) out.size = at.size;
   if (at.files !== undefined) out.files = at.files;

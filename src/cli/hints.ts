@@ -2,7 +2,10 @@
  * Next steps for errors (SPEC §3): what to run or check. Hints live in the face; the lower layers
  * give the facts as data (an error code, and for refused credentials the host and where they came from).
  */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { CredentialsRejectedError, OcipackError, type ErrorCode, type ErrorContext } from '../core/errors.js';
+import { parseReference } from '../oci/reference.js';
 import { flagFor } from './flags.js';
 
 /** A next step for errors whose thrower gave none. */
@@ -63,6 +66,7 @@ function stepFor(ctx: ErrorContext): string | undefined {
   switch (ctx.next) {
     case 'raise-cap': return flag ? `raise it with ${flag} if this is expected` : 'raise the cap if this is expected';
     case 'login': return `run \`ocipack login ${ctx.host ?? '<host>'}\` or pass --creds`;
+    case 'login-rejected': return `check the user name and the password or token for ${ctx.host ?? 'the registry'}; a token needs scopes that may read the registry (ghcr.io: read:packages, and write:packages to push)`;
     case 'insecure': return 'use --insecure-registry for a plain-HTTP registry';
     case 'ca-file': return 'use --ca-file <pem> to trust a private CA';
     case 'choose-layer': return 'choose one with --media-type <type> or --layer <n>';
@@ -93,8 +97,12 @@ function stepFor(ctx: ErrorContext): string | undefined {
     case 'disk-full': return `free space on the disk that holds ${ctx.path ?? 'the output'}; for temporary files set TMPDIR to a directory on a bigger disk`;
     case 'list-tags': return `see which tags exist with \`ocipack list oci://${ctx.host ?? '<host>'}/${ctx.repository ?? '<repository>'}\``;
     case 'oci-scheme': return 'write the scheme with two slashes: oci://<host>/<repository>:<tag>';
+    case 'layout-slip': return `${ctx.path ?? 'it'} is a local directory: to push into it as an OCI image layout add --oci-layout; a registry reference names its host (oci://<host>/<repository>:<tag>)`;
+    case 'tag-positional': return `new tags go after -t/--tag (comma-separated or repeated): ${ctx.suggestion ?? 'ocipack tag <reference> --tag <tag>'}`;
     case 'oci-layout': return `for a local OCI layout directory add ${flag ?? '--oci-layout'}`;
     case 'layout-missing': return `check the path ${ctx.path ?? ''}; push or copy with --oci-layout creates a layout`;
+    case 'proxy-unreachable': return `check that the proxy at ${ctx.host ?? 'that address'} is running and HTTPS_PROXY/HTTP_PROXY name its host and port; hosts listed in NO_PROXY are reached directly`;
+    case 'proxy-tunnel': return `the proxy could not reach ${ctx.host ?? 'the registry'} or may not connect there (its allowed hosts and ports); list the host in NO_PROXY to reach it directly`;
     case 'connection-refused': return `check the host and port of ${ctx.host ?? 'the registry'} and that the registry is running (behind a proxy: HTTPS_PROXY, NO_PROXY)`;
     case 'deletes-refused': return DELETE_ELSEWHERE[ctx.host ?? ''] ?? 'delete it in the registry\'s web UI, or ask its operator to enable deletes (CNCF distribution: storage.delete.enabled: true)';
     default: return undefined;
@@ -106,4 +114,21 @@ export function hintFor(err: unknown): string | undefined {
   if (!(err instanceof OcipackError)) return undefined;
   if (err instanceof CredentialsRejectedError) return rejectedHint(err);
   return stepFor(err.context) ?? BY_CODE[err.code];
+}
+
+/**
+ * `push store:v1` meant for a layout: a reference without `oci://` and without a host (so Docker Hub) whose
+ * name (before the tag) is a directory here. The registry's failure is then told as that slip, same code.
+ */
+export async function withLayoutSlip(err: unknown, reference: string, cwd: string): Promise<unknown> {
+  if (!(err instanceof OcipackError) || reference.startsWith('oci://') || /^(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\//.test(reference)) return err;
+  let registry: string;
+  try {
+    registry = parseReference(reference).registry;
+  } catch {
+    return err;
+  }
+  const dir = reference.replace(/[:@][^/]*$/, '');
+  if (registry !== 'docker.io' || !(await stat(resolve(cwd, dir)).then((s) => s.isDirectory(), () => false))) return err;
+  return new OcipackError(err.code, err.message, { cause: err, context: { ...err.context, path: dir, next: 'layout-slip' } });
 }

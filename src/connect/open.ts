@@ -1,7 +1,7 @@
 /** Parses a user's reference (registry or --oci-layout) into a TargetRef before any I/O; connect() opens it. */
 import { resolve as resolvePath } from 'node:path';
 import {
-  isTag, LAYOUT_REF_NAME_MARK, parseLayoutReference, parseReference, parseRepository, referenceOf, type Reference,
+  isTag, LAYOUT_REF_NAME_MARK, parseLayoutReference, parseReference, parseRepository, referenceOf, splitTagList, type Reference,
 } from '../oci/reference.js';
 import { LAYOUT_DEFAULT_REFERENCE } from '../content/layout.js';
 import { usageError } from '../core/errors.js';
@@ -26,6 +26,27 @@ export function parseTargetRef(input: string, ociLayout = false): TargetRef {
   if (ref.tag !== undefined) out.tag = ref.tag;
   if (ref.digest !== undefined) out.digest = ref.digest;
   return out;
+}
+
+/** A target written with a tag list (`oci://r/app:1.4.2,1.4,latest`, `<dir>:a,b` with `--oci-layout`). */
+export interface TaggedTarget {
+  /** The target with the first tag of the list (or as written, without a list). */
+  target: TargetRef;
+  /** Every tag as written, in order; one for a plain tag; empty when none was written (a registry's `latest` is not "written"). */
+  tags: string[];
+}
+
+/**
+ * Parse a reference whose tag may be a comma-separated list (oras's convention), before any I/O: the list
+ * is checked whole (empty item, duplicate, invalid tag, a digest beside it: usage errors). push, copy and
+ * promote write every tag of `tags` to the one manifest (content/multitag.ts).
+ */
+export function parseTaggedTarget(input: string, ociLayout = false): TaggedTarget {
+  const { reference, tags } = splitTagList(input, ociLayout);
+  const target = parseTargetRef(reference, ociLayout);
+  if (tags.length > 0) return { target, tags };
+  const written = target.kind === 'remote' ? parseReference(reference, { defaultTag: false }).tag : target.tag;
+  return { target, tags: written === undefined ? [] : [written] };
 }
 
 /** `:tag`, or `@tag=<ref.name>` for a name that is no plain tag (podman's `localhost/app:latest`). */

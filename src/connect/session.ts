@@ -12,7 +12,7 @@ import { usageError } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
-import { createDispatcher, proxyFor } from '../http/dispatcher.js';
+import { createDispatcher, proxyInUse } from '../http/dispatcher.js';
 import { failure } from '../registry/failure.js';
 import { discard } from '../http/body.js';
 import type { HttpContext } from '../http/request.js';
@@ -187,7 +187,7 @@ export class RegistrySession {
       signal: this.signal,
     };
     const env = this.run.env ?? {};
-    ctx.proxyFor = (url) => proxyFor(url, env);
+    ctx.proxyFor = (url) => proxyInUse(url, env);
     return ctx;
   }
 }

@@ -10,6 +10,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { FOREIGN_LAYER_TYPES, MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { parseManifest, successors } from '../oci/manifest.js';
 import { Limiter, settleAll } from './pool.js';
+import { pushManifestTagged } from './multitag.js';
 import type { Readable } from 'node:stream';
 import { tryResolve } from './read.js';
 import { cancelled, counting, countingStream, readAll, refetching } from './bodies.js';
@@ -22,6 +23,8 @@ const BUFFER_LIMIT = 4 * 1024 * 1024;
 export interface CopyOptions {
   /** Tag the root manifest gets in the destination (by digest only when absent). */
   tag?: string;
+  /** Several tags for the root (wins over `tag`): in one request where the destination can (content/multitag.ts). */
+  tags?: readonly string[];
   /** Parallel transfers; default DEFAULTS.concurrency. */
   concurrency?: number;
   onEvent?: OnEvent;
@@ -54,10 +57,11 @@ export interface CopyResult {
   bytes: number;
 }
 
-/** The graph-writer options a use-case's run options imply, with the tag the root gets. */
-export function graphOptions(opts: { onEvent?: OnEvent; signal?: AbortSignal }, tag?: string): CopyOptions {
+/** The graph-writer options a use-case's run options imply, with the tag (or tags) the root gets. */
+export function graphOptions(opts: { onEvent?: OnEvent; signal?: AbortSignal }, tag?: string | readonly string[]): CopyOptions {
   const o: CopyOptions = {};
-  if (tag !== undefined) o.tag = tag;
+  if (typeof tag === 'string') o.tag = tag;
+  else if (tag !== undefined) o.tags = tag;
   if (opts.onEvent) o.onEvent = opts.onEvent;
   if (opts.signal) o.signal = opts.signal;
   return o;
@@ -98,28 +102,33 @@ class GraphCopier {
       const fetched = await this.limit.run(() => this.src.fetchManifest(root.digest));
       const desc = withMediaType(root, fetched.descriptor.mediaType);
       checkSize(desc, fetched.bytes);
+      const tags = this.opts.tags ?? (this.opts.tag === undefined ? [] : [this.opts.tag]);
       if (this.trustsGraph && !this.opts.rootAbsent && (await this.dst.exists(desc))) {
         this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
-        if (this.opts.keepPresent && (await this.tagged(desc))) {
+        if (this.opts.keepPresent && (await this.tagged(desc, tags))) {
           this.skip(desc, 'exists');
           return { ...this.result };
         }
       } else await this.children(desc, fetched.bytes, 0);
-      if (!this.opts.dryRun) await this.limit.run(() => this.dst.pushManifest(desc, fetched.bytes, this.opts.tag));
+      if (!this.opts.dryRun) {
+        const writes = await this.limit.run(() => pushManifestTagged(this.dst, desc, fetched.bytes, tags));
+        if (tags.length > 1) this.emit({ type: 'debug', message: `${tags.length} tags of ${desc.digest} written in ${writes} manifest request(s)` });
+      }
       this.count(desc);
-      const pushed: { type: 'manifest:pushed'; digest: string; tag?: string } = { type: 'manifest:pushed', digest: desc.digest };
-      if (this.opts.tag !== undefined) pushed.tag = this.opts.tag;
-      this.emit(pushed);
+      if (tags.length === 0) this.emit({ type: 'manifest:pushed', digest: desc.digest });
+      for (const tag of tags) this.emit({ type: 'manifest:pushed', digest: desc.digest, tag });
       return { ...this.result };
     } catch (err) {
       throw this.firstError ?? err;
     }
   }
 
-  /** True when the destination's `tag` (if any) already names `desc`. */
-  private async tagged(desc: Descriptor): Promise<boolean> {
-    if (this.opts.tag === undefined) return true;
-    return (await this.limit.run(() => tryResolve(this.dst, this.opts.tag as string)))?.digest === desc.digest;
+  /** True when every destination tag asked for (if any) already names `desc`. */
+  private async tagged(desc: Descriptor, tags: readonly string[]): Promise<boolean> {
+    for (const tag of tags) {
+      if ((await this.limit.run(() => tryResolve(this.dst, tag)))?.digest !== desc.digest) return false;
+    }
+    return true;
   }
 
   /** Copy what a manifest references, all in parallel (bounded by the limiter), and wait for all. */

@@ -23,7 +23,7 @@ import {
   checkLayoutFile, createLayoutFiles, defaultEntry, entryDescriptor, IN_CREATION, LAYOUT_DEFAULT_REFERENCE, LAYOUT_FILE,
   looksLikeDigest, readLayoutIndex, refName, TAG_RE, updateLayoutIndex, withEntry,
 } from './layoutindex.js';
-import type { Body, Deleter, EntryLister, FetchedManifest, PartialGraphStore, ReplayableSource, StreamSink, Target } from './target.js';
+import type { Body, Deleter, EntryLister, FetchedManifest, MultiTagPusher, PartialGraphStore, ReplayableSource, StreamSink, Target } from './target.js';
 
 export { isLayoutDir, LAYOUT_DEFAULT_REFERENCE } from './layoutindex.js';
 
@@ -35,7 +35,7 @@ export interface LayoutOpenOptions {
 }
 
 /** A Target over an OCI image-layout directory; every read is size- and digest-checked. */
-export class OciLayoutStore implements Target, ReplayableSource, Deleter, PartialGraphStore, StreamSink, EntryLister {
+export class OciLayoutStore implements Target, ReplayableSource, Deleter, PartialGraphStore, StreamSink, EntryLister, MultiTagPusher {
   readonly name: string;
   /** Anyone may edit the directory: a manifest here does not promise its blobs are here and intact. */
   readonly holdsPartialGraphs = true as const;
@@ -155,11 +155,22 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter, Partia
 
   /** Store manifest bytes as a blob, then list them in index.json (under `tag` when given). */
   async pushManifest(desc: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
-    if (tag !== undefined && !TAG_RE.test(tag) && !REF_NAME_GRAMMAR.test(tag)) throw usageError(`invalid tag ${JSON.stringify(tag.slice(0, 140))}`);
+    await this.pushManifestTags(desc, bytes, tag === undefined ? [] : [tag]);
+  }
+
+  /** Store manifest bytes as a blob, then list them in index.json under every tag (by digest when none) in one write. */
+  async pushManifestTags(desc: Descriptor, bytes: Buffer, tags: readonly string[]): Promise<string[]> {
+    const bad = tags.find((t) => !TAG_RE.test(t) && !REF_NAME_GRAMMAR.test(t));
+    if (bad !== undefined) throw usageError(`invalid tag ${JSON.stringify(bad.slice(0, 140))}`);
     verifyBytes(bytes, { digest: desc.digest, size: desc.size });
-    const mediaType = desc.mediaType || detectMediaType(bytes, desc.digest);
-    await this.pushBlob({ ...desc, mediaType }, bytes);
-    await updateLayoutIndex(this.dir, this.name, (entries) => withEntry(entries, { ...desc, mediaType }, tag));
+    const stored = { ...desc, mediaType: desc.mediaType || detectMediaType(bytes, desc.digest) };
+    await this.pushBlob(stored, bytes);
+    await updateLayoutIndex(this.dir, this.name, (entries) => {
+      let out: Descriptor[] | null = null;
+      for (const tag of tags.length === 0 ? [undefined] : tags) out = withEntry(out ?? entries, stored, tag) ?? out;
+      return out;
+    });
+    return [...tags];
   }
 
   /** The index entries as written (with their `ref.name`), for `list --oci-layout`. */

@@ -93,6 +93,15 @@ export interface ConditionalManifestStore {
   pushManifestIf(desc: Descriptor, bytes: Buffer, tag: string, etag: string | undefined): Promise<boolean>;
 }
 
+/**
+ * A store that can put one manifest under several tags in one write: a registry with distribution-spec's
+ * `?tag=` parameters on the manifest PUT ("Pushing Manifests with tags"), a layout's one index.json write.
+ */
+export interface MultiTagPusher {
+  /** Store `bytes` by digest under `tags`; resolves to the tags the store confirmed (the caller PUTs the rest one by one). */
+  pushManifestTags(desc: Descriptor, bytes: Buffer, tags: readonly string[]): Promise<string[]>;
+}
+
 /** A store that can take a blob from another repository of the same registry without a transfer. */
 export interface Mounter {
   /** True when mounted; false when the store answered "upload it yourself". */
@@ -168,6 +177,11 @@ export function isStreamSink(t: object): t is StreamSink {
 /** True when `t` lists its root entries whole (see EntryLister). */
 export function isEntryLister(t: object): t is EntryLister {
   return typeof (t as Partial<EntryLister>).indexEntries === 'function';
+}
+
+/** True when `t` can write several tags of a manifest at once (see MultiTagPusher). */
+export function isMultiTagPusher(t: object): t is MultiTagPusher {
+  return typeof (t as Partial<MultiTagPusher>).pushManifestTags === 'function';
 }
 
 /** True when `t` can mount blobs from a sibling repository. */

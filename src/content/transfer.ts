@@ -16,6 +16,8 @@ import { isMounter, type Target } from './target.js';
 export interface TransferOptions {
   /** Tag the root at the destination once everything under it is there. */
   tag?: string;
+  /** Several tags for the root (wins over `tag`), written together once everything under it is there. */
+  tags?: readonly string[];
   /** Also copy signatures, attestations and other referrers of the root and its child manifests. */
   includeReferrers?: boolean;
   concurrency?: number;
@@ -37,7 +39,8 @@ export interface TransferResult extends CopyResult {
 /** Copy `root` (and, if asked, its referrers) from `src` to `dst`; the tag is written after the graph is complete. */
 export async function transferArtifact(src: Target, dst: Target, root: Descriptor, opts: TransferOptions = {}): Promise<TransferResult> {
   const graphOpts = graphOptionsOf(opts);
-  const r = await copyGraph(src, dst, root, opts.tag === undefined ? graphOpts : { ...graphOpts, tag: opts.tag });
+  const tagged = opts.tags !== undefined ? { tags: opts.tags } : opts.tag !== undefined ? { tag: opts.tag } : {};
+  const r = await copyGraph(src, dst, root, { ...graphOpts, ...tagged });
   const out: TransferResult = { copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: 0 };
   if (opts.includeReferrers) {
     const roots = [root.digest, ...(await childManifests(src, root))];

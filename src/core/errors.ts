@@ -29,6 +29,7 @@ export type ErrorCode =
 export type NextStep =
   | 'raise-cap' // raise the cap named by `option`
   | 'login' // log in to `host`, or pass credentials
+  | 'login-rejected' // `login` itself was refused: the user name, password or token (or its scopes) is wrong
   | 'insecure' // the registry speaks plain HTTP
   | 'ca-file' // trust a private CA
   | 'choose-layer' // pick a layer by media type or index
@@ -58,10 +59,14 @@ export type NextStep =
   | 'delete-force' // deleting needs --force: it removes a manifest and every tag naming it
   | 'disk-full' // no space left where `path` is written
   | 'list-tags' // a tag is not in `host`/`repository`: list the tags there
-  | 'oci-scheme' // a reference written `oci:/host/…` or `oci:host/…`
+  | 'oci-scheme' // a reference written `oci:/host/…`, `oci:host/…`, `oci:///host/…` or `oci//host/…`
+  | 'layout-slip' // a registry reference without a host names a local directory (`path`): a layout was meant
+  | 'tag-positional' // new tags were given as a second argument (crane/oras habit): `suggestion` has the flag
   | 'oci-layout' // a path-like reference given where a registry reference was expected
   | 'layout-missing' // the OCI layout directory `path` does not exist (a typo: exit 2)
   | 'connection-refused' // nothing listens on `host` (wrong port, registry down)
+  | 'proxy-unreachable' // the proxy (`host`) from HTTPS_PROXY/HTTP_PROXY cannot be reached
+  | 'proxy-tunnel' // the proxy refused a tunnel to the registry (`host`)
   | 'deletes-refused'; // `host` does not allow deletes through the registry API
 
 /** Structured facts about an error, for the face to render (never secrets). */
@@ -76,6 +81,8 @@ export interface ErrorContext {
   repository?: string;
   /** A credential helper or other program it is about. */
   program?: string;
+  /** A corrected command line, built by the face from what was typed (`ocipack tag <ref> -t latest`). */
+  suggestion?: string;
   next?: NextStep;
 }
 

@@ -35,6 +35,17 @@ export function proxySettings(env: Env): { httpProxy: string; httpsProxy: string
  * matches everything), redacted for messages; undefined when the request goes direct.
  */
 export function proxyFor(url: URL, env: Env): string | undefined {
+  return proxyInUse(url, env)?.url;
+}
+
+/** A proxy a request goes through: its URL (redacted) and the variable that named it (`HTTPS_PROXY`, `http_proxy`…). */
+export interface ProxyInUse {
+  url: string;
+  variable: string;
+}
+
+/** proxyFor, with the variable the proxy came from, for messages that name it. */
+export function proxyInUse(url: URL, env: Env): ProxyInUse | undefined {
   const p = proxySettings(env);
   if (!p) return undefined;
   const proxy = url.protocol === 'https:' ? p.httpsProxy || p.httpProxy : p.httpProxy;
@@ -47,7 +58,8 @@ export function proxyFor(url: URL, env: Env): string | undefined {
     if (m && Number(m[2]) !== port) continue;
     if (host === name || host.endsWith(`.${name}`)) return undefined;
   }
-  return redactUrl(proxy);
+  const names = url.protocol === 'https:' && p.httpsProxy !== '' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY'];
+  return { url: redactUrl(proxy), variable: names.find((n) => env[n] !== undefined && env[n] !== '') ?? names[1]! };
 }
 
 async function readPem(path: string, what: string): Promise<string> {

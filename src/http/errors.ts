@@ -41,10 +41,36 @@ export function classifyFailure(err: unknown, signal?: AbortSignal): FailureKind
   return 'network';
 }
 
-/** The OcipackError for a failed connection to `host`: TLS, CANCELLED or NETWORK. Passes OcipackErrors through. */
-export function networkError(err: unknown, host: string, signal?: AbortSignal): OcipackError {
+/** Where a request went: a host, or a host through a proxy (its redacted URL and the variable that named it). */
+export type NetworkPlace = string | { host: string; proxy: { url: string; variable: string } };
+
+/** Failures of the TCP connection itself: through a proxy, the connection is the proxy's. */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Through a proxy, a failed connection is the proxy's (name it, and the variable it came from), and a refused
+ * CONNECT is the proxy's answer (undici reports it as an aborted request); undefined for anything else.
+ */
+function proxyFailure(err: unknown, code: string, where: Exclude<NetworkPlace, string>): OcipackError | undefined {
+  const { host, proxy } = where;
+  const at = new URL(proxy.url).host;
+  if (CONNECT_CODES.has(code)) {
+    return new OcipackError('NETWORK', `cannot reach the proxy ${at} (${proxy.variable}) on the way to ${host} (${code})`, { cause: err, context: { host: at, next: 'proxy-unreachable' } });
+  }
+  const refused = /^Proxy response \((\d+)\) !== 200 when HTTP Tunneling/.exec(err instanceof Error ? err.message : '');
+  if (refused) {
+    return new OcipackError('NETWORK', `the proxy ${at} (${proxy.variable}) answered ${refused[1]!} when asked for a tunnel to ${host}`, { cause: err, context: { host, next: 'proxy-tunnel' } });
+  }
+  return undefined;
+}
+
+/** The OcipackError for a failed connection to `place`: TLS, CANCELLED or NETWORK. Passes OcipackErrors through. */
+export function networkError(err: unknown, place: NetworkPlace, signal?: AbortSignal): OcipackError {
   if (err instanceof OcipackError) return err;
   const code = errorCode(err) ?? 'error';
+  const viaProxy = typeof place === 'string' || signal?.aborted ? undefined : proxyFailure(err, code, place);
+  if (viaProxy) return viaProxy;
+  const host = typeof place === 'string' ? place : `${place.host} through proxy ${place.proxy.url}`;
   switch (classifyFailure(err, signal)) {
     case 'certificate':
       return new OcipackError('TLS', `TLS certificate of ${host} not trusted (${code})`, {

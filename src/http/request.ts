@@ -36,8 +36,8 @@ export interface HttpContext {
   signal?: AbortSignal;
   onDebug?: (line: string) => void;
   retry?: RetryPolicy;
-  /** The (redacted) proxy a request to `url` goes through, for messages; undefined when direct. */
-  proxyFor?: (url: URL) => string | undefined;
+  /** The (redacted) proxy a request to `url` goes through and the variable naming it, for messages; undefined when direct. */
+  proxyFor?: (url: URL) => { url: string; variable: string } | undefined;
 }
 
 export interface HttpResponse {

@@ -32,8 +32,9 @@ const PORT = /^[0-9]{1,5}$/;
 
 /** Parses a registry reference; a malformed one is a usage error (exit 2) naming what is wrong. */
 export function parseReference(input: string, opts: { defaultTag?: boolean } = {}): Reference {
-  // `oci:/host/…` (one slash) and a path (`./x`, `../x`, `/x`) are common slips; the face suggests the fix.
-  const next = /^oci:\/?(?!\/)/.test(input) ? 'oci-scheme' : /^(\.{1,2}\/|\/|~\/)/.test(input) ? 'oci-layout' : undefined;
+  // `oci:/host/…`, `oci:host`, `oci:///host`, `oci//host` (a slash too few or too many, or no colon) and a path
+  // (`./x`, `../x`, `/x`) are common slips; the face suggests the fix.
+  const next = /^oci(?::\/?(?!\/)|:\/{3}|\/\/)/.test(input) ? 'oci-scheme' : /^(\.{1,2}\/|\/|~\/)/.test(input) ? 'oci-layout' : undefined;
   const fail = (why: string): never => {
     throw usageError(`invalid reference ${quote(input)}: ${why}`, next === undefined ? {} : { option: 'ociLayout', next });
   };
@@ -118,6 +119,34 @@ export function isLoopback(host: string): boolean {
 /** True for a tag in the distribution grammar (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`). */
 export function isTag(s: string): boolean {
   return TAG.test(s);
+}
+
+/**
+ * Splits oras's tag list off a reference: `oci://r/app:1.4.2,1.4,latest` (a tag never holds a comma)
+ * becomes the reference with its first tag and the list. Without a comma the input comes back as it
+ * is and `tags` is empty. `layout` reads `<dir>:t1,t2` (a `<dir>@tag=<ref.name>` is never split). An
+ * empty item, a duplicate, an invalid tag, or a digest beside the list is a usage error.
+ */
+export function splitTagList(input: string, layout = false): { reference: string; tags: string[] } {
+  if (layout && input.includes(LAYOUT_REF_NAME_MARK)) return { reference: input, tags: [] };
+  const start = layout ? lastSeparator(input) + 1 : input.lastIndexOf('/') + 1;
+  const at = input.indexOf('@', start);
+  const name = at < 0 ? input : input.slice(0, at);
+  const colon = layout ? name.lastIndexOf(':') : name.indexOf(':', start);
+  if (colon < start || (layout && isDriveLetter(name, colon)) || !name.includes(',', colon)) return { reference: input, tags: [] };
+  const fail = (why: string): never => {
+    throw usageError(`invalid tag list in ${quote(input)}: ${why}`);
+  };
+  if (at >= 0) fail('a list of tags cannot be combined with a digest (give the tags alone)');
+  const tags = name.slice(colon + 1).split(',');
+  const seen = new Set<string>();
+  for (const t of tags) {
+    if (t === '') fail('empty tag (two commas, or a comma at an end)');
+    if (!TAG.test(t)) fail(`invalid tag "${t}": must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
+    if (seen.has(t)) fail(`tag "${t}" is listed twice`);
+    seen.add(t);
+  }
+  return { reference: `${name.slice(0, colon)}:${tags[0]!}`, tags };
 }
 
 /** `<dir>@tag=<ref.name>`: names a layout entry whose `ref.name` is a full reference (podman, Helm's cache). */

@@ -9,7 +9,7 @@ import type { Credential } from '../core/credential.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { CredentialsRejectedError, OcipackError } from '../core/errors.js';
 import { discard } from '../http/body.js';
-import { classifyFailure, networkError } from '../http/errors.js';
+import { classifyFailure, networkError, type NetworkPlace } from '../http/errors.js';
 import { failure } from './failure.js';
 import { isReplayable, request, type HttpContext, type HttpResponse, type Method, type RequestBody } from '../http/request.js';
 import { backoffMs, DEFAULT_RETRY, sleep } from '../http/retry.js';
@@ -63,10 +63,10 @@ export class RegistryClient {
     }
   }
 
-  /** `host`, or `host through proxy <url>` when requests to `url` go through one (for messages). */
-  private where(http: HttpContext, url: URL): string {
+  /** `host`, with the proxy requests to `url` go through (for messages that must tell the two apart). */
+  private where(http: HttpContext, url: URL): NetworkPlace {
     const proxy = http.proxyFor?.(url);
-    return proxy === undefined ? this.host : `${this.host} through proxy ${proxy}`;
+    return proxy === undefined ? this.host : { host: this.host, proxy };
   }
 
   /** The run's abort signal, if any. */

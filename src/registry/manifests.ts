@@ -77,27 +77,42 @@ export interface PutManifestResult {
   subject: string | undefined;
   /** 412: the `If-Match` / `If-None-Match` condition did not hold (someone else updated the tag). */
   preconditionFailed: boolean;
+  /** With `tags`: those the registry confirmed in its `OCI-Tag` headers (none when it ignored the parameters). */
+  tags: string[];
+}
+
+/** Conditions of a manifest PUT, and the tags to ask for by `?tag=` parameters (a PUT by digest). */
+export interface PutManifestOptions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  tags?: readonly string[];
 }
 
 /**
- * PUT manifest bytes under a tag or digest with their own media type. `conditions` become `If-Match` /
- * `If-None-Match` (RFC 9110 §13.1); a 412 is reported, not thrown, so the caller can re-read and retry.
+ * PUT manifest bytes under a tag or digest with their own media type. `ifMatch`/`ifNoneMatch` become
+ * `If-Match` / `If-None-Match` (RFC 9110 §13.1); a 412 is reported, not thrown, so the caller can re-read
+ * and retry. `tags` (with a digest reference) become one `tag` query parameter each (distribution-spec
+ * "Pushing Manifests with tags", after v1.1.1): the registry confirms each tag it made with an `OCI-Tag`
+ * header (RFC 9110 §5.3: several lines, or comma-separated); one without the feature ignores the
+ * parameters, and one that finds the URI too long (414) or its headers too large (431) confirms none.
  */
-export async function putManifest(
-  repo: Repo, reference: string, bytes: Buffer, mediaType: string, conditions: { ifMatch?: string; ifNoneMatch?: string } = {},
-): Promise<PutManifestResult> {
+export async function putManifest(repo: Repo, reference: string, bytes: Buffer, mediaType: string, opts: PutManifestOptions = {}): Promise<PutManifestResult> {
   const headers: Record<string, string> = { 'content-type': mediaType, 'content-length': String(bytes.length) };
-  if (conditions.ifMatch !== undefined) headers['if-match'] = conditions.ifMatch;
-  if (conditions.ifNoneMatch !== undefined) headers['if-none-match'] = conditions.ifNoneMatch;
-  const res = await repo.client.send({ method: 'PUT', target: apiPath(repo, `manifests/${reference}`), scopes: repo.scopes, headers, body: bytes });
-  const conditional = conditions.ifMatch !== undefined || conditions.ifNoneMatch !== undefined;
-  if (res.status === 412 && conditional) {
+  if (opts.ifMatch !== undefined) headers['if-match'] = opts.ifMatch;
+  if (opts.ifNoneMatch !== undefined) headers['if-none-match'] = opts.ifNoneMatch;
+  const asked = opts.tags ?? [];
+  const query = asked.length === 0 ? '' : `?${asked.map((t) => `tag=${encodeURIComponent(t)}`).join('&')}`;
+  const res = await repo.client.send({ method: 'PUT', target: apiPath(repo, `manifests/${reference}${query}`), scopes: repo.scopes, headers, body: bytes });
+  const conditional = opts.ifMatch !== undefined || opts.ifNoneMatch !== undefined;
+  if ((res.status === 412 && conditional) || ((res.status === 414 || res.status === 431) && asked.length > 0)) {
     await discard(res.body);
-    return { digest: undefined, subject: undefined, preconditionFailed: true };
+    return { digest: undefined, subject: undefined, preconditionFailed: res.status === 412, tags: [] };
   }
   if (res.status !== 201 && res.status !== 200 && res.status !== 202) return failure(res, ctxOf(repo, `manifest ${reference}`));
   await discard(res.body);
-  return { digest: header(res, 'docker-content-digest'), subject: header(res, 'oci-subject'), preconditionFailed: false };
+  const raw = res.headers['oci-tag'];
+  const confirmed = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim());
+  return { digest: header(res, 'docker-content-digest'), subject: header(res, 'oci-subject'), preconditionFailed: false, tags: asked.filter((t) => confirmed.includes(t)) };
 }
 
 /** DELETE a manifest by digest, or a tag by name (distribution-spec "Deleting tags" / "Deleting Manifests"). */

@@ -14,7 +14,7 @@ import { deleteManifest, getManifest, headManifest, putManifest, type RawManifes
 import { getReferrers } from './referrers.js';
 import { ctxOf, type Repo } from './repo.js';
 import { listTags, TAG_PAGE_SIZE } from './tags.js';
-import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, ReferrerIndexer, ReferrerLister, ReferrersApi, Target, VersionedManifest } from '../content/target.js';
+import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, MultiTagPusher, ReferrerIndexer, ReferrerLister, ReferrersApi, Target, VersionedManifest } from '../content/target.js';
 import { isNotFound } from '../content/read.js';
 import { tagSchemaReferrers } from '../content/referrersread.js';
 
@@ -45,7 +45,7 @@ function disagrees(served: string | undefined, ours: string): boolean {
 }
 
 /** One repository of a registry, reached through the session's client for its host. */
-export class RemoteRepository implements Target, ReferrerLister, ReferrersApi, ReferrerIndexer, ConditionalManifestStore, Mounter, Deleter {
+export class RemoteRepository implements Target, ReferrerLister, ReferrersApi, ReferrerIndexer, ConditionalManifestStore, Mounter, Deleter, MultiTagPusher {
   readonly name: string;
   readonly reference: Reference;
   private readonly repo: Repo;
@@ -129,6 +129,16 @@ export class RemoteRepository implements Target, ReferrerLister, ReferrersApi, R
     if (disagrees(served, desc.digest)) {
       this.emit({ type: 'warning', message: `${this.repo.client.host} reported digest ${served} for the manifest pushed as ${desc.digest}` });
     }
+  }
+
+  /** One PUT by digest with every tag as a `?tag=` parameter; the tags the registry confirmed with `OCI-Tag` headers. */
+  async pushManifestTags(desc: Descriptor, bytes: Buffer, tags: readonly string[]): Promise<string[]> {
+    verifyBytes(bytes, { digest: desc.digest, size: desc.size });
+    const r = await putManifest(this.repo, desc.digest, bytes, desc.mediaType, { tags });
+    if (disagrees(r.digest, desc.digest)) {
+      this.emit({ type: 'warning', message: `${this.repo.client.host} reported digest ${r.digest} for the manifest pushed as ${desc.digest}` });
+    }
+    return r.tags;
   }
 
   /** The manifest under `tag` with the registry's `ETag`, or undefined on 404. */

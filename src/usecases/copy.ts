@@ -10,8 +10,7 @@ import { emitter } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { parseReference } from '../oci/reference.js';
-import { parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
+import { parseTaggedTarget, parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
 import { connect, type HostCreds } from '../connect/connect.js';
 import { isNotFound, tryResolve } from '../content/read.js';
 import type { Target } from '../content/target.js';
@@ -20,7 +19,7 @@ import { emptyTarget, mountFrom, transferArtifact, type TransferOptions } from '
 export interface CopyOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo[:tag|@digest]`, or `<dir>[:tag|@digest]` with `fromOciLayout`. */
   source: string;
-  /** `oci://host/repo[:tag]`, or `<dir>[:tag]` with `toOciLayout`; without a tag the source's tag is used. */
+  /** `oci://host/repo[:tag]`, or `<dir>[:tag]` with `toOciLayout`; without a tag the source's tag is used; `:t1,t2,…` gives every tag listed. */
   destination: string;
   fromOciLayout?: boolean;
   toOciLayout?: boolean;
@@ -42,8 +41,10 @@ export interface CopyResult {
   /** The same on both sides. */
   digest: string;
   mediaType: string;
-  /** The destination tag, when the copy was tagged. */
+  /** The destination tag, when the copy was tagged (the first of a list). */
   tag?: string;
+  /** Every destination tag written, in the order given (`tag` first). */
+  tags?: string[];
   /** Manifests and blobs written, skipped (already there, or mounted), and bytes written. */
   copied: number;
   skipped: number;
@@ -65,6 +66,8 @@ interface CopyPlan {
   src: TargetRef;
   dst: TargetRef;
   tag?: string;
+  /** A destination tag list (two or more). */
+  tags?: string[];
 }
 
 /** Parse both references before any I/O; a bad one is a usage error (exit 2). */
@@ -75,11 +78,12 @@ export function prepareCopy(opts: CopyOptions): CopyPlan {
     throw usageError('`concurrency` must be a positive integer', { option: 'concurrency' });
   }
   const src = parseTargetRef(opts.source, opts.fromOciLayout ?? false);
-  const dst = parseTargetRef(opts.destination, opts.toOciLayout ?? false);
-  if (dst.kind === 'remote' && parseReference(opts.destination, { defaultTag: false }).tag === undefined) delete dst.tag;
+  const { target: dst, tags } = parseTaggedTarget(opts.destination, opts.toOciLayout ?? false);
+  if (dst.kind === 'remote' && tags.length === 0) delete dst.tag;
   if (opts.fromCreds !== undefined && src.kind !== 'remote') throw usageError('`fromCreds` needs a registry source, not a layout directory', { option: 'fromCreds' });
   if (opts.toCreds !== undefined && dst.kind !== 'remote') throw usageError('`toCreds` needs a registry destination, not a layout directory', { option: 'toCreds' });
   const plan: CopyPlan = { src, dst };
+  if (tags.length > 1) plan.tags = tags;
   const tag = dst.tag ?? (dst.digest === undefined ? src.tag : undefined);
   if (tag !== undefined) plan.tag = tag;
   return plan;
@@ -101,7 +105,7 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
       }),
     };
     const to = plan.tag === undefined ? repositoryOf(plan.dst) : `${repositoryOf(plan.dst)}:${plan.tag}`;
-    emit({ type: 'step', message: `copying ${plan.src.display} to ${to}` });
+    emit({ type: 'step', message: `copying ${plan.src.display} to ${plan.tags ? `${repositoryOf(plan.dst)}:${plan.tags.join(',')}` : to}` });
     const root = await src.target.resolve(referenceIn(plan.src));
     if (plan.dst.digest !== undefined && plan.dst.digest !== root.digest) {
       throw new OcipackError('USAGE', `destination digest ${plan.dst.digest} is not the source's digest ${root.digest}`);
@@ -109,6 +113,7 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
     const mount = mountFor(plan, dst.target, (message) => emit({ type: 'debug', message }));
     const t: TransferOptions = { signal: conn.signal };
     if (plan.tag !== undefined) t.tag = plan.tag;
+    if (plan.tags) t.tags = plan.tags;
     if (opts.includeReferrers) t.includeReferrers = true;
     if (opts.concurrency !== undefined) t.concurrency = opts.concurrency;
     if (opts.onEvent) t.onEvent = opts.onEvent;
@@ -120,6 +125,7 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
       copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: r.referrers,
     };
     if (plan.tag !== undefined) out.tag = plan.tag;
+    if (plan.tag !== undefined) out.tags = plan.tags ?? [plan.tag];
     if (opts.dryRun) {
       out.dryRun = true;
       const now = plan.tag === undefined ? undefined : await tryResolve(dst.target, plan.tag);

@@ -82,7 +82,7 @@ export async function login(opts: LoginOptions): Promise<LoginResult> {
   } catch (err) {
     if (err instanceof OcipackError && err.code === 'UNAUTHORIZED') {
       const status = err instanceof RegistryError ? err.status : 401;
-      throw new RegistryError('UNAUTHORIZED', status, `${server.registry} rejected the user name or password`, [], { host: server.registry, next: 'login' });
+      throw new RegistryError('UNAUTHORIZED', status, `${server.registry} rejected the user name or password`, [], { host: server.registry, next: 'login-rejected' });
     }
     throw conn.failure(err);
   } finally {

@@ -10,11 +10,11 @@ import type { Env, RegistryOptions, RunOptions, TargetCaps } from '../core/optio
 import type { KeylessServiceOptions } from '../signing/keylessopts.js';
 import { packToFile, type PackResult } from '../artifact/tar/pack.js';
 import { createdTime, resolveMetadata, userMetadata } from '../artifact/flux/metadata.js';
-import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations } from '../artifact/flux/manifest.js';
+import { diffIdsOf, fluxAnnotations, fluxConfig, imageManifest, parseAnnotations, sameAnnotations } from '../artifact/flux/manifest.js';
 import { MT } from '../oci/mediatypes.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import { parseManifest } from '../oci/manifest.js';
-import { dockerReferenceOf, parseTargetRef, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
+import { dockerReferenceOf, parseTaggedTarget, pushTag, repositoryOf, type TargetRef } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
 import type { Target } from '../content/target.js';
 import type { SourceMetadata } from '../signing/provenance.js';
@@ -22,10 +22,11 @@ import { fetchManifestIfExists, isNotFound, readBlob } from '../content/read.js'
 import { graphOptions } from '../content/copy.js';
 import { UPLOAD_READ_BYTES } from '../content/bodies.js';
 import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
+import { pushManifestTagged } from '../content/multitag.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 
 export interface PushOptions extends RunOptions, RegistryOptions, TargetCaps, KeylessServiceOptions {
-  /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`. */
+  /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`; `repo:1.4.2,1.4,latest` gives the manifest every tag listed. */
   reference: string;
   /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
   path: string | string[];
@@ -71,9 +72,15 @@ export interface PushPlan {
 }
 
 export interface PushResult {
+  /** The digest URL, as flux prints it: `oci://<repository>@sha256:…` (`<dir>@sha256:…` for a layout). */
   url: string;
+  /** The URL of the (first) tag: `oci://<repository>:<tag>` (`<dir>:<tag>` for a layout). */
+  tagUrl: string;
   repository: string;
+  /** The first tag written. */
   tag: string;
+  /** Every tag written, in the order given (`tag` first). */
+  tags: string[];
   digest: string;
   /** True when the tag already held the same content and annotations (a signing push: the very manifest it built), so nothing was uploaded. */
   unchanged: boolean;
@@ -86,21 +93,22 @@ export interface PushResult {
 }
 
 /** Validate everything a push needs that involves no network, so bad input fails first (exit 2). */
-export async function preparePush(opts: PushOptions): Promise<{ t: TargetRef; tag: string; user: Record<string, string>; given: ReturnType<typeof userMetadata>; first: string | undefined }> {
+export async function preparePush(opts: PushOptions): Promise<{ t: TargetRef; tags: string[]; user: Record<string, string>; given: ReturnType<typeof userMetadata>; first: string | undefined }> {
   if (!opts.path || opts.path.length === 0) throw usageError('`path` is required: the directory or file to push', { option: 'path' });
-  const t = parseTargetRef(opts.reference, opts.ociLayout);
-  const tag = pushTag(t);
+  const { target: t, tags: written } = parseTaggedTarget(opts.reference, opts.ociLayout);
+  const tags = written.length > 1 ? written : [pushTag(t)];
   const user = Array.isArray(opts.annotations) ? parseAnnotations(opts.annotations) : { ...(opts.annotations ?? {}) };
   const given = userMetadata(user, { source: opts.source, revision: opts.revision }, opts.reproducible ?? false, opts.env ?? {});
   const first = await checkSources(opts.path);
-  return { t, tag, user, given, first };
+  return { t, tags, user, given, first };
 }
 
 /** Pack `path`, upload layer and config (skipping blobs that exist), then the manifest under the tag. */
 export async function push(opts: PushOptions): Promise<PushResult> {
   const emit = emitter(opts.onEvent);
   const env = opts.env ?? {};
-  const { t, tag, user, given, first } = await preparePush(opts);
+  const { t, tags, user, given, first } = await preparePush(opts);
+  const tag = tags[0]!;
   // a user's created/source/revision annotation is honoured (flux's rule), checked by userMetadata
   const created = given.created ?? createdTime(opts.reproducible ?? false, env);
   const metaDir = first === undefined ? (opts.cwd ?? '.') : await dirOf(first);
@@ -123,7 +131,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
       if (dryRun && t.kind === 'layout' && isNotFound(err)) return undefined;
       throw err;
     });
-    emit({ type: 'step', message: `${dryRun ? 'dry run: ' : ''}pushing artifact to ${repositoryOf(t)}:${tag}` });
+    emit({ type: 'step', message: `${dryRun ? 'dry run: ' : ''}pushing artifact to ${repositoryOf(t)}:${tags.join(',')}` });
     // Reach the registry (ping, token for the push scope) while packing: an unreachable host or a missing
     // login fails now, in one round trip, instead of after packing; nothing has been uploaded by then.
     const stop = new AbortController();
@@ -146,13 +154,15 @@ export async function push(opts: PushOptions): Promise<PushResult> {
         const there = target ? await target.exists(d) : false;
         plan.blobs.push({ mediaType: d.mediaType, digest: d.digest, size: d.size, action: there ? 'skip' : 'upload' });
       }
-      return { url: urlOf(t, repository, tag), repository, tag, digest: plan.manifest, unchanged: existing !== undefined, plan };
+      return { ...located(t, tags, plan.manifest), unchanged: existing !== undefined, plan };
     }
     if (existing) {
       emit({ type: 'info', message: `${repository}:${tag} already holds this content; nothing uploaded` });
+      // the other tags of a list get the very bytes the first one names
+      if (tags.length > 1) await pushManifestTagged(target, now!.descriptor, now!.bytes, tags.slice(1));
       // a signing push signs the descriptor it built (equal to what the tag names), never one read back
-      const subject = signing ? async () => manifest.descriptor : fetchedRoot(existing, target);
-      return signed({ url: urlOf(t, repository, tag), repository, tag, digest: existing, unchanged: true }, target, subject);
+      const subject = signing ? async () => manifest.descriptor : () => target.resolve(existing);
+      return signed({ ...located(t, tags, existing), unchanged: true }, target, subject);
     }
     const upload = uploadBody(packed.file);
     const staged = new StagedArtifact()
@@ -160,19 +170,14 @@ export async function push(opts: PushOptions): Promise<PushResult> {
       .addBlob(config.descriptor, config.bytes)
       .addManifest(manifest.descriptor, manifest.bytes);
     // the tag was just read (`now`): it does not name this manifest, so the writer need not ask again
-    await writeArtifact(staged, target, manifest.descriptor, { ...graphOptions({ ...opts, signal: conn.signal }, tag), rootAbsent: true });
-    return signed({ url: urlOf(t, repository, tag), repository, tag, digest: manifest.descriptor.digest, unchanged: false }, target, async () => manifest.descriptor);
+    await writeArtifact(staged, target, manifest.descriptor, { ...graphOptions({ ...opts, signal: conn.signal }, tags.length === 1 ? tag : tags), rootAbsent: true });
+    return signed({ ...located(t, tags, manifest.descriptor.digest), unchanged: false }, target, async () => manifest.descriptor);
   } catch (err) {
     throw conn.failure(err);
   } finally {
     await conn.close();
     await rm(tmp, { recursive: true, force: true });
   }
-}
-
-/** The manifest a tag already held, described by the store (push skipped the upload). */
-function fetchedRoot(digest: string, target: Target): () => Promise<Descriptor> {
-  return () => target.resolve(digest);
 }
 
 /**
@@ -234,8 +239,11 @@ function uploadBody(file: string): () => Readable {
   return () => createReadStream(file, { highWaterMark: UPLOAD_READ_BYTES });
 }
 
-function urlOf(t: TargetRef, repository: string, tag: string): string {
-  return t.kind === 'remote' ? `oci://${repository}:${tag}` : `${repository}:${tag}`;
+/** Where the push put the artifact: flux's digest URL, the tag URL, the repository, the tags and the digest. */
+function located(t: TargetRef, tags: string[], digest: string): Pick<PushResult, 'url' | 'tagUrl' | 'repository' | 'tag' | 'tags' | 'digest'> {
+  const repository = repositoryOf(t);
+  const scheme = t.kind === 'remote' ? 'oci://' : '';
+  return { url: `${scheme}${repository}@${digest}`, tagUrl: `${scheme}${repository}:${tags[0]!}`, repository, tag: tags[0]!, tags, digest };
 }
 
 async function dirOf(path: string): Promise<string> {
@@ -284,9 +292,4 @@ async function sameContentAt(
   if (m.config.size > 64 * 1024) return undefined;
   const ids = diffIdsOf(await readBlob(target, m.config, 64 * 1024));
   return ids.length === 1 && ids[0] === diffId ? fetched.descriptor.digest : undefined;
-}
-
-function sameAnnotations(a: Record<string, string>, b: Record<string, string>): boolean {
-  const sorted = (x: Record<string, string>) => JSON.stringify(Object.entries(x).sort(([k1], [k2]) => (k1 < k2 ? -1 : 1)));
-  return sorted(a) === sorted(b);
 }

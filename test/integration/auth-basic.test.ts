@@ -66,6 +66,8 @@ test('login over Basic: wrong password stores nothing; right one writes config.j
   const bad = await ocipack(['login', reg.host, '-u', 'bob', '--password-stdin'], { env: { HOME: home }, input: 'nope\n' });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /✗ (?:login failed: )?127\.0\.0\.1:\d+ rejected the user name or password/);
+  assert.match(bad.stderr, /hint: check the user name and the password or token for 127\.0\.0\.1:\d+; a token needs scopes/);
+  assert.doesNotMatch(bad.stderr, /ocipack login/, 'a refused login does not suggest login');
   assert.deepEqual(JSON.parse(await readFile(path, 'utf8')).auths, { 'quay.io': { auth: b64('q:1') } });
   const ok = await ocipack(['login', `https://${reg.host}`, '--username', 'bob', '--password-stdin', '--format', 'json'], { env: { HOME: home }, input: `${PASSWORD}\r\n` });
   assert.equal(ok.code, 0, ok.stderr);

@@ -117,6 +117,8 @@ test('login checks with the token server, stores 0600 config.json; push then use
   const bad = await cli(['login', t.registry.host, '-u', 'alice', '--password-stdin'], { home, input: 'wrong\n' });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, new RegExp(`✗ (?:login failed: )?${t.registry.host.replace(/\./g, '\\.')} rejected the user name or password`));
+  assert.match(bad.stderr, /hint: check the user name and the password or token for /);
+  assert.doesNotMatch(bad.stderr, /ocipack login/, 'a refused login does not suggest login');
   await assert.rejects(stat(join(home, '.docker', 'config.json')), 'nothing stored after a failed login');
 
   const n = t.tokens.requests.length;

@@ -217,7 +217,7 @@ const rows: Row[] = [
   { name: 'TLS: certificate from an unknown CA', code: 1, message: /TLS certificate of 127\.0\.0\.1:\d+ not trusted/, args: (c, out) => ['pull', `oci://${c.secure.host}/table/seeded:v1`, '-o', out] },
   { name: 'TLS: --ca-file that does not exist', code: 1, message: /cannot read CA file \/nonexistent\/ca\.pem: ENOENT/, args: (c, out) => ['pull', `oci://${c.secure.host}/table/seeded:v1`, '-o', out, '--ca-file', '/nonexistent/ca.pem'] },
   { name: 'network: connection refused', code: 1, message: /cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, args: async (_c, out) => ['pull', `oci://127.0.0.1:${await freePort()}/a/b:v1`, '-o', out] },
-  { name: 'network: proxy not there', code: 1, message: /cannot reach 127\.0\.0\.1:\d+ through proxy http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\)/, args: (c, out) => ['pull', `oci://${c.plain.host}/table/seeded:v1`, '-o', out],
+  { name: 'network: proxy not there', code: 1, message: /cannot reach the proxy 127\.0\.0\.1:9 \(HTTPS_PROXY\) on the way to 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, args: (c, out) => ['pull', `oci://${c.plain.host}/table/seeded:v1`, '-o', out],
     env: () => ({ HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' }) },
 ];
 

@@ -88,7 +88,9 @@ test('every use-case works through the library entry, prints nothing, never exit
     assert.ok((out.exports as string[]).includes(name), `${name} is not exported`);
   }
   const digest = out.push.digest as string;
-  assert.deepEqual(out.push, { url: `oci://${reg.host}/lib/app:v1.0.0`, repository: `${reg.host}/lib/app`, tag: 'v1.0.0', digest, unchanged: false });
+  assert.deepEqual(out.push, {
+    url: `oci://${reg.host}/lib/app@${digest}`, tagUrl: `oci://${reg.host}/lib/app:v1.0.0`, repository: `${reg.host}/lib/app`, tag: 'v1.0.0', tags: ['v1.0.0'], digest, unchanged: false,
+  });
   assert.deepEqual(out.tag.tags, ['latest', 'v1']);
   assert.equal(out.tag.digest, digest);
   assert.deepEqual(out.list.map((e: { tag: string; digest: string; source: string }) => [e.tag, e.digest, e.source]), [['v1.0.0', digest, 'https://example.com/repo']]);

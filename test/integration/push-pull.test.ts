@@ -59,8 +59,10 @@ test('push then pull round trip through the registry keeps content and exec bits
   const ref = `oci://${reg.host}/team/app:v1`;
   const pushed = await ocipack(['push', ref, '--path', src, '--source', 'https://example.com/repo', '--revision', 'main@sha1:abc', '-o', 'json']);
   assert.equal(pushed.code, 0, pushed.stderr);
-  const info = JSON.parse(pushed.stdout) as { url: string; repository: string; tag: string; digest: string };
-  assert.equal(info.url, `oci://${reg.host}/team/app:v1`);
+  const info = JSON.parse(pushed.stdout) as { url: string; tagUrl: string; repository: string; tag: string; digest: string };
+  assert.match(info.digest, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(info.url, `oci://${reg.host}/team/app@${info.digest}`, 'flux prints the digest URL');
+  assert.equal(info.tagUrl, `oci://${reg.host}/team/app:v1`);
   assert.equal(info.repository, `${reg.host}/team/app`);
   assert.equal(info.tag, 'v1');
   assert.match(info.digest, /^sha256:[0-9a-f]{64}$/);

@@ -149,6 +149,17 @@ test('a proxy that is not there is a NETWORK failure: exit 1, one line, nothing 
   const r = await pullInto(`oci://${tls.host}/secure/app:v1`, ['--ca-file', ca.ca], { HTTPS_PROXY: `http://127.0.0.1:${port}`, NO_PROXY: '' });
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('✗')).length, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`cannot reach ${tls.host.replace(/\./g, '\\.')} through proxy http://127\\.0\\.0\\.1:${port}/ \\(ECONNREFUSED\\)`));
+  assert.ok(r.stderr.includes(`cannot reach the proxy 127.0.0.1:${port} (HTTPS_PROXY) on the way to ${tls.host} (ECONNREFUSED)\n`), r.stderr);
+  assert.ok(r.stderr.includes(`hint: check that the proxy at 127.0.0.1:${port} is running and HTTPS_PROXY/HTTP_PROXY name its host and port`), r.stderr);
+  assert.doesNotMatch(r.stderr, /registry is running/, 'the registry is not the one that is down');
   assert.deepEqual(await listing(r.parent), []);
+});
+
+test('a proxy that cannot reach the registry is named as the proxy that refused the tunnel', async () => {
+  const port = await freePort();
+  const r = await pullInto(`oci://127.0.0.1:${port}/secure/app:v1`, [], { https_proxy: proxy.url, NO_PROXY: '' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`the proxy 127\\.0\\.0\\.1:\\d+ \\(https_proxy\\) answered \\d{3} when asked for a tunnel to 127\\.0\\.0\\.1:${port}\\n`));
+  assert.match(r.stderr, /hint: the proxy could not reach 127\.0\.0\.1:\d+ or may not connect there/);
+  assert.doesNotMatch(r.stderr, /cancelled/);
 });

@@ -112,7 +112,7 @@ test('on a pipe: no ANSI escapes, no spinner, stdout only carries machine output
 
   const json = await ocipack(['push', ref, '-f', big, '-o', 'json'], { env: PLAIN_ENV });
   assert.equal(json.code, 0, json.stderr);
-  assert.deepEqual(Object.keys(JSON.parse(json.stdout) as object), ['url', 'repository', 'tag', 'digest', 'unchanged'], 'flux\'s four fields first, in its order');
+  assert.deepEqual(Object.keys(JSON.parse(json.stdout) as object), ['url', 'repository', 'tag', 'digest', 'tagUrl', 'tags', 'unchanged'], 'flux\'s four fields first, in its order');
   const yaml = await ocipack(['--format', 'yaml', 'pull', ref, '-o', join(await tempDir(), 'o')], { env: PLAIN_ENV });
   assert.equal(yaml.code, 0, yaml.stderr);
   assert.match(yaml.stdout, /^url: /m);

@@ -70,3 +70,9 @@ export function diffIdsOf(configBytes: Buffer): string[] {
     return [];
   }
 }
+
+/** True when two annotation maps hold the same keys and values, in any order (push's "unchanged" test, SPEC §4). */
+export function sameAnnotations(a: Record<string, string>, b: Record<string, string>): boolean {
+  const sorted = (x: Record<string, string>) => JSON.stringify(Object.entries(x).sort(([k1], [k2]) => (k1 < k2 ? -1 : 1)));
+  return sorted(a) === sorted(b);
+}

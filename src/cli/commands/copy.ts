@@ -21,7 +21,7 @@ export function defineCopy(program: Command): Command {
     .command('copy')
     .summary('copy an artifact with everything it references between registries and/or layout directories (oras cp, crane copy)')
     .argument('<source>', 'oci://host/repository[:tag|@digest] (or <dir>[:tag|@digest] with --from-oci-layout)')
-    .argument('<destination>', 'oci://host/repository[:tag] (or <dir>[:tag] with --to-oci-layout); without a tag the source tag is kept')
+    .argument('<destination>', 'oci://host/repository[:tag], or :tag1,tag2,… for several tags (or <dir>[:tag] with --to-oci-layout); without a tag the source tag is kept')
     .option('--from-oci-layout', 'the source is an OCI image-layout directory <dir>[:tag|@digest]')
     .option('--to-oci-layout', 'the destination is an OCI image-layout directory <dir>[:tag] (created when missing)')
     .option('--include-referrers', 'also copy signatures, attestations and other referrers (OCI referrers and cosign .sig/.att/.sbom tags)')
@@ -57,9 +57,10 @@ Example:
         ui.success(`dry run: would copy ${r.source} to ${r.destination}@${r.digest}${extra} (${r.copied} to write, ${formatBytes(r.bytes)}; ${r.skipped} already there)${tagNote}; nothing changed`);
       } else {
         ui.success(`copied ${r.source} to ${r.destination}@${r.digest}${extra} (${r.copied} written, ${r.skipped} skipped)`);
+        if ((r.tags?.length ?? 0) > 1) ui.success(`tagged ${r.tags!.join(', ')}`);
       }
       ui.data({
-        source: r.source, destination: r.destination, digest: r.digest, mediaType: r.mediaType, tag: r.tag ?? '',
+        source: r.source, destination: r.destination, digest: r.digest, mediaType: r.mediaType, tag: r.tag ?? '', tags: r.tags ?? [],
         copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: r.referrers,
         ...(r.dryRun ? { dryRun: true, previous: r.previous } : {}),
       }, format);

@@ -6,6 +6,7 @@ import { collect, collectList, formatOf, PATH_HELP, readsStdin, treePath } from 
 import { FLUX_DEFAULT_IGNORE } from '../../core/defaults.js';
 import { usageError } from '../../core/errors.js';
 import { flagFor } from '../errors.js';
+import { withLayoutSlip } from '../hints.js';
 import type { CommonOptions } from '../../core/options.js';
 import { formatBytes, type Format, type Ui } from '../ui.js';
 import type { SignatureFormatName, SignOutcome } from '../../usecases/sign.js';
@@ -36,7 +37,7 @@ export function definePush(program: Command): Command {
   return program
     .command('push')
     .summary('pack a directory or file and push it as an OCI artifact (flux push artifact)')
-    .argument('<reference>', 'oci://host/repository:tag (or <dir>[:tag] with --oci-layout)')
+    .argument('<reference>', 'oci://host/repository:tag, or :tag1,tag2,… for several tags (or <dir>[:tag] with --oci-layout)')
     .option('-f, --path <dir|file|->', PATH_HELP, collect)
     .option('--stdin-name <name>', 'file name for what --path - reads from stdin (default stdin.yaml)')
     .option('--allow-empty', 'push even when no file is left after the ignore rules')
@@ -66,6 +67,7 @@ Example:
   ocipack push oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy \\
     --source "$(git config --get remote.origin.url)" --revision "main@sha1:$(git rev-parse HEAD)"
   ocipack push ./layout:v1 --oci-layout --path ./deploy --reproducible -o json
+  ocipack push oci://ghcr.io/org/app:1.4.2,1.4,latest --path ./deploy   # one manifest, three tags
   ocipack push oci://ghcr.io/org/app:v1 -f ./base -f ./overlays/prod=apps/prod -f extra.yaml --reproducible
   kustomize build ./prod | ocipack push oci://ghcr.io/org/app:v1 -f - --stdin-name prod.yaml
   ocipack push oci://ghcr.io/org/charts --chart ./charts/podinfo   # → ghcr.io/org/charts/podinfo:<version>`)
@@ -97,14 +99,22 @@ Example:
       Object.assign(opts, keylessFields(flags, (f) => {
         if (!flags.signKeyless) throw usageError(`${flagFor(f)} needs --sign-keyless`);
       }));
-      const r = await push(opts);
+      const r = await push(opts).catch(async (err: unknown) => {
+        throw common.ociLayout ? err : await withLayoutSlip(err, args[0]!, process.cwd());
+      });
       if (r.plan) return printPlan(ui, r, format);
       ui.success(`artifact successfully pushed to ${r.repository}@${r.digest}`);
       if (r.signature) signedLine(ui, r.repository, r.signature);
       if (r.provenance) ui.success(`provenance (${r.provenance.predicateType}) stored as referrer ${r.repository}@${r.provenance.referrerDigest}`);
       const provenance = r.provenance ? { provenance: { referrer: r.provenance.referrerDigest, predicateType: r.provenance.predicateType, attachedVia: r.provenance.attachedVia } } : {};
-      ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, ...(r.signature ? { signature: r.signature } : {}), ...provenance }, format);
+      if (r.tags.length > 1) ui.success(`tagged ${r.tags.join(', ')}`);
+      ui.data({ ...fluxDocument(r), unchanged: r.unchanged, ...(r.signature ? { signature: r.signature } : {}), ...provenance }, format);
     }));
+}
+
+/** flux's four fields in flux's order (`url` is the digest URL), then the tag URL and every tag written. */
+function fluxDocument(r: import('../../usecases/push.js').PushResult): Record<string, unknown> {
+  return { url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, tagUrl: r.tagUrl, tags: r.tags };
 }
 
 /** One line saying where the signature of a push went. */
@@ -144,6 +154,7 @@ function printPlan(ui: Ui, r: import('../../usecases/push.js').PushResult, forma
   const tagAt = `${r.repository}:${r.tag}`;
   if (r.unchanged) ui.step(`dry run: ${tagAt} already holds this content; nothing would be uploaded`);
   else ui.step(`dry run: would ${plan.previous === undefined ? 'create' : `move (from ${plan.previous})`} ${tagAt} → ${plan.manifest}`);
+  if (r.tags.length > 1) ui.step(`dry run: would also tag ${r.tags.slice(1).map((t) => `${r.repository}:${t}`).join(', ')} → ${plan.manifest}`);
   ui.success('dry run: nothing changed');
-  ui.data({ url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, unchanged: r.unchanged, dryRun: true, plan }, format);
+  ui.data({ ...fluxDocument(r), unchanged: r.unchanged, dryRun: true, plan }, format);
 }

@@ -1,6 +1,7 @@
 /** `ocipack tag`: flux tag artifact — more tags for an existing manifest, no blob moved. */
 import type { Command } from 'commander';
 import { action } from '../run.js';
+import { usageError } from '../../core/errors.js';
 import { parseSize, collectList, formatOf } from '../common.js';
 
 interface TagFlags {
@@ -26,7 +27,9 @@ Example:
   ocipack tag oci://ghcr.io/org/app-manifests:v1.0.0 --tag latest --tag stable
   ocipack tag oci://ghcr.io/org/app-manifests@sha256:<hex> -t v1,v1.0
   ocipack tag ./layout:v1 --oci-layout -t latest`)
+    .allowExcessArguments(true)
     .action(action<TagFlags>(async ({ ui, flags, common, args }) => {
+      if (args.length > 1) throw secondPositional(args, flags.tag);
       const format = formatOf(flags, true);
       const { tag, repositoryIn } = await import('../../usecases/tag.js');
       const repository = repositoryIn(args[0]!, common.ociLayout);
@@ -48,4 +51,13 @@ Example:
       if (r.moves) ui.success('dry run: nothing changed');
       ui.data({ repository: r.repository, digest: r.digest, mediaType: r.mediaType, tags: r.tags, ...(r.moves ? { dryRun: true, moves: r.moves } : {}) }, format);
     }));
+}
+
+/** `tag <ref> <newtag>` (crane's and oras's order): a usage error whose hint is the same command with -t. */
+function secondPositional(args: string[], given: string[] = []): Error {
+  const tags = [...given, ...args.slice(1)].join(',');
+  const shown = args.map((a) => (/^[\w@:/.,=+-]+$/.test(a) ? a : JSON.stringify(a)));
+  return usageError(`too many arguments for 'tag': expected one reference, got ${shown.join(' ')}`, {
+    next: 'tag-positional', suggestion: `ocipack tag ${shown[0]!} -t ${tags}`,
+  });
 }

@@ -58,6 +58,8 @@ test('summary: one table row; a | or a line break in a value cannot break the ta
 
 test('artifactOutputs: each command result shape → digest, pinned ref, url; dry runs give none', () => {
   assert.deepEqual(artifactOutputs('push', { url: 'oci://h/r:v1', repository: 'h/r', tag: 'v1', digest: D }, false)?.outputs, { digest: D, ref: `h/r@${D}`, url: 'oci://h/r:v1' });
+  // push prints flux's digest URL as `url`: the output stays the tag URL (`ref` pins the digest)
+  assert.deepEqual(artifactOutputs('push', { url: `oci://h/r@${D}`, tagUrl: 'oci://h/r:v1', repository: 'h/r', tag: 'v1', tags: ['v1', 'latest'], digest: D }, false)?.outputs, { digest: D, ref: `h/r@${D}`, url: 'oci://h/r:v1' });
   assert.equal(artifactOutputs('push', { url: 'oci://h/r:v1', repository: 'h/r', tag: 'v1', digest: D, dryRun: true }, false), undefined);
   const pull = artifactOutputs('pull', { url: 'oci://h/r:v1', repository: 'h/r', tag: 'v1', digest: D, layer: { size: 10 } }, false)!;
   assert.equal(pull.size, 10);

@@ -132,6 +132,23 @@ describe('OciLayoutStore push and resolve', () => {
     assert.equal((await indexJson(dir)).manifests.length, 2);
   });
 
+  it('writes several tags of one manifest in one call (pushManifestTags), untagged entries folded in', async () => {
+    const { store, dir, m } = await seeded('v1');
+    const other = manifest(blob('{}', MT.ociConfig).desc, [], 'other');
+    await store.pushManifest(other.desc, other.bytes);
+    await store.pushManifest(other.desc, other.bytes, 'c');
+    const single = store.pushManifest.bind(store);
+    let singles = 0;
+    store.pushManifest = async (...args) => { singles++; return single(...args); };
+    assert.deepEqual(await store.pushManifestTags(other.desc, other.bytes, ['a', 'b', 'v1']), ['a', 'b', 'v1']);
+    assert.equal(singles, 0);
+    const entries = (await indexJson(dir)).manifests.map((e) => [e.annotations?.['org.opencontainers.image.ref.name'], e.digest]);
+    assert.deepEqual(entries, [['v1', other.desc.digest], ['c', other.desc.digest], ['a', other.desc.digest], ['b', other.desc.digest]]);
+    assert.notEqual(m.desc.digest, other.desc.digest);
+    await assert.rejects(store.pushManifestTags(other.desc, other.bytes, ['ok', 'bad tag']), hasCode('USAGE'));
+    assert.deepEqual(await store.listTags(), ['v1', 'c', 'a', 'b'], 'a bad tag writes none of the list');
+  });
+
   it('folds an untagged entry into the tag given later', async () => {
     const dir = join(await tempDir(), 'l');
     const store = await OciLayoutStore.open(dir, { create: true });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDispatcher, proxyFor, tlsOptions } from '../../../src/http/dispatcher.js';
+import { createDispatcher, proxyFor, proxyInUse, tlsOptions } from '../../../src/http/dispatcher.js';
 import { retryAfterNote } from '../../../src/http/retry.js';
 import { readCapped } from '../../../src/http/body.js';
 import { networkError } from '../../../src/http/errors.js';
@@ -26,6 +26,23 @@ test('proxyFor mirrors undici: https falls back to HTTP_PROXY, NO_PROXY hosts, s
   assert.equal(proxyFor(u('https://127.0.0.1:5001/'), env), 'http://p:3128/');
   assert.equal(proxyFor(u('https://notinternal.example/'), env), 'http://p:3128/');
   assert.equal(proxyFor(u('https://x/'), { HTTPS_PROXY: 'http://p:1', NO_PROXY: '*' }), undefined);
+});
+
+test('proxyInUse names the variable the proxy came from; networkError blames the proxy for a failed connection only', () => {
+  const u = (s: string): URL => new URL(s);
+  assert.deepEqual(proxyInUse(u('https://r/'), { https_proxy: 'http://a:secret@p:3128' }), { url: 'http://p:3128/', variable: 'https_proxy' });
+  assert.deepEqual(proxyInUse(u('https://r/'), { HTTP_PROXY: 'http://p:80' }), { url: 'http://p/', variable: 'HTTP_PROXY' });
+  assert.deepEqual(proxyInUse(u('http://r/'), { HTTPS_PROXY: 'http://p:1', http_proxy: 'http://q:2' }), { url: 'http://q:2/', variable: 'http_proxy' });
+  const place = { host: 'ghcr.io', proxy: { url: 'http://p:3128/', variable: 'HTTPS_PROXY' } };
+  const refused = networkError(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }), place);
+  assert.equal(refused.message, 'cannot reach the proxy p:3128 (HTTPS_PROXY) on the way to ghcr.io (ECONNREFUSED)');
+  assert.deepEqual(refused.context, { host: 'p:3128', next: 'proxy-unreachable' });
+  const tunnel = networkError(Object.assign(new Error('Proxy response (403) !== 200 when HTTP Tunneling'), { code: 'UND_ERR_ABORTED' }), place);
+  assert.equal(tunnel.code, 'NETWORK');
+  assert.equal(tunnel.message, 'the proxy p:3128 (HTTPS_PROXY) answered 403 when asked for a tunnel to ghcr.io');
+  const cert = networkError(Object.assign(new Error('cert'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), place);
+  assert.equal(cert.message, 'TLS certificate of ghcr.io through proxy http://p:3128/ not trusted (SELF_SIGNED_CERT_IN_CHAIN)');
+  assert.equal(networkError(Object.assign(new Error('c'), { code: 'ECONNREFUSED' }), 'ghcr.io').message, 'cannot reach ghcr.io (ECONNREFUSED)');
 });
 
 test('retryAfterNote explains a retryable status that was not retried because of a long Retry-After', () => {

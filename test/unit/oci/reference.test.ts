@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { OcipackError } from '../../../src/core/errors.js';
 import {
   formatReference, isLoopback, parseLayoutReference, parseReference, parseRepository,
-  referenceOf, repositoryName, type Reference,
+  referenceOf, repositoryName, splitTagList, type Reference,
 } from '../../../src/oci/reference.js';
+import { parseTaggedTarget } from '../../../src/connect/open.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 const D512 = `sha512:${'b'.repeat(128)}`;
@@ -179,4 +180,65 @@ test('parseLayoutReference', () => {
   for (const bad of ['', ':v1', `@${D}`, './layout@sha256:abc', 'dir@tag=', '@tag=x', 'dir@tag=a b', 'dir@tag=a\nb']) {
     assert.throws(() => parseLayoutReference(bad), (err: unknown) => err instanceof OcipackError && err.code === 'USAGE', bad);
   }
+});
+
+test('splitTagList: oras\'s comma-separated tags, the reference with the first one', () => {
+  const cases: Array<[string, boolean, { reference: string; tags: string[] }]> = [
+    ['oci://r.io/app:1.4.2,1.4,latest', false, { reference: 'oci://r.io/app:1.4.2', tags: ['1.4.2', '1.4', 'latest'] }],
+    ['localhost:5000/a/b:x,y', false, { reference: 'localhost:5000/a/b:x', tags: ['x', 'y'] }],
+    ['[::1]:5000/app:a,b', false, { reference: '[::1]:5000/app:a', tags: ['a', 'b'] }],
+    ['alpine:3,3.20', false, { reference: 'alpine:3', tags: ['3', '3.20'] }],
+    ['oci://r.io/app:v1', false, { reference: 'oci://r.io/app:v1', tags: [] }],
+    ['oci://r.io/app', false, { reference: 'oci://r.io/app', tags: [] }],
+    [`oci://r.io/app:v1@${D}`, false, { reference: `oci://r.io/app:v1@${D}`, tags: [] }],
+    ['oci://host,x:5000/app', false, { reference: 'oci://host,x:5000/app', tags: [] }],
+    ['./layout:a,b', true, { reference: './layout:a', tags: ['a', 'b'] }],
+    ['/tmp/a,b/layout:v1,v2', true, { reference: '/tmp/a,b/layout:v1', tags: ['v1', 'v2'] }],
+    ['C:\\work\\layout:a,b', true, { reference: 'C:\\work\\layout:a', tags: ['a', 'b'] }],
+    ['./dir,x', true, { reference: './dir,x', tags: [] }],
+    ['./podman@tag=localhost/app:a,b', true, { reference: './podman@tag=localhost/app:a,b', tags: [] }],
+  ];
+  for (const [input, layout, expected] of cases) assert.deepEqual(splitTagList(input, layout), expected, input);
+  const bad: Array<[string, boolean, RegExp]> = [
+    ['oci://r.io/app:a,,b', false, /empty tag/],
+    ['oci://r.io/app:a,', false, /empty tag/],
+    ['oci://r.io/app:,a', false, /empty tag/],
+    ['oci://r.io/app:a,b,a', false, /"a" is listed twice/],
+    ['oci://r.io/app:a,-b', false, /invalid tag "-b"/],
+    [`oci://r.io/app:a,${'t'.repeat(129)}`, false, /invalid tag/],
+    [`oci://r.io/app:a,b@${D}`, false, /cannot be combined with a digest/],
+    [`./layout:a,b@${D}`, true, /cannot be combined with a digest/],
+    ['./layout:a,a', true, /listed twice/],
+  ];
+  for (const [input, layout, message] of bad) {
+    assert.throws(() => splitTagList(input, layout), (err: unknown) => err instanceof OcipackError && err.code === 'USAGE' && message.test(err.message), input);
+  }
+});
+
+test('parseTaggedTarget: the target with the first tag, and the tags as written', () => {
+  const multi = parseTaggedTarget('oci://r.io/app:1.4.2,1.4,latest');
+  assert.equal(multi.target.tag, '1.4.2');
+  assert.equal(multi.target.display, 'r.io/app:1.4.2');
+  assert.deepEqual(multi.tags, ['1.4.2', '1.4', 'latest']);
+  assert.deepEqual(parseTaggedTarget('oci://r.io/app:v1').tags, ['v1']);
+  assert.deepEqual(parseTaggedTarget('oci://r.io/app').tags, [], 'the default latest is not written');
+  assert.equal(parseTaggedTarget('oci://r.io/app').target.tag, 'latest');
+  const layout = parseTaggedTarget('./layout:a,b', true);
+  assert.equal(layout.target.kind, 'layout');
+  assert.deepEqual([layout.target.tag, layout.tags], ['a', ['a', 'b']]);
+  assert.deepEqual(parseTaggedTarget('./layout', true).tags, []);
+});
+
+test('scheme slips carry the oci-scheme next step; a plain bad reference carries none', () => {
+  const nextOf = (input: string): string | undefined => {
+    try {
+      parseReference(input);
+    } catch (err) {
+      return err instanceof OcipackError ? err.context.next ?? 'none' : 'not an OcipackError';
+    }
+    return 'parsed';
+  };
+  for (const slip of ['oci:/r.io/app', 'oci:r.io/app', 'oci:///r.io/app', 'oci//r.io/app']) assert.equal(nextOf(slip), 'oci-scheme', slip);
+  assert.equal(nextOf('oci://r.io//app'), 'none');
+  assert.equal(nextOf('oci/app'), 'parsed', 'a Docker Hub repository named oci/… is no slip');
 });
