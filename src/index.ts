@@ -12,6 +12,7 @@ export { attest, type AttestOptions, type AttestResult } from './usecases/attest
 export { generateKeyPair, type GenerateKeyPairOptions, type GenerateKeyPairResult } from './usecases/keys.js';
 export { pushChart, type PushChartOptions, type PushChartResult } from './usecases/push-chart.js';
 export { copy, type CopyOptions, type CopyResult } from './usecases/copy.js';
+export { promote, PromotionRefusedError, type PromoteOptions, type PromoteResult, type PromoteVerification } from './usecases/promote.js';
 /** `delete` is a reserved word for declarations, not for export names: `import { deleteArtifact }` or `lib.delete(…)`. */
 export { deleteArtifact, deleteArtifact as delete, type DeleteOptions, type DeleteResult } from './usecases/delete.js';
 export type { ChartInfo } from './usecases/inspect.js';

@@ -8,6 +8,7 @@ import { defineDiff } from './diff.js';
 import { defineBuild } from './build.js';
 import { defineInspect } from './inspect.js';
 import { defineCopy } from './copy.js';
+import { definePromote } from './promote.js';
 import { defineVerify } from './verify.js';
 import { defineSign } from './sign.js';
 import { defineAttest } from './attest.js';
@@ -20,4 +21,4 @@ import { defineCompletion } from './completion.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineDelete, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, definePromote, defineDelete, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
