@@ -13,7 +13,7 @@ import { OcipackError, usageError } from '../core/errors.js';
 import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { parseAnnotations } from '../artifact/flux/manifest.js';
-import { referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
+import { layoutTagSuffix, referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
 import { connect, type Connection } from '../connect/connect.js';
 import { mountSource, parseSides, sameStore, sideCreds, type SidesInput } from '../connect/sides.js';
 import { isNotFound, tryResolve } from '../content/read.js';
@@ -88,7 +88,7 @@ export function preparePromote(opts: PromoteOptions): PromotePlan {
   if (dst.digest !== undefined) throw usageError(`promote writes a tag: give the destination "${dst.display}" a tag, not a digest`);
   const tag = dst.tag ?? src.tag;
   if (tag === undefined) throw usageError(`promote writes a tag: the destination "${dst.display}" needs one (the source names none)`);
-  return { src, dst, tag, destination: `${repositoryOf(dst)}:${tag}` };
+  return { src, dst, tag, destination: repositoryOf(dst) + (dst.kind === 'layout' ? layoutTagSuffix(tag) : `:${tag}`) };
 }
 
 /** Verify `source`, then copy it with all its referrers to `destination` and tag it there last. */
