@@ -13,6 +13,7 @@ export { generateKeyPair, type GenerateKeyPairOptions, type GenerateKeyPairResul
 export { pushChart, type PushChartOptions, type PushChartResult } from './usecases/push-chart.js';
 export { copy, type CopyOptions, type CopyResult } from './usecases/copy.js';
 export { mirror, type MirrorOptions, type MirrorResult, type MirrorRecord, type MirrorStatus } from './usecases/mirror.js';
+export { promote, PromotionRefusedError, type PromoteOptions, type PromoteResult, type PromoteVerification } from './usecases/promote.js';
 /** `delete` is a reserved word for declarations, not for export names: `import { deleteArtifact }` or `lib.delete(…)`. */
 export { deleteArtifact, deleteArtifact as delete, type DeleteOptions, type DeleteResult } from './usecases/delete.js';
 export type { ChartInfo } from './usecases/inspect.js';

@@ -7,6 +7,7 @@ const USE_CASES: Record<string, () => Promise<unknown>> = {
   push: () => import('../usecases/push.js'),
   pull: () => import('../usecases/pull.js'),
   copy: () => import('../usecases/copy.js'),
+  promote: () => import('../usecases/promote.js'),
   tag: () => import('../usecases/tag.js'),
   list: () => import('../usecases/list.js'),
   diff: () => import('../usecases/diff.js'),

@@ -7,11 +7,11 @@
  * referrers (src/content/referrers.ts).
  */
 import { emitter } from '../core/events.js';
-import { OcipackError, usageError } from '../core/errors.js';
+import { OcipackError } from '../core/errors.js';
 import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
-import type { Descriptor } from '../oci/descriptor.js';
-import { parseTaggedTarget, parseTargetRef, referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
-import { connect, type HostCreds } from '../connect/connect.js';
+import { referenceIn, repositoryOf, type TargetRef } from '../connect/open.js';
+import { connect } from '../connect/connect.js';
+import { mountSource, parseSides, sideCreds } from '../connect/sides.js';
 import { isNotFound, tryResolve } from '../content/read.js';
 import type { Target } from '../content/target.js';
 import { emptyTarget, mountFrom, transferArtifact, type TransferOptions } from '../content/transfer.js';
@@ -72,16 +72,7 @@ interface CopyPlan {
 
 /** Parse both references before any I/O; a bad one is a usage error (exit 2). */
 export function prepareCopy(opts: CopyOptions): CopyPlan {
-  if (!opts.source) throw usageError('copy needs a source reference');
-  if (!opts.destination) throw usageError('copy needs a destination reference');
-  if (opts.concurrency !== undefined && (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)) {
-    throw usageError('`concurrency` must be a positive integer', { option: 'concurrency' });
-  }
-  const src = parseTargetRef(opts.source, opts.fromOciLayout ?? false);
-  const { target: dst, tags } = parseTaggedTarget(opts.destination, opts.toOciLayout ?? false);
-  if (dst.kind === 'remote' && tags.length === 0) delete dst.tag;
-  if (opts.fromCreds !== undefined && src.kind !== 'remote') throw usageError('`fromCreds` needs a registry source, not a layout directory', { option: 'fromCreds' });
-  if (opts.toCreds !== undefined && dst.kind !== 'remote') throw usageError('`toCreds` needs a registry destination, not a layout directory', { option: 'toCreds' });
+  const { src, dst, tags } = parseSides(opts, 'copy');
   const plan: CopyPlan = { src, dst };
   if (tags.length > 1) plan.tags = tags;
   const tag = dst.tag ?? (dst.digest === undefined ? src.tag : undefined);
@@ -94,7 +85,7 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
   const emit = emitter(opts.onEvent);
   const plan = prepareCopy(opts);
   // One Connection for both sides: one deadline, one session, --creds read once, each side's own flag bound to its registry.
-  const conn = connect(opts, opts, { hostCreds: sideCreds(opts, plan) });
+  const conn = connect(opts, opts, { hostCreds: sideCreds(opts, plan.src, plan.dst) });
   try {
     const src: Opened = { target: await conn.open(plan.src) };
     const dst: Opened = {
@@ -110,7 +101,8 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
     if (plan.dst.digest !== undefined && plan.dst.digest !== root.digest) {
       throw new OcipackError('USAGE', `destination digest ${plan.dst.digest} is not the source's digest ${root.digest}`);
     }
-    const mount = mountFor(plan, dst.target, (message) => emit({ type: 'debug', message }));
+    const from = mountSource(plan.src, plan.dst);
+    const mount = from === undefined ? undefined : mountFrom(dst.target, from, (message) => emit({ type: 'debug', message }));
     const t: TransferOptions = { signal: conn.signal };
     if (plan.tag !== undefined) t.tag = plan.tag;
     if (plan.tags) t.tags = plan.tags;
@@ -137,19 +129,4 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
   } finally {
     await conn.close();
   }
-}
-
-/** `--from-creds`/`--to-creds`, each bound to its own registry (they win over `credsFor` and `creds` there). */
-function sideCreds(opts: CopyOptions, plan: CopyPlan): HostCreds[] {
-  const own: HostCreds[] = [];
-  if (opts.fromCreds !== undefined && plan.src.kind === 'remote') own.push({ registry: plan.src.ref.registry, creds: opts.fromCreds, flag: 'fromCreds' });
-  if (opts.toCreds !== undefined && plan.dst.kind === 'remote') own.push({ registry: plan.dst.ref.registry, creds: opts.toCreds, flag: 'toCreds' });
-  return own;
-}
-
-/** Cross-repository mount when both sides are repositories of the same registry. */
-function mountFor(plan: CopyPlan, dst: Target, debug: (message: string) => void): ((d: Descriptor) => Promise<boolean>) | undefined {
-  if (plan.src.kind !== 'remote' || plan.dst.kind !== 'remote') return undefined;
-  if (plan.src.ref.host !== plan.dst.ref.host || plan.src.ref.repository === plan.dst.ref.repository) return undefined;
-  return mountFrom(dst, plan.src.ref.repository, debug);
 }

@@ -1,36 +1,26 @@
 /** `ocipack copy`: an artifact with everything it references, between registries and layout directories. */
 import type { Command } from 'commander';
 import { action } from '../run.js';
-import { formatOf, parseCount, parseSize } from '../common.js';
+import { formatOf } from '../common.js';
+import { addSideFlags, sideFields, type SideFlags } from '../sides.js';
 import { formatBytes } from '../format.js';
 
-interface CopyFlags {
-  fromOciLayout?: boolean;
-  toOciLayout?: boolean;
+interface CopyFlags extends SideFlags {
   includeReferrers?: boolean;
-  concurrency?: number;
   output?: string;
-  fromCreds?: string;
-  toCreds?: string;
   dryRun?: boolean;
 }
 
 /** Register `copy`. */
 export function defineCopy(program: Command): Command {
-  return program
+  return addSideFlags(program
     .command('copy')
     .summary('copy an artifact with everything it references between registries and/or layout directories (oras cp, crane copy)')
     .argument('<source>', 'oci://host/repository[:tag|@digest] (or <dir>[:tag|@digest] with --from-oci-layout)')
-    .argument('<destination>', 'oci://host/repository[:tag], or :tag1,tag2,… for several tags (or <dir>[:tag] with --to-oci-layout); without a tag the source tag is kept')
-    .option('--from-oci-layout', 'the source is an OCI image-layout directory <dir>[:tag|@digest]')
-    .option('--to-oci-layout', 'the destination is an OCI image-layout directory <dir>[:tag] (created when missing)')
+    .argument('<destination>', 'oci://host/repository[:tag], or :tag1,tag2,… for several tags (or <dir>[:tag] with --to-oci-layout); without a tag the source tag is kept'))
     .option('--include-referrers', 'also copy signatures, attestations and other referrers (OCI referrers and cosign .sig/.att/.sbom tags)')
     .option('-o, --output <format>', 'machine output on stdout: json or yaml (flux\'s alias of --format)')
-    .option('--from-creds <user:pass|token>', 'credentials for the source registry only (--creds applies to both)')
-    .option('--to-creds <user:pass|token>', 'credentials for the destination registry only')
     .option('--dry-run', 'read the source and check the destination; print what would be copied, change nothing')
-    .option('--concurrency <n>', 'parallel blob transfers (default 4)', parseCount('--concurrency'))
-    .option('--max-manifest-size <size>', 'largest manifest or index to read (default 4MiB)', parseSize('--max-manifest-size'))
     .addHelpText('after', `
 Example:
   ocipack copy oci://ghcr.io/org/app:v1 oci://registry.example.com/mirror/app --include-referrers
@@ -42,13 +32,8 @@ Example:
     .action(action<CopyFlags>(async ({ ui, flags, common, args }) => {
       const format = formatOf(flags, true);
       const { copy } = await import('../../usecases/copy.js');
-      const opts: import('../../usecases/copy.js').CopyOptions = { ...common, source: args[0]!, destination: args[1]! };
-      if (flags.fromOciLayout) opts.fromOciLayout = true;
-      if (flags.toOciLayout) opts.toOciLayout = true;
+      const opts: import('../../usecases/copy.js').CopyOptions = { ...common, source: args[0]!, destination: args[1]!, ...sideFields(flags) };
       if (flags.includeReferrers) opts.includeReferrers = true;
-      if (flags.concurrency !== undefined) opts.concurrency = flags.concurrency;
-      if (flags.fromCreds !== undefined) opts.fromCreds = flags.fromCreds;
-      if (flags.toCreds !== undefined) opts.toCreds = flags.toCreds;
       if (flags.dryRun) opts.dryRun = true;
       const r = await copy(opts);
       const extra = r.referrers > 0 ? ` and ${r.referrers} referrer(s)` : '';

@@ -9,6 +9,7 @@ import { defineBuild } from './build.js';
 import { defineInspect } from './inspect.js';
 import { defineCopy } from './copy.js';
 import { defineMirror } from './mirror.js';
+import { definePromote } from './promote.js';
 import { defineVerify } from './verify.js';
 import { defineSign } from './sign.js';
 import { defineAttest } from './attest.js';
@@ -21,4 +22,4 @@ import { defineCompletion } from './completion.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineMirror, defineDelete, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, definePromote, defineMirror, defineDelete, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
