@@ -176,6 +176,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     if (opts.maxPathBytes !== undefined) unpackOpts.maxPathBytes = opts.maxPathBytes;
     if (opts.maxDepth !== undefined) unpackOpts.maxDepth = opts.maxDepth;
     unpackOpts.signal = conn.signal;
+    unpackOpts.writingFor = output;
     if (opts.clean) unpackOpts.clean = true;
     if (opts.overwriteDirs) unpackOpts.overwriteDirs = true;
     let extracted = 0;

@@ -182,6 +182,7 @@ test('a read-only parent (readOnlyRootFilesystem) with a writable output: pull w
 
   const fresh = await ocipack(['pull', ref, '-o', join(parent, 'new')]);
   oneError(fresh, 1, new RegExp(`cannot write in "${parent}".*EROFS`));
+  assert.match(fresh.stderr, new RegExp(`hint: ${parent} is on a read-only filesystem`));
 });
 
 test('a non-root user under a root-owned directory: pull into the user\'s own output works (staging inside)', async (t) => {

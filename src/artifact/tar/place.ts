@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errCodeText, fsError, hasErrCode } from '../../core/errno.js';
+import { fsError, hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { isOwnLeftoverName } from './leftovers.js';
 import { quote } from './path.js';
@@ -53,12 +53,16 @@ export function placeInto(staging: string, dest: string, backup: string, opts: P
     });
   }
   const journal: Done[] = [];
+  const at = { rel: '' };
   try {
-    apply(ops, staging, dest, backup, journal);
+    apply(ops, staging, dest, backup, journal, at);
   } catch (err) {
     rollback(journal, staging, dest);
     if (err instanceof OcipackError) throw err;
-    throw new OcipackError('IO', `cannot move the extracted files into "${dest}": ${errCodeText(err)}; the output was left as it was`, { cause: err });
+    // The path that failed: for EXDEV the directory that is another filesystem (a mount point inside the output).
+    const where = hasErrCode(err, 'EXDEV') ? path.dirname(join(dest, at.rel)) : join(dest, at.rel);
+    const base = fsError(`cannot move the extracted files into "${dest}" (at ${quote(at.rel)})`, err, where);
+    throw new OcipackError('IO', `${base.message}; the output was left as it was`, { cause: err, context: base.context });
   }
   return report;
 }
@@ -118,10 +122,11 @@ export function countFiles(p: string): number {
   return n;
 }
 
-function apply(ops: Op[], staging: string, dest: string, backup: string, journal: Done[]): void {
+function apply(ops: Op[], staging: string, dest: string, backup: string, journal: Done[], at: { rel: string }): void {
   let made = false;
   let n = 0;
   for (const op of ops) {
+    at.rel = op.rel;
     const d = join(dest, op.rel);
     if (op.kind !== 'create') {
       if (!made) {
