@@ -20,15 +20,12 @@ import { checkRealDir, openRegular, openRegularSync, readRegular } from '../core
 import { dirState, fileSize } from './fsutil.js';
 import { cancelled, UPLOAD_READ_BYTES } from './bodies.js';
 import {
-  checkLayoutFile, createLayoutFiles, defaultEntry, entryDescriptor, IN_CREATION, LAYOUT_DEFAULT_REFERENCE, LAYOUT_FILE,
+  checkLayoutFile, createLayoutFiles, defaultEntry, discardUnfinishedLayout, entryDescriptor, IN_CREATION, LAYOUT_DEFAULT_REFERENCE, LAYOUT_FILE,
   looksLikeDigest, readLayoutIndex, refName, TAG_RE, updateLayoutIndex, withEntry,
 } from './layoutindex.js';
 import type { Body, Deleter, EntryLister, FetchedManifest, PartialGraphStore, ReplayableSource, StreamSink, Target } from './target.js';
 
 export { isLayoutDir, LAYOUT_DEFAULT_REFERENCE } from './layoutindex.js';
-
-/** What a layout is made of, as written by createLayoutFiles and the first push. */
-const LAYOUT_PARTS = ['blobs', 'index.json', LAYOUT_FILE];
 
 export interface LayoutOpenOptions {
   /** Allow a missing (or empty) directory; the layout files are written on the first push. */
@@ -82,11 +79,7 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter, Partia
    * failed first push (a full disk) leaves no half layout. A layout that was already there is left alone.
    */
   async discardIfUnfinished(): Promise<void> {
-    if (this.fresh === undefined) return;
-    const index = await readLayoutIndex(this.dir, this.name).catch(() => undefined);
-    if (index === undefined || index.manifests.length > 0) return;
-    if (this.fresh === 'missing') await rm(this.dir, { recursive: true, force: true });
-    else for (const name of LAYOUT_PARTS) await rm(join(this.dir, name), { recursive: true, force: true });
+    if (this.fresh !== undefined) await discardUnfinishedLayout(this.dir, this.name, this.fresh);
   }
 
   /** Tag or digest → descriptor: the index entry, or for an unlisted digest the stored manifest. */
