@@ -44,6 +44,9 @@ const PEERS = [
   { bin: 'gpgconf', deb: 'gpgconf', why: 'stops the gpg-agent of a test password store' },
   { bin: 'mkfifo', deb: 'coreutils', why: 'a FIFO in a packed tree' },
   { bin: 'pgrep', deb: 'procps', why: 'finds the CLI under a pty to interrupt it' },
+  { bin: 'mount', deb: 'mount', why: 'tmpfs and read-only bind mounts: pulls onto mount points, full disks (as root)' },
+  { bin: 'umount', deb: 'mount', why: 'undoes the test mounts' },
+  { bin: 'setpriv', deb: 'util-linux', why: 'a pull as an unprivileged user under a root-owned directory' },
 ];
 
 /** Where apt-get and sudo are looked for besides PATH (they live there on every Debian/Ubuntu). */

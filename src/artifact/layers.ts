@@ -6,8 +6,7 @@
  * The download itself is the caller's (`receive`: fetch, verify size and digest, progress).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -17,6 +16,8 @@ import { extractInto, type UnpackOptions } from './tar/unpack.js';
 import { filesAsTar } from './tar/synth.js';
 import { flattenLayers } from './tar/flatten.js';
 import type { LayerFormat } from './tar/zstd.js';
+import { makeTempDir } from '../core/files.js';
+import { tempError } from '../core/errno.js';
 
 /** Reads one layer's verified stream through `sink` (pull.ts receiveLayer bound to the target and stage). */
 export type Receive = (layer: IndexedLayer, sink: (stream: Readable) => Promise<unknown>) => Promise<void>;
@@ -45,9 +46,9 @@ export async function applyLayers(
     await receive(layer, (stream) => named(layer, () => extractInto(stream, stageDir, { ...opts, onFormat: told(layer, note) })));
     return { files: [] };
   }
-  const tmp = await mkdtemp(join(tmpdir(), 'ocipack-layers-'));
+  const tmp = await makeTempDir('ocipack-layers-');
   try {
-    for (const layer of choice.layers) await receive(layer, (stream) => pipeline(stream, createWriteStream(join(tmp, `${layer.index}`), { flags: 'wx' })));
+    for (const layer of choice.layers) await receive(layer, (stream) => toTempFile(stream, join(tmp, `${layer.index}`)));
     const flat = join(tmp, 'flat.tar');
     const layers = choice.layers.map((l) => ({ label: describeLayer(l), open: () => createReadStream(join(tmp, `${l.index}`)) }));
     const read: Parameters<typeof flattenLayers>[2] = {};
@@ -87,4 +88,14 @@ async function named<T>(layer: IndexedLayer, fn: () => Promise<T>): Promise<T> {
     }
     throw err;
   }
+}
+
+/** Writes a verified layer stream into a file in temporary space; a failed write (a full disk) is named as temporary space's. */
+async function toTempFile(stream: Readable, file: string): Promise<void> {
+  const out = createWriteStream(file, { flags: 'wx' });
+  let failed: unknown;
+  out.once('error', (err) => { failed = err; });
+  await pipeline(stream, out).catch((err: unknown) => {
+    throw failed === undefined ? err : tempError(`cannot write a layer to ${file}`, failed, file);
+  });
 }

@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CredentialsRejectedError, OcipackError, type ErrorCode, type ErrorContext } from '../core/errors.js';
 import { parseReference } from '../oci/reference.js';
+import { tmpdir } from 'node:os';
 import { flagFor } from './flags.js';
 
 /** A next step for errors whose thrower gave none. */
@@ -94,7 +95,14 @@ function stepFor(ctx: ErrorContext): string | undefined {
     case 'empty-tree': return 'check --ignore-paths/--add-ignore-paths and .sourceignore, or pass --allow-empty to push an artifact without files';
     case 'overwrite-dirs': return 'pass --overwrite-dirs to let the artifact replace them, or --clean to make the output exactly the artifact';
     case 'delete-force': return 'add --force to delete the manifest, and with it every tag that names it (--dry-run shows them first)';
-    case 'disk-full': return `free space on the disk that holds ${ctx.path ?? 'the output'}; for temporary files set TMPDIR to a directory on a bigger disk`;
+    case 'disk-full': return `free space on the disk that holds ${ctx.path ?? 'the output'}, or write to a directory on another disk`;
+    case 'read-only': return `${ctx.path ?? 'it'} is on a read-only filesystem: choose a writable directory (in a container: a volume or emptyDir mounted there)`;
+    case 'permission': return `this user may not access ${ctx.path ?? 'that path'}: check its owner and mode, or choose a directory this user owns`;
+    case 'cross-device': return `${ctx.path ?? 'it'} is another filesystem inside the output (a mount point): pull into it on its own, or into an output without mount points inside`;
+    case 'missing-path': return `check the path: ${ctx.path ?? 'a directory on the way'} is missing or not a directory`;
+    case 'temp-full': return `temporary space is full (${ctx.path ?? tmpdir()}): free space there, or set TMPDIR to a directory on a bigger disk`;
+    case 'temp-unwritable': return `temporary space (${ctx.path ?? tmpdir()}) cannot be written: set TMPDIR to a writable directory`;
+    case 'temp-missing': return `temporary space ${ctx.path ?? tmpdir()} does not exist: create it, or set TMPDIR to an existing directory`;
     case 'list-tags': return `see which tags exist with \`ocipack list oci://${ctx.host ?? '<host>'}/${ctx.repository ?? '<repository>'}\``;
     case 'oci-scheme': return 'write the scheme with two slashes: oci://<host>/<repository>:<tag>';
     case 'layout-slip': return `${ctx.path ?? 'it'} is a local directory: to push into it as an OCI image layout add --oci-layout; a registry reference names its host (oci://<host>/<repository>:<tag>)`;

@@ -39,12 +39,15 @@ export interface Connection {
   failure(err: unknown): unknown;
   /** Closes the registry connections and disarms the deadline. */
   close(): Promise<void>;
+  /** After a failed write: removes the layouts this run began and left without a manifest (OciLayoutStore.discardIfUnfinished). */
+  discardUnfinished(): Promise<void>;
 }
 
 /** Connect a run: its signal and deadline now, its registry session on the first registry reference. */
 export function connect(run: RunOptions, registry: RegistryOptions & TargetCaps, extra: ConnectExtra = {}): Connection {
   const deadline = armDeadline(run);
   let session: RegistrySession | undefined;
+  const created: OciLayoutStore[] = [];
   const sessionOf = (): RegistrySession => (session ??= new RegistrySession(run, registry, extra, deadline.signal));
   return {
     signal: deadline.signal,
@@ -52,13 +55,18 @@ export function connect(run: RunOptions, registry: RegistryOptions & TargetCaps,
       if (ref.kind === 'remote') return sessionOf().repository(ref.ref, opts.push ?? false);
       const lo: Parameters<typeof OciLayoutStore.open>[1] = { create: opts.create ?? false };
       if (registry.maxManifestBytes !== undefined) lo.maxManifestBytes = registry.maxManifestBytes;
-      return OciLayoutStore.open(ref.dir, lo);
+      const store = await OciLayoutStore.open(ref.dir, lo);
+      if (lo.create) created.push(store);
+      return store;
     },
     checkAccess: (server) => sessionOf().checkAccess(server),
     failure: (err) => deadline.failure(err),
     async close() {
       deadline.dispose();
       await session?.close();
+    },
+    async discardUnfinished() {
+      for (const store of created) await store.discardIfUnfinished().catch(() => undefined);
     },
   };
 }

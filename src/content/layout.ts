@@ -20,7 +20,7 @@ import { checkRealDir, openRegular, openRegularSync, readRegular } from '../core
 import { dirState, fileSize } from './fsutil.js';
 import { cancelled, UPLOAD_READ_BYTES } from './bodies.js';
 import {
-  checkLayoutFile, createLayoutFiles, defaultEntry, entryDescriptor, IN_CREATION, LAYOUT_DEFAULT_REFERENCE, LAYOUT_FILE,
+  checkLayoutFile, createLayoutFiles, defaultEntry, discardUnfinishedLayout, entryDescriptor, IN_CREATION, LAYOUT_DEFAULT_REFERENCE, LAYOUT_FILE,
   looksLikeDigest, readLayoutIndex, refName, TAG_RE, updateLayoutIndex, withEntry,
 } from './layoutindex.js';
 import type { Body, Deleter, EntryLister, FetchedManifest, MultiTagPusher, PartialGraphStore, ReplayableSource, StreamSink, Target } from './target.js';
@@ -45,11 +45,14 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter, Partia
   private ready: Promise<void> | undefined;
   /** `digest size` of blob files hashed (or written) in this run that matched. */
   private readonly verified = new Set<string>();
+  /** This run makes the layout: the directory was missing, or held nothing of a layout yet. */
+  private readonly fresh: 'missing' | 'empty' | undefined;
 
-  private constructor(dir: string, name: string, maxManifestBytes: number) {
+  private constructor(dir: string, name: string, maxManifestBytes: number, fresh?: 'missing' | 'empty') {
     this.dir = dir;
     this.name = name;
     this.maxManifestBytes = maxManifestBytes;
+    this.fresh = fresh;
   }
 
   /** Open a layout; NOT_FOUND for a missing dir and BAD_INPUT for a non-layout one unless `create`. */
@@ -66,7 +69,17 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter, Partia
     }
     // Blobs are opened with O_NOFOLLOW, which guards only the last name: the directories above must be real too.
     for (const sub of ['blobs', 'blobs/sha256', 'blobs/sha512']) await checkRealDir(join(abs, sub));
-    return new OciLayoutStore(abs, dir, opts.maxManifestBytes ?? DEFAULTS.caps.manifestBytes);
+    const fresh = kind === 'missing' || kind === 'empty' ? kind : undefined;
+    return new OciLayoutStore(abs, dir, opts.maxManifestBytes ?? DEFAULTS.caps.manifestBytes, fresh);
+  }
+
+  /**
+   * After a failed write: a layout this run began (the directory was missing or empty) whose index
+   * still lists nothing is removed again — the directory, or what was written into the empty one — so a
+   * failed first push (a full disk) leaves no half layout. A layout that was already there is left alone.
+   */
+  async discardIfUnfinished(): Promise<void> {
+    if (this.fresh !== undefined) await discardUnfinishedLayout(this.dir, this.name, this.fresh);
   }
 
   /** Tag or digest → descriptor: the index entry, or for an unlisted digest the stored manifest. */

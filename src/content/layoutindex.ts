@@ -4,7 +4,7 @@
  * Tags are `org.opencontainers.image.ref.name` annotations on index entries, as skopeo (`oci:dir:tag`)
  * and oras write them.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
@@ -57,6 +57,17 @@ export async function createLayoutFiles(dir: string): Promise<void> {
   });
   await writeFileExclusive(join(dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
   await writeFileExclusive(join(dir, INDEX_FILE), JSON.stringify(emptyIndex()));
+}
+
+/**
+ * Removes a layout this run began (`fresh`: the directory was missing, or empty) when its index lists
+ * no manifest yet: the directory, or what was written into the empty one. A failed first push leaves no half layout.
+ */
+export async function discardUnfinishedLayout(dir: string, name: string, fresh: 'missing' | 'empty'): Promise<void> {
+  const index = await readLayoutIndex(dir, name).catch(() => undefined);
+  if (index === undefined || index.manifests.length > 0) return;
+  if (fresh === 'missing') await rm(dir, { recursive: true, force: true });
+  else for (const part of ['blobs', INDEX_FILE, LAYOUT_FILE]) await rm(join(dir, part), { recursive: true, force: true });
 }
 
 /** index.json of the layout at `dir` (`name` in messages), capped; an empty index when there is none yet. */

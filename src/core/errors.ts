@@ -57,7 +57,14 @@ export type NextStep =
   | 'layer-copy' // a layer is no tar: write it as a file
   | 'zstd-node' // this Node cannot decode zstd
   | 'delete-force' // deleting needs --force: it removes a manifest and every tag naming it
-  | 'disk-full' // no space left where `path` is written
+  | 'disk-full' // no space left on the disk that holds `path` (the output, a layout)
+  | 'read-only' // `path` is on a read-only filesystem
+  | 'permission' // this user may not write (or read) `path`
+  | 'cross-device' // `path` is on another filesystem than the rest (a mount point inside the output)
+  | 'missing-path' // `path`, on the way to what was asked for, is missing or not a directory
+  | 'temp-full' // no space left in temporary space (TMPDIR)
+  | 'temp-unwritable' // temporary space (TMPDIR) is read-only or not writable
+  | 'temp-missing' // temporary space (TMPDIR) does not exist
   | 'list-tags' // a tag is not in `host`/`repository`: list the tags there
   | 'oci-scheme' // a reference written `oci:/host/…`, `oci:host/…`, `oci:///host/…` or `oci//host/…`
   | 'layout-slip' // a registry reference without a host names a local directory (`path`): a layout was meant

@@ -4,10 +4,11 @@
  * create-only writes), so readers see either the old file, the complete new one, or nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdtemp, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { DEFAULTS } from './defaults.js';
-import { hasErrCode, ioError, ioStep } from './errno.js';
+import { hasErrCode, ioError, ioStep, tempError } from './errno.js';
 import { OcipackError } from './errors.js';
 
 /** What can be written: bytes, text, or a stream / async iterable of chunks (consumed once). */
@@ -18,6 +19,15 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Stops the copy between chunks; the temp file is removed. */
   signal?: AbortSignal;
+}
+
+/** A fresh directory `<prefix>XXXXXX` in temporary space (`root`, default TMPDIR); a failure names it as temporary space. */
+export async function makeTempDir(prefix: string, root: string = tmpdir()): Promise<string> {
+  try {
+    return await mkdtemp(join(root, prefix));
+  } catch (err) {
+    throw tempError(`cannot create a temporary directory in ${root}`, err, root);
+  }
 }
 
 /** A unique temp name beside `path`, so the final rename never crosses filesystems. */
@@ -32,7 +42,7 @@ function tempPathFor(path: string): string {
  */
 export async function writeFileAtomic(path: string, source: WriteSource, opts: AtomicWriteOptions = {}): Promise<void> {
   const tmp = tempPathFor(path);
-  await writeTemp(tmp, source, opts);
+  await writeTemp(tmp, source, opts, path);
   try {
     await rename(tmp, path);
   } catch (err) {
@@ -48,7 +58,7 @@ export async function writeFileAtomic(path: string, source: WriteSource, opts: A
  */
 export async function writeFileExclusive(path: string, source: WriteSource, opts: AtomicWriteOptions = {}): Promise<boolean> {
   const tmp = tempPathFor(path);
-  await writeTemp(tmp, source, opts);
+  await writeTemp(tmp, source, opts, path);
   try {
     await link(tmp, path);
     await fsyncDir(dirname(path));
@@ -62,7 +72,7 @@ export async function writeFileExclusive(path: string, source: WriteSource, opts
 }
 
 /** Write everything to a fresh temp file and fsync it; on any failure the temp file is removed. */
-async function writeTemp(tmp: string, source: WriteSource, opts: AtomicWriteOptions): Promise<void> {
+async function writeTemp(tmp: string, source: WriteSource, opts: AtomicWriteOptions, path: string): Promise<void> {
   let handle: FileHandle;
   try {
     handle = await open(tmp, 'wx', opts.mode ?? 0o644);
@@ -70,7 +80,7 @@ async function writeTemp(tmp: string, source: WriteSource, opts: AtomicWriteOpti
     throw ioError('cannot create a temp file for', tmp, err);
   }
   try {
-    await copyInto(handle, source, opts.signal);
+    await copyInto(handle, source, opts.signal, path);
     await ioStep('cannot fsync', tmp, () => handle.sync());
   } catch (err) {
     await handle.close().catch(() => undefined);
@@ -85,9 +95,9 @@ async function writeTemp(tmp: string, source: WriteSource, opts: AtomicWriteOpti
  * while the previous write is on the thread pool: one round trip per MiB instead of one per network
  * chunk of 16–64 KiB (issue 16 §6).
  */
-async function copyInto(handle: FileHandle, source: WriteSource, signal: AbortSignal | undefined): Promise<void> {
+async function copyInto(handle: FileHandle, source: WriteSource, signal: AbortSignal | undefined, path: string): Promise<void> {
   if (typeof source === 'string' || source instanceof Uint8Array) {
-    await ioStep('cannot write', 'temp file', () => handle.writeFile(source));
+    await ioStep('cannot write', path, () => handle.writeFile(source));
     return;
   }
   let batch: Buffer[] = [];
@@ -99,7 +109,7 @@ async function copyInto(handle: FileHandle, source: WriteSource, signal: AbortSi
     size = 0;
     await writing;
     // writeFile on a handle writes the whole buffer at the current position, looping on short writes.
-    writing = ioStep('cannot write', 'temp file', () => handle.writeFile(data));
+    writing = ioStep('cannot write', path, () => handle.writeFile(data));
     writing.catch(() => undefined); // observed by the next await; never an unhandled rejection meanwhile
   };
   try {

@@ -16,6 +16,7 @@ import { connect } from '../connect/connect.js';
 import type { BlobSource } from '../content/target.js';
 import { checkLayerSize, extractInto, stageOptions, type UnpackOptions } from '../artifact/tar/unpack.js';
 import { openStage } from '../artifact/tar/extract-dir.js';
+import type { PlaceReport } from '../artifact/tar/place.js';
 import { parsePlatform } from '../oci/platform.js';
 import type { ChartInfo } from '../artifact/helm/info.js';
 import { readBlob } from '../content/read.js';
@@ -58,6 +59,14 @@ export interface PullResult {
   files?: string[];
   /** For a Helm chart: name, version and appVersion from its config (extracted to `<output>/<name>/`). */
   chart?: ChartInfo;
+  /** Files of the artifact written where the output had nothing. */
+  filesAdded: number;
+  /** Files of the artifact that replaced a file of the output. */
+  filesReplaced: number;
+  /** Files the output had that were left as they were (a merge). */
+  filesKept: number;
+  /** Files the output had that are gone (`clean`, or under a directory replaced by a file). */
+  filesRemoved: number;
 }
 
 /** Download a blob to `file`, hashing and size-checking as it streams (Target.fetchBlob verifies). */
@@ -167,6 +176,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     if (opts.maxPathBytes !== undefined) unpackOpts.maxPathBytes = opts.maxPathBytes;
     if (opts.maxDepth !== undefined) unpackOpts.maxDepth = opts.maxDepth;
     unpackOpts.signal = conn.signal;
+    unpackOpts.writingFor = output;
     if (opts.clean) unpackOpts.clean = true;
     if (opts.overwriteDirs) unpackOpts.overwriteDirs = true;
     let extracted = 0;
@@ -176,11 +186,12 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     };
     const stage = await openStage(output, stageOptions(unpackOpts));
     let applied: { files: string[] } = { files: [] };
+    let placed: PlaceReport;
     try {
       const receive: Receive = (l, sink) => receiveLayer(target, l, stage.dir, (stream) => sink(stream), opts.onEvent, conn.signal);
       applied = await applyLayers(choice, receive, stage.dir, unpackOpts, (message, detail) => emit({ type: detail ? 'info' : 'step', message }));
       emit({ type: 'activity', message: `moving ${extracted} ${extracted === 1 ? 'file' : 'files'} into ${opts.output}` });
-      await stage.commit();
+      placed = await stage.commit();
     } finally {
       await stage.discard();
     }
@@ -206,6 +217,10 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       layers: choice.layers,
       operation: choice.operation,
       ...(choice.operation === 'copy' ? { files: applied.files } : {}),
+      filesAdded: placed.added,
+      filesReplaced: placed.replaced,
+      filesKept: placed.kept,
+      filesRemoved: placed.removed,
     };
   } catch (err) {
     throw conn.failure(err);

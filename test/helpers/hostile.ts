@@ -4,7 +4,7 @@
  * without any ocipack code: plain distribution-API calls to a real registry, or an OCI layout on disk.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
@@ -154,6 +154,18 @@ export async function listing(root: string): Promise<string[]> {
   };
   await walk(root, '');
   return out.sort();
+}
+
+/** Every path below `root` with its kind, mode, inode and (for files) content: what "untouched" means. */
+export async function snapshot(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const rel of await listing(root)) {
+    const p = join(root, rel.replace(/[/@]$/, ''));
+    const st = await lstat(p);
+    const body = st.isFile() ? (await readFile(p)).toString('base64') : '';
+    out.push(`${rel} ${st.mode.toString(8)} ${st.ino} ${body}`);
+  }
+  return out;
 }
 
 /** True when `path` exists (without following a final symlink). */

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { ocipack, tempDir, type CliResult } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/faultproxy.js';
-import { artifactFor, listing, pushRaw, tgz } from '../helpers/hostile.js';
+import { artifactFor, listing, pushRaw, snapshot, tgz } from '../helpers/hostile.js';
 import { buildTar, dir, file } from '../helpers/tarbuilder.js';
 
 let reg: RunningRegistry;
@@ -29,18 +29,6 @@ after(async () => {
   await proxy?.close();
   await reg?.stop();
 });
-
-/** Every path below `root` with its kind, mode, inode and (for files) content hash: what "untouched" means. */
-async function snapshot(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const rel of await listing(root)) {
-    const p = join(root, rel.replace(/[/@]$/, ''));
-    const st = await lstat(p);
-    const body = st.isFile() ? (await readFile(p)).toString('base64') : '';
-    out.push(`${rel} ${st.mode.toString(8)} ${st.ino} ${body}`);
-  }
-  return out;
-}
 
 /** A parent dir with `out/` holding a git-like tree and a file; returns paths. */
 async function userTarget(): Promise<{ parent: string; out: string }> {

@@ -39,6 +39,8 @@ export class EntryWriter {
     private readonly onWarning?: (message: string) => void,
     /** Told after each file is written: files and content bytes so far. */
     private readonly onFile?: (files: number, bytes: number) => void,
+    /** The output `root` stages for: what a failed write names (default `root`). */
+    private readonly output: string = root,
   ) {}
 
   /** Creates the entry (or records why not) and returns a sink for a file's body. */
@@ -108,7 +110,7 @@ export class EntryWriter {
       const code = errCode(err);
       if (code === 'EEXIST' && fs.lstatSync(abs).isDirectory()) return;
       if (code === 'EEXIST' || code === 'ENOTDIR') throw unsafe(`entry ${quote(rel)} collides with an earlier entry`);
-      throw fsError(`cannot create directory ${quote(rel)}`, err);
+      throw fsError(`cannot create directory ${quote(rel)} in ${this.output}`, err, this.output);
     }
   }
 
@@ -121,7 +123,7 @@ export class EntryWriter {
       if (code === 'EEXIST' || code === 'ELOOP' || code === 'ENOTDIR' || code === 'EISDIR') {
         throw unsafe(`entry ${quote(item.path)} collides with an earlier entry`);
       }
-      throw fsError(`cannot create ${quote(item.path)}`, err);
+      throw fsError(`cannot create ${quote(item.path)} in ${this.output}`, err, this.output);
     }
     this.openFd = fd;
     return {
@@ -129,7 +131,7 @@ export class EntryWriter {
         try {
           for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off, chunk.length - off);
         } catch (err) {
-          throw fsError(`cannot write ${quote(item.path)}`, err);
+          throw fsError(`cannot write ${quote(item.path)} in ${this.output}`, err, this.output);
         }
         this.bytes += chunk.length;
       },

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULTS } from '../../core/defaults.js';
-import { fsError } from '../../core/errno.js';
+import { fsError, tempError } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { createParallelGzip, GZIP_CHUNK_BYTES } from './gzip.js';
 import { encodeHeader, endOfArchive, padding } from './header.js';
@@ -67,27 +67,27 @@ export async function listEntries(opts: PackOptions): Promise<WalkEntry[]> {
   return entries;
 }
 
-/** Packs into `outFile` (the caller picks a temp path and renames it); removes it on failure. */
-export async function packToFile(opts: PackOptions, outFile: string): Promise<PackResult> {
-  const out = createWriteStream(outFile);
-  try {
-    return { file: outFile, ...(await packToStream(opts, out)) };
-  } catch (err) {
-    out.destroy();
-    await fsp.rm(outFile, { force: true });
-    throw err;
-  }
+/** Packs into `outFile` (a temp path the caller picks and renames); removes it on failure. */
+export function packToFile(opts: PackOptions, outFile: string): Promise<PackResult> {
+  return intoTempFile(outFile, (out) => packToStream(opts, out));
 }
 
 /** Packs an entry list the caller made (a Helm chart's `<name>/…` files) into `outFile`, like packToFile. */
-export async function packEntriesToFile(entries: WalkEntry[], outFile: string, opts: Omit<PackOptions, 'path'> = {}): Promise<PackResult> {
+export function packEntriesToFile(entries: WalkEntry[], outFile: string, opts: Omit<PackOptions, 'path'> = {}): Promise<PackResult> {
+  return intoTempFile(outFile, (out) => writeArchive(entries, out, { ...opts, path: '' }));
+}
+
+/** Runs `write` into a new file in temporary space; a failed write of the file (a full disk) is named as temporary space's. */
+async function intoTempFile(outFile: string, write: (out: Writable) => Promise<Omit<PackResult, 'file'>>): Promise<PackResult> {
   const out = createWriteStream(outFile);
+  let failed: unknown;
+  out.once('error', (err) => { failed = err; });
   try {
-    return { file: outFile, ...(await writeArchive(entries, out, { ...opts, path: '' })) };
+    return { file: outFile, ...(await write(out)) };
   } catch (err) {
     out.destroy();
     await fsp.rm(outFile, { force: true });
-    throw err;
+    throw failed === undefined ? err : tempError(`cannot write the packed layer ${outFile}`, failed, outFile);
   }
 }
 

@@ -4,11 +4,14 @@
  * the target, so a directory/file conflict is refused before anything moved; then renames only, each
  * recorded in a journal, undone in reverse on the first failure. The moves are synchronous: a signal
  * handler cannot run between two of them, so SIGINT/SIGTERM land before or after, never in between.
+ * ocipack's own staging and backup directories at the top of the target (a staging directory inside
+ * it, or a concurrent run's) are neither merged, nor removed by `clean`, nor counted.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errCodeText, fsError, hasErrCode } from '../../core/errno.js';
+import { fsError, hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
+import { isOwnLeftoverName } from './leftovers.js';
 import { quote } from './path.js';
 
 export interface PlaceOptions {
@@ -18,13 +21,15 @@ export interface PlaceOptions {
   overwriteDirs?: boolean;
 }
 
-/** What placing did, for messages and tests. */
+/** What placing did, in files (every entry that is not a directory), for messages and results. */
 export interface PlaceReport {
-  /** Entries moved in where nothing was. */
-  created: number;
-  /** Entries that replaced what was there. */
+  /** Files of the artifact where the target had nothing. */
+  added: number;
+  /** Files of the artifact that replaced a file of the target. */
   replaced: number;
-  /** Entries removed by `clean`. */
+  /** Files of the target left as they were (merge). */
+  kept: number;
+  /** Files of the target that are gone: removed by `clean`, or under a directory replaced by a file. */
   removed: number;
 }
 
@@ -39,7 +44,8 @@ type Done = Op & { aside?: string; moved?: boolean };
 export function placeInto(staging: string, dest: string, backup: string, opts: PlaceOptions = {}): PlaceReport {
   const ops: Op[] = [];
   const conflicts: string[] = [];
-  plan(staging, dest, '', opts, ops, conflicts);
+  const report: PlaceReport = { added: 0, replaced: 0, kept: 0, removed: 0 };
+  plan(staging, dest, '', opts, { ops, conflicts, report });
   if (conflicts.length > 0) {
     const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : '';
     throw new OcipackError('UNSAFE', `refusing to ${conflicts[0]!}${more}`, {
@@ -47,20 +53,28 @@ export function placeInto(staging: string, dest: string, backup: string, opts: P
     });
   }
   const journal: Done[] = [];
+  const at = { rel: '' };
   try {
-    apply(ops, staging, dest, backup, journal);
+    apply(ops, staging, dest, backup, journal, at);
   } catch (err) {
     rollback(journal, staging, dest);
     if (err instanceof OcipackError) throw err;
-    throw new OcipackError('IO', `cannot move the extracted files into "${dest}": ${errCodeText(err)}; the output was left as it was`, { cause: err });
+    // The path that failed: for EXDEV the directory that is another filesystem (a mount point inside the output).
+    const where = hasErrCode(err, 'EXDEV') ? path.dirname(join(dest, at.rel)) : join(dest, at.rel);
+    const base = fsError(`cannot move the extracted files into "${dest}" (at ${quote(at.rel)})`, err, where);
+    throw new OcipackError('IO', `${base.message}; the output was left as it was`, { cause: err, context: base.context });
   }
-  const report: PlaceReport = { created: 0, replaced: 0, removed: 0 };
-  for (const op of ops) report[op.kind === 'create' ? 'created' : op.kind === 'replace' ? 'replaced' : 'removed'] += 1;
   return report;
 }
 
-/** Walks the staged tree against the target: merges directories, records one op per entry to move. */
-function plan(sDir: string, dDir: string, rel: string, opts: PlaceOptions, ops: Op[], conflicts: string[]): void {
+interface Plan {
+  ops: Op[];
+  conflicts: string[];
+  report: PlaceReport;
+}
+
+/** Walks the staged tree against the target: merges directories, records one op per entry to move, counts files. */
+function plan(sDir: string, dDir: string, rel: string, opts: PlaceOptions, p: Plan): void {
   // Sorted, so the order of the moves (and of a refusal's first name) does not depend on the filesystem.
   const staged = fs.readdirSync(sDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const names = new Set<string>();
@@ -69,28 +83,50 @@ function plan(sDir: string, dDir: string, rel: string, opts: PlaceOptions, ops: 
     const r = rel ? `${rel}/${ent.name}` : ent.name;
     const there = lstatOrUndefined(path.join(dDir, ent.name));
     if (there === undefined) {
-      ops.push({ kind: 'create', rel: r });
+      p.ops.push({ kind: 'create', rel: r });
+      p.report.added += countFiles(path.join(sDir, ent.name));
     } else if (there.isDirectory() && ent.isDirectory()) {
-      plan(path.join(sDir, ent.name), path.join(dDir, ent.name), r, opts, ops, conflicts);
+      plan(path.join(sDir, ent.name), path.join(dDir, ent.name), r, opts, p);
     } else {
       // A symlink in the target is never followed and never user data worth refusing over: it is replaced.
       const clash = !there.isSymbolicLink() && there.isDirectory() !== ent.isDirectory();
       if (clash && !opts.clean && !opts.overwriteDirs) {
-        conflicts.push(there.isDirectory() ? `replace directory ${quote(r)} with a file` : `replace file ${quote(r)} with a directory`);
+        p.conflicts.push(there.isDirectory() ? `replace directory ${quote(r)} with a file` : `replace file ${quote(r)} with a directory`);
       }
-      ops.push({ kind: 'replace', rel: r });
+      p.ops.push({ kind: 'replace', rel: r });
+      if (!there.isDirectory() && !ent.isDirectory()) p.report.replaced += 1;
+      else {
+        p.report.added += countFiles(path.join(sDir, ent.name));
+        p.report.removed += countFiles(path.join(dDir, ent.name));
+      }
     }
   }
-  if (!opts.clean) return;
   for (const name of fs.readdirSync(dDir).sort()) {
-    if (!names.has(name)) ops.push({ kind: 'remove', rel: rel ? `${rel}/${name}` : name });
+    if (names.has(name) || (rel === '' && isOwnLeftoverName(name))) continue;
+    const files = countFiles(path.join(dDir, name));
+    if (!opts.clean) p.report.kept += files;
+    else {
+      p.ops.push({ kind: 'remove', rel: rel ? `${rel}/${name}` : name });
+      p.report.removed += files;
+    }
   }
 }
 
-function apply(ops: Op[], staging: string, dest: string, backup: string, journal: Done[]): void {
+/** The files (entries that are not directories) at `p`: 1 for a file or symlink, the count below for a directory. */
+export function countFiles(p: string): number {
+  const st = lstatOrUndefined(p);
+  if (st === undefined) return 0;
+  if (!st.isDirectory()) return 1;
+  let n = 0;
+  for (const ent of fs.readdirSync(p, { withFileTypes: true })) n += ent.isDirectory() ? countFiles(path.join(p, ent.name)) : 1;
+  return n;
+}
+
+function apply(ops: Op[], staging: string, dest: string, backup: string, journal: Done[], at: { rel: string }): void {
   let made = false;
   let n = 0;
   for (const op of ops) {
+    at.rel = op.rel;
     const d = join(dest, op.rel);
     if (op.kind !== 'create') {
       if (!made) {

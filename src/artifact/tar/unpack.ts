@@ -36,6 +36,8 @@ export interface UnpackOptions {
   overwriteDirs?: boolean;
   /** Told once what the layer's magic bytes say it is (gzip, zstd or plain tar). */
   onFormat?: (format: LayerFormat) => void;
+  /** The output a staging directory stands for, named when a write fails (a full disk is the output's). */
+  writingFor?: string;
 }
 
 export interface UnpackResult {
@@ -68,7 +70,7 @@ export function checkLayerSize(size: number, maxLayerBytes = DEFAULTS.caps.layer
 export async function unpackStream(source: Readable, opts: UnpackOptions): Promise<UnpackResult> {
   const stage = await openStage(destination(opts), stageOptions(opts));
   try {
-    const result = await extractInto(source, stage.dir, opts);
+    const result = await extractInto(source, stage.dir, { ...opts, writingFor: stage.target });
     await stage.commit();
     return result;
   } finally {
@@ -92,7 +94,7 @@ export function stageOptions(opts: UnpackOptions): StageOptions {
  * has checked its digest when this resolves) and closed. `opts.target` is not used.
  */
 export async function extractInto(source: Readable, dir: string, opts: Omit<UnpackOptions, 'target'>): Promise<UnpackResult> {
-  const writer = new EntryWriter(dir, opts.onWarning, opts.onExtracted);
+  const writer = new EntryWriter(dir, opts.onWarning, opts.onExtracted, opts.writingFor);
   try {
     await readTar(source, (item) => writer.visit(item), caps(opts), (name, reason) => writer.skip(name, reason));
     writer.close();

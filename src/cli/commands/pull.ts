@@ -56,12 +56,22 @@ Example:
       if (r.revision) ui.success(`revision ${r.revision}`);
       ui.success(`digest ${r.digest}`);
       if (r.chart) ui.success(`chart ${r.chart.name} ${r.chart.version}${r.chart.appVersion ? ` (app ${r.chart.appVersion})` : ''}`);
-      ui.success(r.operation === 'copy' ? `${r.files?.length ?? 0} file(s) written to ${flags.output}` : `artifact content extracted to ${flags.output}`);
+      ui.success(`${r.operation === 'copy' ? `${r.files?.length ?? 0} file(s) written to ${flags.output}` : `artifact content extracted to ${flags.output}`}${placedText(r)}`);
       const layer = { index: r.layer.index, mediaType: r.layer.mediaType, digest: r.layer.digest, size: r.layer.size };
       const more = r.layers.length > 1 ? { layers: r.layers.map((l) => ({ index: l.index, mediaType: l.mediaType, digest: l.digest, size: l.size })) } : {};
       ui.data({
         url: r.url, repository: r.repository, tag: r.tag, digest: r.digest, source: r.source, revision: r.revision, output: r.output,
         layer, ...more, operation: r.operation, ...(r.files ? { files: r.files } : {}), ...(r.chart ? { chart: r.chart } : {}),
+        filesAdded: r.filesAdded, filesReplaced: r.filesReplaced, filesKept: r.filesKept, filesRemoved: r.filesRemoved,
       }, format);
     }));
+}
+
+/** What a pull into an existing output did to it: nothing for a new output, else the counts that are not zero. */
+function placedText(r: import('../../usecases/pull.js').PullResult): string {
+  if (r.filesReplaced + r.filesKept + r.filesRemoved === 0) return '';
+  const parts = [`${r.filesAdded} added`, `${r.filesReplaced} replaced`];
+  if (r.filesKept > 0) parts.push(`${r.filesKept} kept from before`);
+  if (r.filesRemoved > 0) parts.push(`${r.filesRemoved} removed`);
+  return ` (files: ${parts.join(', ')})`;
 }
