@@ -15,9 +15,10 @@ import { defineGenerateKeyPair } from './generate-key-pair.js';
 import { defineLogin } from './login.js';
 import { defineLogout } from './logout.js';
 import { defineDelete } from './delete.js';
+import { definePrune } from './prune.js';
 import { defineVersion } from './version.js';
 import { defineCompletion } from './completion.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineDelete, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, defineDelete, definePrune, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
