@@ -17,9 +17,9 @@ export function refusesDeletes(host: string): boolean {
   return NO_API_DELETES.has(host);
 }
 
-/** The error for a registry known to refuse deletes, before anything is sent. */
+/** The error for a registry known to refuse deletes, before anything is sent; `what` is the operation (`prune ghcr.io/org/app`). */
 export function deletesRefusedUpFront(host: string, what: string): OcipackError {
-  return new OcipackError('REGISTRY', `${host} does not allow deletes through the registry API; ${what} has to be deleted the registry's own way`, { context: { host, next: 'deletes-refused' } });
+  return new OcipackError('REGISTRY', `${host} does not allow deletes through the registry API, so ocipack cannot ${what}: delete there the registry's own way`, { context: { host, next: 'deletes-refused' } });
 }
 
 /** A registry that does not allow deletes (405, UNSUPPORTED) gets an error that says so and where to go instead. */

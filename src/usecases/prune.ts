@@ -44,7 +44,7 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
   const policy = parseRetention(opts);
   const concurrency = opts.concurrency ?? DEFAULTS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError('`concurrency` must be a positive integer', { option: 'concurrency' });
-  if (opts.yes && t.kind === 'remote' && refusesDeletes(t.ref.registry)) throw deletesRefusedUpFront(t.ref.registry, `pruning ${t.display}`);
+  if (opts.yes && t.kind === 'remote' && refusesDeletes(t.ref.registry)) throw deletesRefusedUpFront(t.ref.registry, `prune ${t.display}`);
   const conn = connect(opts, opts);
   try {
     const target = await conn.open(t, { push: opts.yes ?? false });

@@ -7,7 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ocipack, tempDir } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
@@ -187,16 +187,30 @@ test('a registry that refuses deletes (405 UNSUPPORTED): one clear error naming 
   assert.deepEqual(await tagsOf(repo), ['1.0.0', '2.0.0']);
 });
 
-test('on a layout: keep-semver keeps latest\'s manifest; the dry run changes nothing and plans what --yes deletes', async () => {
+test('on a layout: keep-semver keeps latest\'s manifest; the signature of a deleted version goes with it; the dry run changes nothing and plans what --yes deletes', async () => {
   const dir = join(await tempDir(), 'layout');
-  for (const tag of ['1.0.0', '1.5.0', '2.0.0']) await pushed(`${dir}:${tag}`, { layout: true });
+  const digests: Record<string, string> = {};
+  for (const tag of ['1.0.0', '1.5.0', '2.0.0']) digests[tag] = await pushed(`${dir}:${tag}`, { layout: true });
   assert.equal((await ocipack(['tag', `${dir}:1.0.0`, '--oci-layout', '-t', 'latest'])).code, 0);
+  for (const tag of ['1.5.0', '2.0.0']) {
+    const s = await ocipack(['sign', `${dir}:${tag}`, '--oci-layout', '--key', join(keys, 'cosign.key')], { env: PW });
+    assert.equal(s.code, 0, s.stderr);
+  }
+  const index15 = `sha256-${digests['1.5.0']!.slice(7)}`;
+  const index20 = `sha256-${digests['2.0.0']!.slice(7)}`;
+  const all = ['1.0.0', '1.5.0', '2.0.0', 'latest', index15, index20].sort();
+  assert.deepEqual(await layoutTags(dir), all);
   const dry = await plan([dir, '--oci-layout', '--keep-semver', '1']);
-  assert.deepEqual(dry.deleted.map((d) => d.tags.map((t) => t.tag)), [['1.5.0']]);
-  assert.deepEqual(await layoutTags(dir), ['1.0.0', '1.5.0', '2.0.0', 'latest']);
+  assert.deepEqual(dry.deleted.map((d) => [d.tags.map((t) => t.tag), d.attached.map((a) => a.kind)]), [[['1.5.0'], ['referrer', 'referrers-index']]]);
+  const referrer = dry.deleted[0]!.attached[0]!.digest;
+  assert.deepEqual(await layoutTags(dir), all, 'the dry run changed nothing');
   const real = await plan([dir, '--oci-layout', '--keep-semver', '1', '--yes']);
   assert.deepEqual(withoutMode(real), withoutMode(dry));
-  assert.deepEqual(await layoutTags(dir), ['1.0.0', '2.0.0', 'latest']);
+  assert.deepEqual(await layoutTags(dir), ['1.0.0', '2.0.0', 'latest', index20].sort());
+  for (const gone of [digests['1.5.0']!, referrer]) {
+    await assert.rejects(readFile(join(dir, 'blobs', 'sha256', gone.slice(7))), /ENOENT/, `${gone} is gone from blobs/`);
+  }
+  assert.equal((await ocipack(['verify', `${dir}:2.0.0`, '--oci-layout', '--key', join(keys, 'cosign.pub')])).code, 0, 'the kept version still verifies');
 });
 
 test('bad flags are exit 2 before any request', async () => {
