@@ -13,6 +13,7 @@ import { ocipack, tempDir } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/faultproxy.js';
 import { startTagStandIn } from '../helpers/tagstandin.js';
+import { startTokenRegistry } from '../helpers/tokenserver.js';
 
 let reg: Awaited<ReturnType<typeof startRegistry>>;
 let proxy: FaultProxy;
@@ -211,6 +212,26 @@ test('on a layout: keep-semver keeps latest\'s manifest; the signature of a dele
     await assert.rejects(readFile(join(dir, 'blobs', 'sha256', gone.slice(7))), /ENOENT/, `${gone} is gone from blobs/`);
   }
   assert.equal((await ocipack(['verify', `${dir}:2.0.0`, '--oci-layout', '--key', join(keys, 'cosign.pub')])).code, 0, 'the kept version still verifies');
+});
+
+test('with token auth: the delete scope the registry asks for on DELETE is fetched, and the prune completes', async () => {
+  const t = await startTokenRegistry({ users: { alice: 'pw-Prune-1' } });
+  try {
+    const env = { HOME: await tempDir('ocipack-home-'), NODE_EXTRA_CA_CERTS: t.tokens.certFile };
+    const creds = ['--creds', 'alice:pw-Prune-1'];
+    const dir = await tempDir();
+    for (const tag of ['1.0.0', '2.0.0']) {
+      await writeFile(join(dir, 'a.yaml'), `v: ${tag}\n`);
+      assert.equal((await ocipack(['push', `oci://${t.registry.host}/tok/app:${tag}`, '-f', dir, ...creds], { env })).code, 0);
+    }
+    const r = await ocipack(['prune', `oci://${t.registry.host}/tok/app`, '--keep-semver', '1', '--yes', ...creds], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(t.tokens.requests.some((q) => q.granted.includes('repository:tok/app:delete')), 'a token with the delete action was asked for');
+    const left = await ocipack(['list', `oci://${t.registry.host}/tok/app`, '-o', 'json', ...creds], { env });
+    assert.deepEqual((JSON.parse(left.stdout) as Array<{ tag: string }>).map((e) => e.tag), ['2.0.0']);
+  } finally {
+    await t.stop();
+  }
 });
 
 test('bad flags are exit 2 before any request', async () => {
