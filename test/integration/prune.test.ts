@@ -236,22 +236,22 @@ test('with token auth: the delete scope the registry asks for on DELETE is fetch
 
 test('bad flags are exit 2 before any request', async () => {
   const base = `oci://${proxy.host}/prune/bad`;
-  const cases = [
-    [base],
-    [base, '--keep-semver', 'two'],
-    [base, '--keep-regex', '('],
-    [base, '--delete-regex', '[z-a]'],
-    [base, '--keep-semver', '1', '--semver', 'not a range'],
-    [base, '--keep-semver', '1', '--protect-semver', 'foo'],
-    [base, '--keep-newer-than', '30 days'],
-    [base, '--keep-semver', '1', '--yes', '--dry-run'],
-    ['oci://Bad/Repo', '--keep-semver', '1'],
+  const cases: Array<[string[], RegExp]> = [
+    [[base], /say what to keep or delete: --keep-semver, --keep-regex, --keep-newer-than or --delete-regex/],
+    [[base, '--keep-semver', 'two'], /--keep-semver must be a non-negative integer/],
+    [[base, '--keep-regex', '('], /invalid regular expression for --keep-regex/],
+    [[base, '--delete-regex', '[z-a]'], /invalid regular expression for --delete-regex/],
+    [[base, '--keep-semver', '1', '--semver', 'not a range'], /invalid semver range "not a range" for --semver/],
+    [[base, '--keep-semver', '1', '--protect-semver', 'foo'], /invalid semver range "foo" for --protect-semver/],
+    [[base, '--keep-newer-than', '30 days'], /--keep-newer-than: invalid duration "30 days"/],
+    [[base, '--keep-semver', '1', '--yes', '--dry-run'], /--yes and --dry-run contradict each other/],
+    [['oci://Bad/Repo', '--keep-semver', '1'], /✗ /],
   ];
   const before = proxy.log.length;
-  for (const args of cases) {
+  for (const [args, message] of cases) {
     const r = await ocipack(['prune', ...args]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, /✗ /);
+    assert.match(r.stderr, message);
   }
   assert.equal(proxy.log.length, before, 'no request reached the registry');
 });

@@ -56,7 +56,7 @@ Example:
       if (flags.keepSemver !== undefined) opts.keepSemver = flags.keepSemver;
       if (flags.semver !== undefined) opts.semver = flags.semver;
       if (flags.keepRegex !== undefined) opts.keepRegex = flags.keepRegex;
-      if (flags.keepNewerThan !== undefined) opts.keepNewerThanMs = parseDuration(flags.keepNewerThan);
+      if (flags.keepNewerThan !== undefined) opts.keepNewerThanMs = durationOf(flags.keepNewerThan);
       if (flags.deleteRegex !== undefined) opts.deleteRegex = flags.deleteRegex;
       if (flags.protectSemver !== undefined) opts.protectSemver = flags.protectSemver;
       if (flags.yes) opts.yes = true;
@@ -77,6 +77,15 @@ function renderPlan(p: Result): string {
     for (const a of d.attached) rows.push(['delete', a.tags.join(', ') || '(untagged)', a.digest, `${a.kind}${a.artifactType ? ` ${a.artifactType}` : ''} of ${d.digest.slice(0, 19)}…`]);
   }
   return rows.length === 0 ? `no tags in ${p.repository}` : renderTable(['action', 'tag', 'manifest', 'why'], rows);
+}
+
+/** `--keep-newer-than`'s value in ms; a bad one is a usage error naming the flag. */
+function durationOf(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw usageError(`--keep-newer-than: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function summarise(ui: Ui, r: Result): void {
