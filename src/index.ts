@@ -16,6 +16,7 @@ export { mirror, type MirrorOptions, type MirrorResult, type MirrorRecord, type 
 export { promote, PromotionRefusedError, type PromoteOptions, type PromoteResult, type PromoteVerification } from './usecases/promote.js';
 /** `delete` is a reserved word for declarations, not for export names: `import { deleteArtifact }` or `lib.delete(…)`. */
 export { deleteArtifact, deleteArtifact as delete, type DeleteOptions, type DeleteResult } from './usecases/delete.js';
+export { prune, type PruneOptions, type PruneResult, type KeptTag, type PlannedDeletion, type AttachedManifest, type PrunePlan } from './usecases/prune.js';
 export type { ChartInfo } from './usecases/inspect.js';
 export { login, logout, type LoginOptions, type LoginResult, type LogoutOptions, type LogoutResult } from './usecases/login.js';
 export type { SignatureVerdict } from './usecases/verify.js';

@@ -6,10 +6,10 @@ import { usageError } from '../core/errors.js';
 import type { CommonOptions } from '../core/options.js';
 import type { Format, Ui } from './ui.js';
 
-/** Parse Go-style durations (`90s`, `5m`, `1h30m`, `500ms`) into milliseconds. */
+/** Parse Go-style durations (`90s`, `5m`, `1h30m`, `500ms`, and days: `30d`) into milliseconds. */
 export function parseDuration(value: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
   let total = 0;
   let consumed = 0;
   for (const m of value.matchAll(re)) {
@@ -18,7 +18,7 @@ export function parseDuration(value: string): number {
     consumed += m[0].length;
   }
   if (value === '' || consumed !== value.length || total <= 0) {
-    throw usageError(`invalid duration "${value}": use a number with a unit, e.g. 90s, 5m, 1h`);
+    throw usageError(`invalid duration "${value}": use a number with a unit, e.g. 90s, 5m, 1h, 30d`);
   }
   return total;
 }

@@ -13,6 +13,7 @@ const ATTRIBUTE_OF: Record<string, string> = {
   maxLayerBytes: 'maxLayerSize',
   maxPathBytes: 'maxPathLength',
   timeoutMs: 'timeout',
+  keepNewerThanMs: 'keepNewerThan',
 };
 
 /** Flags spelt with their short form in messages (the same short in every command that has them). */

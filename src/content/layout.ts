@@ -191,6 +191,9 @@ export class OciLayoutStore implements Target, ReplayableSource, Deleter, Partia
     return (await readLayoutIndex(this.dir, this.name)).manifests;
   }
 
+  /** A tag delete removes that index entry alone. */
+  readonly deletesTagsAlone = true;
+
   /**
    * Remove a tag (its index entry), or a manifest by digest: every index entry naming it and its blob.
    * Blobs only it referenced stay until something collects them, as in a registry.

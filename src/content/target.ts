@@ -53,6 +53,16 @@ export interface TagLister {
   listTags(): Promise<string[]>;
 }
 
+/** A store that hands its tags out a page at a time as they arrive (a registry's `Link` pages). */
+export interface TagPager {
+  tagPages(): AsyncIterable<string[]>;
+}
+
+/** True when `t` lists tags page by page. */
+export function isTagPager(t: object): t is TagPager {
+  return typeof (t as Partial<TagPager>).tagPages === 'function';
+}
+
 /** A store that answers "what refers to this digest" itself (the referrers API, or its tag-schema fallback). */
 export interface ReferrerLister {
   referrers(digest: string, artifactType?: string): Promise<Descriptor[]>;
@@ -144,6 +154,8 @@ export type GraphSource = Fetcher & Pick<Pusher, 'exists'>;
 /** A store that can remove a tag, or a manifest by digest (with every tag that names it). */
 export interface Deleter {
   delete(reference: string): Promise<void>;
+  /** True when a tag delete removes that tag alone, always (a layout); a registry may refuse and need the manifest deleted. */
+  readonly deletesTagsAlone?: boolean;
 }
 
 /** True when `t` can delete tags and manifests. */

@@ -50,6 +50,8 @@ export const DEFAULTS = {
     signatureCandidates: 100,
     /** Most tags a tag listing collects (`maxTags`); pages beyond it fail with CAP. */
     tags: 100_000,
+    /** Most referrers (signatures, attestations, fallback indexes) one prune plans to delete with the manifests it deletes. */
+    pruneReferrers: 10_000,
     /** Most `Link` pages followed in one tag listing (an endless chain of small pages stops here). */
     tagPages: 10_000,
     /** `diff --unified` shows files up to this size; bigger ones are named, not printed. */

@@ -13,8 +13,8 @@ import type { RegistryClient } from './client.js';
 import { deleteManifest, getManifest, headManifest, putManifest, type RawManifest } from './manifests.js';
 import { getReferrers } from './referrers.js';
 import { ctxOf, type Repo } from './repo.js';
-import { listTags, TAG_PAGE_SIZE } from './tags.js';
-import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, MultiTagPusher, ReferrerIndexer, ReferrerLister, ReferrersApi, Target, VersionedManifest } from '../content/target.js';
+import { listTags, tagPages, TAG_PAGE_SIZE } from './tags.js';
+import type { Body, ConditionalManifestStore, Deleter, FetchedManifest, Mounter, MultiTagPusher, ReferrerIndexer, ReferrerLister, ReferrersApi, TagPager, Target, VersionedManifest } from '../content/target.js';
 import { isNotFound } from '../content/read.js';
 import { tagSchemaReferrers } from '../content/referrersread.js';
 
@@ -45,7 +45,7 @@ function disagrees(served: string | undefined, ours: string): boolean {
 }
 
 /** One repository of a registry, reached through the session's client for its host. */
-export class RemoteRepository implements Target, ReferrerLister, ReferrersApi, ReferrerIndexer, ConditionalManifestStore, Mounter, Deleter, MultiTagPusher {
+export class RemoteRepository implements Target, TagPager, ReferrerLister, ReferrersApi, ReferrerIndexer, ConditionalManifestStore, Mounter, Deleter, MultiTagPusher {
   readonly name: string;
   readonly reference: Reference;
   private readonly repo: Repo;
@@ -173,6 +173,11 @@ export class RemoteRepository implements Target, ReferrerLister, ReferrersApi, R
   /** Every tag, following `Link` pages. */
   listTags(): Promise<string[]> {
     return listTags(this.repo, this.opts.tagPageSize ?? TAG_PAGE_SIZE, this.opts.maxTags);
+  }
+
+  /** The tags one `Link` page at a time, as they arrive. */
+  tagPages(): AsyncIterable<string[]> {
+    return tagPages(this.repo, this.opts.tagPageSize ?? TAG_PAGE_SIZE, this.opts.maxTags);
   }
 
   /**

@@ -23,31 +23,43 @@ export function nextLink(value: string | undefined): string | undefined {
 }
 
 /**
- * Every tag of the repository, following `Link` pages on the registry's own origin only. Each page is
- * added as it arrives (no spreading into a call); more than `maxTags` tags, or more than
- * DEFAULTS.caps.tagPages pages, fail with CAP naming the host and the `maxTags` option.
+ * Every tag of the repository, following `Link` pages on the registry's own origin only (tagPages, collected).
+ * More than `maxTags` tags, or more than DEFAULTS.caps.tagPages pages, fail with CAP naming the host and
+ * the `maxTags` option.
  */
 export async function listTags(repo: Repo, pageSize = TAG_PAGE_SIZE, maxTags: number = DEFAULTS.caps.tags): Promise<string[]> {
+  const tags: string[] = [];
+  for await (const page of tagPages(repo, pageSize, maxTags)) {
+    for (const tag of page) tags.push(tag);
+  }
+  return tags;
+}
+
+/**
+ * The repository's tags one page at a time, each page yielded as it arrives and the next one asked for
+ * only when the consumer wants it, so a caller filtering pages holds no more than it keeps. The caps of
+ * listTags apply to the whole walk.
+ */
+export async function* tagPages(repo: Repo, pageSize = TAG_PAGE_SIZE, maxTags: number = DEFAULTS.caps.tags): AsyncGenerator<string[]> {
   const base = await repo.client.base();
   let url: URL | undefined = new URL(apiPath(repo, `tags/list?n=${pageSize}`), base);
-  const tags: string[] = [];
+  let count = 0;
   const seen = new Set<string>();
   for (let page = 0; url !== undefined; page++) {
-    if (page >= DEFAULTS.caps.tagPages) throw capError(repo, `${repo.client.host}/${repo.name} linked more than ${DEFAULTS.caps.tagPages} tag list pages (${tags.length} tags so far)`);
+    if (page >= DEFAULTS.caps.tagPages) throw capError(repo, `${repo.client.host}/${repo.name} linked more than ${DEFAULTS.caps.tagPages} tag list pages (${count} tags so far)`);
     if (seen.has(url.href)) break;
     seen.add(url.href);
     const res = await repo.client.send({ method: 'GET', target: url, scopes: repo.scopes, headers: { accept: 'application/json' } });
-    if (res.status !== 200) return failure(res, ctxOf(repo, 'tag list'));
+    if (res.status !== 200) await failure(res, ctxOf(repo, 'tag list'));
     const { bytes, complete } = await readCapped(res.body, PAGE_BYTES);
     if (!complete) throw new OcipackError('CAP', `a tag list page of ${repo.client.host}/${repo.name} is larger than ${PAGE_BYTES} bytes`);
-    for (const tag of parseTagPage(bytes, repo)) {
-      if (tags.length >= maxTags) throw capError(repo, `${repo.client.host}/${repo.name} has more than ${maxTags} tags (\`maxTags\`)`);
-      tags.push(tag);
-    }
+    const tags = parseTagPage(bytes, repo);
+    count += tags.length;
+    if (count > maxTags) throw capError(repo, `${repo.client.host}/${repo.name} has more than ${maxTags} tags (\`maxTags\`)`);
     const next = nextLink(header(res, 'link'));
     url = next === undefined ? undefined : sameOrigin(new URL(next, res.url), base, repo);
+    yield tags;
   }
-  return tags;
 }
 
 function capError(repo: Repo, message: string): OcipackError {

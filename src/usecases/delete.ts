@@ -8,7 +8,10 @@ import { OcipackError, RegistryError, usageError } from '../core/errors.js';
 import type { RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import { parseTargetRef, repositoryOf, type TargetRef } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
-import { isDeleter, type Target } from '../content/target.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { isDeleter } from '../content/target.js';
+import { tagsNaming } from '../content/tagscan.js';
+import { deletesRefused } from '../content/deleting.js';
 
 export interface DeleteOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/repo:tag` or `oci://host/repo@sha256:…` (or `<dir>:tag|@digest` with `ociLayout`). */
@@ -33,6 +36,12 @@ export interface DeleteResult {
   /** True when the manifest itself was (or, with dryRun, would be) deleted, not only a tag. */
   manifestDeleted: boolean;
   dryRun: boolean;
+  /**
+   * A dry run of a tag delete on a registry, which may delete tags only with their manifest (distribution
+   * 2.x): what goes then instead — with `force` the real run deletes this manifest and all these tags,
+   * without it the real run fails and deletes nothing.
+   */
+  ifTagDeleteRefused?: { digest: string; tags: string[]; deleted: boolean };
 }
 
 /** Validate, resolve, then delete (or only report with dryRun). */
@@ -49,11 +58,14 @@ export async function deleteArtifact(opts: DeleteOptions): Promise<DeleteResult>
     const opened = await conn.open(t, { push: true });
     const reference = byDigest ? t.digest! : t.tag!;
     const desc = await opened.resolve(reference);
-    const all = await tagsNaming(opened, desc.digest);
+    const all = await tagsNaming(opened, desc.digest, { concurrency: DEFAULTS.concurrency, signal: conn.signal });
     const result: DeleteResult = { repository: repositoryOf(t), digest: desc.digest, tags: byDigest ? all : [t.tag!], manifestDeleted: byDigest, dryRun: opts.dryRun ?? false };
     if (!byDigest) result.tag = t.tag!;
-    if (opts.dryRun) return result;
     if (!isDeleter(opened)) throw new OcipackError('REGISTRY', `${opened.name} cannot delete`);
+    if (opts.dryRun) {
+      if (!byDigest && !opened.deletesTagsAlone) result.ifTagDeleteRefused = { digest: desc.digest, tags: all, deleted: opts.force ?? false };
+      return result;
+    }
     const target = opened;
     emit({ type: 'step', message: `deleting ${byDigest ? `manifest ${desc.digest}` : `tag ${t.tag}`} from ${repositoryOf(t)}` });
     try {
@@ -83,16 +95,6 @@ export async function deleteArtifact(opts: DeleteOptions): Promise<DeleteResult>
   }
 }
 
-/** Tags whose manifest is `digest` (a HEAD per tag; capped by the tag list the store gives). */
-async function tagsNaming(target: Target, digest: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const tag of await target.listTags().catch(() => [] as string[])) {
-    const d = await target.resolve(tag).catch(() => undefined);
-    if (d?.digest === digest) out.push(tag);
-  }
-  return out;
-}
-
 /** Distribution 2.x answers a DELETE by tag with 400 DIGEST_INVALID (405 means no deletes at all: refused()). */
 function tagDeleteRefused(err: unknown): boolean {
   return err instanceof RegistryError && err.status === 400;
@@ -103,12 +105,7 @@ function describe(err: unknown): string {
   return `${err.status}${err.registryCodes.length > 0 ? ` ${err.registryCodes.join(', ')}` : ''}`;
 }
 
-/** A registry that does not allow deletes (405, UNSUPPORTED) gets an error that says so and where to go instead. */
+/** A registry's refusal of every delete (405, UNSUPPORTED), said plainly (content/deleting.ts). */
 function refused(err: unknown, t: TargetRef): unknown {
-  if (!(err instanceof RegistryError) || t.kind !== 'remote') return err;
-  const unsupported = err.status === 405 || err.registryCodes.includes('UNSUPPORTED');
-  if (!unsupported) return err;
-  const host = t.ref.registry;
-  const codes = err.registryCodes.length > 0 ? ` (${err.registryCodes.join(', ')})` : '';
-  return new RegistryError(err.code, err.status, `${host} does not allow deletes through the registry API: it answered ${err.status}${codes} for DELETE ${t.display}`, err.registryCodes, { host, next: 'deletes-refused' });
+  return deletesRefused(err, t.kind === 'remote' ? t.ref.registry : undefined, `DELETE ${t.display}`);
 }

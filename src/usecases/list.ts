@@ -1,7 +1,7 @@
 /**
  * list: the tags of a repository with digest, source, revision and creation time (SPEC §3; flux list
- * artifacts). Tags come from the tags endpoint with `Link` pagination; the per-tag manifest fetches
- * run with bounded concurrency.
+ * artifacts). Tags come from the tags endpoint a `Link` page at a time, filtered as each page arrives (only
+ * the matching tags are held); the per-tag manifest fetches run with bounded concurrency.
  */
 import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
@@ -16,6 +16,7 @@ import { layoutTagSuffix, parseRepositoryTarget, repositoryOf, type TargetRef } 
 import { connect } from '../connect/connect.js';
 import { isEntryLister, type EntryLister, type FetchedManifest, type Target } from '../content/target.js';
 import { fetchManifestIfExists, readBlob } from '../content/read.js';
+import { tagPagesOf } from '../content/tagscan.js';
 import { isIndex, type Descriptor, type Manifest } from '../oci/descriptor.js';
 import { chartInfo } from '../artifact/helm/info.js';
 
@@ -68,7 +69,9 @@ export async function list(opts: ListOptions): Promise<ListEntry[]> {
     const opened = { target: await conn.open(t) };
     emit({ type: 'step', message: `listing artifacts in ${t.display}` });
     if (isEntryLister(opened.target)) return await listLayout(opened.target, t, filters, concurrency, opts.signal);
-    const tags = sortTags(filterTags(await opened.target.listTags(), filters));
+    const kept: string[] = [];
+    for await (const page of tagPagesOf(opened.target)) for (const tag of filterTags(page, filters)) kept.push(tag);
+    const tags = sortTags(kept);
     const repository = repositoryOf(t);
     const rows = await mapLimit(tags, concurrency, (tag) => describeTag(opened.target, repository, tag, emit), conn.signal);
     return rows.filter((r): r is ListEntry => r !== undefined);

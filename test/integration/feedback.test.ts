@@ -74,7 +74,15 @@ test('delete against the real registry: a tag (distribution 2.x cannot delete on
   await reg.resetRequests();
   const dry = await ocipack(['delete', `${repo}:v1`, '--dry-run', '-o', 'json']);
   assert.equal(dry.code, 0, dry.stderr);
-  assert.deepEqual(JSON.parse(dry.stdout), { repository: `${reg.host}/fb/delete`, digest, tags: ['v1'], manifestDeleted: false, dryRun: true, tag: 'v1' });
+  assert.deepEqual(JSON.parse(dry.stdout), {
+    repository: `${reg.host}/fb/delete`, digest, tags: ['v1'], manifestDeleted: false, dryRun: true, tag: 'v1',
+    ifTagDeleteRefused: { digest, tags: ['v1', 'v2', 'v3'], deleted: false },
+  });
+  assert.match(dry.stderr, /⚠ if the registry cannot delete a tag alone .*the run fails and deletes nothing; --force would delete manifest .*@sha256:[0-9a-f]{64} and its tags v1, v2, v3/);
+  // issue 25: the forced dry run names every tag the real run below deletes with the manifest
+  const dryForced = await ocipack(['delete', `${repo}:v1`, '--force', '--dry-run']);
+  assert.equal(dryForced.code, 0, dryForced.stderr);
+  assert.match(dryForced.stderr, /⚠ if the registry cannot delete a tag alone \(the CNCF distribution registry 2\.x cannot\), --force deletes manifest .*@sha256:[0-9a-f]{64} and its tags v1, v2, v3 instead/);
   assert.deepEqual((await reg.requests()).filter((q) => WRITES.has(q.method)), [], 'a dry run only reads');
 
   const untag = await ocipack(['delete', `${repo}:v1`]);

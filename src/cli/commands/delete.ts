@@ -37,9 +37,18 @@ Example:
       if (flags.force) opts.force = true;
       if (flags.dryRun) opts.dryRun = true;
       const r = await deleteArtifact(opts);
-      const what = !r.manifestDeleted ? `tag ${r.repository}:${r.tag} (${r.digest})` : `manifest ${r.repository}@${r.digest}${r.tags.length > 0 ? ` and its tags ${r.tags.join(', ')}` : ''}`;
-      if (r.dryRun) ui.success(`dry run: would delete ${what}; nothing changed`);
-      else ui.success(`deleted ${what}`);
+      const what = !r.manifestDeleted ? `tag ${r.repository}:${r.tag} (${r.digest})` : manifestWithTags(r.repository, r.digest, r.tags);
+      if (!r.dryRun) ui.success(`deleted ${what}`);
+      else {
+        ui.success(`dry run: would delete ${what}; nothing changed`);
+        const alt = r.ifTagDeleteRefused;
+        if (alt?.deleted) ui.warn(`if the registry cannot delete a tag alone (the CNCF distribution registry 2.x cannot), --force deletes ${manifestWithTags(r.repository, alt.digest, alt.tags)} instead`);
+        else if (alt) ui.warn(`if the registry cannot delete a tag alone (the CNCF distribution registry 2.x cannot), the run fails and deletes nothing; --force would delete ${manifestWithTags(r.repository, alt.digest, alt.tags)}`);
+      }
       ui.data(r, format);
     }));
+}
+
+function manifestWithTags(repository: string, digest: string, tags: string[]): string {
+  return `manifest ${repository}@${digest}${tags.length > 0 ? ` and its tags ${tags.join(', ')}` : ' (no tag names it)'}`;
 }

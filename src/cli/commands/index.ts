@@ -17,9 +17,10 @@ import { defineGenerateKeyPair } from './generate-key-pair.js';
 import { defineLogin } from './login.js';
 import { defineLogout } from './logout.js';
 import { defineDelete } from './delete.js';
+import { definePrune } from './prune.js';
 import { defineVersion } from './version.js';
 import { defineCompletion } from './completion.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, definePromote, defineMirror, defineDelete, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
+export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, definePromote, defineMirror, defineDelete, definePrune, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
