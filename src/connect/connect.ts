@@ -45,7 +45,7 @@ export interface Connection {
 export function connect(run: RunOptions, registry: RegistryOptions & TargetCaps, extra: ConnectExtra = {}): Connection {
   const deadline = armDeadline(run);
   let session: RegistrySession | undefined;
-  const sessionOf = (): RegistrySession => (session ??= new RegistrySession(run, registry, extra, deadline.signal));
+  const sessionOf = (): RegistrySession => (session ??= new RegistrySession(run, registry, extra, deadline));
   return {
     signal: deadline.signal,
     async open(ref, opts = {}) {

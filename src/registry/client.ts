@@ -119,7 +119,7 @@ export class RegistryClient {
   private async plainLoopback(http: HttpContext, https: URL): Promise<boolean> {
     if (!isLoopback(this.host) || http.proxyFor?.(https) !== undefined) return false;
     http.onDebug?.(`> TLS probe ${https.origin}/`);
-    const tls = await speaksTls(https, DEFAULTS.connectTimeoutMs, http.signal);
+    const tls = await speaksTls(https, DEFAULTS.connectTimeoutMs, http.signal, http.waits);
     http.onDebug?.(`< TLS probe ${https.origin}/: ${tls === undefined ? 'no answer' : tls ? 'speaks TLS' : 'not TLS, using plain HTTP'}`);
     return tls === false;
   }
