@@ -158,6 +158,8 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     const { digest, manifest } = await resolveImage(target, referenceIn(t), opts.platform);
     const choice = chooseLayers(manifest, selector);
     for (const l of choice.layers) checkLayerSize(l.size, opts.maxLayerBytes);
+    // Every chosen layer is written somewhere (staging, or temporary space first with `allLayers`): the cap holds for their sum.
+    if (choice.layers.length > 1) checkLayerSize(choice.layers.reduce((sum, l) => sum + l.size, 0), opts.maxLayerBytes, `${choice.layers.length} layers`);
     for (const message of choice.warnings) emit({ type: 'warning', message });
     for (const message of choice.notes) emit({ type: 'step', message });
     const output = resolvePath(opts.output);
