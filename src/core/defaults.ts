@@ -77,6 +77,8 @@ export const DEFAULTS = {
     staleMs: 30_000,
     /** Give up waiting after this long. */
     waitMs: 120_000,
+    /** The most a lock file is read (ours hold about 80 bytes; a bigger one was not written by a lock holder). */
+    maxBytes: 4 * KiB,
   },
   /** Keyless signing (@sigstore/sign): the public-good instance, and each service request's timeout and retries. */
   sigstore: {
