@@ -14,7 +14,7 @@ import { OcipackError } from '../../core/errors.js';
 import { createParallelGzip, GZIP_CHUNK_BYTES } from './gzip.js';
 import { encodeHeader, endOfArchive, padding } from './header.js';
 import type { WalkEntry, WalkOptions } from './walk.js';
-import { checkNotEmpty, gatherEntries, parseSources, type StdinFile } from './sources.js';
+import { checkNotEmpty, checkStdinNotEmpty, gatherEntries, parseSources, type StdinFile } from './sources.js';
 
 export type { WalkEntry } from './walk.js';
 
@@ -114,7 +114,10 @@ async function withEntries<T>(opts: PackOptions, fn: (entries: WalkEntry[]) => P
   const specs = parseSources(opts.path);
   const gather = async (stdin?: StdinFile): Promise<T> => {
     const { entries, ignored } = await gatherEntries(specs, walkOptions(opts), stdin);
-    if (!opts.allowEmpty) checkNotEmpty(entries, specs, ignored);
+    if (!opts.allowEmpty) {
+      checkStdinNotEmpty(stdin);
+      checkNotEmpty(entries, specs, ignored);
+    }
     await opts.inspect?.(entries);
     return fn(entries);
   };
