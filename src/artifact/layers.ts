@@ -6,8 +6,7 @@
  * The download itself is the caller's (`receive`: fetch, verify size and digest, progress).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -17,6 +16,7 @@ import { extractInto, type UnpackOptions } from './tar/unpack.js';
 import { filesAsTar } from './tar/synth.js';
 import { flattenLayers } from './tar/flatten.js';
 import type { LayerFormat } from './tar/zstd.js';
+import { makeTempDir } from '../core/tempdir.js';
 
 /** Reads one layer's verified stream through `sink` (pull.ts receiveLayer bound to the target and stage). */
 export type Receive = (layer: IndexedLayer, sink: (stream: Readable) => Promise<unknown>) => Promise<void>;
@@ -48,7 +48,7 @@ export async function applyLayers(
     await receive(layer, (stream) => named(layer, () => extractInto(stream, stageDir, { ...opts, onFormat: told(layer, note) })));
     return { files: [] };
   }
-  const tmp = await mkdtemp(join(tmpdir(), 'ocipack-layers-'));
+  const tmp = await makeTempDir('layers');
   try {
     for (const layer of choice.layers) await receive(layer, (stream) => pipeline(stream, createWriteStream(join(tmp, `${layer.index}`), { flags: 'wx' })));
     const flat = join(tmp, 'flat.tar');

@@ -97,6 +97,8 @@ export const DEFAULTS = {
   /** The file name `push -f -` gives stdin: fixed (deterministic), and `.yaml` so kustomize-controller picks it up. */
   stdinName: 'stdin.yaml',
   defaultPlatform: 'linux/amd64',
+  /** A temporary directory of ours (core/tempdir.ts) untouched this long is a killed run's, whatever pid its name holds. */
+  staleTempMs: 24 * 60 * 60_000,
   /** A staging directory of an older version (no pid in its name) untouched this long is a killed run's. */
   staleStagingMs: 60 * 60_000,
   /** gzip level for layers (flux uses the Go default, 6-equivalent). */

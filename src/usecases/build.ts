@@ -1,7 +1,6 @@
 /** build: write the exact layer bytes push would upload, without a registry (SPEC §3, §4; flux build artifact). */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath, isAbsolute } from 'node:path';
 import { emitter } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
@@ -12,6 +11,7 @@ import { errCode } from '../core/errno.js';
 import { writeFileAtomic } from '../core/files.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 import { parseSources } from '../artifact/tar/sources.js';
+import { makeTempDir } from '../core/tempdir.js';
 
 export interface BuildOptions extends RunOptions {
   /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
@@ -64,7 +64,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       emit({ type: 'warning', message: `${opts.output} is inside the packed path ${src.path}; pushing or building that path again will include it` });
     }
   }
-  const tmp = await mkdtemp(join(tmpdir(), 'ocipack-build-'));
+  const tmp = await makeTempDir('build');
   // No registry, but the run's deadline all the same.
   const run = armDeadline(opts);
   try {

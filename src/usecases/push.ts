@@ -1,7 +1,6 @@
 /** push: pack a tree into Flux's artifact format and store it in a registry or layout (SPEC §3, §4). */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { emitter } from '../core/events.js';
@@ -23,6 +22,7 @@ import { graphOptions } from '../content/copy.js';
 import { UPLOAD_READ_BYTES } from '../content/bodies.js';
 import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
+import { makeTempDir } from '../core/tempdir.js';
 
 export interface PushOptions extends RunOptions, RegistryOptions, TargetCaps, KeylessServiceOptions {
   /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`. */
@@ -116,7 +116,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   // every way of signing a push: a key, keyless, and the provenance attestation (made with one of them)
   const signing = opts.signKey !== undefined || opts.signKeyless === true || opts.provenance === true;
 
-  const tmp = await mkdtemp(join(tmpdir(), 'ocipack-push-'));
+  const tmp = await makeTempDir('push');
   const dryRun = opts.dryRun ?? false;
   try {
     const target = await conn.open(t, { push: true, create: !dryRun }).catch((err: unknown) => {

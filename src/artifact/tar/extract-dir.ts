@@ -13,6 +13,7 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { fsError, hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { placeInto, type PlaceOptions, type PlaceReport } from './place.js';
+import { processAlive } from '../../core/tempdir.js';
 
 export interface StageOptions extends PlaceOptions {
   onWarning?: (message: string) => void;
@@ -115,20 +116,10 @@ async function sweepStale(home: string, onWarning?: (m: string) => void): Promis
 
 async function stale(full: string, tag: string): Promise<boolean> {
   const m = /^(\d+)-[0-9a-f]+$/.exec(tag);
-  if (m) return !alive(Number(m[1]));
+  if (m) return !processAlive(Number(m[1]));
   if (!/^[0-9a-f]{12}$/.test(tag)) return false;
   const st = await fsp.lstat(full).catch(() => undefined);
   return st !== undefined && Date.now() - st.mtimeMs > DEFAULTS.staleStagingMs;
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return !hasErrCode(err, 'ESRCH');
-  }
 }
 
 /** True when `dest` is an existing directory (or a symlink to one); an existing non-directory is an error. */
