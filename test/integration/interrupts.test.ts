@@ -82,18 +82,25 @@ for (const how of ['ctrl-c', 'SIGTERM'] as const) {
   const signal = how === 'ctrl-c' ? 'SIGINT' : 'SIGTERM';
   const code = how === 'ctrl-c' ? 130 : 143;
 
-  test(`push on a terminal, ${how} while the layer uploads: one ✗ line, exit ${code}, the temp layer is gone`, async () => {
+  test(`push on a terminal, ${how} while the layer uploads: one ✗ line, exit ${code}, the temp layer is gone, the upload session cancelled`, async () => {
     const src = await tempDir();
     await writeFile(join(src, 'fresh.bin'), randomBytes(8 * 1024 * 1024));
     const tmp = await tempDir('ocipack-intr-tmp-');
-    proxy.script([{ method: 'PUT', path: /\/blobs\/uploads\//, action: { stall: true } }]);
+    proxy.script([{ method: 'PUT', path: /\/blobs\/uploads\//, action: { hold: true } }]);
     const run = onPty(['push', `oci://${proxy.host}/intr/push-${how.toLowerCase()}:v1`, '--path', src], tmp, await tempDir());
-    await reached(run, (l) => l.method === 'PUT' && l.fault === 'stall');
+    await reached(run, (l) => l.method === 'PUT' && l.fault === 'hold');
     assert.ok((await readdir(tmp)).length > 0, 'the packed layer waits in TMPDIR');
     await interrupt(run, how);
     assert.equal(await run.closed, code, run.output());
     assertOneErrorLine(run.output(), signal);
     assert.deepEqual(await readdir(tmp), [], 'no temp layer left');
+    // distribution-spec "Cancel an upload": each open session is ended with a DELETE on its Location
+    const sessionOf = (path: string): string => path.split('?')[0]!;
+    const held = proxy.log.filter((l) => l.method === 'PUT' && l.fault === 'hold').map((l) => sessionOf(l.path));
+    const deletes = proxy.log.filter((l) => l.method === 'DELETE');
+    const trace = proxy.log.map((l) => `${l.method} ${l.path} ${l.status ?? ''}`).join('\n');
+    assert.ok(held.length > 0 && held.every((h) => deletes.some((d) => sessionOf(d.path) === h)), trace);
+    assert.ok(deletes.every((d) => d.status === 204 && d.path.includes('/blobs/uploads/')), trace);
   });
 
   test(`pull on a terminal, ${how} mid-download: one ✗ line, exit ${code}, no output, staging or temp file`, async () => {
