@@ -186,6 +186,12 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     } finally {
       await stage.discard();
     }
+    // An interrupt that arrived while the files moved (a synchronous journaled merge) is seen only now: the
+    // target holds the artifact, but the run was stopped, so it ends as stopped, never as a success.
+    if (conn.signal.aborted) {
+      emit({ type: 'warning', message: `stopped after the files were moved into ${opts.output}: it holds the artifact` });
+      throw conn.signal.reason;
+    }
     const a = manifest.annotations ?? {};
     const repository = repositoryOf(t);
     const tag = t.tag ?? (t.digest ? '' : 'latest');

@@ -8,7 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BIN, ocipack, tempDir } from '../helpers/cli.js';
@@ -127,3 +129,27 @@ for (const how of ['ctrl-c', 'SIGTERM'] as const) {
     assert.deepEqual(await readdir(tmp), [], 'no spooled blob left');
   });
 }
+
+test('SIGINT while a pull merges its files into place: never a success line; exit 130; the target holds the artifact', { timeout: 120_000 }, async () => {
+  const src = await tempDir();
+  const count = 20_000;
+  for (let i = 0; i < count; i++) writeFileSync(join(src, `f${i}.yaml`), `n: ${i}\n`);
+  const layout = join(await tempDir(), 'layout');
+  const pushed = await ocipack(['push', `${layout}:v1`, '--oci-layout', '--path', src]);
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const out = join(await tempDir(), 'out');
+  await mkdir(out);
+  await writeFile(join(out, 'keep.txt'), 'mine\n');
+  // an existing target: the files are merged one by one (a journaled, synchronous move), not renamed at once
+  const child = spawn(process.execPath, [BIN, 'pull', `${layout}:v1`, '--oci-layout', '-o', out], { env: { PATH: process.env.PATH ?? '', HOME: await tempDir(), NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  while ((await readdir(out)).length === 1) await delay(5);
+  child.kill('SIGINT');
+  assert.equal(await closed, 130, stderr);
+  assert.doesNotMatch(stderr, /✔/, stderr);
+  assert.match(stderr, /✗ .*interrupted by SIGINT/);
+  assert.match(stderr, /⚠ stopped after the files were moved into .*: it holds the artifact/);
+  assert.equal((await readdir(out)).length, count + 1, 'the move completed: the target is the artifact merged, not half of it');
+});
