@@ -73,3 +73,17 @@ test('a push killed with SIGKILL leaves its layer, named with its pid; the next 
     server.close();
   }
 });
+
+test('a closed stderr pipe (EPIPE) does not kill the run: the push lands and leaves no temporary directory', { timeout: 60_000 }, async () => {
+  const tmp = await tempDir();
+  const layout = join(await tempDir(), 'layout');
+  const child = spawn(process.execPath, [BIN, 'push', `${layout}:v1`, '--oci-layout', '--path', await tree()], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.destroy();
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 0);
+  assert.deepEqual(await readdir(tmp), [], 'no temporary directory left');
+  const listed = await ocipack(['list', layout, '--oci-layout', '-o', 'json']);
+  assert.match(listed.stdout, /"v1"/, listed.stderr);
+});
