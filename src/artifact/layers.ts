@@ -16,7 +16,7 @@ import { extractInto, type UnpackOptions } from './tar/unpack.js';
 import { filesAsTar } from './tar/synth.js';
 import { flattenLayers } from './tar/flatten.js';
 import type { LayerFormat } from './tar/zstd.js';
-import { makeTempDir } from '../core/files.js';
+import { makeTempDir } from '../core/tempdir.js';
 import { tempError } from '../core/errno.js';
 
 /** Reads one layer's verified stream through `sink` (pull.ts receiveLayer bound to the target and stage). */
@@ -29,14 +29,17 @@ export type Note = (message: string, detail?: boolean) => void;
 export async function applyLayers(
   choice: LayerChoice, receive: Receive, stageDir: string, opts: Omit<UnpackOptions, 'target'>, note: Note,
 ): Promise<{ files: string[] }> {
+  // One count of decompressed bytes for every layer of the command: the cap holds for their sum (SPEC §5).
+  const together = { bytes: 0 };
+  const each = { ...opts, together };
   if (choice.operation === 'copy') {
     for (const [i, layer] of choice.layers.entries()) {
       const name = choice.names[i]!;
       if (choice.ops[i] === 'extract') {
-        await receive(layer, (stream) => named(layer, () => extractInto(stream, stageDir, { ...opts, onFormat: told(layer, note) })));
+        await receive(layer, (stream) => named(layer, () => extractInto(stream, stageDir, { ...each, onFormat: told(layer, note) })));
         continue;
       }
-      await receive(layer, (stream) => named(layer, () => extractInto(filesAsTar([{ name, size: layer.size, open: () => stream }]), stageDir, opts)));
+      await receive(layer, (stream) => named(layer, () => extractInto(filesAsTar([{ name, size: layer.size, open: () => stream }]), stageDir, each)));
       note(`wrote ${describeLayer(layer)} as ${name}`);
     }
     return { files: [...choice.names] };
@@ -46,7 +49,7 @@ export async function applyLayers(
     await receive(layer, (stream) => named(layer, () => extractInto(stream, stageDir, { ...opts, onFormat: told(layer, note) })));
     return { files: [] };
   }
-  const tmp = await makeTempDir('ocipack-layers-');
+  const tmp = await makeTempDir('layers');
   try {
     for (const layer of choice.layers) await receive(layer, (stream) => toTempFile(stream, join(tmp, `${layer.index}`)));
     const flat = join(tmp, 'flat.tar');
@@ -58,6 +61,7 @@ export async function applyLayers(
     if (opts.maxDepth !== undefined) read.maxDepth = opts.maxDepth;
     if (opts.signal !== undefined) read.signal = opts.signal;
     if (opts.onWarning !== undefined) read.onWarning = opts.onWarning;
+    read.together = together;
     const flattened = await flattenLayers(layers, flat, read);
     note(`applied ${choice.layers.length} layers in order (${flattened.entries} entries, ${flattened.hidden} replaced or whited out)`);
     await extractInto(createReadStream(flat), stageDir, opts);

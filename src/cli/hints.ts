@@ -92,6 +92,7 @@ function stepFor(ctx: ErrorContext): string | undefined {
     case 'layer-copy': return 'write it as a file with --layer-operation copy';
     case 'zstd-node': return 'use Node 22.15 or newer: its zlib decodes zstd';
     case 'sources-collide': return 'give one of them another place in the artifact (--path <src>=<target>), or ignore the path in one of them';
+    case 'empty-stdin': return 'check the command piped into ocipack (it wrote nothing), or pass --allow-empty to push an empty file';
     case 'empty-tree': return 'check --ignore-paths/--add-ignore-paths and .sourceignore, or pass --allow-empty to push an artifact without files';
     case 'overwrite-dirs': return 'pass --overwrite-dirs to let the artifact replace them, or --clean to make the output exactly the artifact';
     case 'delete-force': return 'add --force to delete the manifest, and with it every tag that names it (--dry-run shows them first)';

@@ -53,6 +53,11 @@ export async function main(argv: string[], name = 'ocipack'): Promise<void> {
     if (err.code === 'EPIPE') process.exit(Number(process.exitCode ?? 0));
     throw err;
   });
+  // `ocipack push … 2>&1 | head -1`: a closed stderr loses the messages, not the run, which goes on and
+  // cleans up after itself (an unhandled EPIPE would kill it before, leaving its temporary directory).
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
   const program = buildProgram(name);
   if (argv.length <= 2) {
     program.outputHelp({ error: true });

@@ -48,7 +48,7 @@ export function connect(run: RunOptions, registry: RegistryOptions & TargetCaps,
   const deadline = armDeadline(run);
   let session: RegistrySession | undefined;
   const created: OciLayoutStore[] = [];
-  const sessionOf = (): RegistrySession => (session ??= new RegistrySession(run, registry, extra, deadline.signal));
+  const sessionOf = (): RegistrySession => (session ??= new RegistrySession(run, registry, extra, deadline));
   return {
     signal: deadline.signal,
     async open(ref, opts = {}) {

@@ -18,6 +18,7 @@ import { discard } from '../http/body.js';
 import type { HttpContext } from '../http/request.js';
 import type { Reference } from '../oci/reference.js';
 import { RegistryClient } from '../registry/client.js';
+import type { Waits } from '../http/waits.js';
 
 /** Credentials for one registry only (`--creds-for`, copy's `--from-creds`/`--to-creds`); `flag` names it in messages. */
 export interface HostCreds {
@@ -59,6 +60,7 @@ export class RegistrySession {
   private readonly extra: SessionExtra;
   private readonly emit: OnEvent;
   private readonly signal: AbortSignal;
+  private readonly waits: Waits;
   private readonly resolver: CredentialResolver;
   private readonly cache = new TokenCache();
   private readonly clients = new Map<string, RegistryClient>();
@@ -66,13 +68,14 @@ export class RegistrySession {
   private dispatcher: Promise<Dispatcher> | undefined;
   private httpContext: Promise<HttpContext> | undefined;
 
-  /** Parses `creds` right away, so a malformed flag fails before any network call; `signal` is the run's one signal. */
-  constructor(run: RunOptions, registry: RegistryOptions & TargetCaps, extra: SessionExtra, signal: AbortSignal) {
+  /** Parses `creds` right away, so a malformed flag fails before any network call; `run`'s one signal and its waits. */
+  constructor(run: RunOptions, registry: RegistryOptions & TargetCaps, extra: SessionExtra, { signal, waits }: { signal: AbortSignal; waits: Waits }) {
     this.run = run;
     this.registry = registry;
     this.extra = extra;
     this.emit = emitter(run.onEvent);
     this.signal = signal;
+    this.waits = waits;
     this.resolver = this.makeResolver();
   }
 
@@ -136,12 +139,15 @@ export class RegistrySession {
     return new RemoteRepository(this.client(ref), ref, { push, maxManifestBytes, maxTags, onEvent: this.run.onEvent });
   }
 
-  /** Closes the dispatcher's connections. */
+  /**
+   * Closes the dispatcher's connections; a stopped run (deadline, interrupt) destroys them, since a graceful
+   * close would wait for a request still queued behind a connect attempt (up to the connect timeout).
+   */
   async close(): Promise<void> {
-    const d = this.dispatcher;
+    const d = await this.dispatcher?.catch(() => undefined);
     this.dispatcher = undefined;
     this.httpContext = undefined;
-    if (d) await (await d.catch(() => undefined))?.close();
+    if (d) await (this.signal.aborted ? d.destroy() : d.close());
   }
 
   private client(ref: Pick<Reference, 'registry' | 'host'>): RegistryClient {
@@ -185,6 +191,7 @@ export class RegistrySession {
       dispatcher: await this.dispatcher,
       onDebug: (message) => this.emit({ type: 'debug', message }),
       signal: this.signal,
+      waits: this.waits,
     };
     const env = this.run.env ?? {};
     ctx.proxyFor = (url) => proxyInUse(url, env);

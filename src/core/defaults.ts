@@ -20,6 +20,8 @@ export const DEFAULTS = {
    * instead of 7 and ~16 % less time; 64 MB blob transfers are the same either way (README "Dependency notes").
    */
   allowH2: true,
+  /** A stopped run's DELETE of its open upload session (distribution-spec "Cancel an upload") gets this long. */
+  uploadCancelTimeoutMs: 2_000,
   /** Retries of a refused connection on the first contact with a host (a closed port fails at once). */
   refusedFirstContactRetries: 1,
   retry: {
@@ -85,6 +87,8 @@ export const DEFAULTS = {
     staleMs: 30_000,
     /** Give up waiting after this long. */
     waitMs: 120_000,
+    /** The most a lock file is read (ours hold about 80 bytes; a bigger one was not written by a lock holder). */
+    maxBytes: 4 * KiB,
   },
   /** Keyless signing (@sigstore/sign): the public-good instance, and each service request's timeout and retries. */
   sigstore: {
@@ -105,6 +109,8 @@ export const DEFAULTS = {
   /** The file name `push -f -` gives stdin: fixed (deterministic), and `.yaml` so kustomize-controller picks it up. */
   stdinName: 'stdin.yaml',
   defaultPlatform: 'linux/amd64',
+  /** A temporary directory of ours (core/tempdir.ts) untouched this long is a killed run's, whatever pid its name holds. */
+  staleTempMs: 24 * 60 * 60_000,
   /** A staging directory of an older version (no pid in its name) untouched this long is a killed run's. */
   staleStagingMs: 60 * 60_000,
   /** gzip level for layers (flux uses the Go default, 6-equivalent). */

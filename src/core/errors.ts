@@ -54,6 +54,7 @@ export type NextStep =
   | 'layout-choose-image' // a layout (`path`) holds several images and no tag was given
   | 'sources-collide' // two sources put a file at the same `path`
   | 'empty-tree' // every file was ignored
+  | 'empty-stdin' // `-` read zero bytes
   | 'layer-copy' // a layer is no tar: write it as a file
   | 'zstd-node' // this Node cannot decode zstd
   | 'delete-force' // deleting needs --force: it removes a manifest and every tag naming it

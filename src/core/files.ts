@@ -4,11 +4,10 @@
  * create-only writes), so readers see either the old file, the complete new one, or nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdtemp, open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { link, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DEFAULTS } from './defaults.js';
-import { hasErrCode, ioError, ioStep, tempError } from './errno.js';
+import { hasErrCode, ioError, ioStep } from './errno.js';
 import { OcipackError } from './errors.js';
 
 /** What can be written: bytes, text, or a stream / async iterable of chunks (consumed once). */
@@ -19,15 +18,6 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Stops the copy between chunks; the temp file is removed. */
   signal?: AbortSignal;
-}
-
-/** A fresh directory `<prefix>XXXXXX` in temporary space (`root`, default TMPDIR); a failure names it as temporary space. */
-export async function makeTempDir(prefix: string, root: string = tmpdir()): Promise<string> {
-  try {
-    return await mkdtemp(join(root, prefix));
-  } catch (err) {
-    throw tempError(`cannot create a temporary directory in ${root}`, err, root);
-  }
 }
 
 /** A unique temp name beside `path`, so the final rename never crosses filesystems. */

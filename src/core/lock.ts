@@ -2,14 +2,17 @@
  * A lock file for a file several processes rewrite (an OCI layout's index.json, docker's config.json): created with O_EXCL,
  * holding its owner's pid, host and a random token; a lock whose owner process is gone (same host) or
  * that is older than DEFAULTS.fileLock.staleMs is stale and taken over, so a killed writer never
- * blocks the next one.
+ * blocks the next one. The lock file is untrusted like the directory it lies in: it is read without following a
+ * link, never blocking on a FIFO and at most DEFAULTS.fileLock.maxBytes, and anything else found under its
+ * name (a link, FIFO, directory, huge file) is refused with a clear error instead of waited for.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { lstat, open, unlink } from 'node:fs/promises';
 import { DEFAULTS } from './defaults.js';
 import { hasErrCode, ioError } from './errno.js';
 import { OcipackError } from './errors.js';
+import { readRegular } from './untrusted.js';
 
 interface LockOwner {
   pid?: number;
@@ -62,16 +65,21 @@ async function acquire(path: string, opts: LockOptions): Promise<string> {
   }
 }
 
+/** The lock's content and owner; undefined when it is gone; a lock no writer made (link, FIFO, huge) is refused. */
 async function readOwner(path: string): Promise<{ text: string; owner: LockOwner } | undefined> {
+  let bytes: Buffer | undefined;
   try {
-    const text = await readFile(path, 'utf8');
-    try {
-      return { text, owner: JSON.parse(text) as LockOwner };
-    } catch {
-      return { text, owner: {} };
-    }
+    bytes = await readRegular(path, DEFAULTS.fileLock.maxBytes, `lock file ${path}`);
+  } catch (err) {
+    if (!(err instanceof OcipackError) || (err.code !== 'UNSAFE' && err.code !== 'CAP')) throw err;
+    throw new OcipackError('UNSAFE', `${err.message}; no ocipack writer made it`, { context: { path, next: 'stale-lock' }, cause: err });
+  }
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString('utf8');
+  try {
+    return { text, owner: JSON.parse(text) as LockOwner };
   } catch {
-    return undefined;
+    return { text, owner: {} };
   }
 }
 
@@ -92,7 +100,7 @@ async function removeIfStale(path: string, staleMs: number): Promise<void> {
   const dead = owner.host === hostname() && typeof owner.pid === 'number' && owner.pid !== process.pid && !alive(owner.pid);
   let old = false;
   try {
-    old = Date.now() - (await stat(path)).mtimeMs > staleMs;
+    old = Date.now() - (await lstat(path)).mtimeMs > staleMs;
   } catch {
     return;
   }

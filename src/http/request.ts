@@ -9,6 +9,7 @@ import { OcipackError } from '../core/errors.js';
 import { discard, type ResponseBody } from './body.js';
 import { redactUrl, requestLine, responseLine } from './redact.js';
 import { DEFAULT_RETRY, delayForResponse, backoffMs, isRetryableError, isRetryableStatus, sleep, type RetryPolicy } from './retry.js';
+import { observed, type Waits } from './waits.js';
 
 /** A body that can be sent again (bytes, or a function that reopens the source) or a one-shot stream. */
 export type RequestBody = Buffer | (() => Readable) | Readable;
@@ -38,6 +39,8 @@ export interface HttpContext {
   retry?: RetryPolicy;
   /** The (redacted) proxy a request to `url` goes through and the variable naming it, for messages; undefined when direct. */
   proxyFor?: (url: URL) => { url: string; variable: string } | undefined;
+  /** The run's network waits, so its deadline can say what it stopped (connect/deadline.ts). */
+  waits?: Waits;
 }
 
 export interface HttpResponse {
@@ -131,9 +134,7 @@ async function sendWithRetry(
     const payload = openBody(body);
     let res: Dispatcher.ResponseData;
     try {
-      // reset: false keeps the connection after a HEAD (undici closes it by default, for servers that answer
-      // HEAD with a body; registries do not): a push's blob and manifest checks cost no new TCP/TLS handshake.
-      res = await undiciRequest(url, { method, headers, body: payload ?? null, dispatcher: ctx.dispatcher, signal: ctx.signal ?? null, reset: false });
+      res = await sendOnce(ctx, method, url, headers, payload);
     } catch (err) {
       if (payload instanceof Readable) payload.destroy();
       if (!canRetry || ctx.signal?.aborted || !isRetryableError(err)) throw err;
@@ -155,4 +156,50 @@ async function sendWithRetry(
     }
     return { status: res.statusCode, headers: res.headers, body: res.body, url };
   }
+}
+
+/** One attempt, its phases told to the run's waits, given up as soon as the run's signal aborts. */
+async function sendOnce(
+  ctx: HttpContext, method: Method, url: URL, headers: Record<string, string>, payload: Buffer | Readable | undefined,
+): Promise<Dispatcher.ResponseData> {
+  const waiting = ctx.waits?.begin(`connecting to ${connectTarget(ctx, url)}`);
+  const line = `${method} ${redactUrl(url)}`;
+  const dispatcher = waiting ? observed(ctx.dispatcher, waiting, `waiting for the response headers of ${line}`, `reading the body of ${line}`) : ctx.dispatcher;
+  try {
+    // reset: false keeps the connection after a HEAD (undici closes it by default, for servers that answer
+    // HEAD with a body; registries do not): a push's blob and manifest checks cost no new TCP/TLS handshake.
+    return await abortable(undiciRequest(url, { method, headers, body: payload ?? null, dispatcher, signal: ctx.signal ?? null, reset: false }), ctx.signal);
+  } catch (err) {
+    waiting?.done();
+    throw err;
+  }
+}
+
+/** `host:port` a request connects to, and the proxy it goes through. */
+function connectTarget(ctx: HttpContext, url: URL): string {
+  const hostPort = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  const proxy = ctx.proxyFor?.(url);
+  return proxy === undefined ? hostPort : `${hostPort} through the proxy ${proxy.url}`;
+}
+
+/**
+ * `pending`, rejected with the signal's reason as soon as it aborts: undici keeps a request that has no
+ * connection yet until its connect attempt ends (up to the connect timeout, or a proxy's silence), so
+ * the run's deadline would otherwise wait for it. A response that arrives too late is discarded.
+ */
+function abortable(pending: Promise<Dispatcher.ResponseData>, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
+  if (!signal) return pending;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    pending.then((res) => {
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) res.body.destroy();
+      resolve(res);
+    }, (err: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+  });
 }

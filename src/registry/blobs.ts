@@ -1,5 +1,6 @@
 /** Blob endpoints (OCI distribution-spec "Pulling blobs", "Pushing blobs", "Mounting a blob"). */
 import { pipeline, type Readable } from 'node:stream';
+import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError, RegistryError } from '../core/errors.js';
 import { discard } from '../http/body.js';
 import { failure } from './failure.js';
@@ -118,10 +119,29 @@ export async function uploadBlob(repo: Repo, desc: Descriptor, body: RequestBody
       await putUpload(repo, session, desc, body);
       return;
     } catch (err) {
+      if ((await repo.client.signal())?.aborted) {
+        await cancelUpload(repo, session);
+        throw err;
+      }
       const replayable = typeof body === 'function' || Buffer.isBuffer(body);
       if (n + 1 >= attempts || !replayable || !restartsUpload(err)) throw err;
       session = undefined;
       await repo.client.pause(n);
     }
+  }
+}
+
+/**
+ * distribution-spec "Cancel an upload": a run stopped mid-upload (Ctrl-C, its deadline) ends its session with
+ * a DELETE on the Location, best effort and bounded by DEFAULTS.uploadCancelTimeoutMs, so the registry does
+ * not keep the partial upload until its own purge. Credentials go only to the registry's own origin (send()).
+ */
+export async function cancelUpload(repo: Repo, location: URL): Promise<void> {
+  try {
+    const signal = AbortSignal.timeout(DEFAULTS.uploadCancelTimeoutMs);
+    const res = await repo.client.send({ method: 'DELETE', target: location, scopes: repo.scopes, retry: false, signal });
+    await discard(res.body);
+  } catch {
+    // best effort: the registry purges abandoned sessions itself
   }
 }

@@ -35,6 +35,8 @@ export interface SendRequest {
   followRedirects?: boolean;
   /** Let the HTTP layer retry (default true); an upload PUT restarts a whole session instead. */
   retry?: boolean;
+  /** Instead of the run's signal: a request made after the run stopped (cancelling an upload) has a short bound of its own. */
+  signal?: AbortSignal;
 }
 
 /** A client for one registry host, shared by every repository of that host in a session. */
@@ -119,7 +121,7 @@ export class RegistryClient {
   private async plainLoopback(http: HttpContext, https: URL): Promise<boolean> {
     if (!isLoopback(this.host) || http.proxyFor?.(https) !== undefined) return false;
     http.onDebug?.(`> TLS probe ${https.origin}/`);
-    const tls = await speaksTls(https, DEFAULTS.connectTimeoutMs, http.signal);
+    const tls = await speaksTls(https, DEFAULTS.connectTimeoutMs, http.signal, http.waits);
     http.onDebug?.(`< TLS probe ${https.origin}/: ${tls === undefined ? 'no answer' : tls ? 'speaks TLS' : 'not TLS, using plain HTTP'}`);
     return tls === false;
   }
@@ -153,7 +155,8 @@ export class RegistryClient {
    */
   async send(req: SendRequest): Promise<HttpResponse> {
     const { base, auth } = await this.connect();
-    const http = await this.opts.http();
+    const run = await this.opts.http();
+    const http = req.signal === undefined ? run : { ...run, signal: req.signal };
     const url = typeof req.target === 'string' ? new URL(req.target, base) : req.target;
     const own = url.origin === base.origin;
     const go = async (authorization: string | undefined): Promise<HttpResponse> => {

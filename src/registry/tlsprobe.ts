@@ -7,6 +7,7 @@
  */
 import { connect, createSecureContext, type SecureContext } from 'node:tls';
 import { classifyFailure } from '../http/errors.js';
+import type { Waits } from '../http/waits.js';
 
 let emptyContext: SecureContext | undefined;
 
@@ -20,10 +21,11 @@ function isIpAddress(host: string): boolean {
  * TLS; undefined when the question could not be settled (refused, timed out, cancelled), so the
  * caller goes on as if it had not asked.
  */
-export function speaksTls(url: URL, timeoutMs: number, signal?: AbortSignal): Promise<boolean | undefined> {
+export function speaksTls(url: URL, timeoutMs: number, signal?: AbortSignal, waits?: Waits): Promise<boolean | undefined> {
   if (signal?.aborted) return Promise.resolve(undefined);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port) || 443;
+  const wait = waits?.begin(`connecting to ${url.hostname}:${port}`);
   emptyContext ??= createSecureContext({ ca: [] });
   return new Promise((resolve) => {
     const socket = connect({
@@ -37,6 +39,7 @@ export function speaksTls(url: URL, timeoutMs: number, signal?: AbortSignal): Pr
     const done = (answer: boolean | undefined): void => {
       if (settled) return;
       settled = true;
+      wait?.done();
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();
@@ -45,6 +48,7 @@ export function speaksTls(url: URL, timeoutMs: number, signal?: AbortSignal): Pr
     const onAbort = (): void => done(undefined);
     const timer = setTimeout(() => done(undefined), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => wait?.phase(`waiting for a TLS handshake with ${url.hostname}:${port}`));
     socket.once('secureConnect', () => done(true));
     socket.once('error', (err) => done(classifyFailure(err) === 'not-tls' ? false : undefined));
     socket.once('close', () => done(undefined));

@@ -8,9 +8,10 @@ import type { RunOptions } from '../core/options.js';
 import { armDeadline } from '../connect/deadline.js';
 import { packToFile } from '../artifact/tar/pack.js';
 import { errCode } from '../core/errno.js';
-import { makeTempDir, writeFileAtomic } from '../core/files.js';
+import { writeFileAtomic } from '../core/files.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
 import { parseSources } from '../artifact/tar/sources.js';
+import { makeTempDir } from '../core/tempdir.js';
 
 export interface BuildOptions extends RunOptions {
   /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
@@ -63,7 +64,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       emit({ type: 'warning', message: `${opts.output} is inside the packed path ${src.path}; pushing or building that path again will include it` });
     }
   }
-  const tmp = await makeTempDir('ocipack-build-');
+  const tmp = await makeTempDir('build');
   // No registry, but the run's deadline all the same.
   const run = armDeadline(opts);
   try {

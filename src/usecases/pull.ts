@@ -167,6 +167,8 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     const { digest, manifest } = await resolveImage(target, referenceIn(t), opts.platform);
     const choice = chooseLayers(manifest, selector);
     for (const l of choice.layers) checkLayerSize(l.size, opts.maxLayerBytes);
+    // Every chosen layer is written somewhere (staging, or temporary space first with `allLayers`): the cap holds for their sum.
+    if (choice.layers.length > 1) checkLayerSize(choice.layers.reduce((sum, l) => sum + l.size, 0), opts.maxLayerBytes, `${choice.layers.length} layers`);
     for (const message of choice.warnings) emit({ type: 'warning', message });
     for (const message of choice.notes) emit({ type: 'step', message });
     const output = resolvePath(opts.output);
@@ -194,6 +196,12 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       placed = await stage.commit();
     } finally {
       await stage.discard();
+    }
+    // An interrupt that arrived while the files moved (a synchronous journaled merge) is seen only now: the
+    // target holds the artifact, but the run was stopped, so it ends as stopped, never as a success.
+    if (conn.signal.aborted) {
+      emit({ type: 'warning', message: `stopped after the files were moved into ${opts.output}: it holds the artifact` });
+      throw conn.signal.reason;
     }
     const a = manifest.annotations ?? {};
     const repository = repositoryOf(t);

@@ -21,7 +21,7 @@ import { dockerReferenceOf, parseTargetRef, repositoryOf, type TargetRef } from 
 import { connect } from '../connect/connect.js';
 import { graphOptions } from '../content/copy.js';
 import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
-import { makeTempDir } from '../core/files.js';
+import { makeTempDir } from '../core/tempdir.js';
 
 export interface PushChartOptions extends RunOptions, RegistryOptions, TargetCaps {
   /** `oci://host/path` (the chart goes to `path/<name>`), or a layout `<dir>` with `ociLayout`. */
@@ -103,7 +103,7 @@ export async function pushChart(opts: PushChartOptions): Promise<PushChartResult
   const repository = repositoryOf(t);
   // decrypt the signing key before any network call: a wrong password pushes nothing
   const signing = opts.signKey === undefined ? undefined : await chartSigner(opts, env);
-  const tmp = await makeTempDir('ocipack-chart-');
+  const tmp = await makeTempDir('chart');
   const conn = connect(opts, opts);
   try {
     const target = await conn.open(t, { push: true, create: true });

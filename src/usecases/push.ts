@@ -23,7 +23,7 @@ import { UPLOAD_READ_BYTES } from '../content/bodies.js';
 import { StagedArtifact, writeArtifact } from '../content/staged-artifact.js';
 import { pushManifestTagged } from '../content/multitag.js';
 import { checkSources, packOptionsFor } from '../artifact/tar/tree.js';
-import { makeTempDir } from '../core/files.js';
+import { makeTempDir } from '../core/tempdir.js';
 
 export interface PushOptions extends RunOptions, RegistryOptions, TargetCaps, KeylessServiceOptions {
   /** `oci://host/repo:tag`, or `<dir>[:tag]` with `ociLayout`; `repo:1.4.2,1.4,latest` gives the manifest every tag listed. */
@@ -124,7 +124,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   // every way of signing a push: a key, keyless, and the provenance attestation (made with one of them)
   const signing = opts.signKey !== undefined || opts.signKeyless === true || opts.provenance === true;
 
-  const tmp = await makeTempDir('ocipack-push-');
+  const tmp = await makeTempDir('push');
   const dryRun = opts.dryRun ?? false;
   try {
     const target = await conn.open(t, { push: true, create: !dryRun }).catch((err: unknown) => {

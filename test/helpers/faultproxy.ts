@@ -28,6 +28,8 @@ export type FaultAction =
   | { trickle: { bytes: number; everyMs: number } }
   /** Forward the headers, then send nothing. */
   | { stall: true }
+  /** Take the request (its body read and dropped) without forwarding it, and never answer: an upload session stays open. */
+  | { hold: true }
   /** Reset the connection at once: no status, no headers (a network failure). */
   | { reset: true };
 
@@ -95,6 +97,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     if (action) entry.fault = faultName(action);
     if (action && 'reset' in action) {
       req.socket.resetAndDestroy();
+      return;
+    }
+    if (action && 'hold' in action) {
+      req.resume();
       return;
     }
     if (action && 'status' in action && !('redirect' in action)) {

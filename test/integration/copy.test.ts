@@ -263,7 +263,7 @@ test('a copy that runs out of time says so once: one deadline for the run, which
     from.script([{ method: 'GET', path: /\/blobs\/sha256:/, action: { stall: true } }]);
     const r = await ocipack(['copy', `oci://${from.host}/slow/app:v1`, `oci://${reg2.host}/slow/app:v1`, '--timeout', '1s']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /✗ copy failed: timed out after 1s\n {2}hint: raise the deadline with --timeout/);
+    assert.match(r.stderr, /✗ copy failed: timed out after 1s reading the body of GET [^\n]*\/blobs\/sha256:[0-9a-f]{64}\n {2}hint: raise the deadline with --timeout/);
     assert.equal(r.stderr.match(/timed out|cancelled/g)?.length, 1, r.stderr);
   } finally {
     await from.close();

@@ -8,7 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BIN, ocipack, tempDir } from '../helpers/cli.js';
@@ -82,18 +84,25 @@ for (const how of ['ctrl-c', 'SIGTERM'] as const) {
   const signal = how === 'ctrl-c' ? 'SIGINT' : 'SIGTERM';
   const code = how === 'ctrl-c' ? 130 : 143;
 
-  test(`push on a terminal, ${how} while the layer uploads: one ✗ line, exit ${code}, the temp layer is gone`, async () => {
+  test(`push on a terminal, ${how} while the layer uploads: one ✗ line, exit ${code}, the temp layer is gone, the upload session cancelled`, async () => {
     const src = await tempDir();
     await writeFile(join(src, 'fresh.bin'), randomBytes(8 * 1024 * 1024));
     const tmp = await tempDir('ocipack-intr-tmp-');
-    proxy.script([{ method: 'PUT', path: /\/blobs\/uploads\//, action: { stall: true } }]);
+    proxy.script([{ method: 'PUT', path: /\/blobs\/uploads\//, action: { hold: true } }]);
     const run = onPty(['push', `oci://${proxy.host}/intr/push-${how.toLowerCase()}:v1`, '--path', src], tmp, await tempDir());
-    await reached(run, (l) => l.method === 'PUT' && l.fault === 'stall');
+    await reached(run, (l) => l.method === 'PUT' && l.fault === 'hold');
     assert.ok((await readdir(tmp)).length > 0, 'the packed layer waits in TMPDIR');
     await interrupt(run, how);
     assert.equal(await run.closed, code, run.output());
     assertOneErrorLine(run.output(), signal);
     assert.deepEqual(await readdir(tmp), [], 'no temp layer left');
+    // distribution-spec "Cancel an upload": each open session is ended with a DELETE on its Location
+    const sessionOf = (path: string): string => path.split('?')[0]!;
+    const held = proxy.log.filter((l) => l.method === 'PUT' && l.fault === 'hold').map((l) => sessionOf(l.path));
+    const deletes = proxy.log.filter((l) => l.method === 'DELETE');
+    const trace = proxy.log.map((l) => `${l.method} ${l.path} ${l.status ?? ''}`).join('\n');
+    assert.ok(held.length > 0 && held.every((h) => deletes.some((d) => sessionOf(d.path) === h)), trace);
+    assert.ok(deletes.every((d) => d.status === 204 && d.path.includes('/blobs/uploads/')), trace);
   });
 
   test(`pull on a terminal, ${how} mid-download: one ✗ line, exit ${code}, no output, staging or temp file`, async () => {
@@ -120,3 +129,27 @@ for (const how of ['ctrl-c', 'SIGTERM'] as const) {
     assert.deepEqual(await readdir(tmp), [], 'no spooled blob left');
   });
 }
+
+test('SIGINT while a pull merges its files into place: never a success line; exit 130; the target holds the artifact', { timeout: 120_000 }, async () => {
+  const src = await tempDir();
+  const count = 20_000;
+  for (let i = 0; i < count; i++) writeFileSync(join(src, `f${i}.yaml`), `n: ${i}\n`);
+  const layout = join(await tempDir(), 'layout');
+  const pushed = await ocipack(['push', `${layout}:v1`, '--oci-layout', '--path', src]);
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const out = join(await tempDir(), 'out');
+  await mkdir(out);
+  await writeFile(join(out, 'keep.txt'), 'mine\n');
+  // an existing target: the files are merged one by one (a journaled, synchronous move), not renamed at once
+  const child = spawn(process.execPath, [BIN, 'pull', `${layout}:v1`, '--oci-layout', '-o', out], { env: { PATH: process.env.PATH ?? '', HOME: await tempDir(), NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  while ((await readdir(out)).length === 1) await delay(5);
+  child.kill('SIGINT');
+  assert.equal(await closed, 130, stderr);
+  assert.doesNotMatch(stderr, /✔/, stderr);
+  assert.match(stderr, /✗ .*interrupted by SIGINT/);
+  assert.match(stderr, /⚠ stopped after the files were moved into .*: it holds the artifact/);
+  assert.equal((await readdir(out)).length, count + 1, 'the move completed: the target is the artifact merged, not half of it');
+});

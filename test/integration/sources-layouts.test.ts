@@ -107,6 +107,18 @@ test('an empty or all-ignored tree is refused with exit 2 naming the path and th
   assert.equal(allowed.code, 0, allowed.stderr);
 });
 
+test('an empty stdin (`false | ocipack push … -f -`) is refused like an empty tree: exit 2, a hint, nothing pushed; --allow-empty pushes it', async () => {
+  const ref = `oci://${reg.host}/empty/stdin:v1`;
+  const refused = await ocipack(['push', ref, '-f', '-'], { input: '' });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /✗ nothing to pack: stdin is empty \(0 bytes read\)\n {2}hint: check the command piped into ocipack \(it wrote nothing\), or pass --allow-empty/);
+  assert.equal((await fetch(`${reg.url}/v2/empty/stdin/tags/list`)).status, 404, 'nothing was pushed');
+  const built = await ocipack(['build', '-f', '-', '-o', join(await tempDir(), 'a.tgz')], { input: '' });
+  assert.equal(built.code, 2, built.stderr);
+  const allowed = await ocipack(['push', ref, '-f', '-', '--allow-empty'], { input: '' });
+  assert.equal(allowed.code, 0, allowed.stderr);
+});
+
 test('list hides referrers-schema sha256-<hex> tags as it hides .sig; --all-tags shows them', async () => {
   const src = await files(await tempDir(), { 'a.yaml': 'a\n' });
   const pushed = await ocipack(['push', `oci://${reg.host}/refs/app:v1`, '-f', src, '-o', 'json']);

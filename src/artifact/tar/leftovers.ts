@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULTS } from '../../core/defaults.js';
-import { hasErrCode } from '../../core/errno.js';
+import { processAlive } from '../../core/tempdir.js';
 
 export const STAGING = '.ocipack-staging-';
 export const BACKUP = '.ocipack-backup-';
@@ -43,18 +43,8 @@ export async function sweepStale(dir: string, base: string, home: string, onWarn
 
 async function stale(full: string, tag: string): Promise<boolean> {
   const m = /^(\d+)-[0-9a-f]+$/.exec(tag);
-  if (m) return !alive(Number(m[1]));
+  if (m) return !processAlive(Number(m[1]));
   if (!/^[0-9a-f]{12}$/.test(tag)) return false;
   const st = await fsp.lstat(full).catch(() => undefined);
   return st !== undefined && Date.now() - st.mtimeMs > DEFAULTS.staleStagingMs;
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return !hasErrCode(err, 'ESRCH');
-  }
 }

@@ -4,7 +4,6 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, createWriteStream, openSync, promises as fsp, readSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,7 +13,8 @@ import { OcipackError } from '../../core/errors.js';
 import { createParallelGzip, GZIP_CHUNK_BYTES } from './gzip.js';
 import { encodeHeader, endOfArchive, padding } from './header.js';
 import type { WalkEntry, WalkOptions } from './walk.js';
-import { checkNotEmpty, gatherEntries, parseSources, type StdinFile } from './sources.js';
+import { checkNotEmpty, checkStdinNotEmpty, gatherEntries, parseSources, type StdinFile } from './sources.js';
+import { makeTempDir } from '../../core/tempdir.js';
 
 export type { WalkEntry } from './walk.js';
 
@@ -114,7 +114,10 @@ async function withEntries<T>(opts: PackOptions, fn: (entries: WalkEntry[]) => P
   const specs = parseSources(opts.path);
   const gather = async (stdin?: StdinFile): Promise<T> => {
     const { entries, ignored } = await gatherEntries(specs, walkOptions(opts), stdin);
-    if (!opts.allowEmpty) checkNotEmpty(entries, specs, ignored);
+    if (!opts.allowEmpty) {
+      checkStdinNotEmpty(stdin);
+      checkNotEmpty(entries, specs, ignored);
+    }
     await opts.inspect?.(entries);
     return fn(entries);
   };
@@ -124,7 +127,7 @@ async function withEntries<T>(opts: PackOptions, fn: (entries: WalkEntry[]) => P
     throw new OcipackError('USAGE', `invalid name for stdin: "${name}"`);
   }
   if (!opts.stdin) throw new OcipackError('USAGE', 'no stdin stream to pack');
-  const dir = await fsp.mkdtemp(path.join(opts.tmpDir ?? os.tmpdir(), 'ocipack-stdin-'));
+  const dir = await makeTempDir('stdin', opts.tmpDir);
   try {
     const file = path.join(dir, 'stdin');
     await runPipeline([opts.stdin, createWriteStream(file, { mode: 0o600 })], opts.signal);

@@ -28,6 +28,11 @@ export interface ReadTarOptions extends TarCaps {
   allowSpecial?: boolean;
   /** Told once what the magic bytes said the layer is: gzip, zstd or plain tar. */
   onFormat?: (format: LayerFormat) => void;
+  /**
+   * Decompressed bytes of every layer one command reads (shared by them all): the layer cap applies to
+   * their sum too (SPEC §5), so many layers under the cap each cannot fill temporary space together.
+   */
+  together?: { bytes: number };
 }
 
 export type TarItemKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'device' | 'fifo';
@@ -140,6 +145,8 @@ class TarRun {
   private count(n: number): void {
     this.bytes += n;
     if (this.bytes > this.caps.maxLayerBytes) throw this.layerCap();
+    const together = this.opts.together;
+    if (together && (together.bytes += n) > this.caps.maxLayerBytes) throw this.layerCap('layers exceed', ' together');
     this.opts.onProgress?.(this.bytes);
   }
 
@@ -153,8 +160,8 @@ class TarRun {
     if (this.declared > this.caps.maxLayerBytes) throw this.layerCap();
   }
 
-  private layerCap(): OcipackError {
-    return new OcipackError('CAP', `layer exceeds ${this.caps.maxLayerBytes} bytes when decompressed`, {
+  private layerCap(what = 'layer exceeds', how = ''): OcipackError {
+    return new OcipackError('CAP', `${what} ${this.caps.maxLayerBytes} bytes${how} when decompressed`, {
       context: { option: 'maxLayerBytes', next: 'raise-cap' },
     });
   }

@@ -132,6 +132,12 @@ export function comparePaths(a: string, b: string): number {
   return pa.length - pb.length;
 }
 
+/** Refuses an empty stdin (`false | ocipack push … -f -` read zero bytes) as an empty tree is refused, unless allowed. */
+export function checkStdinNotEmpty(stdin: StdinFile | undefined): void {
+  if (stdin?.size !== 0) return;
+  throw usageError('nothing to pack: stdin is empty (0 bytes read)', { option: 'allowEmpty', next: 'empty-stdin' });
+}
+
 /** Refuses a tree without a single file (SPEC §4, issue 15 §8), naming the sources and the rules that removed everything. */
 export function checkNotEmpty(entries: WalkEntry[], specs: SourceSpec[], ignored: IgnoredLog): void {
   if (entries.some((e) => e.type === 'file')) return;

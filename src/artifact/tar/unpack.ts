@@ -38,6 +38,8 @@ export interface UnpackOptions {
   onFormat?: (format: LayerFormat) => void;
   /** The output a staging directory stands for, named when a write fails (a full disk is the output's). */
   writingFor?: string;
+  /** The decompressed bytes of every layer of the command, capped together (ReadTarOptions.together). */
+  together?: { bytes: number };
 }
 
 export interface UnpackResult {
@@ -52,11 +54,11 @@ export interface UnpackResult {
 /**
  * Refuses, before any download, a layer whose stored size alone proves it cannot fit the decompressed
  * cap: gzip never shrinks data by less than its framing (5 bytes per 64 KiB stored block, plus header
- * and trailer), so a blob this large would only be downloaded to fail.
+ * and trailer), so a blob this large would only be downloaded to fail. `what` names it ("layers together").
  */
-export function checkLayerSize(size: number, maxLayerBytes = DEFAULTS.caps.layerBytes): void {
+export function checkLayerSize(size: number, maxLayerBytes = DEFAULTS.caps.layerBytes, what = 'layer'): void {
   if (size > maxLayerBytes + Math.ceil(maxLayerBytes / 8192) + 1024) {
-    throw new OcipackError('CAP', `layer of ${size} bytes cannot fit the ${maxLayerBytes}-byte cap on decompressed layers`, {
+    throw new OcipackError('CAP', `${what} of ${size} bytes cannot fit the ${maxLayerBytes}-byte cap on decompressed layers`, {
       context: { option: 'maxLayerBytes', next: 'raise-cap' },
     });
   }
@@ -114,6 +116,7 @@ function caps(opts: Omit<UnpackOptions, 'target'>): ReadTarOptions {
   if (opts.signal !== undefined) c.signal = opts.signal;
   if (opts.onProgress !== undefined) c.onProgress = opts.onProgress;
   if (opts.onFormat !== undefined) c.onFormat = opts.onFormat;
+  if (opts.together !== undefined) c.together = opts.together;
   return c;
 }
 
