@@ -162,7 +162,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
       if (tags.length > 1) await pushManifestTagged(target, now!.descriptor, now!.bytes, tags.slice(1));
       // a signing push signs the descriptor it built (equal to what the tag names), never one read back
       const subject = signing ? async () => manifest.descriptor : () => target.resolve(existing);
-      return signed({ ...located(t, tags, existing), unchanged: true }, target, subject);
+      return await signed({ ...located(t, tags, existing), unchanged: true }, target, subject);
     }
     const upload = uploadBody(packed.file);
     const staged = new StagedArtifact()
@@ -171,7 +171,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
       .addManifest(manifest.descriptor, manifest.bytes);
     // the tag was just read (`now`): it does not name this manifest, so the writer need not ask again
     await writeArtifact(staged, target, manifest.descriptor, { ...graphOptions({ ...opts, signal: conn.signal }, tags.length === 1 ? tag : tags), rootAbsent: true });
-    return signed({ ...located(t, tags, manifest.descriptor.digest), unchanged: false }, target, async () => manifest.descriptor);
+    return await signed({ ...located(t, tags, manifest.descriptor.digest), unchanged: false }, target, async () => manifest.descriptor);
   } catch (err) {
     await conn.discardUnfinished();
     throw conn.failure(err);
