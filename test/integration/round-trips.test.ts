@@ -5,8 +5,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Agent } from 'undici';
+import { TokenCache } from '../../src/auth/cache.js';
+import { discard } from '../../src/http/body.js';
+import { RegistryClient } from '../../src/registry/client.js';
 import { tcpCounter, type TcpCounter } from '../../bench/tcpcount.js';
 import { ocipack, tempDir, type CliResult } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
@@ -101,4 +105,22 @@ test('TLS registry on loopback: the probe, then one kept-alive connection for a 
   const { push, pull } = await pushThenPull(relay, 'rt/tls', ['--ca-file', ca.ca]);
   assert.ok(push.connections <= 3, `push: ${push.connections} TCP connections`);
   assert.equal(pull.connections, 2);
+});
+
+test('requests sent together before any answer: the first makes the contact, the others wait for its challenge (one 401, one token)', async () => {
+  const relay = await relayTo(tokens.registry);
+  const dispatcher = new Agent({ connect: { ca: [await readFile(tokens.tokens.certFile, 'utf8')] } });
+  try {
+    const client = new RegistryClient({ host: relay.host, http: async () => ({ dispatcher }), credential: async () => ({ username: 'alice', password: USERS.alice }), cache: new TokenCache() });
+    const before = tokens.tokens.requests.length;
+    relay.take();
+    const answers = await Promise.all(['a', 'b', 'c'].map((tag) => client.send({ method: 'HEAD', target: `/v2/rt/together/manifests/${tag}`, scopes: ['repository:rt/together:pull'] })));
+    await Promise.all(answers.map((r) => discard(r.body)));
+    assert.deepEqual(answers.map((r) => r.status), [404, 404, 404]);
+    const { requests } = relay.take();
+    assert.equal(requests.length, 4, `the first request twice (anonymous, then with the token), the others once: ${requests.join(', ')}`);
+    assert.equal(tokens.tokens.requests.length - before, 1, 'one token fetch');
+  } finally {
+    await dispatcher.close();
+  }
 });
