@@ -8,8 +8,9 @@
  *   node scripts/bundle-action.mjs [outdir]   (default: action/)
  */
 import { build } from 'esbuild';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { undiciFiles } from './undici-files.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -23,22 +24,6 @@ await run();
 // Kept-alive registry connections must not hold the step open.
 process.exit(process.exitCode ?? 0);
 `;
-
-/**
- * src/http/undici.ts loads undici file by file through createRequire (start-up time), which a bundler
- * cannot follow: here those become plain require() calls, so the files are bundled.
- */
-const undiciFiles = {
-  name: 'undici-files',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]http[\\/]undici\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      const contents = text.replace(/^const load = createRequire\(import\.meta\.url\);$/m, '').replace(/\bload\(/g, 'require(');
-      if (contents.includes('createRequire(import.meta.url)')) throw new Error('src/http/undici.ts changed: update scripts/bundle-action.mjs');
-      return { contents, loader: 'js' };
-    });
-  },
-};
 
 /** Writes main.js and index.js into `outdir`; the same sources and node_modules give the same bytes. */
 export async function bundleAction(outdir) {

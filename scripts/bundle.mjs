@@ -11,16 +11,24 @@
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { undiciFiles } from './undici-files.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/cli`;
 
-/** Bare imports (npm packages) stay external, except commander, which start-up always needs. */
+/**
+ * Bundled: commander (start-up always needs it) and the packages a push or pull loads on every run:
+ * undici (the files src/http/undici.ts names), tar (pull's reader) and yaml (push's guard). Node resolves
+ * and reads each of their ~115 files on its own otherwise (package.json lookups, stats, a compile-cache
+ * entry each): one chunk instead. Every other package (sigstore, the cloud SDKs, semver, ora …) stays
+ * external and loads from node_modules when a command needs it.
+ */
+const BUNDLED = ['commander', 'undici', 'tar', 'yaml'];
 const externalPackages = {
   name: 'external-packages',
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path === 'commander' || args.path.startsWith('commander/')) return undefined;
+      if (BUNDLED.some((p) => args.path === p || args.path.startsWith(`${p}/`))) return undefined;
       return { path: args.path, external: true };
     });
   },
@@ -59,6 +67,8 @@ await build({
   minifySyntax: true,
   keepNames: false,
   legalComments: 'none',
-  plugins: [lazyChildProcess, externalPackages],
+  // node_modules may be a symlink (a git worktree's): module names stay `node_modules/…` either way.
+  preserveSymlinks: true,
+  plugins: [lazyChildProcess, undiciFiles, externalPackages],
   logLevel: 'warning',
 });

@@ -49,7 +49,7 @@ export class Authorizer {
   private direct: { header: string; credential: Credential } | undefined;
   constructor(private readonly opts: AuthorizerOptions, private readonly registry: URL) {}
 
-  /** Remembers what the registry asked for (from the ping or a 401); false when nothing usable was sent. */
+  /** Remembers what the registry asked for (in a 401, the first request's or a ping's); false when nothing usable was sent. */
   learn(challenges: readonly Challenge[]): boolean {
     const ch = pickChallenge(challenges);
     if (ch) this.challenge = ch;

@@ -14,13 +14,17 @@ const LIMIT_BYTES = 16 * 1024 * 1024;
 const EVERY_MS = 20;
 const START_AFTER_MS = 100;
 
-/** The engine's collector, exposing it if the process was not started with --expose-gc. */
-async function collector(): Promise<Gc | undefined> {
+/**
+ * The engine's collector, exposing it if the process was not started with --expose-gc. Setting a V8 flag
+ * at run time makes V8 reject the code cache of every module compiled after it (Node's own built-in
+ * cache and the compile cache): asked for only when a collection is due, so a small push or pull never is.
+ */
+function collector(): Gc | undefined {
   const existing = (globalThis as { gc?: Gc }).gc;
   if (typeof existing === 'function') return existing;
   try {
-    // Loaded here, not at start-up: node:v8 alone costs a millisecond to every `ocipack --version`.
-    const [{ setFlagsFromString }, { runInNewContext }] = await Promise.all([import('node:v8'), import('node:vm')]);
+    const { setFlagsFromString } = process.getBuiltinModule('node:v8');
+    const { runInNewContext } = process.getBuiltinModule('node:vm');
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;
     return typeof gc === 'function' ? (gc as Gc) : undefined;
@@ -40,10 +44,13 @@ export class GarbageCap {
   private floor = Number.POSITIVE_INFINITY;
   collections = 0;
 
+  private gc: Gc | undefined;
+
+  /** `collector` is asked once, when the first collection is due; undefined there (no collector) turns the cap off. */
   constructor(
     private readonly limitBytes: number,
     private readonly read: () => number,
-    private readonly gc: Gc,
+    private collector: (() => Gc | undefined) | undefined,
   ) {}
 
   /** One check: a young-generation collection (about a millisecond), a full one when that was not enough. */
@@ -51,6 +58,11 @@ export class GarbageCap {
     const held = this.read();
     if (held < this.floor) this.floor = held;
     if (held - this.floor <= this.limitBytes) return;
+    if (this.collector) {
+      this.gc = this.collector();
+      this.collector = undefined;
+    }
+    if (!this.gc) return;
     this.gc({ type: 'minor' });
     this.collections += 1;
     let after = this.read();
@@ -64,21 +76,21 @@ export class GarbageCap {
 
 /**
  * From `startAfterMs` on (so `--version` and `--help` never pay for it), runs the GarbageCap policy
- * every `everyMs`. Never keeps the process alive. Returns a function that stops it.
+ * every `everyMs`. Never keeps the process alive. Returns a function that stops it. `read` and
+ * `gc` are the process's own unless a test passes others.
  */
-export function capBufferGarbage(limitBytes = LIMIT_BYTES, everyMs = EVERY_MS, startAfterMs = START_AFTER_MS): () => void {
+export function capBufferGarbage(
+  limitBytes = LIMIT_BYTES, everyMs = EVERY_MS, startAfterMs = START_AFTER_MS,
+  read: () => number = () => process.memoryUsage().arrayBuffers, gc: () => Gc | undefined = collector,
+): () => void {
   let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const start = setTimeout(async () => {
-    const gc = await collector();
-    if (!gc || stopped) return;
-    const cap = new GarbageCap(limitBytes, () => process.memoryUsage().arrayBuffers, gc);
+  const start = setTimeout(() => {
+    const cap = new GarbageCap(limitBytes, read, gc);
     timer = setInterval(() => cap.tick(), everyMs);
     timer.unref();
   }, startAfterMs);
   start.unref();
   return () => {
-    stopped = true;
     clearTimeout(start);
     if (timer) clearInterval(timer);
   };

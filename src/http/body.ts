@@ -28,6 +28,7 @@ export async function readCapped(body: ResponseBody, max: number): Promise<Cappe
   } finally {
     if (!body.destroyed && !body.readableEnded) body.destroy();
   }
+  await released();
   return { bytes: Buffer.concat(chunks, size), complete: true };
 }
 
@@ -42,7 +43,13 @@ export async function discard(body: ResponseBody | undefined | null): Promise<vo
       /* the connection is gone either way */
     }
   }
-  // undici puts the connection back in its pool a turn of the event loop after the body ended: a request sent
-  // before then opens a second connection (a pull's /v2/ ping, then its HEAD: two TCP connections, not one).
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  await released();
+}
+
+/**
+ * undici puts the connection back in its pool a turn of the event loop after a body ended: a request sent
+ * before then opens a second connection (a push's blob HEAD right after the 404 of its tag: a TCP connection more).
+ */
+function released(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -1,20 +1,18 @@
 /**
- * One registry host: decides the scheme with a ping of `GET /v2/` (OCI distribution-spec
- * "Determining support"), then sends requests with the right `Authorization`, retrying once after a 401.
+ * One registry host: its first request decides the scheme and learns the auth challenge (no `/v2/`
+ * ping when a request of its own can ask), then requests carry the right `Authorization`, retried once after a 401.
  */
 import { Authorizer } from '../auth/authorizer.js';
 import type { TokenCache } from '../auth/cache.js';
 import { challengesOf } from '../auth/challenge.js';
 import type { Credential } from '../core/credential.js';
-import { DEFAULTS } from '../core/defaults.js';
 import { CredentialsRejectedError, OcipackError } from '../core/errors.js';
 import { discard } from '../http/body.js';
-import { classifyFailure, networkError, type NetworkPlace } from '../http/errors.js';
+import { networkError } from '../http/errors.js';
 import { failure } from './failure.js';
-import { isReplayable, request, type HttpContext, type HttpResponse, type Method, type RequestBody } from '../http/request.js';
+import { isReplayable, request, type HttpContext, type HttpRequest, type HttpResponse, type Method, type RequestBody } from '../http/request.js';
 import { backoffMs, DEFAULT_RETRY, sleep } from '../http/retry.js';
-import { isLoopback } from '../oci/reference.js';
-import { speaksTls } from './tlsprobe.js';
+import { firstContact, where } from './contact.js';
 
 export interface ClientOptions {
   /** host[:port] on the wire. */
@@ -39,11 +37,24 @@ export interface SendRequest {
   signal?: AbortSignal;
 }
 
+/** What the first contact settled: the scheme (as the base URL) and the authorization state. */
+interface Contact {
+  base: URL;
+  auth: Authorizer;
+}
+
+/** The opening request's answer, and whether its 401 taught the challenge. */
+interface Opened {
+  contact: Contact;
+  res: HttpResponse;
+  learned: boolean;
+}
+
 /** A client for one registry host, shared by every repository of that host in a session. */
 export class RegistryClient {
   readonly host: string;
   private readonly opts: ClientOptions;
-  private ready: Promise<{ base: URL; auth: Authorizer }> | undefined;
+  private ready: Promise<Contact> | undefined;
 
   constructor(opts: ClientOptions) {
     this.opts = opts;
@@ -65,74 +76,62 @@ export class RegistryClient {
     }
   }
 
-  /** `host`, with the proxy requests to `url` go through (for messages that must tell the two apart). */
-  private where(http: HttpContext, url: URL): NetworkPlace {
-    const proxy = http.proxyFor?.(url);
-    return proxy === undefined ? this.host : { host: this.host, proxy };
-  }
-
   /** The run's abort signal, if any. */
   async signal(): Promise<AbortSignal | undefined> {
     return (await this.opts.http()).signal;
   }
 
-  /** The registry's base URL (`https://host` or `http://host`), pinging it on first use. */
+  /** The registry's base URL (`https://host` or `http://host`), pinging it only when no request has reached it yet. */
   async base(): Promise<URL> {
     return (await this.connect()).base;
   }
 
-  private connect(): Promise<{ base: URL; auth: Authorizer }> {
-    this.ready ??= this.ping().catch((err: unknown) => {
-      // A refused first contact stays the answer for this session: later requests fail at once, not after more tries.
-      if (!refused(err)) this.ready = undefined;
-      throw err;
-    });
+  private connect(): Promise<Contact> {
+    this.ready ??= this.settled(this.ping());
     return this.ready;
   }
 
-  /** HTTPS first; plain HTTP only for a loopback host that does not speak TLS, or with --insecure-registry (SPEC §2). */
-  private async ping(): Promise<{ base: URL; auth: Authorizer }> {
+  /** A refused first contact stays the answer for this session (later requests fail at once, not after more tries); any other failure is forgotten. */
+  private settled(contact: Promise<Contact>): Promise<Contact> {
+    const ready: Promise<Contact> = contact.catch((err: unknown) => {
+      if (!refused(err) && this.ready === ready) this.ready = undefined;
+      throw err;
+    });
+    return ready;
+  }
+
+  /** `GET /v2/` (OCI distribution-spec "Determining support"): only for a contact no request of its own can make. */
+  private async ping(): Promise<Contact> {
     const http = await this.opts.http();
-    const https = new URL(`https://${this.host}/`);
-    if (!(await this.plainLoopback(http, https))) {
-      try {
-        return await this.pingAt(http, https);
-      } catch (err) {
-        if (err instanceof OcipackError) throw err;
-        const kind = classifyFailure(err, http.signal);
-        if (kind === 'certificate' || kind === 'aborted') throw networkError(err, this.where(http, https), http.signal);
-        const plainAllowed = this.opts.insecureRegistry === true || (kind === 'not-tls' && isLoopback(this.host));
-        if (!plainAllowed) {
-          if (kind !== 'not-tls') throw networkError(err, this.where(http, https), http.signal);
-          throw new OcipackError('PLAIN_HTTP', `${this.host} does not speak TLS`, {
-            context: { host: this.host, next: 'insecure' },
-          });
-        }
-      }
-    }
-    try {
-      return await this.pingAt(http, new URL(`http://${this.host}/`));
-    } catch (err) {
-      throw networkError(err, this.where(http, new URL(`http://${this.host}/`)), http.signal);
-    }
+    return firstContact(http, this.opts, async (base) => {
+      const res = await this.ownOrigin(await request(http, { method: 'GET', url: new URL('/v2/', base), firstContact: true }), base, 'API root /v2/');
+      const auth = new Authorizer(this.opts, base);
+      if (res.status === 401) auth.learn(challengesOf(res.headers['www-authenticate']));
+      else if (res.status >= 400 && res.status !== 404) await failure(res, { host: this.host, subject: 'API root /v2/' });
+      await discard(res.body);
+      return { base, auth };
+    });
   }
 
-  /** A loopback host reached directly that a cheap handshake shows not to speak TLS (tlsprobe.ts). */
-  private async plainLoopback(http: HttpContext, https: URL): Promise<boolean> {
-    if (!isLoopback(this.host) || http.proxyFor?.(https) !== undefined) return false;
-    http.onDebug?.(`> TLS probe ${https.origin}/`);
-    const tls = await speaksTls(https, DEFAULTS.connectTimeoutMs, http.signal, http.waits);
-    http.onDebug?.(`< TLS probe ${https.origin}/: ${tls === undefined ? 'no answer' : tls ? 'speaks TLS' : 'not TLS, using plain HTTP'}`);
-    return tls === false;
-  }
-
-  private async pingAt(http: HttpContext, base: URL): Promise<{ base: URL; auth: Authorizer }> {
-    const res = await this.ownOrigin(await request(http, { method: 'GET', url: new URL('/v2/', base), firstContact: true }), base, 'API root /v2/');
-    const auth = new Authorizer(this.opts, base);
-    if (res.status === 401) auth.learn(challengesOf(res.headers['www-authenticate']));
-    else if (res.status >= 400 && res.status !== 404) await failure(res, { host: this.host, subject: 'API root /v2/' });
-    await discard(res.body);
-    return { base, auth };
+  /**
+   * The first request to this host makes the contact itself, instead of a `/v2/` ping: its answer decides
+   * the scheme, and a 401 from the registry's own origin teaches the challenge before any other request
+   * of the session leaves (they wait for `ready`). Set synchronously, so two requests never both open.
+   */
+  private open(req: SendRequest, target: string): Promise<Opened> {
+    const opened = (async (): Promise<Opened> => {
+      const http = await this.httpFor(req);
+      return firstContact(http, this.opts, async (base) => {
+        const url = new URL(target, base);
+        const res = await this.ownOrigin(await request(http, { ...this.wire(req, url, undefined), firstContact: true }), base, `${req.method} ${url.pathname}`);
+        const auth = new Authorizer(this.opts, base);
+        const learned = res.status === 401 && auth.learn(challengesOf(res.headers['www-authenticate']));
+        return { contact: { base, auth }, res, learned };
+      });
+    })();
+    this.ready = this.settled(opened.then((o) => o.contact));
+    this.ready.catch(() => undefined); // the opening request reports the failure; no waiter may be there
+    return opened;
   }
 
   /**
@@ -154,29 +153,40 @@ export class RegistryClient {
    * after a 401 it retries once with what the new challenge asks for. The caller owns the body.
    */
   async send(req: SendRequest): Promise<HttpResponse> {
-    const { base, auth } = await this.connect();
-    const run = await this.opts.http();
-    const http = req.signal === undefined ? run : { ...run, signal: req.signal };
-    const url = typeof req.target === 'string' ? new URL(req.target, base) : req.target;
-    const own = url.origin === base.origin;
-    const go = async (authorization: string | undefined): Promise<HttpResponse> => {
-      const headers: Record<string, string> = { ...req.headers };
-      if (authorization !== undefined) headers.authorization = authorization;
-      const r: Parameters<typeof request>[1] = { method: req.method, url, headers };
-      if (req.body !== undefined) r.body = req.body;
-      if (req.followRedirects !== undefined) r.followRedirects = req.followRedirects;
-      if (req.retry !== undefined) r.retry = req.retry;
-      try {
-        return await request(http, r);
-      } catch (err) {
-        throw networkError(err, this.where(http, url), http.signal);
-      }
-    };
-    const what = `${req.method} ${url.pathname}`;
-    const first = own ? await auth.authorization(req.scopes) : undefined;
-    const res = await this.ownOrigin(await go(first), base, what);
+    if (this.ready === undefined && typeof req.target === 'string' && isReplayable(req.body)) return this.sendFirst(req, req.target);
+    const contact = await this.connect();
+    const http = await this.httpFor(req);
+    const url = typeof req.target === 'string' ? new URL(req.target, contact.base) : req.target;
+    const own = url.origin === contact.base.origin;
+    const first = own ? await contact.auth.authorization(req.scopes) : undefined;
+    const res = await this.ownOrigin(await this.go(http, req, url, first), contact.base, `${req.method} ${url.pathname}`);
+    return this.answered(http, contact, req, url, first, res);
+  }
+
+  /** The opening request; a 401 that taught the challenge is answered as a ping's would have been: once more with what it asks for. */
+  private async sendFirst(req: SendRequest, target: string): Promise<HttpResponse> {
+    const { contact, res, learned } = await this.open(req, target);
+    if (!learned) return this.refused(res, contact.auth, undefined);
+    let header: string | undefined;
+    try {
+      header = await contact.auth.authorization(req.scopes);
+    } catch (err) {
+      await discard(res.body);
+      throw err;
+    }
+    if (header === undefined) return this.refused(res, contact.auth, undefined);
+    await discard(res.body);
+    const http = await this.httpFor(req);
+    const url = new URL(target, contact.base);
+    const again = await this.ownOrigin(await this.go(http, req, url, header), contact.base, `${req.method} ${url.pathname}`);
+    return this.answered(http, contact, req, url, header, again);
+  }
+
+  /** After a 401 from the registry itself: learn its challenge and try once more with a fresh authorization. */
+  private async answered(http: HttpContext, contact: Contact, req: SendRequest, url: URL, first: string | undefined, res: HttpResponse): Promise<HttpResponse> {
+    const { auth, base } = contact;
     if (res.status !== 401) return res;
-    if (!own) return this.refused(res, auth, undefined);
+    if (url.origin !== base.origin) return this.refused(res, auth, undefined);
     if (!isReplayable(req.body) || !auth.learn(challengesOf(res.headers['www-authenticate']))) return this.refused(res, auth, first);
     let second: string | undefined;
     try {
@@ -187,8 +197,33 @@ export class RegistryClient {
     }
     if (second === first) return this.refused(res, auth, first);
     await discard(res.body);
-    const again = await this.ownOrigin(await go(second), base, what);
+    const again = await this.ownOrigin(await this.go(http, req, url, second), base, `${req.method} ${url.pathname}`);
     return again.status === 401 ? this.refused(again, auth, second) : again;
+  }
+
+  /** The run's HTTP context, or with the request's own signal (a request made after the run stopped has a short bound of its own). */
+  private async httpFor(req: SendRequest): Promise<HttpContext> {
+    const run = await this.opts.http();
+    return req.signal === undefined ? run : { ...run, signal: req.signal };
+  }
+
+  /** The request as the HTTP layer takes it, with `authorization` when given. */
+  private wire(req: SendRequest, url: URL, authorization: string | undefined): HttpRequest {
+    const headers: Record<string, string> = { ...req.headers };
+    if (authorization !== undefined) headers.authorization = authorization;
+    const r: HttpRequest = { method: req.method, url, headers };
+    if (req.body !== undefined) r.body = req.body;
+    if (req.followRedirects !== undefined) r.followRedirects = req.followRedirects;
+    if (req.retry !== undefined) r.retry = req.retry;
+    return r;
+  }
+
+  private async go(http: HttpContext, req: SendRequest, url: URL, authorization: string | undefined): Promise<HttpResponse> {
+    try {
+      return await request(http, this.wire(req, url, authorization));
+    } catch (err) {
+      throw networkError(err, where(http, this.host, url), http.signal);
+    }
   }
 
   /**

@@ -41,15 +41,16 @@ export async function listTags(repo: Repo, pageSize = TAG_PAGE_SIZE, maxTags: nu
  * listTags apply to the whole walk.
  */
 export async function* tagPages(repo: Repo, pageSize = TAG_PAGE_SIZE, maxTags: number = DEFAULTS.caps.tags): AsyncGenerator<string[]> {
-  const base = await repo.client.base();
-  let url: URL | undefined = new URL(apiPath(repo, `tags/list?n=${pageSize}`), base);
+  // the first page is asked by path: it may be the session's first contact, which decides the base URL
+  let url: string | URL | undefined = apiPath(repo, `tags/list?n=${pageSize}`);
   let count = 0;
   const seen = new Set<string>();
   for (let page = 0; url !== undefined; page++) {
     if (page >= DEFAULTS.caps.tagPages) throw capError(repo, `${repo.client.host}/${repo.name} linked more than ${DEFAULTS.caps.tagPages} tag list pages (${count} tags so far)`);
-    if (seen.has(url.href)) break;
-    seen.add(url.href);
+    if (typeof url !== 'string' && seen.has(url.href)) break;
     const res = await repo.client.send({ method: 'GET', target: url, scopes: repo.scopes, headers: { accept: 'application/json' } });
+    const base = await repo.client.base();
+    seen.add(new URL(url, base).href);
     if (res.status !== 200) await failure(res, ctxOf(repo, 'tag list'));
     const { bytes, complete } = await readCapped(res.body, PAGE_BYTES);
     if (!complete) throw new OcipackError('CAP', `a tag list page of ${repo.client.host}/${repo.name} is larger than ${PAGE_BYTES} bytes`);

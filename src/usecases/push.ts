@@ -132,7 +132,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
       throw err;
     });
     emit({ type: 'step', message: `${dryRun ? 'dry run: ' : ''}pushing artifact to ${repositoryOf(t)}:${tags.join(',')}` });
-    // Reach the registry (ping, token for the push scope) while packing: an unreachable host or a missing
+    // Reach the registry (the tag's manifest makes the contact; token for the push scope) while packing: an unreachable host or a missing
     // login fails now, in one round trip, instead of after packing; nothing has been uploaded by then.
     const stop = new AbortController();
     const current = target ? fetchManifestIfExists(target, tag) : Promise.resolve(undefined);

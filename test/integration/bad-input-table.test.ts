@@ -22,7 +22,7 @@ interface Ctx {
   plain: FaultProxy;
   secure: FaultProxy;
   ca: TestCa;
-  /** A fault proxy of its own (for rows that script the host-wide `/v2/` ping), rules made knowing its host. */
+  /** A fault proxy of its own (for rows that script every request of the host: the first one makes the contact), rules made knowing its host. */
   own(rules: (p: FaultProxy) => FaultRule[], tls?: boolean): Promise<FaultProxy>;
 }
 
@@ -179,13 +179,13 @@ const rows: Row[] = [
     rules: (r) => [{ path: BLOB(r), action: { redirect: 'http://127.0.0.1:9/blob' } }] },
   { name: 'token realm: https to plain http', code: 1, message: /refusing token realm http:\/\/127\.0\.0\.1:9\/token of 127\.0\.0\.1:\d+: it downgrades https to http/,
     args: async (c, out) => {
-      const p = await c.own(() => [{ path: /^\/v2\/$/, action: { status: 401, headers: { 'www-authenticate': 'Bearer realm="http://127.0.0.1:9/token",service="t"' } } }], true);
+      const p = await c.own(() => [{ path: /^\/v2\//, action: { status: 401, headers: { 'www-authenticate': 'Bearer realm="http://127.0.0.1:9/token",service="t"' } } }], true);
       return ['pull', `oci://${p.host}/table/seeded:v1`, '-o', out, '--ca-file', c.ca.ca];
     } },
   { name: 'token: response over 64 KiB', code: 1, message: /token response from 127\.0\.0\.1:\d+'s token server is larger than 65536 bytes/,
     args: async (c, out) => {
       const p = await c.own((me) => [
-        { path: /^\/v2\/$/, action: { status: 401, headers: { 'www-authenticate': `Bearer realm="${me.url}/token",service="t"` } } },
+        { path: /^\/v2\//, action: { status: 401, headers: { 'www-authenticate': `Bearer realm="${me.url}/token",service="t"` } } },
         { path: /^\/token/, action: { status: 200, body: JSON.stringify({ token: 't'.repeat(70_000) }) } },
       ]);
       return ['pull', `oci://${p.host}/table/seeded:v1`, '-o', out];
@@ -193,7 +193,7 @@ const rows: Row[] = [
   { name: 'token: response not JSON', code: 1, message: /token server of 127\.0\.0\.1:\d+ sent a response that is not JSON/,
     args: async (c, out) => {
       const p = await c.own((me) => [
-        { path: /^\/v2\/$/, action: { status: 401, headers: { 'www-authenticate': `Bearer realm="${me.url}/token"` } } },
+        { path: /^\/v2\//, action: { status: 401, headers: { 'www-authenticate': `Bearer realm="${me.url}/token"` } } },
         { path: /^\/token/, action: { status: 200, body: '<html>login</html>' } },
       ]);
       return ['pull', `oci://${p.host}/table/seeded:v1`, '-o', out];

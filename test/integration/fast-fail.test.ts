@@ -17,5 +17,5 @@ test('push to a closed loopback port: exit 1, host and a way out, two tries at m
   assert.match(r.stderr, /hint: check the host and port of 127\.0\.0\.1:\d+ and that the registry is running/);
   const tries = r.stderr.split('\n').filter((l) => l.startsWith('[debug] > GET') && l.includes(`${host}/v2/`));
   assert.ok(tries.length >= 1 && tries.length <= 2, `tries of /v2/: ${tries.length}\n${r.stderr}`);
-  assert.doesNotMatch(r.stderr, /\[debug\] > (POST|PUT|PATCH|HEAD) /, 'nothing is uploaded or asked for after the refused ping');
+  assert.doesNotMatch(r.stderr, /\[debug\] > (POST|PUT|PATCH|HEAD) /, 'nothing is uploaded or asked for after the refused first contact');
 });

@@ -1,6 +1,6 @@
 /**
  * Issue 13 §1: only the registry may ask for its credentials. The real token-auth registry sits behind the
- * fault proxy; blob GETs (or the /v2/ ping) are redirected to a hostile second origin that answers 401 with a
+ * fault proxy; blob GETs (or the first request, which makes the contact) are redirected to a hostile second origin that answers 401 with a
  * Bearer challenge naming its own (trusted, https) token realm. The registry's credentials must never reach it.
  */
 import { test, before, after } from 'node:test';
@@ -80,11 +80,12 @@ test('the same with an identity (refresh) token from config.json: it never reach
   assert.ok(t.tokens.requests.some((x) => x.form?.refresh_token === refresh), 'the registry\'s own realm got the refresh token');
 });
 
-test('a 401 challenge from a redirect target of the /v2/ ping is not learned either', async () => {
+test('a 401 challenge from a redirect target of the first request (it makes the contact, no /v2/ ping) is not learned either', async () => {
   armEvil();
-  proxy.script([{ method: 'GET', path: /^\/v2\/$/, action: { redirect: (req) => `${evil.url}${req.path}` } }]);
+  proxy.script([{ method: 'HEAD', path: /\/manifests\/v1$/, action: { redirect: (req) => `${evil.url}${req.path}` } }]);
   const r = await cli(['pull', `oci://${proxy.host}/team/app:v1`, '--output', join(await tempDir(), 'out'), '--creds', `alice:${USERS.alice}`]);
-  assert.ok(evil.log.some((l) => l.path === '/v2/'), 'the ping was redirected to the hostile origin');
+  assert.deepEqual(proxy.log.map((l) => `${l.method} ${l.path}`), ['HEAD /v2/team/app/manifests/v1'], 'the first request was the first contact');
+  assert.ok(evil.log.some((l) => l.path === '/v2/team/app/manifests/v1'), 'the first request was redirected to the hostile origin');
   assertNothingLeaked(r);
 });
 

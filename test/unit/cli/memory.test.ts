@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { GarbageCap } from '../../../src/cli/memory.js';
+import { describe, it, mock } from 'node:test';
+import { capBufferGarbage, GarbageCap } from '../../../src/cli/memory.js';
 
 const MiB = 1024 * 1024;
 
@@ -8,7 +8,7 @@ const MiB = 1024 * 1024;
 function transfer(live: number, perTick: number, ticks: number, limit = 16 * MiB): { collections: number; peak: number } {
   let garbage = 0;
   let peak = 0;
-  const cap = new GarbageCap(limit, () => live + garbage, () => void (garbage = 0));
+  const cap = new GarbageCap(limit, () => live + garbage, () => () => void (garbage = 0));
   for (let i = 0; i < ticks; i++) {
     garbage += perTick;
     peak = Math.max(peak, live + garbage);
@@ -32,7 +32,7 @@ describe('GarbageCap', () => {
   it('runs a full collection when the young one freed too little, and measures from what survived', () => {
     let held = 40 * MiB;
     const calls: string[] = [];
-    const cap = new GarbageCap(16 * MiB, () => held, (o) => {
+    const cap = new GarbageCap(16 * MiB, () => held, () => (o) => {
       calls.push(o?.type ?? 'full');
       if (o === undefined) held = 30 * MiB; // only a full collection frees anything
     });
@@ -43,5 +43,38 @@ describe('GarbageCap', () => {
     held = 45 * MiB; // 15 MiB above the 30 MiB that survived: under the limit
     cap.tick();
     assert.deepEqual(calls, ['minor', 'full']);
+  });
+});
+
+describe('capBufferGarbage', () => {
+  it('asks for the collector (a V8 flag set at run time: the code cache rejected from then on) only when a collection is due', () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    try {
+      let held = 3 * MiB;
+      let asked = 0;
+      let collected = 0;
+      const stop = capBufferGarbage(16 * MiB, 20, 100, () => held, () => {
+        asked += 1;
+        return () => void (collected += 1, held = 3 * MiB);
+      });
+      mock.timers.tick(1000); // a small push or pull: a few MiB of Buffers, never 16 MiB of garbage
+      mock.timers.tick(200);
+      assert.equal(asked, 0);
+      held = 40 * MiB;
+      mock.timers.tick(20);
+      assert.deepEqual([asked, collected], [1, 1]);
+      held = 40 * MiB;
+      mock.timers.tick(20);
+      assert.deepEqual([asked, collected], [1, 2], 'the collector is asked for once');
+      stop();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('a process without a collector: the cap stays off', () => {
+    const cap = new GarbageCap(MiB, () => 10 * MiB, () => undefined);
+    cap.tick();
+    assert.equal(cap.collections, 0);
   });
 });

@@ -1,0 +1,42 @@
+/**
+ * The CLI bundle (scripts/bundle.mjs, issue 26 "fixed cost"): the packages every push or pull loads
+ * (undici, tar, yaml) and commander are inside it, so Node does not resolve and read their ~115 files
+ * one by one on each run; `--help` and `--version` load none of undici, tar or yaml.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../../cli/', import.meta.url));
+
+/** Every bare module a file imports or requires (node: built-ins left out). */
+function bareImports(code: string): string[] {
+  const found = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"'./][^"']*)["']/g)].map((m) => m[1]!);
+  return found.filter((s) => !s.startsWith('node:'));
+}
+
+async function files(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of await readdir(CLI, { recursive: true })) {
+    if (name.endsWith('.js')) out.set(name, await readFile(join(CLI, name), 'utf8'));
+  }
+  return out;
+}
+
+test('undici, tar, yaml and commander are bundled: no chunk of the CLI loads them from node_modules', async () => {
+  const all = await files();
+  assert.ok(all.size > 1, `the bundle is built in ${CLI}`);
+  for (const [name, code] of all) {
+    const loaded = bareImports(code).filter((m) => /^(undici|tar|yaml|commander)(\/|$)/.test(m));
+    assert.deepEqual(loaded, [], `${name} loads ${loaded.join(', ')} from node_modules`);
+  }
+});
+
+test('the entry and the command definitions hold no undici, tar or yaml code (help and --version do not pay for them)', async () => {
+  const all = await files();
+  const start = [...all].filter(([name]) => name === 'ocipack.js' || /(^|\/)app-[A-Z0-9]+\.js$/.test(name));
+  assert.equal(start.length, 2, [...all.keys()].join(' '));
+  for (const [name, code] of start) assert.doesNotMatch(code, /node_modules\/(undici|tar|yaml)\//, name);
+});
