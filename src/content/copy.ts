@@ -103,13 +103,14 @@ class GraphCopier {
       const desc = withMediaType(root, fetched.descriptor.mediaType);
       checkSize(desc, fetched.bytes);
       const tags = this.opts.tags ?? (this.opts.tag === undefined ? [] : [this.opts.tag]);
-      if (this.trustsGraph && !this.opts.rootAbsent && (await this.dst.exists(desc))) {
-        this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
-        if (this.opts.keepPresent && (await this.tagged(desc, tags))) {
-          this.skip(desc, 'exists');
-          return { ...this.result };
-        }
-      } else await this.children(desc, fetched.bytes, 0);
+      const present = !this.opts.rootAbsent && (await this.dst.exists(desc));
+      if (present && this.trustsGraph) this.emit({ type: 'debug', message: `${desc.digest} already in ${this.dst.name}` });
+      else await this.children(desc, fetched.bytes, 0);
+      // a manifest kept as it is (keepPresent) once its graph is known complete: a layout's was just walked
+      if (present && this.opts.keepPresent && (await this.tagged(desc, tags))) {
+        this.skip(desc, 'exists');
+        return { ...this.result };
+      }
       if (!this.opts.dryRun) {
         const writes = await this.limit.run(() => pushManifestTagged(this.dst, desc, fetched.bytes, tags));
         if (tags.length > 1) this.emit({ type: 'debug', message: `${tags.length} tags of ${desc.digest} written in ${writes} manifest request(s)` });
