@@ -20,12 +20,17 @@ async function withPassword<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-test('sign and verify on a layout: a key pair, a signature once (then "already signed"), verify exit 0 with the key and 3 with another', () => withPassword(async () => {
+/** A temp dir with a one-file tree `src` and the path of a layout `store` in it. */
+async function fixture(): Promise<{ dir: string; src: string; store: string }> {
   const dir = await tempDir();
   const src = join(dir, 'src');
   await mkdir(src);
   await writeFile(join(src, 'app.yaml'), 'a: 1\n');
-  const store = join(dir, 'store');
+  return { dir, src, store: join(dir, 'store') };
+}
+
+test('sign and verify on a layout: a key pair, a signature once (then "already signed"), verify exit 0 with the key and 3 with another', () => withPassword(async () => {
+  const { dir, src, store } = await fixture();
   const keys = await ocipackHere(['generate-key-pair', '--output-key-prefix', join(dir, 'cosign')]);
   assert.equal(keys.code, 0, keys.stderr);
   assert.ok((await stat(join(dir, 'cosign.key'))).size > 0);
@@ -62,11 +67,7 @@ test('sign and verify on a layout: a key pair, a signature once (then "already s
 }));
 
 test('push --sign-key signs what it pushed; prune of a signed tag lists the signature that goes with it', () => withPassword(async () => {
-  const dir = await tempDir();
-  const src = join(dir, 'src');
-  await mkdir(src);
-  await writeFile(join(src, 'app.yaml'), 'a: 1\n');
-  const store = join(dir, 'store');
+  const { dir, src, store } = await fixture();
   assert.equal((await ocipackHere(['generate-key-pair', '--output-key-prefix', join(dir, 'cosign')])).code, 0);
   const pushed = await ocipackHere(['push', `${store}:v1.0.0`, '--oci-layout', '--path', src, ...META, '--sign-key', join(dir, 'cosign.key'), '-o', 'json']);
   assert.equal(pushed.code, 0, pushed.stderr);
