@@ -59,6 +59,11 @@ export function compileRules(rules: IdentityRules): CompiledRules {
   return out;
 }
 
+/** An expression as the user wrote it, with the anchors it is matched with (RegExp#source would escape every `/`). */
+function shown(source: string): string {
+  return `^(?:${source})$`;
+}
+
 export type IdentityMatch = { ok: true; matched: string[] } | { ok: false; reason: string };
 
 function githubClaim(exts: ReadonlyMap<string, Buffer>, claim: GithubClaim, want: string): string | undefined {
@@ -82,7 +87,7 @@ export function matchIdentity(c: CompiledRules, san: string, issuer: string, ext
     matched.push(`certificateIdentity ${rules.identity}`);
   }
   if (c.identityRe) {
-    if (!c.identityRe.test(san)) return { ok: false, reason: `certificate identity "${san}" does not match ${c.identityRe.source}` };
+    if (!c.identityRe.test(san)) return { ok: false, reason: `certificate identity "${san}" does not match ${shown(rules.identityRegexp!)}` };
     matched.push(`certificateIdentityRegexp ${rules.identityRegexp!}`);
   }
   if (rules.issuer !== undefined) {
@@ -90,7 +95,7 @@ export function matchIdentity(c: CompiledRules, san: string, issuer: string, ext
     matched.push(`certificateOidcIssuer ${rules.issuer}`);
   }
   if (c.issuerRe) {
-    if (!c.issuerRe.test(issuer)) return { ok: false, reason: `certificate OIDC issuer "${issuer}" does not match ${c.issuerRe.source}` };
+    if (!c.issuerRe.test(issuer)) return { ok: false, reason: `certificate OIDC issuer "${issuer}" does not match ${shown(rules.issuerRegexp!)}` };
     matched.push(`certificateOidcIssuerRegexp ${rules.issuerRegexp!}`);
   }
   const claims = Object.entries(rules.github ?? {}).filter(([, v]) => v !== undefined && v !== '') as [GithubClaim, string][];
