@@ -1,44 +1,66 @@
 /**
  * The temporary directories of a run (a push's layer, a build's archive, stdin, --all-layers' layers):
- * named `ocipack-<kind>-<pid>-XXXXXX`, so a run killed with SIGKILL (no cleanup possible) leaves a
- * directory the next run recognises and removes: one of this user's whose process is gone, or older than
- * DEFAULTS.staleTempMs (a name without a pid, from an older version, or a pid reused since).
+ * `<kind>-<pid>-XXXXXX` inside this user's own `ocipack-<uid>` directory of the temp space (mode 0700,
+ * checked without following links), so a run killed with SIGKILL (no cleanup possible) leaves a directory
+ * the next run recognises and removes: one whose process is gone, or older than DEFAULTS.staleTempMs (a
+ * pid reused since). Only that small directory is read, never the whole temp space (a CI runner's /tmp can
+ * hold tens of thousands of entries: reading it cost a one-shot push ~25 ms). Where the user directory
+ * cannot be used (another owner, a link, writable by others), the run's directory goes straight into the
+ * temp space and nothing is swept.
  */
-import { mkdtemp, lstat, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from './defaults.js';
 import { hasErrCode, tempError } from './errno.js';
 
 const KINDS = ['push', 'chart', 'build', 'layers', 'stdin'] as const;
-const OURS = new RegExp(`^ocipack-(?:${KINDS.join('|')})-(?:(\\d+)-)?[A-Za-z0-9]{6}$`);
-const swept = new Set<string>();
+const OURS = new RegExp(`^(?:${KINDS.join('|')})-(\\d+)-[A-Za-z0-9]{6}$`);
+/** The user directory chosen for each temp space, once per process (undefined: not usable). */
+const homes = new Map<string, Promise<string | undefined>>();
 
-/** A fresh `ocipack-<kind>-<pid>-XXXXXX` directory under `parent` (the OS temp directory), after removing stale ones there once per process; a failure names it as temporary space. */
+/** A fresh `<kind>-<pid>-XXXXXX` directory in this user's ocipack directory under `parent` (the OS temp directory); a failure names it as temporary space. */
 export async function makeTempDir(kind: (typeof KINDS)[number], parent = tmpdir()): Promise<string> {
-  if (!swept.has(parent)) {
-    swept.add(parent);
-    await sweepStaleTemp(parent);
+  let home = homes.get(parent);
+  if (home === undefined) {
+    home = userHome(parent);
+    homes.set(parent, home);
   }
+  const dir = await home;
   try {
-    return await mkdtemp(join(parent, `ocipack-${kind}-${process.pid}-`));
+    return await mkdtemp(join(dir ?? parent, `${dir === undefined ? 'ocipack-' : ''}${kind}-${process.pid}-`));
   } catch (err) {
-    throw tempError(`cannot create a temporary directory in ${parent}`, err, parent);
+    throw tempError(`cannot create a temporary directory in ${dir ?? parent}`, err, dir ?? parent);
   }
 }
 
-/** Removes this user's directories in `parent` left by ocipack runs that are gone (or older than DEFAULTS.staleTempMs). */
-export async function sweepStaleTemp(parent: string): Promise<string[]> {
+/** `<parent>/ocipack-<uid>`, made 0700 if missing, swept of stale run directories; undefined when it is not this user's alone. */
+async function userHome(parent: string): Promise<string | undefined> {
+  const uid = process.getuid?.();
+  const home = join(parent, `ocipack-${uid ?? 'user'}`);
+  try {
+    await mkdir(home, { mode: 0o700 });
+  } catch (err) {
+    if (!hasErrCode(err, 'EEXIST')) return undefined;
+  }
+  const st = await lstat(home).catch(() => undefined);
+  if (!st?.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) return undefined;
+  await sweepStaleTemp(home);
+  return home;
+}
+
+/** Removes the run directories in `home` whose process is gone (or older than DEFAULTS.staleTempMs). */
+export async function sweepStaleTemp(home: string): Promise<string[]> {
   const removed: string[] = [];
-  const names = await readdir(parent).catch(() => [] as string[]);
+  const names = await readdir(home).catch(() => [] as string[]);
   for (const name of names) {
     const m = OURS.exec(name);
     if (!m) continue;
-    const full = join(parent, name);
+    const full = join(home, name);
     const st = await lstat(full).catch(() => undefined);
-    if (!st?.isDirectory() || (process.getuid !== undefined && st.uid !== process.getuid())) continue;
+    if (!st?.isDirectory()) continue;
     const old = Date.now() - st.mtimeMs > DEFAULTS.staleTempMs;
-    if (!old && (m[1] === undefined || processAlive(Number(m[1])))) continue;
+    if (!old && processAlive(Number(m[1]))) continue;
     await rm(full, { recursive: true, force: true }).then(() => removed.push(full), () => undefined);
   }
   return removed;

@@ -1,7 +1,7 @@
 /** Spawn the built CLI (bin/ocipack.cjs, the `ocipack` command), on pipes or on a pseudo-terminal, and capture its exit code and output. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -65,4 +65,18 @@ export function ocipackOnTty(args: string[], env: Record<string, string | undefi
       resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: '' });
     });
   });
+}
+
+/**
+ * What a run left in the temp space `tmp`: its entries, with this user's ocipack directory (where runs
+ * make their temporary directories, src/core/tempdir.ts) counted by what it holds, not by being there.
+ */
+export async function tempLeft(tmp: string): Promise<string[]> {
+  const own = `ocipack-${process.getuid?.() ?? 'user'}`;
+  const out: string[] = [];
+  for (const name of await readdir(tmp)) {
+    if (name === own) out.push(...(await readdir(join(tmp, own))).map((n) => `${own}/${n}`));
+    else out.push(name);
+  }
+  return out;
 }

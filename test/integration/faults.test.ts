@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BIN, ocipack, tempDir, type CliResult } from '../helpers/cli.js';
+import { BIN, ocipack, tempDir, tempLeft, type CliResult } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { startFaultProxy, startRecordingOrigin, type FaultProxy, type RecordingOrigin } from '../helpers/faultproxy.js';
 import { artifactFor, listing, pushRaw, tgz } from '../helpers/hostile.js';
@@ -77,7 +77,7 @@ async function assertFailed(r: CliResult & { parent: string }, code: number, mes
   assert.equal(errors.length, 1, r.stderr);
   assert.match(errors[0]!, message);
   assert.deepEqual(await listing(r.parent), [], 'no output directory, no staging directory');
-  assert.deepEqual(await readdir(tmp), [], 'no temp files left');
+  assert.deepEqual(await tempLeft(tmp), [], 'no temp files left');
 }
 
 const blobGets = (): typeof proxy.log => proxy.log.filter((l) => l.method === 'GET' && BLOB.test(l.path) && l.path.includes(blobDigest));
@@ -167,7 +167,7 @@ test('a flipped byte is a digest mismatch: exit 3, an existing output directory 
   assert.match(r.stderr, /✗ .*digest mismatch: expected sha256:[0-9a-f]+, got sha256:/);
   assert.deepEqual(await listing(parent), ['out/', 'out/keep.txt']);
   assert.equal(await readFile(join(out, 'keep.txt'), 'utf8'), 'mine');
-  assert.deepEqual(await readdir(tmp), []);
+  assert.deepEqual(await tempLeft(tmp), []);
 });
 
 test('a blob upload reset midway starts a new upload session and the push succeeds', async () => {
@@ -297,7 +297,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.match(stderr, new RegExp(`✗ .*interrupted by ${signal}`));
     assert.deepEqual(await listing(parent), ['out/', 'out/keep.txt']);
     assert.equal(await readFile(join(out, 'keep.txt'), 'utf8'), 'mine');
-    assert.deepEqual(await readdir(tmp), [], 'no temp files');
+    assert.deepEqual(await tempLeft(tmp), [], 'no temp files');
   });
 }
 
@@ -330,5 +330,5 @@ test('SIGINT during extraction removes the staging directory beside the target a
   assert.equal(code, 130, stderr);
   assert.match(stderr, /✗ .*(interrupted by SIGINT|extraction cancelled)/);
   assert.deepEqual(await listing(parent), ['out/', 'out/keep.txt']);
-  assert.deepEqual(await readdir(tmp), []);
+  assert.deepEqual(await tempLeft(tmp), []);
 });

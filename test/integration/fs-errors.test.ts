@@ -79,7 +79,7 @@ test('full temporary space names TMPDIR; a missing TMPDIR is named as the missin
   await writeFile(join(src, 'big.bin'), randomBytes(400 * 1024));
   const dest = join(await tempDir('ocipack-fserr-'), 'lay');
   const full = failure(await ocipack(['push', `${dest}:v1`, '--oci-layout', '-f', src], { env: { TMPDIR: tmp } }));
-  assert.match(full.line, new RegExp(`cannot write the packed layer ${tmp}/ocipack-push-\\d+-\\w+/layer\\.tar\\.gz: ENOSPC`));
+  assert.match(full.line, new RegExp(`cannot write the packed layer ${tmp}/ocipack-\\d+/push-\\d+-\\w+/layer\\.tar\\.gz: ENOSPC`));
   assert.match(full.hint, /temporary space is full .*set TMPDIR to a directory on a bigger disk/);
   assert.equal(await exists(dest), false, 'no layout was begun');
   const missing = join(tmp, 'nope', 'deeper');

@@ -13,7 +13,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BIN, ocipack, tempDir } from '../helpers/cli.js';
+import { BIN, ocipack, tempDir, tempLeft } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/faultproxy.js';
 
@@ -91,11 +91,11 @@ for (const how of ['ctrl-c', 'SIGTERM'] as const) {
     proxy.script([{ method: 'PUT', path: /\/blobs\/uploads\//, action: { hold: true } }]);
     const run = onPty(['push', `oci://${proxy.host}/intr/push-${how.toLowerCase()}:v1`, '--path', src], tmp, await tempDir());
     await reached(run, (l) => l.method === 'PUT' && l.fault === 'hold');
-    assert.ok((await readdir(tmp)).length > 0, 'the packed layer waits in TMPDIR');
+    assert.ok((await tempLeft(tmp)).length > 0, 'the packed layer waits in TMPDIR');
     await interrupt(run, how);
     assert.equal(await run.closed, code, run.output());
     assertOneErrorLine(run.output(), signal);
-    assert.deepEqual(await readdir(tmp), [], 'no temp layer left');
+    assert.deepEqual(await tempLeft(tmp), [], 'no temp layer left');
     // distribution-spec "Cancel an upload": each open session is ended with a DELETE on its Location
     const sessionOf = (path: string): string => path.split('?')[0]!;
     const held = proxy.log.filter((l) => l.method === 'PUT' && l.fault === 'hold').map((l) => sessionOf(l.path));
@@ -115,7 +115,7 @@ for (const how of ['ctrl-c', 'SIGTERM'] as const) {
     assert.equal(await run.closed, code, run.output());
     assertOneErrorLine(run.output(), signal);
     assert.deepEqual((await readdir(parent)).filter((n) => n.startsWith('out')), [], 'no output and no staging directory');
-    assert.deepEqual(await readdir(tmp), []);
+    assert.deepEqual(await tempLeft(tmp), []);
   });
 
   test(`copy on a terminal, ${how} mid-transfer: one ✗ line, exit ${code}, the spooled blob is gone`, async () => {
@@ -126,7 +126,7 @@ for (const how of ['ctrl-c', 'SIGTERM'] as const) {
     await interrupt(run, how);
     assert.equal(await run.closed, code, run.output());
     assertOneErrorLine(run.output(), signal);
-    assert.deepEqual(await readdir(tmp), [], 'no spooled blob left');
+    assert.deepEqual(await tempLeft(tmp), [], 'no spooled blob left');
   });
 }
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -25,23 +25,50 @@ async function tree(): Promise<string> {
   return src;
 }
 
-test('the next run removes the temporary directories of runs that are gone, and nothing else', async () => {
+/** This user's ocipack directory in the temp space `tmp`. */
+const homeIn = (tmp: string): string => join(tmp, `ocipack-${process.getuid?.() ?? 'user'}`);
+
+test('the next run removes the temporary directories of runs that are gone, and nothing else; only its own directory is read', async () => {
   const tmp = await tempDir();
+  const home = homeIn(tmp);
+  await mkdir(home, { mode: 0o700 });
   const dead = await deadPid();
-  const gone = join(tmp, `ocipack-push-${dead}-aB3dE9`);
+  const gone = join(home, `push-${dead}-aB3dE9`);
   await mkdir(gone);
   await writeFile(join(gone, 'layer.tar.gz'), 'x');
-  const live = join(tmp, `ocipack-push-${process.pid}-Zz9yX8`);
+  const live = join(home, `push-${process.pid}-Zz9yX8`);
   await mkdir(live);
-  const legacyFresh = join(tmp, 'ocipack-stdin-q1w2e3');
-  await mkdir(legacyFresh);
-  const other = join(tmp, `ocipack-pushes-${dead}-aaaaaa`);
+  const other = join(home, `pushes-${dead}-aaaaaa`);
   await mkdir(other);
-  const link = join(tmp, `ocipack-build-${dead}-LiNk00`);
+  const link = join(home, `build-${dead}-LiNk00`);
   await symlink(other, link);
+  // beside it in the temp space, a dead run's name: not ocipack's to read or remove
+  const outside = join(tmp, `ocipack-push-${dead}-aB3dE9`);
+  await mkdir(outside);
   const r = await ocipack(['build', '--path', await tree(), '-o', join(await tempDir(), 'a.tgz')], { env: { TMPDIR: tmp } });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual((await readdir(tmp)).sort(), [`ocipack-build-${dead}-LiNk00`, `ocipack-push-${process.pid}-Zz9yX8`, `ocipack-pushes-${dead}-aaaaaa`, 'ocipack-stdin-q1w2e3'].sort());
+  assert.deepEqual((await readdir(home)).sort(), [`build-${dead}-LiNk00`, `push-${process.pid}-Zz9yX8`, `pushes-${dead}-aaaaaa`].sort());
+  assert.deepEqual((await readdir(tmp)).sort(), [`ocipack-push-${dead}-aB3dE9`, `ocipack-${process.getuid?.() ?? 'user'}`].sort());
+});
+
+test('a user directory that is not this user\'s alone (a link, or writable by others) is not used: the run works beside it and sweeps nothing', async () => {
+  const tmp = await tempDir();
+  const elsewhere = await tempDir();
+  const dead = await deadPid();
+  const planted = join(elsewhere, `push-${dead}-aB3dE9`);
+  await mkdir(planted);
+  await symlink(elsewhere, homeIn(tmp));
+  const r = await ocipack(['build', '--path', await tree(), '-o', join(await tempDir(), 'a.tgz')], { env: { TMPDIR: tmp } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await readdir(elsewhere), [`push-${dead}-aB3dE9`], 'nothing removed through the link');
+  const open = await tempDir();
+  await mkdir(homeIn(open), { mode: 0o777 });
+  await chmod(homeIn(open), 0o777);
+  const stale = join(homeIn(open), `push-${dead}-aB3dE9`);
+  await mkdir(stale);
+  const r2 = await ocipack(['build', '--path', await tree(), '-o', join(await tempDir(), 'b.tgz')], { env: { TMPDIR: open } });
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.deepEqual(await readdir(homeIn(open)), [`push-${dead}-aB3dE9`], 'a directory others may write is not swept');
 });
 
 test('a push killed with SIGKILL leaves its layer, named with its pid; the next run removes it', { timeout: 60_000 }, async () => {
@@ -55,11 +82,11 @@ test('a push killed with SIGKILL leaves its layer, named with its pid; the next 
     const args = [BIN, 'push', `oci://127.0.0.1:${port}/left/app:v1`, '--path', await tree()];
     const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmp }, stdio: 'ignore' });
     const exited = once(child, 'exit');
-    const mine = `ocipack-push-${child.pid}-`;
+    const mine = `push-${child.pid}-`;
     let layer: string | undefined;
     while (layer === undefined) {
-      const dir = (await readdir(tmp)).find((n) => n.startsWith(mine));
-      const file = dir === undefined ? undefined : join(tmp, dir, 'layer.tar.gz');
+      const dir = (await readdir(homeIn(tmp)).catch(() => [] as string[])).find((n) => n.startsWith(mine));
+      const file = dir === undefined ? undefined : join(homeIn(tmp), dir, 'layer.tar.gz');
       if (file !== undefined && (await stat(file).then((s) => s.size > 0, () => false))) layer = file;
       else await delay(20);
     }
@@ -68,7 +95,7 @@ test('a push killed with SIGKILL leaves its layer, named with its pid; the next 
     assert.ok((await stat(layer)).isFile(), 'SIGKILL leaves the layer');
     const next = await ocipack(['build', '--path', await tree(), '-o', join(await tempDir(), 'b.tgz')], { env: { TMPDIR: tmp } });
     assert.equal(next.code, 0, next.stderr);
-    assert.deepEqual(await readdir(tmp), [], 'the killed push\'s directory is gone');
+    assert.deepEqual(await readdir(homeIn(tmp)), [], 'the killed push\'s directory is gone');
   } finally {
     server.close();
   }
@@ -83,7 +110,7 @@ test('a closed stderr pipe (EPIPE) does not kill the run: the push lands and lea
   child.stderr!.destroy();
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 0);
-  assert.deepEqual(await readdir(tmp), [], 'no temporary directory left');
+  assert.deepEqual(await readdir(homeIn(tmp)), [], 'no temporary directory left');
   const listed = await ocipack(['list', layout, '--oci-layout', '-o', 'json']);
   assert.match(listed.stdout, /"v1"/, listed.stderr);
 });

@@ -10,7 +10,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import semver from 'semver';
-import { BIN, ocipack, runProcess, tempDir, type CliResult } from '../helpers/cli.js';
+import { BIN, ocipack, runProcess, tempDir, tempLeft, type CliResult } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -57,7 +57,7 @@ test('the CLI keeps compiled code in ~/.cache/ocipack where Node has a compile c
   const tmp = await tempDir('ocipack-tmp-');
   const r = await ocipack(['--help'], { env: { HOME: home, TMPDIR: tmp } });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await readdir(tmp), [], 'TMPDIR belongs to the command');
+  assert.deepEqual(await tempLeft(tmp), [], 'TMPDIR belongs to the command');
   const cache = join(home, '.cache', 'ocipack', 'v8');
   assert.ok((await readdir(cache, { recursive: true })).length > 1, `compiled code cached under ${cache} on ${process.version}`);
 });

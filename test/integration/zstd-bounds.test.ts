@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BIN, runProcess, tempDir, type CliResult } from '../helpers/cli.js';
+import { BIN, runProcess, tempDir, tempLeft, type CliResult } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { artifactFor, listing, pushRaw } from '../helpers/hostile.js';
 import { buildTar, file } from '../helpers/tarbuilder.js';
@@ -167,5 +167,5 @@ test('SIGTERM during a long zstd decompression: the run ends within a second, ta
   assert.equal(code, 143, stderr);
   assert.match(stderr, /✗ .*interrupted by SIGTERM/);
   assert.deepEqual(await listing(work), ['out/', 'out/keep.txt']);
-  assert.deepEqual(await readdir(tmp), [], 'no temp files left');
+  assert.deepEqual(await tempLeft(tmp), [], 'no temp files left');
 });
