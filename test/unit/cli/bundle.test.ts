@@ -44,10 +44,10 @@ test('the entry and the command definitions hold no undici, tar or yaml code (he
   for (const [name, code] of start) assert.doesNotMatch(code, /node_modules\/(undici|tar|yaml)\//, name);
 });
 
-test('a pull that sends its request never loads node:http2 (undici needs it only for an h2 connection, which ocipack does not offer)', async () => {
+test('a pull that sends its request loads neither node:http2 (undici needs it for an h2 connection only, never offered) nor process.report (node:process taken without its ES module facade)', async () => {
   const dir = await tempDir();
   const preload = join(dir, 'loaded.cjs');
-  await writeFile(preload, "process.on('exit', () => require('node:fs').writeSync(2, `\\nhttp2 loaded: ${process.moduleLoadList.includes('NativeModule http2')}\\n`));\n");
+  await writeFile(preload, "const has = (m) => process.moduleLoadList.includes(`NativeModule ${m}`);\nprocess.on('exit', () => require('node:fs').writeSync(2, `\\nhttp2 loaded: ${has('http2')}, report loaded: ${has('internal/process/report')}\\n`));\n");
   const seen: string[] = [];
   const server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
@@ -58,7 +58,7 @@ test('a pull that sends its request never loads node:http2 (undici needs it only
     const { port } = server.address() as AddressInfo;
     const r = await ocipack(['pull', `oci://127.0.0.1:${port}/a/b:v1`, '-o', join(dir, 'out')], { env: { NODE_OPTIONS: `--require ${preload}` } });
     assert.deepEqual(seen, ['HEAD /v2/a/b/manifests/v1'], r.stderr);
-    assert.match(r.stderr, /\nhttp2 loaded: false\n/);
+    assert.match(r.stderr, /\nhttp2 loaded: false, report loaded: false\n/);
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
