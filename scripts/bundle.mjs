@@ -9,7 +9,7 @@
  * so a plain `tsc` rebuild is never shadowed by a stale bundle.
  */
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { undiciFiles } from './undici-files.mjs';
 
@@ -50,6 +50,39 @@ const lazyChildProcess = {
   },
 };
 
+/**
+ * undici's client.js requires client-h2.js at load, which requires node:http2 (a dozen internal modules) in
+ * every run, though only a connection that negotiated h2 uses it (ocipack offers no h2). Required on that
+ * first use instead; the one line is checked so an undici update that changes it fails the build.
+ */
+const H2_LINE = "const connectH2 = require('./client-h2.js')";
+const lazyHttp2 = {
+  name: 'lazy-http2',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes(H2_LINE)) throw new Error(`${args.path} changed: update lazyHttp2 in scripts/bundle.mjs`);
+      const lazy = "let h2Connect; const connectH2 = (client, socket) => (h2Connect ??= require('./client-h2.js'))(client, socket)";
+      return { contents: text.replace(H2_LINE, lazy), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * commander's ESM build does `import process from 'node:process'`. Importing a built-in from an ES module makes
+ * Node build its module facade, which reads every export once: for node:process that runs all of `process`'s
+ * lazy getters (report, finalization, …; +19 M instructions measured alone, ~4 % of a pull up to its first
+ * request). Its default export is the global `process` itself, so the bundle takes that.
+ */
+const processWithoutFacade = {
+  name: 'process-without-facade',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?process$/ }, (args) =>
+      args.kind === 'import-statement' ? { path: 'process', namespace: 'ocipack-process' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'ocipack-process' }, () => ({ contents: 'export default globalThis.process;', loader: 'js' }));
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -69,6 +102,6 @@ await build({
   legalComments: 'none',
   // node_modules may be a symlink (a git worktree's): module names stay `node_modules/…` either way.
   preserveSymlinks: true,
-  plugins: [lazyChildProcess, undiciFiles, externalPackages],
+  plugins: [lazyChildProcess, undiciFiles, lazyHttp2, processWithoutFacade, externalPackages],
   logLevel: 'warning',
 });

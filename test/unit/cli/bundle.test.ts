@@ -4,10 +4,13 @@
  * one by one on each run; `--help` and `--version` load none of undici, tar or yaml.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ocipack, tempDir } from '../../helpers/cli.js';
 
 const CLI = fileURLToPath(new URL('../../../cli/', import.meta.url));
 
@@ -39,4 +42,26 @@ test('the entry and the command definitions hold no undici, tar or yaml code (he
   const start = [...all].filter(([name]) => name === 'ocipack.js' || /(^|\/)app-[A-Z0-9]+\.js$/.test(name));
   assert.equal(start.length, 2, [...all.keys()].join(' '));
   for (const [name, code] of start) assert.doesNotMatch(code, /node_modules\/(undici|tar|yaml)\//, name);
+});
+
+test('a pull that sends its request loads neither node:http2 (undici needs it for an h2 connection only, never offered) nor process.report (node:process taken without its ES module facade)', async () => {
+  const dir = await tempDir();
+  const preload = join(dir, 'loaded.cjs');
+  await writeFile(preload, "const has = (m) => process.moduleLoadList.includes(`NativeModule ${m}`);\nprocess.on('exit', () => require('node:fs').writeSync(2, `\\nhttp2 loaded: ${has('http2')}, report loaded: ${has('internal/process/report')}\\n`));\n");
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.writeHead(404, { 'content-length': '0' }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const r = await ocipack(['pull', `oci://127.0.0.1:${port}/a/b:v1`, '-o', join(dir, 'out')], { env: { NODE_OPTIONS: `--require ${preload}` } });
+    assert.deepEqual(seen, ['HEAD /v2/a/b/manifests/v1'], r.stderr);
+    assert.match(r.stderr, /\nhttp2 loaded: false, report loaded: false\n/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  }
 });
