@@ -105,6 +105,14 @@ test('TLS registry on loopback: the probe, then one kept-alive connection for a 
   const { push, pull } = await pushThenPull(relay, 'rt/tls', ['--ca-file', ca.ca]);
   assert.ok(push.connections <= 3, `push: ${push.connections} TCP connections`);
   assert.equal(pull.connections, 2);
+  // the registry offers h2 (ALPN): the pull goes through undici's HTTP/2 client, which the CLI bundle loads
+  // only on such a connection (scripts/bundle.mjs) — loaded here, and the pull lands
+  const preload = join(await tempDir(), 'loaded.cjs');
+  await writeFile(preload, "process.on('exit', () => require('node:fs').writeSync(2, `\\nhttp2 loaded: ${process.moduleLoadList.includes('NativeModule http2')}\\n`));\n");
+  const out = join(await tempDir(), 'out');
+  const r = await ocipack(['pull', `oci://${relay.host}/rt/tls:v1`, '--output', out, '--ca-file', ca.ca], { env: { NODE_OPTIONS: `--require ${preload}` } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\nhttp2 loaded: true\n/);
 });
 
 test('requests sent together before any answer: the first makes the contact, the others wait for its challenge (one 401, one token)', async () => {

@@ -44,7 +44,7 @@ test('the entry and the command definitions hold no undici, tar or yaml code (he
   for (const [name, code] of start) assert.doesNotMatch(code, /node_modules\/(undici|tar|yaml)\//, name);
 });
 
-test('a pull that sends its request loads neither node:http2 (undici needs it for an h2 connection only, never offered) nor process.report (node:process taken without its ES module facade)', async () => {
+test('a pull that sends its request loads neither node:http2 (undici needs it only on a connection that negotiated h2; a plain-HTTP registry has none) nor process.report (node:process taken without its ES module facade)', async () => {
   const dir = await tempDir();
   const preload = join(dir, 'loaded.cjs');
   await writeFile(preload, "const has = (m) => process.moduleLoadList.includes(`NativeModule ${m}`);\nprocess.on('exit', () => require('node:fs').writeSync(2, `\\nhttp2 loaded: ${has('http2')}, report loaded: ${has('internal/process/report')}\\n`));\n");
