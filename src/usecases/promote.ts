@@ -109,9 +109,11 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     const out = auditRecord(plan, root, verified, opts.dryRun ?? false);
     if (!verified.verified) throw new PromotionRefusedError(out);
     const dst = sameStore(plan.src, plan.dst) && opts.dryRun ? src : await openDestination(conn, plan.dst, opts.dryRun ?? false);
-    const previous = await tryResolve(dst, plan.tag);
+    // what each destination tag names now (the first one's is the record's `previous`), asked once per tag
+    const now = await Promise.all(plan.tags.map((t) => tryResolve(dst, t)));
+    const previous = now[0];
     if (previous) out.tagged.previous = previous.digest;
-    const named = await Promise.all(plan.tags.map(async (t) => (await tryResolve(dst, t))?.digest === root.digest));
+    const named = now.map((d) => d?.digest === root.digest);
     emit({ type: 'step', message: `promoting ${root.digest} to ${plan.destination}` });
     if (!sameStore(plan.src, plan.dst)) out.copied = await copyAll(src, dst, root, plan, opts, conn.signal);
     if (opts.dryRun || named.every(Boolean)) return out;
