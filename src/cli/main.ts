@@ -5,6 +5,9 @@ import { VERSION } from '../core/defaults.js';
 import { capBufferGarbage } from './memory.js';
 import { prefetchUseCase } from './prefetch.js';
 
+/** An argument that may name a loopback registry (earlyprobe.ts decides). */
+const LOOPBACK_REF = /^oci:\/\/(localhost|127\.|\[)/i;
+
 /** Commander's own exits that are not errors. */
 const HELP_CODES = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
 
@@ -26,6 +29,11 @@ export function dropFluxNoun(argv: string[]): string[] {
   return [node, script, verb, ...rest];
 }
 
+/** Resolves after one turn of the event loop (its I/O polled). */
+function loopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** One write to fd 1: creating process.stdout (a stream over a pipe or socket) would cost more than the rest. */
 function printVersion(): void {
   try {
@@ -45,8 +53,17 @@ export async function main(argv: string[], name = 'ocipack'): Promise<void> {
   }
   argv = dropFluxNoun(argv);
   capBufferGarbage();
-  prefetchUseCase(argv);
+  // A loopback registry's TLS probe starts first, so that its round trips overlap the loading below (earlyprobe.ts).
+  // Loading modules runs as one chain of promise jobs that the event loop cannot interrupt: a turn of the loop
+  // after starting the probe lets its connect leave, one after loading the program lets its TLS hello leave.
+  const probing = argv.some((a) => LOOPBACK_REF.test(a)) && (await import('./earlyprobe.js')).startEarlyProbe(argv, process.env);
+  if (probing) await loopTurn();
+  if (!probing) prefetchUseCase(argv);
   const { CommanderError, buildProgram, reportError, uiFor, tuneEngine } = await import('./app.js');
+  if (probing) {
+    await loopTurn();
+    prefetchUseCase(argv);
+  }
   tuneEngine();
   // `ocipack list … | head -1`: a closed stdout ends the run quietly instead of crashing on EPIPE.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {

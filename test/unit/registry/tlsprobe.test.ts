@@ -7,7 +7,8 @@ import { createServer as createNet, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTls } from 'node:tls';
-import { speaksTls } from '../../../src/registry/tlsprobe.js';
+import { speaksTls, startTlsProbe } from '../../../src/registry/tlsprobe.js';
+import { Waits } from '../../../src/http/waits.js';
 import { makeTestCa, type TestCa } from '../../helpers/tls.js';
 
 let ca: TestCa;
@@ -82,6 +83,43 @@ describe('speaksTls', () => {
       assert.equal(await pending, undefined);
     } finally {
       await closed(silent);
+    }
+  });
+
+  it('takes a probe started early, once: one connection, the same answer, and a later probe asks again', async () => {
+    let connections = 0;
+    const server = createHttp((_q, r) => r.end('{}'));
+    server.on('connection', () => { connections += 1; });
+    try {
+      const url = await listening(server);
+      startTlsProbe(url, 5000);
+      startTlsProbe(url, 5000); // a second start of the same host and port is the same probe
+      await once(server, 'connection');
+      const waits = new Waits();
+      const answer = speaksTls(url, 5000, undefined, waits);
+      assert.match(waits.oldest() ?? '', /^(connecting to|waiting for a TLS handshake with) 127\.0\.0\.1:/);
+      assert.equal(await answer, false);
+      assert.equal(waits.oldest(), undefined, 'the wait ends with the answer');
+      assert.equal(connections, 1, 'the early probe was taken, not repeated');
+      assert.equal(await speaksTls(url, 5000), false);
+      assert.equal(connections, 2, 'taken once: the next question opens its own handshake');
+    } finally {
+      await closed(server);
+    }
+  });
+
+  it('cancels a taken early probe when the run is cancelled', async () => {
+    const silent = createNet((socket) => socket.resume());
+    try {
+      const url = await listening(silent);
+      startTlsProbe(url, 60_000);
+      await once(silent, 'connection');
+      const ac = new AbortController();
+      const pending = speaksTls(url, 60_000, ac.signal);
+      ac.abort();
+      assert.equal(await pending, undefined);
+    } finally {
+      await closed(silent); // returns only once the probe's socket is gone
     }
   });
 });
