@@ -18,9 +18,12 @@ const USE_CASES: Record<string, () => Promise<unknown>> = {
   delete: () => import('../usecases/delete.js'),
 };
 
-/** Begin loading the use-case of `argv[2]`, if it names one; failures surface when the command imports it. */
-export function prefetchUseCase(argv: string[]): void {
-  if (argv.includes('--help') || argv.includes('-h')) return;
+/**
+ * Begin loading the use-case of `argv[2]`, if it names one; resolves once it is loaded (never rejects:
+ * failures surface when the command imports it).
+ */
+export function prefetchUseCase(argv: string[]): Promise<unknown> | undefined {
+  if (argv.includes('--help') || argv.includes('-h')) return undefined;
   const load = USE_CASES[argv[2] ?? ''];
-  if (load) void load().catch(() => undefined);
+  return load?.().catch(() => undefined);
 }
