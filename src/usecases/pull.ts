@@ -1,6 +1,6 @@
 /** pull: resolve once, fetch by digest, verify while streaming, extract safely into place (SPEC §3, §5). */
-import { createWriteStream } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { createWriteStream, existsSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { emitter, type OnEvent } from '../core/events.js';
@@ -164,13 +164,6 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       emit({ type: 'step', message: `semver range "${range.text}" resolved to tag ${t.tag}` });
     }
     emit({ type: 'step', message: `pulling artifact from ${t.display}` });
-    const { digest, manifest } = await resolveImage(target, referenceIn(t), opts.platform);
-    const choice = chooseLayers(manifest, selector);
-    for (const l of choice.layers) checkLayerSize(l.size, opts.maxLayerBytes);
-    // Every chosen layer is written somewhere (staging, or temporary space first with `allLayers`): the cap holds for their sum.
-    if (choice.layers.length > 1) checkLayerSize(choice.layers.reduce((sum, l) => sum + l.size, 0), opts.maxLayerBytes, `${choice.layers.length} layers`);
-    for (const message of choice.warnings) emit({ type: 'warning', message });
-    for (const message of choice.notes) emit({ type: 'step', message });
     const output = resolvePath(opts.output);
     const unpackOpts: UnpackOptions = { target: output, onWarning: (message) => emit({ type: 'warning', message }) };
     if (opts.maxLayerBytes !== undefined) unpackOpts.maxLayerBytes = opts.maxLayerBytes;
@@ -186,7 +179,26 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       extracted = files;
       emit({ type: 'blob:progress', action: 'extract', bytes, files });
     };
-    const stage = await openStage(output, stageOptions(unpackOpts));
+    // The staging directory is made while the manifest is asked for (its file-system round trips overlap the
+    // network's), when that creates nothing else: the output's parent exists. Removed again if resolving fails.
+    const early = existsSync(dirname(output)) ? openStage(output, stageOptions(unpackOpts)) : undefined;
+    early?.catch(() => undefined);
+    let resolved: Awaited<ReturnType<typeof resolveImage>>;
+    let choice: ReturnType<typeof chooseLayers>;
+    try {
+      resolved = await resolveImage(target, referenceIn(t), opts.platform);
+      choice = chooseLayers(resolved.manifest, selector);
+      for (const l of choice.layers) checkLayerSize(l.size, opts.maxLayerBytes);
+      // Every chosen layer is written somewhere (staging, or temporary space first with `allLayers`): the cap holds for their sum.
+      if (choice.layers.length > 1) checkLayerSize(choice.layers.reduce((sum, l) => sum + l.size, 0), opts.maxLayerBytes, `${choice.layers.length} layers`);
+    } catch (err) {
+      await early?.then((s) => s.discard(), () => undefined);
+      throw err;
+    }
+    const { digest, manifest } = resolved;
+    for (const message of choice.warnings) emit({ type: 'warning', message });
+    for (const message of choice.notes) emit({ type: 'step', message });
+    const stage = await (early ?? openStage(output, stageOptions(unpackOpts)));
     let applied: { files: string[] } = { files: [] };
     let placed: PlaceReport;
     try {

@@ -197,3 +197,28 @@ test('a killed run\'s staging directory is removed by the next pull; a live run\
   assert.deepEqual((await readdir(parent)).sort(), ['other.ocipack-staging-' + dead + '-0123456789ab', 'out', `out.ocipack-staging-${process.pid}-0123456789ab`]);
   assert.deepEqual(await listing(out), ['x.txt']);
 });
+
+test('a pull whose manifest cannot be had leaves nothing beside or in the target (its staging is made while the manifest is asked for)', async () => {
+  const url = await publish('early-stage', await tgz([file('a.yaml', 'a: 1\n')]));
+  const missing = url.replace(/:v1$/, ':nope');
+  // a fresh target beside an existing parent, and an existing target
+  const parent = await tempDir('ocipack-stage-');
+  const fresh = await ocipack(['pull', missing, '-o', join(parent, 'out')]);
+  oneError(fresh, 1, /not found|nope/i);
+  assert.deepEqual(await readdir(parent), [], 'nothing made beside it');
+  const user = await userTarget();
+  const before = await snapshot(user.out);
+  const refused = await ocipack(['pull', missing, '-o', user.out]);
+  oneError(refused, 1, /not found|nope/i);
+  assert.deepEqual(await snapshot(user.out), before);
+  await noStaging(user.parent);
+  // and through a wire fault on the manifest: a reset connection
+  proxy.script([{ path: /\/manifests\//, action: { reset: true } }]);
+  try {
+    const reset = await ocipack(['pull', url.replace(reg.host, proxy.host), '-o', join(parent, 'out2')]);
+    assert.equal(reset.code, 1, reset.stderr);
+    assert.deepEqual(await readdir(parent), [], 'nothing made beside it');
+  } finally {
+    proxy.script([]);
+  }
+});
