@@ -14,13 +14,16 @@ export async function resolveImage(
   platform: string | undefined,
   maxDepth = 4,
 ): Promise<{ digest: string; manifest: ImageManifest; rootDigest: string }> {
-  const root = await target.resolve(reference);
-  let digest = root.digest;
+  // One GET resolves and fetches the root: its digest is that of the bytes received (a tag's digest is
+  // computed, a digest reference is verified), so what is used is exactly what the digest names. Children by digest.
   const wanted = parsePlatform(platform);
+  let fetched = await target.fetchManifest(reference);
+  const rootDigest = fetched.descriptor.digest;
+  let digest = rootDigest;
   for (let depth = 0; depth < maxDepth; depth++) {
-    const fetched = await target.fetchManifest(digest);
+    if (depth > 0) fetched = await target.fetchManifest(digest);
     const m = parseManifest(fetched.bytes, digest);
-    if (!isIndex(m)) return { digest, manifest: m, rootDigest: root.digest };
+    if (!isIndex(m)) return { digest, manifest: m, rootDigest };
     digest = selectPlatform(m, wanted).digest;
   }
   throw new OcipackError('BAD_INPUT', `index nesting deeper than ${maxDepth} at ${reference}`);

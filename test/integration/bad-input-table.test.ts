@@ -198,11 +198,12 @@ const rows: Row[] = [
       ]);
       return ['pull', `oci://${p.host}/table/seeded:v1`, '-o', out];
     } },
-  net('manifest: body over 4 MiB', 'huge-manifest', 1, /manifest sha256:[0-9a-f]{64} in 127\.0\.0\.1:\d+\/table\/huge-manifest is larger than the 4194304-byte cap/,
-    (r) => [{ method: 'GET', path: new RegExp(`/v2/${r}/manifests/sha256:`), action: { status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: Buffer.alloc(5 << 20, 0x20) } }]),
+  net('manifest: body over 4 MiB', 'huge-manifest', 1, /manifest v1 in 127\.0\.0\.1:\d+\/table\/huge-manifest is larger than the 4194304-byte cap/,
+    (r) => [{ method: 'GET', path: new RegExp(`/v2/${r}/manifests/v1`), action: { status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: Buffer.alloc(5 << 20, 0x20) } }]),
   net('manifest: over --max-manifest-size', 'small-cap', 1, /larger than the 100-byte cap/, undefined, ['--max-manifest-size', '100']),
-  net('manifest by digest: bytes that do not hash to it', 'manifest-flip', 3, /digest mismatch/,
-    (r) => [{ method: 'GET', path: new RegExp(`/v2/${r}/manifests/sha256:`), action: { flipByte: 40 } }]),
+  { name: 'manifest by digest: bytes that do not hash to it', repo: 'manifest-flip', code: 3, message: /digest mismatch/,
+    args: (c, out) => ['pull', `oci://${c.plain.host}/table/manifest-flip@${good().digest}`, '-o', out],
+    rules: (r) => [{ method: 'GET', path: new RegExp(`/v2/${r}/manifests/sha256:`), action: { flipByte: 40 } }] },
   net('blob: a flipped byte', 'blob-flip', 3, /digest mismatch: expected sha256:/, (r) => [{ path: BLOB(r), action: { flipByte: 10 } }]),
   net('blob: Content-Length disagrees with the descriptor', 'blob-length', 3, /size mismatch for sha256:[0-9a-f]{64}: expected \d+ bytes, 127\.0\.0\.1:\d+ announced 3/,
     (r) => [{ method: 'GET', path: BLOB(r), action: { status: 200, headers: { 'content-length': '3' }, body: 'abc' } }]),

@@ -97,6 +97,6 @@ test('a plain-HTTP registry that accepts and never answers: the deadline names t
   const port = await silent(true);
   const out = join(await tempDir(), 'o');
   const r = await ocipack(['pull', `oci://127.0.0.1:${port}/d/app:v1`, '-o', out, '--timeout', '2s']);
-  // no /v2/ ping: the tag's HEAD is the first request, and the one waited for
-  assertDeadline(r, 'pull', new RegExp(`waiting for the response headers of HEAD http://127\\.0\\.0\\.1:${port}/v2/d/app/manifests/v1$`));
+  // no /v2/ ping: the tag's manifest GET is the first request, and the one waited for
+  assertDeadline(r, 'pull', new RegExp(`waiting for the response headers of GET http://127\\.0\\.0\\.1:${port}/v2/d/app/manifests/v1$`));
 });

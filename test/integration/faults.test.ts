@@ -26,6 +26,7 @@ let recorder: RecordingOrigin;
 let src: string;
 let ref: string;
 let blobDigest: string;
+let manifestDigest: string;
 let tmp: string;
 const BLOB = /\/blobs\/sha256:/;
 
@@ -42,6 +43,7 @@ before(async () => {
   proxy.script([]);
   const pushed = await cli(['push', ref, '-f', src, '--reproducible', '-o', 'json']);
   assert.equal(pushed.code, 0, pushed.stderr);
+  manifestDigest = (JSON.parse(pushed.stdout) as { digest: string }).digest;
   const m = JSON.parse((await cli(['inspect', ref, '--raw'])).stdout) as { layers: Array<{ digest: string }> };
   blobDigest = m.layers[0]!.digest;
 });
@@ -58,10 +60,10 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Cl
 }
 
 /** Pull into a fresh directory; returns the result and the output path. */
-async function pullTo(extra: string[] = []): Promise<CliResult & { out: string; parent: string }> {
+async function pullTo(extra: string[] = [], from = ref): Promise<CliResult & { out: string; parent: string }> {
   const parent = await tempDir();
   const out = join(parent, 'out');
-  const r = await cli(['pull', ref, '-o', out, ...extra]);
+  const r = await cli(['pull', from, '-o', out, ...extra]);
   return { ...r, out, parent };
 }
 
@@ -233,7 +235,7 @@ test('a Docker-Content-Digest that disagrees with the bytes of a tag fetch is a 
 
 test('a manifest fetched by digest must hash to it: a flipped byte is exit 3 before any download', async () => {
   proxy.script([{ method: 'GET', path: /\/manifests\/sha256:/, action: { flipByte: 30 } }]);
-  const r = await pullTo();
+  const r = await pullTo([], ref.replace(/:v1$/, `@${manifestDigest}`));
   await assertFailed(r, 3, /digest mismatch/);
   assert.equal(blobGets().length, 0, 'no blob was fetched');
 });
