@@ -25,13 +25,27 @@ const SPELLING: Record<string, string> = {
 /** Commander attribute name → long flag, for every option of the program and its commands. */
 const learnt = new Map<string, string>();
 
-/** Record the flags of `program` and its sub-commands (buildProgram calls it once). */
-export function learnFlags(program: Command): void {
+/** Builds the whole program when the one learnt from has only some of the commands (a run of one command). */
+let whole: (() => Command) | undefined;
+
+/** Record the flags of `program` and its sub-commands (buildProgram calls it); `all` builds every command, for a name missing from them. */
+export function learnFlags(program: Command, all?: () => Command): void {
+  whole = all;
   for (const cmd of [program, ...program.commands]) {
     for (const o of cmd.options) {
       if (!o.negate && o.long !== undefined) learnt.set(o.attributeName(), o.long);
     }
   }
+}
+
+/** The long flag of a commander attribute, from any command: the first miss learns the commands not built. */
+function learntFlag(attr: string): string | undefined {
+  if (!learnt.has(attr) && whole !== undefined) {
+    const build = whole;
+    whole = undefined;
+    learnFlags(build());
+  }
+  return learnt.get(attr);
 }
 
 /** The commander attribute for an option name; a nested one joins (`certificateGithubWorkflow.trigger` → `…WorkflowTrigger`). */
@@ -43,12 +57,12 @@ function attributeOf(option: string): string {
 /** The CLI flag for a library option name: `maxLayerBytes` → `--max-layer-size`, `creds` → `--creds`. */
 export function flagFor(option: string): string {
   const attr = attributeOf(option);
-  return SPELLING[attr] ?? learnt.get(attr) ?? `--${attr.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return SPELLING[attr] ?? learntFlag(attr) ?? `--${attr.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** True when the option has a flag (before learnFlags ran, every name is taken for one). */
 export function hasFlag(option: string): boolean {
-  return learnt.size === 0 || learnt.has(attributeOf(option));
+  return learnt.size === 0 || learntFlag(attributeOf(option)) !== undefined;
 }
 
 /** Core messages name options as `name` (their library field); on the command line they are flags. */

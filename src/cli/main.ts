@@ -78,7 +78,8 @@ export async function main(argv: string[], name = 'ocipack'): Promise<void> {
   process.stderr.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
   });
-  const program = buildProgram(name);
+  // `ocipack pull …` defines `pull` alone; help, `help …`, an unknown command and `completion` get every command.
+  const program = buildProgram(name, argv);
   if (argv.length <= 2) {
     program.outputHelp({ error: true });
     process.exitCode = 2;

@@ -1,7 +1,7 @@
 /** The commander program: global flags, one sub-command per file, usage errors as exit 2. */
 import { Command, Help, Option } from 'commander';
 import { VERSION } from '../core/defaults.js';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, type CommandEntry } from './commands/index.js';
 import { collect } from './common.js';
 import { learnFlags } from './flags.js';
 import { OUTPUT_COMMANDS } from './ci-results.js';
@@ -52,8 +52,24 @@ function errorsFlux(cmd: Command, helpHint: string): Command {
     });
 }
 
-/** Build the `ocipack` program with every sub-command registered. */
-export function buildProgram(name = 'ocipack'): Command {
+/** Commands whose run reads the whole program (`completion` lists every command): never built alone. */
+const NEEDS_ALL = new Set(['completion']);
+
+/**
+ * The sub-commands a run of `argv` can see. A run of one known command needs only its own (defining the
+ * others with their options cost 17 M instructions of every start, issue 26); anything else gets every command: no
+ * command, top-level help, `help [command]`, an unknown name (commander suggests from the full list),
+ * `completion`, global flags before the command.
+ */
+export function commandsFor(argv: readonly string[]): CommandEntry[] {
+  const first = argv[2];
+  if (first === undefined || NEEDS_ALL.has(first)) return COMMANDS;
+  const entry = COMMANDS.find((c) => c.name === first || c.aliases?.includes(first));
+  return entry === undefined ? COMMANDS : [entry];
+}
+
+/** Build the `ocipack` program: every sub-command, or with `argv` only those its run can see (commandsFor). */
+export function buildProgram(name = 'ocipack', argv?: readonly string[]): Command {
   const program = new Command(name)
     .description('Pack directories into OCI artifacts and push, pull, tag, list, diff, sign and verify them (a Node drop-in for flux push|pull artifact).')
     .version(VERSION, '-v, --version', 'print the version')
@@ -72,7 +88,8 @@ export function buildProgram(name = 'ocipack'): Command {
     .option('--no-ci-outputs', 'write no CI job outputs ($GITHUB_OUTPUT), step summary ($GITHUB_STEP_SUMMARY), dotenv file or GitHub annotations')
     .addHelpText('after', PROGRAM_EXAMPLES);
   errorsFlux(program, `run \`${name} --help\` for the list of commands`);
-  for (const define of COMMANDS) {
+  const entries = argv === undefined ? COMMANDS : commandsFor(argv);
+  for (const { define } of entries) {
     const cmd = define(program);
     // A command's --help lists the global flags that apply to it too (--creds, --timeout, --format, …).
     cmd.configureHelp({
@@ -84,6 +101,7 @@ export function buildProgram(name = 'ocipack'): Command {
     });
     errorsFlux(cmd, `run \`${name} ${cmd.name()} --help\` for usage and examples`);
   }
-  learnFlags(program);
+  // A message may name an option of a command not built: the flag table then learns them all, on that first miss.
+  learnFlags(program, entries === COMMANDS ? undefined : () => buildProgram(name));
   return program;
 }

@@ -23,4 +23,15 @@ import { defineCompletion } from './completion.js';
 
 export type DefineCommand = (program: Command) => Command;
 
-export const COMMANDS: DefineCommand[] = [definePush, definePull, defineTag, defineList, defineDiff, defineBuild, defineInspect, defineCopy, definePromote, defineMirror, defineDelete, definePrune, defineVerify, defineSign, defineAttest, defineGenerateKeyPair, defineLogin, defineLogout, defineVersion, defineCompletion];
+/** A sub-command: the name (and aliases) it registers under, known without defining it (a run defines only its own). */
+export interface CommandEntry { name: string; aliases?: string[]; define: DefineCommand }
+
+export const COMMANDS: CommandEntry[] = [
+  { name: 'push', define: definePush }, { name: 'pull', define: definePull }, { name: 'tag', define: defineTag },
+  { name: 'list', define: defineList }, { name: 'diff', define: defineDiff }, { name: 'build', define: defineBuild },
+  { name: 'inspect', define: defineInspect }, { name: 'copy', define: defineCopy }, { name: 'promote', define: definePromote },
+  { name: 'mirror', define: defineMirror }, { name: 'delete', define: defineDelete }, { name: 'prune', define: definePrune },
+  { name: 'verify', define: defineVerify }, { name: 'sign', define: defineSign }, { name: 'attest', define: defineAttest },
+  { name: 'generate-key-pair', define: defineGenerateKeyPair }, { name: 'login', define: defineLogin },
+  { name: 'logout', define: defineLogout }, { name: 'version', define: defineVersion }, { name: 'completion', define: defineCompletion },
+];
