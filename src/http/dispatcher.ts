@@ -6,6 +6,7 @@ import { Agent, buildConnector, EnvHttpProxyAgent } from './undici.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { OcipackError } from '../core/errors.js';
 import type { Env, RegistryOptions } from '../core/options.js';
+import { takePreconnected } from './preconnect.js';
 import { proxySettings } from './proxies.js';
 
 export { proxyFor, proxyInUse, proxySettings, type ProxyInUse } from './proxies.js';
@@ -69,16 +70,20 @@ type Connector = ReturnType<typeof buildConnector>;
 type ConnectorOptions = Parameters<typeof buildConnector>[0];
 
 /**
- * undici's connector, with the secure context built on the first TLS connection only: a run that
- * talks plain HTTP (a local registry) never parses a certificate.
+ * undici's connector, with the secure context built on the first TLS connection only (a run that talks
+ * plain HTTP to a local registry never parses a certificate), and the first plain connection to a host
+ * taken from preconnect.ts when the early probe opened one.
  */
 function lazyTlsConnector(options: Record<string, unknown>, pems: string[] | undefined): Connector {
-  if (!pems) return buildConnector(options as ConnectorOptions);
   const plain = buildConnector(options as ConnectorOptions);
   let secure: Connector | undefined;
   return (opts, cb) => {
-    if (opts.protocol !== 'https:') return plain(opts, cb);
-    secure ??= buildConnector({ ...options, secureContext: secureContextWith(pems) } as ConnectorOptions);
+    if (opts.protocol !== 'https:') {
+      // the connection the early probe had opened, when it is this one's (preconnect.ts)
+      const port = Number(opts.port) || 80;
+      return takePreconnected(opts.hostname, port, (err, socket) => (err ? cb(err, null) : cb(null, socket))) ?? plain(opts, cb);
+    }
+    secure ??= pems ? buildConnector({ ...options, secureContext: secureContextWith(pems) } as ConnectorOptions) : plain;
     return secure(opts, cb);
   };
 }

@@ -7,9 +7,11 @@
  *
  * A probe can be started early (`startTlsProbe`, by the CLI while its modules still load: issue 26,
  * one round trip less before the first request) and is then taken, once, by the run's first contact.
+ * The plain connection the first request takes when the answer is "not TLS" is opened beside it (http/preconnect.ts).
  */
 import { connect, createSecureContext, type SecureContext } from 'node:tls';
 import { classifyFailure } from '../http/errors.js';
+import { dropPreconnected, preconnect } from '../http/preconnect.js';
 import type { Waits } from '../http/waits.js';
 
 let emptyContext: SecureContext | undefined;
@@ -83,7 +85,16 @@ function probe(url: URL, timeoutMs: number, detached: boolean): Probe {
 /** Starts the probe of `url`'s host and port now, for the next `speaksTls` of the same host and port to take. */
 export function startTlsProbe(url: URL, timeoutMs: number): void {
   const key = keyOf(url);
-  if (!started.has(key)) started.set(key, probe(url, timeoutMs, true));
+  if (started.has(key)) return;
+  const early = probe(url, timeoutMs, true);
+  started.set(key, early);
+  // The plain connection the first request takes if the answer is "not TLS" opens now, beside the probe (so that
+  // its handshake overlaps too); any other answer closes it unused (http/preconnect.ts).
+  const port = Number(url.port) || 443;
+  preconnect(url.hostname, port, timeoutMs);
+  void early.answer.then((tls) => {
+    if (tls !== false) dropPreconnected(url.hostname, port);
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { warmUpContact } from '../../../src/connect/warmup.js';
 import { speaksTls } from '../../../src/registry/tlsprobe.js';
+import { dropPreconnected } from '../../../src/http/preconnect.js';
 
 describe('warmUpContact', () => {
   it('probes a loopback registry reached directly, and the first contact takes that probe', async () => {
@@ -16,7 +17,8 @@ describe('warmUpContact', () => {
       const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
       assert.equal(warmUpContact({ host }, { NO_PROXY: 'example.com' }), true);
       assert.equal(await speaksTls(new URL(`https://${host}/`), 5000), false);
-      assert.equal(connections, 1);
+      assert.equal(connections, 2, 'the probe, and the plain connection opened beside it');
+      dropPreconnected('127.0.0.1', Number(host.split(':')[1]));
     } finally {
       await new Promise((r) => server.close(r));
     }
