@@ -10,7 +10,7 @@ import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { resolveImage } from '../content/image.js';
 import { chooseLayers, type IndexedLayer, type LayerOperation, type LayerSelector } from '../oci/layers.js';
-import { applyLayers, type Receive } from '../artifact/layers.js';
+import { applyLayers, type Applied, type Receive } from '../artifact/layers.js';
 import { parseRepositoryTarget, parseTargetRef, referenceIn, repositoryOf, withTag, type TargetRef } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
 import type { BlobSource } from '../content/target.js';
@@ -187,13 +187,13 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       emit({ type: 'blob:progress', action: 'extract', bytes, files });
     };
     const stage = await openStage(output, stageOptions(unpackOpts));
-    let applied: { files: string[] } = { files: [] };
+    let applied: Applied = { files: [], written: 0 };
     let placed: PlaceReport;
     try {
       const receive: Receive = (l, sink) => receiveLayer(target, l, stage.dir, (stream) => sink(stream), opts.onEvent, conn.signal);
       applied = await applyLayers(choice, receive, stage.dir, unpackOpts, (message, detail) => emit({ type: detail ? 'info' : 'step', message }));
       emit({ type: 'activity', message: `moving ${extracted} ${extracted === 1 ? 'file' : 'files'} into ${opts.output}` });
-      placed = await stage.commit();
+      placed = await stage.commit(applied.written);
     } finally {
       await stage.discard();
     }
