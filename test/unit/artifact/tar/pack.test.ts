@@ -335,3 +335,13 @@ describe('pack: a file that changes size between the walk and the read', () => {
     });
   }
 });
+
+describe('pack: order of names', () => {
+  it('lists by UTF-8 bytes where UTF-16 order differs (a name beyond the BMP after U+FF21)', async () => {
+    const src = await makeTree(path.join(work, 'src'), { '\u{1F600}.yaml': 'e', '\uFF21.yaml': 'a', 'z.yaml': 'z' });
+    const { result } = await pack({ path: src });
+    const entries = (await listEntries({ path: src })).map((e) => e.path);
+    assert.deepEqual(entries, ['z.yaml', '\uFF21.yaml', '\u{1F600}.yaml']);
+    assert.equal(result.entries, 3);
+  });
+});
