@@ -109,9 +109,10 @@ async function walkDir(ctx: Ctx, dir: string, rel: string, parent: PathFilter): 
   }
 }
 
-/** `matcher.ignores`, telling `onIgnored` which rule decided. */
+/** `matcher.ignores` (only the path itself: its parents were entered, so kept), telling `onIgnored` which rule decided. */
 function ignored(ctx: Ctx, matcher: PathFilter, relPath: string, isDir: boolean): boolean {
-  if (!matcher.ignores(relPath, isDir)) return false;
+  const out = matcher instanceof IgnoreMatcher ? matcher.ignoresChild(relPath, isDir) : matcher.ignores(relPath, isDir);
+  if (!out) return false;
   ctx.opts.onIgnored?.(relPath, isDir, matcher instanceof IgnoreMatcher ? matcher.explain(relPath, isDir) : undefined);
   return true;
 }
