@@ -2,6 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as loopTurn } from 'node:timers/promises';
 import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
@@ -198,7 +199,9 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       await stage.discard();
     }
     // An interrupt that arrived while the files moved (a synchronous journaled merge) is seen only now: the
-    // target holds the artifact, but the run was stopped, so it ends as stopped, never as a success.
+    // target holds the artifact, but the run was stopped, so it ends as stopped, never as a success. The move
+    // and the clean-up are synchronous: one turn of the event loop lets a signal that came meanwhile be handled.
+    await loopTurn();
     if (conn.signal.aborted) {
       emit({ type: 'warning', message: `stopped after the files were moved into ${opts.output}: it holds the artifact` });
       throw conn.signal.reason;

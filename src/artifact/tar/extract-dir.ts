@@ -80,10 +80,10 @@ export async function openStage(target: string, opts: StageOptions = {}): Promis
         throw err;
       }
     },
-    // Synchronous: the promise version takes a thread-pool round trip (lstat, then unlink) per entry,
-    // and a merge into an existing target leaves one set-aside entry per replaced file.
+    // The set-aside originals synchronously: the promise version takes a thread-pool round trip (lstat,
+    // then unlink) per entry, and a merge into an existing target leaves one per replaced file.
     async discard(): Promise<void> {
-      fs.rmSync(dir, { recursive: true, force: true });
+      await fsp.rm(dir, { recursive: true, force: true });
       if (committed) fs.rmSync(backup, { recursive: true, force: true });
     },
   };
