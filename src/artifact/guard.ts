@@ -1,7 +1,7 @@
 /**
- * The look at the files before a push (issue 28 §4), on the entry list pack is about to write: each
- * file some detector wants (secrets.ts, by name) is read up to DEFAULTS.guard.headBytes, and every
- * file's size is checked. `refuse` (push without `allowSecrets`) throws one FindingsError for every
+ * The look at the files of a push (issue 28 §4), file by file as pack writes them (or on a listed tree):
+ * each file some detector wants (secrets.ts, by name) is read up to DEFAULTS.guard.headBytes (or taken
+ * from the bytes pack holds), and every file's size is checked. `refuse` (push without `allowSecrets`) throws one FindingsError for every
  * credential found; otherwise (build, diff, push with `allowSecrets`) each finding is a warning.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { fsError } from '../core/errno.js';
 import { OcipackError } from '../core/errors.js';
 import { describeFinding, FindingsError, isSecret, type Finding } from '../core/findings.js';
 import type { WalkEntry } from './tar/walk.js';
-import { hitsIn, interestIn } from './secrets.js';
+import { hitsIn, interestIn, mayHit } from './secrets.js';
 
 export interface GuardOptions {
   /** Throw a FindingsError when a credential is found (a push); else only report. */
@@ -25,37 +25,68 @@ export interface GuardOptions {
 
 /** Everything found in `entries`, in archive order: big files by size, credentials by reading each wanted file's head. */
 export function inspectEntries(entries: readonly WalkEntry[], opts: Omit<GuardOptions, 'refuse' | 'onFinding'> = {}): Finding[] {
-  const headBytes = opts.headBytes ?? DEFAULTS.guard.headBytes;
-  const largeFileBytes = opts.largeFileBytes ?? DEFAULTS.guard.largeFileBytes;
-  const out: Finding[] = [];
-  let buf: Buffer | undefined;
-  for (const e of entries) {
-    if (e.type !== 'file') continue;
-    if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
-    const at = { path: e.path, file: e.absPath };
-    if (e.size > largeFileBytes) {
-      out.push({ ...at, kind: 'large-file', message: `a big file for a config artifact (${formatSize(e.size)}, over ${formatSize(largeFileBytes)})` });
-    }
-    if (e.size === 0 || !interestIn(posix.basename(e.path))) continue;
-    buf ??= Buffer.allocUnsafe(headBytes);
-    const text = readHead(e, buf).toString('utf8');
-    for (const h of hitsIn(posix.basename(e.path), text)) out.push({ ...at, ...(h.line === undefined ? {} : { line: h.line }), kind: h.kind, message: h.message });
-  }
-  return out;
+  const look = new FileLook(opts);
+  for (const e of entries) look.file(e);
+  return look.found;
 }
 
 /**
- * The guard as pack's `inspect` hook: findings reported, or a push refused. Synchronous reads, like the
- * walk's: the files were just listed, and a thread-pool round trip per small file costs more than the read.
+ * The guard file by file, for pack's `inspect` hook: each file is looked at as pack writes it (with the
+ * bytes pack read, when it holds the whole file: one read of each file, and the guard sees exactly what
+ * is packed), and `done` reports the findings, or refuses the push, before packing resolves.
  */
+export function guardFiles(opts: GuardOptions): { file(e: WalkEntry, content?: Buffer): void; done(): void } {
+  const look = new FileLook(opts);
+  return { file: (e, content) => look.file(e, content), done: () => report(look.found, opts) };
+}
+
+/** The guard over a listed tree (diff): every file's head read here, then reported like guardFiles. */
 export async function guardEntries(entries: readonly WalkEntry[], opts: GuardOptions): Promise<void> {
-  const findings = inspectEntries(entries, opts);
+  report(inspectEntries(entries, opts), opts);
+}
+
+/** Findings reported, or a push refused. */
+function report(findings: Finding[], opts: GuardOptions): void {
   const refused = opts.refuse ? findings.filter(isSecret) : [];
   for (const f of findings) {
     if (refused.includes(f)) continue;
     opts.onFinding?.(f, isSecret(f) && !opts.refuse ? `${describeFinding(f)}; push refuses it unless allowed` : describeFinding(f));
   }
   if (refused.length > 0) throw new FindingsError(refused);
+}
+
+/**
+ * Looks at one file at a time: its size, and the head of the files some detector wants. Synchronous
+ * reads, like the walk's: the files were just listed, and a thread-pool round trip per small file costs
+ * more than the read.
+ */
+class FileLook {
+  readonly found: Finding[] = [];
+  private buf: Buffer | undefined;
+  private readonly headBytes: number;
+  private readonly largeFileBytes: number;
+
+  constructor(private readonly opts: Omit<GuardOptions, 'refuse' | 'onFinding'>) {
+    this.headBytes = opts.headBytes ?? DEFAULTS.guard.headBytes;
+    this.largeFileBytes = opts.largeFileBytes ?? DEFAULTS.guard.largeFileBytes;
+  }
+
+  /** `content`, when given, is the whole file (its first bytes are the head; nothing is read). */
+  file(e: WalkEntry, content?: Buffer): void {
+    if (e.type !== 'file') return;
+    if (this.opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
+    const at = { path: e.path, file: e.absPath };
+    if (e.size > this.largeFileBytes) {
+      this.found.push({ ...at, kind: 'large-file', message: `a big file for a config artifact (${formatSize(e.size)}, over ${formatSize(this.largeFileBytes)})` });
+    }
+    const name = posix.basename(e.path);
+    const want = e.size === 0 ? undefined : interestIn(name);
+    if (!want) return;
+    const head = content ? content.subarray(0, this.headBytes) : readHead(e, (this.buf ??= Buffer.allocUnsafe(this.headBytes)));
+    if (!mayHit(want, head)) return;
+    const text = head.toString('utf8');
+    for (const h of hitsIn(name, text)) this.found.push({ ...at, ...(h.line === undefined ? {} : { line: h.line }), kind: h.kind, message: h.message });
+  }
 }
 
 /** `1.5 MiB`: sizes in the finding's message (the CLI's formatter lives in the face). */

@@ -25,10 +25,20 @@ export type Receive = (layer: IndexedLayer, sink: (stream: Readable) => Promise<
 /** Says what was done with a layer; `detail` for the unsurprising (a gzip tar layer labelled so). */
 export type Note = (message: string, detail?: boolean) => void;
 
+/** What applyLayers did: the names of copied layers, and how many files it wrote into the staging directory. */
+export interface Applied {
+  files: string[];
+  written: number;
+}
+
 /** Writes the chosen layers into `stageDir`; `note` gets one line per layer saying what was done. */
 export async function applyLayers(
   choice: LayerChoice, receive: Receive, stageDir: string, opts: Omit<UnpackOptions, 'target'>, note: Note,
-): Promise<{ files: string[] }> {
+): Promise<Applied> {
+  let written = 0;
+  const into = async (stream: Readable, o: Omit<UnpackOptions, 'target'>): Promise<void> => {
+    written += (await extractInto(stream, stageDir, o)).files;
+  };
   // One count of decompressed bytes for every layer of the command: the cap holds for their sum (SPEC §5).
   const together = { bytes: 0 };
   const each = { ...opts, together };
@@ -36,18 +46,18 @@ export async function applyLayers(
     for (const [i, layer] of choice.layers.entries()) {
       const name = choice.names[i]!;
       if (choice.ops[i] === 'extract') {
-        await receive(layer, (stream) => named(layer, () => extractInto(stream, stageDir, { ...each, onFormat: told(layer, note) })));
+        await receive(layer, (stream) => named(layer, () => into(stream, { ...each, onFormat: told(layer, note) })));
         continue;
       }
-      await receive(layer, (stream) => named(layer, () => extractInto(filesAsTar([{ name, size: layer.size, open: () => stream }]), stageDir, each)));
+      await receive(layer, (stream) => named(layer, () => into(filesAsTar([{ name, size: layer.size, open: () => stream }]), each)));
       note(`wrote ${describeLayer(layer)} as ${name}`);
     }
-    return { files: [...choice.names] };
+    return { files: [...choice.names], written };
   }
   if (choice.layers.length === 1) {
     const layer = choice.layers[0]!;
-    await receive(layer, (stream) => named(layer, () => extractInto(stream, stageDir, { ...opts, onFormat: told(layer, note) })));
-    return { files: [] };
+    await receive(layer, (stream) => named(layer, () => into(stream, { ...opts, onFormat: told(layer, note) })));
+    return { files: [], written };
   }
   const tmp = await makeTempDir('layers');
   try {
@@ -64,8 +74,8 @@ export async function applyLayers(
     read.together = together;
     const flattened = await flattenLayers(layers, flat, read);
     note(`applied ${choice.layers.length} layers in order (${flattened.entries} entries, ${flattened.hidden} replaced or whited out)`);
-    await extractInto(createReadStream(flat), stageDir, opts);
-    return { files: [] };
+    await into(createReadStream(flat), opts);
+    return { files: [], written };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

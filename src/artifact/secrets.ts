@@ -33,6 +33,18 @@ export function interestIn(name: string): Interest | undefined {
   return yaml || dotenv || pem ? { yaml, dotenv, pem } : undefined;
 }
 
+/**
+ * Whether a head of bytes can hold a hit at all, asked before it is decoded: the PEM and YAML detectors
+ * need an ASCII marker (`PRIVATE KEY-----`; `Secret`, `Config` or `List`), and ASCII bytes are the same
+ * characters in the text, so a native byte search skips the decoding and the regular expressions for
+ * the manifests (nearly all) that have none. `.env` files are always read.
+ */
+export function mayHit(want: Interest, head: Buffer): boolean {
+  if (want.dotenv) return true;
+  if (want.pem && head.includes('PRIVATE KEY-----')) return true;
+  return want.yaml && (head.includes('Secret') || head.includes('Config') || head.includes('List'));
+}
+
 /** The 1-based line of a character offset. */
 function lineAt(text: string, offset: number): number {
   let line = 1;

@@ -2,6 +2,7 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as loopTurn } from 'node:timers/promises';
 import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
@@ -10,7 +11,7 @@ import { ANNOTATIONS, MT } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { resolveImage } from '../content/image.js';
 import { chooseLayers, type IndexedLayer, type LayerOperation, type LayerSelector } from '../oci/layers.js';
-import { applyLayers, type Receive } from '../artifact/layers.js';
+import { applyLayers, type Applied, type Receive } from '../artifact/layers.js';
 import { parseRepositoryTarget, parseTargetRef, referenceIn, repositoryOf, withTag, type TargetRef } from '../connect/open.js';
 import { connect } from '../connect/connect.js';
 import type { BlobSource } from '../content/target.js';
@@ -199,18 +200,20 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     for (const message of choice.warnings) emit({ type: 'warning', message });
     for (const message of choice.notes) emit({ type: 'step', message });
     const stage = await (early ?? openStage(output, stageOptions(unpackOpts)));
-    let applied: { files: string[] } = { files: [] };
+    let applied: Applied = { files: [], written: 0 };
     let placed: PlaceReport;
     try {
       const receive: Receive = (l, sink) => receiveLayer(target, l, stage.dir, (stream) => sink(stream), opts.onEvent, conn.signal);
       applied = await applyLayers(choice, receive, stage.dir, unpackOpts, (message, detail) => emit({ type: detail ? 'info' : 'step', message }));
       emit({ type: 'activity', message: `moving ${extracted} ${extracted === 1 ? 'file' : 'files'} into ${opts.output}` });
-      placed = await stage.commit();
+      placed = await stage.commit(applied.written);
     } finally {
       await stage.discard();
     }
     // An interrupt that arrived while the files moved (a synchronous journaled merge) is seen only now: the
-    // target holds the artifact, but the run was stopped, so it ends as stopped, never as a success.
+    // target holds the artifact, but the run was stopped, so it ends as stopped, never as a success. The move
+    // and the clean-up are synchronous: one turn of the event loop lets a signal that came meanwhile be handled.
+    await loopTurn();
     if (conn.signal.aborted) {
       emit({ type: 'warning', message: `stopped after the files were moved into ${opts.output}: it holds the artifact` });
       throw conn.signal.reason;

@@ -80,19 +80,13 @@ export class EntryWriter {
     return { files: this.files, dirs: this.dirs, bytes: this.bytes, skipped: [...this.skipped] };
   }
 
-  /** Rejects duplicates and names that would pass through a file or a (skipped) symlink. */
+  /**
+   * Rejects duplicates and names that would pass through a file or a (skipped) symlink. Parents are
+   * looked up nearest first: a directory already known had all of its own parents checked when it was
+   * claimed, and a known path never changes kind, so the walk up stops at the first known directory.
+   */
   private claim(item: TarItem): void {
-    const segs = item.path.split('/');
-    for (let i = 1; i < segs.length; i++) {
-      const parent = segs.slice(0, i).join('/');
-      const kind = this.known.get(parent);
-      if (kind === 'symlink') throw unsafe(`refusing entry ${quote(item.path)} below symlink ${quote(parent)}`);
-      if (kind === 'file') throw unsafe(`refusing entry ${quote(item.path)} below file ${quote(parent)}`);
-      if (kind === undefined) {
-        this.mkdir(parent, 0o755);
-        this.known.set(parent, 'implicit');
-      }
-    }
+    this.claimParents(item.path);
     const before = this.known.get(item.path);
     if (before === 'implicit' && item.kind === 'dir') {
       this.known.set(item.path, 'dir');
@@ -100,6 +94,23 @@ export class EntryWriter {
     }
     if (before !== undefined) throw unsafe(`refusing duplicate entry ${quote(item.path)}`);
     this.known.set(item.path, item.kind === 'dir' ? 'dir' : item.kind === 'file' ? 'file' : 'symlink');
+  }
+
+  /** Checks the parents of `rel` (nearest first) and creates the missing ones, outermost first. */
+  private claimParents(rel: string): void {
+    const missing: string[] = [];
+    for (let end = rel.lastIndexOf('/'); end > 0; end = rel.lastIndexOf('/', end - 1)) {
+      const parent = rel.slice(0, end);
+      const kind = this.known.get(parent);
+      if (kind === 'symlink') throw unsafe(`refusing entry ${quote(rel)} below symlink ${quote(parent)}`);
+      if (kind === 'file') throw unsafe(`refusing entry ${quote(rel)} below file ${quote(parent)}`);
+      if (kind !== undefined) break;
+      missing.push(parent);
+    }
+    for (let i = missing.length - 1; i >= 0; i--) {
+      this.mkdir(missing[i]!, 0o755);
+      this.known.set(missing[i]!, 'implicit');
+    }
   }
 
   private mkdir(rel: string, mode: number): void {
@@ -143,8 +154,9 @@ export class EntryWriter {
     };
   }
 
+  /** `rel` is a checked name (read.ts: posix segments, none empty, `.` or `..`): joined without re-normalising. */
   private abs(rel: string): string {
-    return path.join(this.root, ...rel.split('/'));
+    return this.root + path.sep + (path.sep === '/' ? rel : rel.split('/').join(path.sep));
   }
 }
 

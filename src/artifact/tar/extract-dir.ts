@@ -30,8 +30,11 @@ export interface Stage {
   readonly target: string;
   /** True when the staging directory is inside the target (a mount point, or a parent not writable). */
   readonly inside: boolean;
-  /** Moves the staged tree into the target: a rename when it is new, else a journaled merge (place.ts). */
-  commit(): Promise<PlaceReport>;
+  /**
+   * Moves the staged tree into the target: a rename when it is new, else a journaled merge (place.ts).
+   * `files`: how many files the caller wrote into `dir`, when it counted them (else they are counted).
+   */
+  commit(files?: number): Promise<PlaceReport>;
   /** Removes the staging directory (and the set-aside originals after a commit); safe to call twice. */
   discard(): Promise<void>;
 }
@@ -58,10 +61,10 @@ export async function openStage(target: string, opts: StageOptions = {}): Promis
     dir,
     target: home,
     inside,
-    async commit(): Promise<PlaceReport> {
+    async commit(files?: number): Promise<PlaceReport> {
       if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'extraction cancelled');
       if (!inside && !(await existingDir(home))) {
-        const added = countFiles(dir);
+        const added = files ?? countFiles(dir);
         await fsp.rename(dir, home).catch((err: unknown) => {
           throw fsError(`cannot move the extracted files to "${home}"`, err, home);
         });
@@ -77,9 +80,11 @@ export async function openStage(target: string, opts: StageOptions = {}): Promis
         throw err;
       }
     },
+    // The set-aside originals synchronously: the promise version takes a thread-pool round trip (lstat,
+    // then unlink) per entry, and a merge into an existing target leaves one per replaced file.
     async discard(): Promise<void> {
       await fsp.rm(dir, { recursive: true, force: true });
-      if (committed) await fsp.rm(backup, { recursive: true, force: true });
+      if (committed) fs.rmSync(backup, { recursive: true, force: true });
     },
   };
 }

@@ -48,13 +48,24 @@ export function ignoreRulesFor(opts: { ignorePaths?: string[]; addIgnorePaths?: 
   return [...base, ...parseIgnore((opts.addIgnorePaths ?? []).join('\n'), '', '`addIgnorePaths`')];
 }
 
+/**
+ * Rules without a '/' (`*.png`): their regex is "any prefix ending in '/', optional" then one segment
+ * that cannot hold a '/', so it matches a path exactly when it matches the path's last segment, unless
+ * the path holds a line terminator (which `.` does not cross): those rules test the last segment only,
+ * with no backtracking over the whole path.
+ */
+const ONE_SEGMENT = new WeakSet<IgnoreRule>();
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
 /** Decides whether a path is ignored: the last matching rule wins, and an ignored directory hides everything below it. */
 export class IgnoreMatcher {
   private readonly rules: readonly IgnoreRule[];
+  private readonly oneSegment: readonly boolean[];
   private readonly dirCache = new Map<string, boolean>();
 
   constructor(rules: IgnoreRule[]) {
     this.rules = [...rules];
+    this.oneSegment = this.rules.map((r) => ONE_SEGMENT.has(r));
   }
 
   /** A new matcher with `rules` appended (for a nested `.sourceignore`); this one is unchanged. */
@@ -72,6 +83,14 @@ export class IgnoreMatcher {
       slash = path.indexOf('/', slash + 1);
     }
     return isDir ? this.dirIgnored(path) : this.decide(path, false);
+  }
+
+  /**
+   * `ignores` for the walk, which never enters an ignored directory: the parents of `relPath` (a clean
+   * posix path) are known to be kept, so only the path itself is decided.
+   */
+  ignoresChild(relPath: string, isDir: boolean): boolean {
+    return isDir ? this.dirIgnored(relPath) : this.decide(relPath, false);
   }
 
   private dirIgnored(path: string): boolean {
@@ -103,6 +122,7 @@ export class IgnoreMatcher {
   }
 
   private lastMatch(path: string, isDir: boolean): IgnoreRule | undefined {
+    const last = LINE_TERMINATOR.test(path) ? undefined : path.slice(path.lastIndexOf('/') + 1) + (isDir ? DIR_MARK : '');
     for (let i = this.rules.length - 1; i >= 0; i--) {
       const rule = this.rules[i] as IgnoreRule;
       let sub = path;
@@ -110,7 +130,7 @@ export class IgnoreMatcher {
         if (!path.startsWith(`${rule.base}/`)) continue;
         sub = path.slice(rule.base.length + 1);
       }
-      if (rule.regex.test(isDir ? sub + DIR_MARK : sub)) return rule;
+      if (rule.regex.test(last !== undefined && this.oneSegment[i] ? last : isDir ? sub + DIR_MARK : sub)) return rule;
     }
     return undefined;
   }
@@ -130,7 +150,9 @@ function parseLine(line: string, base: string): IgnoreRule | undefined {
   const anchored = p.includes('/');
   if (p.startsWith('/')) p = p.slice(1);
   if (p.length === 0) return undefined;
-  return { pattern, negate, dirOnly, base, regex: compilePattern(p, anchored, dirOnly) };
+  const rule = { pattern, negate, dirOnly, base, regex: compilePattern(p, anchored, dirOnly) };
+  if (!anchored) ONE_SEGMENT.add(rule);
+  return rule;
 }
 
 /** The regex for a pattern body: anchored to the base when it had a '/', else matching the last segment at any depth. */

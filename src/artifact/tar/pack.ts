@@ -18,6 +18,12 @@ import { makeTempDir } from '../../core/tempdir.js';
 
 export type { WalkEntry } from './walk.js';
 
+/** A look at the packed files (PackOptions.inspect). */
+export interface Inspector {
+  file(entry: WalkEntry, content?: Buffer): void;
+  done(): void;
+}
+
 export interface PackOptions {
   /**
    * Directory or file to pack, or `-` for one file read from `stdin`; several give one layer, each as
@@ -31,8 +37,11 @@ export interface PackOptions {
   onWarning?: (message: string, file?: string) => void;
   /** Cumulative bytes of file content read so far, the content size of the whole tree and its number of files (known once walked). */
   onProgress?: (bytesIn: number, totalIn: number, files: number) => void;
-  /** Called with the entry list once walked, before a byte is packed: may refuse it by throwing (guard.ts). */
-  inspect?: (entries: readonly WalkEntry[]) => Promise<void>;
+  /**
+   * Makes the look at the files (guard.ts), one per pack: `file` is told each file as it is packed, with
+   * its bytes when pack holds the whole file; `done` may refuse the tree by throwing, before packing resolves.
+   */
+  inspect?: () => Inspector;
   signal?: AbortSignal;
   /** Name of the single entry when packing stdin (default DEFAULTS.stdinName, `stdin.yaml`). */
   stdinName?: string;
@@ -63,7 +72,11 @@ export async function listEntries(opts: PackOptions): Promise<WalkEntry[]> {
   const specs = parseSources(opts.path);
   if (specs.some((s) => s.path === '-')) throw new OcipackError('USAGE', 'cannot list the entries of stdin');
   const { entries } = await gatherEntries(specs, walkOptions(opts));
-  await opts.inspect?.(entries);
+  const look = opts.inspect?.();
+  if (look) {
+    for (const e of entries) look.file(e);
+    look.done();
+  }
   return entries;
 }
 
@@ -118,7 +131,6 @@ async function withEntries<T>(opts: PackOptions, fn: (entries: WalkEntry[]) => P
       checkStdinNotEmpty(stdin);
       checkNotEmpty(entries, specs, ignored);
     }
-    await opts.inspect?.(entries);
     return fn(entries);
   };
   if (!specs.some((s) => s.path === '-')) return gather();
@@ -170,16 +182,19 @@ class Counter {
 async function* tarStream(entries: WalkEntry[], chunk: ChunkFiller, opts: PackOptions): AsyncGenerator<Buffer> {
   const progress = { bytes: 0, total: entries.reduce((n, e) => n + e.size, 0), files: entries.filter((e) => e.type === 'file').length };
   opts.onProgress?.(0, progress.total, progress.files);
+  const look = opts.inspect?.();
   for (const entry of entries) {
     if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
     const header = encodeHeader(entry);
     if (!chunk.put(header)) yield* chunk.add(header);
     if (entry.type === 'file') {
-      yield* readExactly(entry, chunk, progress, opts);
+      const whole = yield* readExactly(entry, chunk, progress, opts);
+      look?.file(entry, whole);
       const pad = padding(entry.size);
       if (!chunk.put(pad)) yield* chunk.add(pad);
     }
   }
+  look?.done();
   yield* chunk.add(endOfArchive());
   if (chunk.used > 0) yield chunk.take();
 }
@@ -229,14 +244,17 @@ class ChunkFiller {
  * would queue behind the deflate jobs (gzip.ts), which made a tree of many small files several
  * times slower. A file that fits the chunk is read with one call asking for one byte more than its
  * size: the short read is the end-of-file check (open, read, close: 3 calls a small file, as tar).
+ * Returns the file's bytes when they all landed in the current chunk (not handed over yet), for the guard.
  */
-function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: number; total: number; files: number }, opts: PackOptions): Generator<Buffer> {
+function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: number; total: number; files: number }, opts: PackOptions): Generator<Buffer, Buffer | undefined> {
   let fd: number;
   try {
     fd = openSync(entry.absPath, 'r');
   } catch (err) {
     throw fsError(`cannot read "${entry.path}"`, err);
   }
+  const start = chunk.used;
+  let whole = true;
   try {
     let left = entry.size;
     let atEof = false;
@@ -250,12 +268,16 @@ function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: n
       left -= bytesRead;
       progress.bytes += bytesRead;
       opts.onProgress?.(progress.bytes, progress.total, progress.files);
-      if (chunk.used === chunk.buf.length) yield chunk.take();
+      if (chunk.used === chunk.buf.length) {
+        whole = false;
+        yield chunk.take();
+      }
     }
     if (!atEof && readInto(fd, Buffer.allocUnsafe(1), 0, 1, entry) !== 0) throw changed(entry);
   } finally {
     closeSync(fd);
   }
+  return whole ? chunk.buf.subarray(start, start + entry.size) : undefined;
 }
 
 function readInto(fd: number, buf: Buffer, offset: number, length: number, entry: WalkEntry): number {

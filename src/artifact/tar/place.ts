@@ -76,12 +76,14 @@ interface Plan {
 /** Walks the staged tree against the target: merges directories, records one op per entry to move, counts files. */
 function plan(sDir: string, dDir: string, rel: string, opts: PlaceOptions, p: Plan): void {
   // Sorted, so the order of the moves (and of a refusal's first name) does not depend on the filesystem.
-  const staged = fs.readdirSync(sDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const staged = fs.readdirSync(sDir, { withFileTypes: true }).sort(byName);
+  // The target's listing tells what each name is there (its type, as lstat would: a symlink is not followed).
+  const existing = new Map(readTarget(dDir).map((d) => [d.name, d]));
   const names = new Set<string>();
   for (const ent of staged) {
     names.add(ent.name);
     const r = rel ? `${rel}/${ent.name}` : ent.name;
-    const there = lstatOrUndefined(path.join(dDir, ent.name));
+    const there = existing.get(ent.name);
     if (there === undefined) {
       p.ops.push({ kind: 'create', rel: r });
       p.report.added += countFiles(path.join(sDir, ent.name));
@@ -101,7 +103,7 @@ function plan(sDir: string, dDir: string, rel: string, opts: PlaceOptions, p: Pl
       }
     }
   }
-  for (const name of fs.readdirSync(dDir).sort()) {
+  for (const name of [...existing.keys()].sort()) {
     if (names.has(name) || (rel === '' && isOwnLeftoverName(name))) continue;
     const files = countFiles(path.join(dDir, name));
     if (!opts.clean) p.report.kept += files;
@@ -109,6 +111,16 @@ function plan(sDir: string, dDir: string, rel: string, opts: PlaceOptions, p: Pl
       p.ops.push({ kind: 'remove', rel: rel ? `${rel}/${name}` : name });
       p.report.removed += files;
     }
+  }
+}
+
+const byName = (a: fs.Dirent, b: fs.Dirent): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function readTarget(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    throw fsError(`cannot read "${dir}"`, err);
   }
 }
 
@@ -158,8 +170,9 @@ function rollback(journal: Done[], staging: string, dest: string): void {
   }
 }
 
+/** `rel` is made of listed names joined by '/' (plan): joined without re-normalising. */
 function join(root: string, rel: string): string {
-  return path.join(root, ...rel.split('/'));
+  return root + path.sep + (path.sep === '/' ? rel : rel.split('/').join(path.sep));
 }
 
 function lstatOrUndefined(p: string): fs.Stats | undefined {

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { stat } from 'node:fs/promises';
 import type { PackOptions } from './pack.js';
 import { parseSources } from './sources.js';
-import { guardEntries } from '../guard.js';
+import { guardFiles } from '../guard.js';
 
 export interface TreeOptions {
   /** Directory or file to pack; `-` reads one file from `stdin`; several (`<src>[=<target>]`) make one layer. */
@@ -29,7 +29,7 @@ export interface TreeOptions {
 export function packOptionsFor(opts: TreeOptions, emit: OnEvent, guard: 'refuse' | 'warn' = 'warn'): PackOptions {
   const p: PackOptions = {
     path: opts.path,
-    inspect: (entries) => guardEntries(entries, {
+    inspect: () => guardFiles({
       refuse: guard === 'refuse' && opts.allowSecrets !== true,
       onFinding: (f, message) => emit({ type: 'warning', message, ...(f.file === undefined ? {} : { path: f.file }), ...(f.line === undefined ? {} : { line: f.line }) }),
       ...(opts.signal ? { signal: opts.signal } : {}),

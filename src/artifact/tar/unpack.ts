@@ -73,7 +73,7 @@ export async function unpackStream(source: Readable, opts: UnpackOptions): Promi
   const stage = await openStage(destination(opts), stageOptions(opts));
   try {
     const result = await extractInto(source, stage.dir, { ...opts, writingFor: stage.target });
-    await stage.commit();
+    await stage.commit(result.files);
     return result;
   } finally {
     await stage.discard();

@@ -88,8 +88,10 @@ async function statRoot(root: string, given: string): Promise<Stats> {
 /** Walks one directory: `dir` is absolute, `rel` its posix path below the root ('' for the root). */
 async function walkDir(ctx: Ctx, dir: string, rel: string, parent: PathFilter): Promise<void> {
   if (ctx.opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
-  const matcher = parent instanceof IgnoreMatcher ? withSourceignore(dir, rel, parent) : parent;
-  for (const dirent of readSorted(dir, rel)) {
+  const list = readSorted(dir, rel);
+  // The listing says whether a `.sourceignore` is there: no failed open per directory without one.
+  const matcher = parent instanceof IgnoreMatcher && list.some((d) => d.name === SOURCEIGNORE) ? withSourceignore(dir, rel, parent) : parent;
+  for (const dirent of list) {
     const abs = path.join(dir, dirent.name);
     const relPath = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
     if (dirent.isSymbolicLink()) {
@@ -107,9 +109,10 @@ async function walkDir(ctx: Ctx, dir: string, rel: string, parent: PathFilter): 
   }
 }
 
-/** `matcher.ignores`, telling `onIgnored` which rule decided. */
+/** `matcher.ignores` (only the path itself: its parents were entered, so kept), telling `onIgnored` which rule decided. */
 function ignored(ctx: Ctx, matcher: PathFilter, relPath: string, isDir: boolean): boolean {
-  if (!matcher.ignores(relPath, isDir)) return false;
+  const out = matcher instanceof IgnoreMatcher ? matcher.ignoresChild(relPath, isDir) : matcher.ignores(relPath, isDir);
+  if (!out) return false;
   ctx.opts.onIgnored?.(relPath, isDir, matcher instanceof IgnoreMatcher ? matcher.explain(relPath, isDir) : undefined);
   return true;
 }
@@ -178,11 +181,15 @@ function readSorted(dir: string, rel: string): Dirent[] {
   } catch (err) {
     throw fsError(`cannot list "${rel === '' ? '.' : rel}"`, err);
   }
+  // UTF-16 order is UTF-8 byte order unless a name holds a surrogate pair: compare the strings then, no Buffer per name.
+  if (!list.some((d) => SURROGATE.test(d.name))) return list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return list
     .map((d) => ({ d, key: Buffer.from(d.name, 'utf8') }))
     .sort((a, b) => Buffer.compare(a.key, b.key))
     .map((x) => x.d);
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 function fileEntry(relPath: string, abs: string): WalkEntry {
   let st: Stats;

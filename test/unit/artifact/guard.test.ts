@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dotenvHits, hitsIn, interestIn, pemHits, yamlHits } from '../../../src/artifact/secrets.js';
+import { dotenvHits, hitsIn, interestIn, mayHit, pemHits, yamlHits } from '../../../src/artifact/secrets.js';
 import { guardEntries, inspectEntries } from '../../../src/artifact/guard.js';
 import { FindingsError, type Finding } from '../../../src/core/findings.js';
 import type { WalkEntry } from '../../../src/artifact/tar/walk.js';
@@ -101,4 +101,18 @@ test('inspectEntries: only the head is read; more than three findings are counte
   assert.equal(inspectEntries(entries, { headBytes: 500 }).length, 0, 'a Secret past the head is not seen');
   const many = await entriesOf({ '1.env': 'A=1', '2.env': 'A=1', '3.env': 'A=1', '4.env': 'A=1', '5.env': 'A=1' });
   await assert.rejects(guardEntries(many, { refuse: true }), /; and 2 more; `allowSecrets`/);
+});
+
+test('mayHit: a head without any detector marker is not decoded; one with a marker (or a .env) is', () => {
+  const want = (name: string) => interestIn(name)!;
+  assert.equal(mayHit(want('app.yaml'), Buffer.from('kind: Deployment\nspec: {}\n')), false);
+  assert.equal(mayHit(want('app.yaml'), Buffer.from('kind: Secret\n')), true);
+  assert.equal(mayHit(want('app.json'), Buffer.from('{"kind":"List","items":[]}')), true);
+  assert.equal(mayHit(want('config'), Buffer.from('kind: Config\n')), true);
+  assert.equal(mayHit(want('tls.key'), Buffer.from('-----BEGIN EC PRIVATE KEY-----\n')), true);
+  assert.equal(mayHit(want('tls.pem'), Buffer.from('-----BEGIN CERTIFICATE-----\n')), false);
+  assert.equal(mayHit(want('.env'), Buffer.from('# nothing\n')), true);
+  for (const [name, text] of [['s.yaml', secret()], ['k.pem', '-----BEGIN RSA PRIVATE KEY-----\nx\n']] as const) {
+    assert.ok(mayHit(want(name), Buffer.from(text)) && hitsIn(name, text).length === 1, name);
+  }
 });

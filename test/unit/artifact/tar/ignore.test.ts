@@ -162,3 +162,22 @@ test('ignores tolerates a leading ./ or trailing / and never ignores the root', 
   const d = new IgnoreMatcher(parseIgnore('out/'));
   assert.equal(d.ignores('out/', true), true);
 });
+
+test('a rule without "/" is tested on the last segment: the same verdicts, a name below a line break included', () => {
+  const rules = parseIgnore('*.png\n!keep.png\na?c\n[ab]*.txt\nbuild/\ndocs/**/*.md\n', '', 'x');
+  const m = new IgnoreMatcher(rules);
+  // What the full-path regex says (the rule's own regex on the whole path), last matching rule wins.
+  const full = (p: string, dir: boolean): boolean => {
+    const r = [...rules].reverse().find((x) => x.regex.test(dir ? `${p}\u0000` : p));
+    return r !== undefined && !r.negate;
+  };
+  const cases: Array<[string, boolean]> = [
+    ['x.png', false], ['a/b/x.png', false], ['a/keep.png', false], ['abc', false], ['d/abc', true], ['b1.txt', false], ['z/a2.txt', false],
+    ['c.txt', false], ['build', true], ['x/build', true], ['docs/a/b.md', false], ['line\nbreak/x.png', false], ['line\nbreak', true], ['a\rb/c/abc', true],
+  ];
+  for (const [p, dir] of cases) {
+    assert.equal(m.ignoresChild(p, dir), full(p, dir), `${JSON.stringify(p)} dir=${dir}`);
+    assert.equal(m.ignores(p, dir), full(p, dir), `${JSON.stringify(p)} dir=${dir} (ignores)`);
+  }
+  assert.equal(m.ignoresChild('line\nbreak/x.png', false), false, 'the regex does not cross a line break; neither does the fast path');
+});

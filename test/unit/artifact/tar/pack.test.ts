@@ -11,6 +11,9 @@ import { OcipackError } from '../../../../src/core/errors.js';
 import { listEntries, packEntriesToFile, packToFile, packToStream, type PackOptions } from '../../../../src/artifact/tar/pack.js';
 import { unpackStream } from '../../../../src/artifact/tar/unpack.js';
 import { hintFor } from '../../../../src/cli/hints.js';
+import { GZIP_CHUNK_BYTES } from '../../../../src/artifact/tar/gzip.js';
+import { guardFiles } from '../../../../src/artifact/guard.js';
+import { FindingsError } from '../../../../src/core/findings.js';
 import { errorLine } from '../../../../src/cli/run.js';
 
 const unpackFile = (archive: string, opts: { target: string }) => unpackStream(createReadStream(archive), opts);
@@ -334,4 +337,34 @@ describe('pack: a file that changes size between the walk and the read', () => {
       assert.deepEqual(tar.subarray(512, 512 + real), body);
     });
   }
+});
+
+describe('pack: order of names', () => {
+  it('lists by UTF-8 bytes where UTF-16 order differs (a name beyond the BMP after U+FF21)', async () => {
+    const src = await makeTree(path.join(work, 'src'), { '\u{1F600}.yaml': 'e', '\uFF21.yaml': 'a', 'z.yaml': 'z' });
+    const { result } = await pack({ path: src });
+    const entries = (await listEntries({ path: src })).map((e) => e.path);
+    assert.deepEqual(entries, ['z.yaml', '\uFF21.yaml', '\u{1F600}.yaml']);
+    assert.equal(result.entries, 3);
+  });
+});
+
+describe('pack: the look at each file (inspect)', () => {
+  it('is told every file as it is packed, with the very bytes packed when they fit one chunk (no second read)', async () => {
+    const big = 'x'.repeat(GZIP_CHUNK_BYTES + 10);
+    const src = await makeTree(path.join(work, 'src'), { 'a.yaml': 'kind: A\n', 'b/big.yaml': big, 'b/c.yaml': 'kind: C\n', 'empty.yaml': '' });
+    const seen: Array<[string, string | undefined]> = [];
+    let done = 0;
+    const { bytes } = await pack({ path: src, inspect: () => ({ file: (e, content) => seen.push([e.path, content?.toString('utf8')]), done: () => { done++; } }) });
+    assert.deepEqual(seen, [['a.yaml', 'kind: A\n'], ['b/big.yaml', undefined], ['b/c.yaml', 'kind: C\n'], ['empty.yaml', '']]);
+    assert.equal(done, 1);
+    assert.ok(gunzipSync(bytes).includes('kind: C\n'));
+  });
+
+  it('a refusal from done fails the pack and leaves no file behind', async () => {
+    const src = await makeTree(path.join(work, 'src'), { 'secret.yaml': 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: aHVudGVyMg==\n' });
+    const out = path.join(work, 'refused.tar.gz');
+    await assert.rejects(packToFile({ path: src, inspect: () => guardFiles({ refuse: true }) }, out), (err: unknown) => err instanceof FindingsError && err.findings[0]?.path === 'secret.yaml');
+    await assert.rejects(fsp.stat(out), /ENOENT/);
+  });
 });

@@ -1,7 +1,7 @@
 /** placeInto's counts (issue 25): files added, replaced, kept from before, removed — what a merging pull and --clean say. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { placeInto } from '../../../../src/artifact/tar/place.js';
@@ -30,4 +30,20 @@ test('--clean counts what it removed; a directory replaced by a file counts its 
   const report = placeInto(staged, dest, join(dest, '.ocipack-backup-2-ef'), { clean: true });
   assert.deepEqual(report, { added: 1, replaced: 1, kept: 0, removed: 5 });
   assert.deepEqual(readdirSync(dest).sort(), ['.ocipack-backup-2-ef', '.ocipack-backup-9-cd', 'a.txt', 'conf']);
+});
+
+test('the target is read as lstat sees it: a symlink (to a file or a directory) is replaced, never followed; a real directory/file clash is refused', () => {
+  const outside = tree(['secret.txt', 'dir/inner.txt']);
+  const dest = tree(['keep.txt']);
+  symlinkSync(join(outside, 'secret.txt'), join(dest, 'a.txt'));
+  symlinkSync(join(outside, 'dir'), join(dest, 'linked'));
+  const staged = tree(['a.txt', 'linked/inner.txt']);
+  const report = placeInto(staged, dest, join(dest, '.ocipack-backup-3-ab'));
+  assert.deepEqual(report, { added: 1, replaced: 1, kept: 1, removed: 1 });
+  assert.equal(readFileSync(join(dest, 'a.txt'), 'utf8'), 'a.txt');
+  assert.ok(lstatSync(join(dest, 'linked')).isDirectory(), 'the link was replaced by the staged directory');
+  assert.equal(readFileSync(join(outside, 'secret.txt'), 'utf8'), 'secret.txt', 'nothing written through the link');
+  assert.deepEqual(readdirSync(join(outside, 'dir')), ['inner.txt']);
+  const clash = tree(['x/y']);
+  assert.throws(() => placeInto(tree(['x']), clash, join(clash, '.ocipack-backup-4-ab')), /refusing to replace directory "x" with a file/);
 });
