@@ -82,9 +82,9 @@ test('the same with an identity (refresh) token from config.json: it never reach
 
 test('a 401 challenge from a redirect target of the first request (it makes the contact, no /v2/ ping) is not learned either', async () => {
   armEvil();
-  proxy.script([{ method: 'HEAD', path: /\/manifests\/v1$/, action: { redirect: (req) => `${evil.url}${req.path}` } }]);
+  proxy.script([{ method: 'GET', path: /\/manifests\/v1$/, action: { redirect: (req) => `${evil.url}${req.path}` } }]);
   const r = await cli(['pull', `oci://${proxy.host}/team/app:v1`, '--output', join(await tempDir(), 'out'), '--creds', `alice:${USERS.alice}`]);
-  assert.deepEqual(proxy.log.map((l) => `${l.method} ${l.path}`), ['HEAD /v2/team/app/manifests/v1'], 'the first request was the first contact');
+  assert.deepEqual(proxy.log.map((l) => `${l.method} ${l.path}`), ['GET /v2/team/app/manifests/v1'], 'the first request was the first contact');
   assert.ok(evil.log.some((l) => l.path === '/v2/team/app/manifests/v1'), 'the first request was redirected to the hostile origin');
   assertNothingLeaked(r);
 });
