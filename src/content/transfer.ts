@@ -5,11 +5,13 @@
  * sides and decides on tags.
  */
 import { OcipackError } from '../core/errors.js';
-import type { OnEvent } from '../core/events.js';
+import { emitter, type OnEvent } from '../core/events.js';
 import { isIndex, type Descriptor } from '../oci/descriptor.js';
 import { isIndexType } from '../oci/mediatypes.js';
 import { parseManifest } from '../oci/manifest.js';
 import { copyGraph, type CopyOptions as GraphOptions, type CopyResult } from './copy.js';
+import { pushManifestTagged } from './multitag.js';
+import { tryResolve } from './read.js';
 import { copyReferrers } from './referrers.js';
 import { isMounter, type Target } from './target.js';
 
@@ -36,11 +38,16 @@ export interface TransferResult extends CopyResult {
   referrers: number;
 }
 
-/** Copy `root` (and, if asked, its referrers) from `src` to `dst`; the tag is written after the graph is complete. */
+/**
+ * Copy `root` (and, if asked, its referrers) from `src` to `dst`. The tags are written last: after the graph is
+ * complete, and with `includeReferrers` after the referrers too (the root goes by digest first), so a tag never
+ * names an artifact whose signatures and attestations have not arrived yet.
+ */
 export async function transferArtifact(src: Target, dst: Target, root: Descriptor, opts: TransferOptions = {}): Promise<TransferResult> {
   const graphOpts = graphOptionsOf(opts);
-  const tagged = opts.tags !== undefined ? { tags: opts.tags } : opts.tag !== undefined ? { tag: opts.tag } : {};
-  const r = await copyGraph(src, dst, root, { ...graphOpts, ...tagged });
+  const tags = opts.tags ?? (opts.tag === undefined ? [] : [opts.tag]);
+  const late = opts.includeReferrers === true && tags.length > 0;
+  const r = await copyGraph(src, dst, root, late ? graphOpts : { ...graphOpts, tags });
   const out: TransferResult = { copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: 0 };
   if (opts.includeReferrers) {
     const roots = [root.digest, ...(await childManifests(src, root))];
@@ -50,7 +57,21 @@ export async function transferArtifact(src: Target, dst: Target, root: Descripto
     out.skipped += refs.result.skipped;
     out.bytes += refs.result.bytes;
   }
+  if (late) await writeTags(src, dst, root, tags, opts);
   return out;
+}
+
+/** Points `tags` at `root`, which `dst` holds already; with `keepPresent`, tags that name it already are left alone. */
+async function writeTags(src: Target, dst: Target, root: Descriptor, tags: readonly string[], opts: TransferOptions): Promise<void> {
+  const emit = emitter(opts.onEvent);
+  const now = opts.keepPresent ? await Promise.all(tags.map((t) => tryResolve(dst, t))) : [];
+  const missing = opts.keepPresent ? tags.filter((_t, i) => now[i]?.digest !== root.digest) : tags;
+  if (missing.length === 0) return;
+  if (!opts.dryRun) {
+    const fetched = await src.fetchManifest(root.digest);
+    await pushManifestTagged(dst, { ...root, mediaType: fetched.descriptor.mediaType }, fetched.bytes, missing);
+  }
+  for (const tag of missing) emit({ type: 'manifest:pushed', digest: root.digest, tag });
 }
 
 function graphOptionsOf(opts: TransferOptions): GraphOptions {

@@ -49,6 +49,27 @@ describe('transferArtifact', () => {
     assert.ok(dst.manifests.has(referrersTag(image.digest)), 'the destination lists it in its fallback index');
   });
 
+  it('with referrers, the tags come last: the root by digest, then its referrers, then the tags', async () => {
+    const { src, image, referrer } = source();
+    const dst = new MemoryTarget();
+    const writes: string[] = [];
+    const push = dst.pushManifest.bind(dst);
+    dst.pushManifest = async (d, bytes, tag) => {
+      writes.push(tag ?? (d.digest === image.digest ? 'root' : d.digest === referrer.digest ? 'referrer' : d.digest));
+      return push(d, bytes, tag);
+    };
+    const r = await transferArtifact(src, dst, image, { tags: ['v1', 'stable'], includeReferrers: true });
+    assert.equal(r.referrers, 1);
+    const at = (w: string): number => writes.indexOf(w);
+    assert.ok(at('root') >= 0 && at('referrer') > at('root'), writes.join(' '));
+    assert.ok(at('v1') > at('referrer') && at('stable') > at('referrer'), `no tag before the referrer: ${writes.join(' ')}`);
+    assert.equal((await dst.resolve('stable')).digest, image.digest);
+    // with keepPresent, a rerun writes no tag that already names the root
+    writes.length = 0;
+    await transferArtifact(src, dst, image, { tags: ['v1', 'stable'], includeReferrers: true, keepPresent: true });
+    assert.deepEqual(writes.filter((w) => w === 'v1' || w === 'stable'), []);
+  });
+
   it('a dry run counts and writes nothing', async () => {
     const { src, image } = source();
     const dst = new MemoryTarget();
