@@ -1,6 +1,6 @@
 /** One undici dispatcher per run: proxies from the passed `env`, extra CAs, optional insecure TLS. */
 import { readFile } from 'node:fs/promises';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { Agent, buildConnector, EnvHttpProxyAgent } from './undici.js';
 import { DEFAULTS } from '../core/defaults.js';
@@ -60,7 +60,8 @@ export async function tlsOptions(opts: DispatcherOptions): Promise<{ extraCa?: s
 
 /** Node's default store plus `pems`: one context for the run (a bare `ca` list would be parsed again per connection). */
 export function secureContextWith(pems: string[]): SecureContext {
-  const context = createSecureContext();
+  // node:tls loads on first use only: a run that talks plain HTTP to a local registry never initialises OpenSSL's TLS
+  const context = process.getBuiltinModule('node:tls').createSecureContext();
   // Added to this context's own copy of the store: Node copies the shared root store on the first add.
   for (const pem of pems) (context.context as { addCACert(pem: string): void }).addCACert(pem);
   return context;
