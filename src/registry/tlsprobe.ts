@@ -12,6 +12,7 @@
  * The plain connection the first request takes when the answer is "not TLS" is opened beside it (http/preconnect.ts).
  */
 import { connect } from 'node:net';
+import { classifyFailure } from '../http/errors.js';
 import { dropPreconnected, preconnect } from '../http/preconnect.js';
 import type { Waits } from '../http/waits.js';
 
@@ -90,10 +91,11 @@ function probe(url: URL, timeoutMs: number, detached: boolean): Probe {
       state.onConnect?.();
       socket.write(clientHello(host));
     });
-    // the first bytes decide: a TLS record, or anything else (a plain-HTTP server's 400)
+    // The first bytes decide: a TLS record, or anything else (a plain-HTTP server's 400). A server that hangs up
+    // on the hello without a word (reset or closed) does not speak TLS either: a TLS server answers with an alert.
     socket.once('data', (bytes: Buffer) => done(isTlsRecord(bytes)));
-    socket.once('error', () => done(undefined));
-    socket.once('close', () => done(undefined));
+    socket.once('error', (err) => done(state.connected && classifyFailure(err) === 'not-tls' ? false : undefined));
+    socket.once('close', () => done(state.connected ? false : undefined));
   });
   return state;
 }

@@ -39,6 +39,17 @@ describe('speaksTls', () => {
     }
   });
 
+  it('is false for a server that hangs up on the hello without a word, reset or closed (a TLS server answers with an alert)', async () => {
+    for (const hangUp of [(s: import('node:net').Socket) => s.destroy(), (s: import('node:net').Socket) => s.end()]) {
+      const server = createNet((socket) => socket.once('data', () => hangUp(socket)));
+      try {
+        assert.equal(await speaksTls(await listening(server), 5000), false);
+      } finally {
+        await closed(server);
+      }
+    }
+  });
+
   it('is true for a TLS server whose certificate nobody trusts (verification is the real request\'s job)', async () => {
     const server = createTls({ cert: await readFile(ca.cert), key: await readFile(ca.key) }, (s) => s.end());
     try {
