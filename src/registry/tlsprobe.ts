@@ -16,14 +16,14 @@ import { classifyFailure } from '../http/errors.js';
 import { dropPreconnected, preconnect } from '../http/preconnect.js';
 import type { Waits } from '../http/waits.js';
 
-/** One handshake in flight: its answer, and whether its TCP connection is up yet. */
+/** One probe in flight: its answer, and whether its TCP connection is up yet. */
 interface Probe {
   answer: Promise<boolean | undefined>;
   connected: boolean;
   onConnect?: () => void;
-  /** Ends the handshake now, answering undefined. */
+  /** Ends the probe now, answering undefined. */
   cancel: () => void;
-  /** Lets the handshake hold the process open again (a detached probe that has been taken). */
+  /** Lets the probe hold the process open again (a detached probe that has been taken). */
   attach: () => void;
 }
 
@@ -61,7 +61,7 @@ function isTlsRecord(bytes: Buffer): boolean {
   return (bytes[0] === 0x16 || bytes[0] === 0x15) && (bytes.length < 2 || bytes[1] === 0x03);
 }
 
-/** Opens the handshake; `detached` ones do not hold the process open (nobody may ever take them). */
+/** Sends the hello and reads the answer; `detached` probes do not hold the process open (nobody may ever take them). */
 function probe(url: URL, timeoutMs: number, detached: boolean): Probe {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port) || 443;
@@ -116,8 +116,8 @@ export function startTlsProbe(url: URL, timeoutMs: number): void {
 }
 
 /**
- * True when `url`'s server completes a TLS handshake, false when it answers something that is not
- * TLS; undefined when the question could not be settled (refused, timed out, cancelled), so the
+ * True when `url`'s server answers a ClientHello with a TLS record, false when it answers something else or
+ * hangs up on it; undefined when the question could not be settled (refused, timed out, cancelled), so the
  * caller goes on as if it had not asked. Takes the probe `startTlsProbe` began, if there is one.
  */
 export function speaksTls(url: URL, timeoutMs: number, signal?: AbortSignal, waits?: Waits): Promise<boolean | undefined> {
