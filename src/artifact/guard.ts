@@ -4,13 +4,13 @@
  * from the bytes pack holds), and every file's size is checked. `refuse` (push without `allowSecrets`) throws one FindingsError for every
  * credential found; otherwise (build, diff, push with `allowSecrets`) each finding is a warning.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { posix } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
 import { fsError } from '../core/errno.js';
 import { OcipackError } from '../core/errors.js';
 import { describeFinding, FindingsError, isSecret, type Finding } from '../core/findings.js';
-import type { WalkEntry } from './tar/walk.js';
+import { openEntry, type WalkEntry } from './tar/walk.js';
 import { hitsIn, interestIn, mayHit } from './secrets.js';
 
 export interface GuardOptions {
@@ -97,12 +97,7 @@ function formatSize(n: number): string {
 
 /** The first bytes of a file, up to the buffer's size (a file that shrank since the walk gives what is there). */
 function readHead(e: WalkEntry, buf: Buffer): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(e.absPath, 'r');
-  } catch (err) {
-    throw fsError(`cannot read "${e.path}"`, err);
-  }
+  const fd = openEntry(e);
   try {
     const want = Math.min(buf.length, e.size);
     let got = 0;

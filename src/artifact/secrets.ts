@@ -33,6 +33,10 @@ export function interestIn(name: string): Interest | undefined {
   return yaml || dotenv || pem ? { yaml, dotenv, pem } : undefined;
 }
 
+/** The kinds the YAML detector looks into (a Secret, a kubeconfig `Config`, a `List` holding either). */
+const YAML_KINDS = ['Secret', 'Config', 'List'];
+const YAML_KIND_WORD = new RegExp(`\\b(${YAML_KINDS.join('|')})\\b`);
+
 /**
  * Whether a head of bytes can hold a hit at all, asked before it is decoded: the PEM and YAML detectors
  * need an ASCII marker (`PRIVATE KEY-----`; `Secret`, `Config` or `List`), and ASCII bytes are the same
@@ -42,7 +46,7 @@ export function interestIn(name: string): Interest | undefined {
 export function mayHit(want: Interest, head: Buffer): boolean {
   if (want.dotenv) return true;
   if (want.pem && head.includes('PRIVATE KEY-----')) return true;
-  return want.yaml && (head.includes('Secret') || head.includes('Config') || head.includes('List'));
+  return want.yaml && YAML_KINDS.some((k) => head.includes(k));
 }
 
 /** The 1-based line of a character offset. */
@@ -93,7 +97,7 @@ function objectHits(o: Obj, line: number, out: Hit[]): void {
 /** Secrets and kubeconfigs in every document of a YAML (or JSON) text; text that is no YAML finds nothing. */
 export function yamlHits(text: string): Hit[] {
   // Only a text that names one of the kinds is parsed: most manifests are not worth a parse.
-  if (!/\b(Secret|Config|List)\b/.test(text)) return [];
+  if (!YAML_KIND_WORD.test(text)) return [];
   const out: Hit[] = [];
   const lines = new LineCounter();
   let docs: ReturnType<typeof parseAllDocuments>;

@@ -5,11 +5,10 @@
  * O_EXCL|O_NOFOLLOW anyway. All calls are synchronous so the tar reader never buffers a body.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { errCode, fsError } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import type { TarItem, TarSink } from './read.js';
-import { quote } from './path.js';
+import { joinChecked, quote } from './path.js';
 
 type Known = 'file' | 'dir' | 'implicit' | 'symlink';
 
@@ -154,9 +153,9 @@ export class EntryWriter {
     };
   }
 
-  /** `rel` is a checked name (read.ts: posix segments, none empty, `.` or `..`): joined without re-normalising. */
+  /** `rel` is a checked name (read.ts). */
   private abs(rel: string): string {
-    return this.root + path.sep + (path.sep === '/' ? rel : rel.split('/').join(path.sep));
+    return joinChecked(this.root, rel);
   }
 }
 

@@ -3,7 +3,7 @@
  * digest and the diff_id in one streaming pass (SPEC §4). Nothing is held in memory whole.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, promises as fsp, readSync } from 'node:fs';
+import { closeSync, createWriteStream, promises as fsp, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,7 +12,7 @@ import { fsError, tempError } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { createParallelGzip, GZIP_CHUNK_BYTES } from './gzip.js';
 import { encodeHeader, endOfArchive, padding } from './header.js';
-import type { WalkEntry, WalkOptions } from './walk.js';
+import { openEntry, type WalkEntry, type WalkOptions } from './walk.js';
 import { checkNotEmpty, checkStdinNotEmpty, gatherEntries, parseSources, type StdinFile } from './sources.js';
 import { makeTempDir } from '../../core/tempdir.js';
 
@@ -247,12 +247,7 @@ class ChunkFiller {
  * Returns the file's bytes when they all landed in the current chunk (not handed over yet), for the guard.
  */
 function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: number; total: number; files: number }, opts: PackOptions): Generator<Buffer, Buffer | undefined> {
-  let fd: number;
-  try {
-    fd = openSync(entry.absPath, 'r');
-  } catch (err) {
-    throw fsError(`cannot read "${entry.path}"`, err);
-  }
+  const fd = openEntry(entry);
   const start = chunk.used;
   let whole = true;
   try {

@@ -3,6 +3,7 @@
  * NUL or drive letters, bounded length and depth. Applied to the FINAL name, after PAX `path` and
  * GNU long-name overrides.
  */
+import { sep } from 'node:path';
 import { OcipackError } from '../../core/errors.js';
 
 export interface PathCaps {
@@ -41,4 +42,14 @@ export function quote(name: string): string {
 
 function unsafe(message: string): OcipackError {
   return new OcipackError('UNSAFE', message);
+}
+
+/** `root` and a checked posix name (segments none empty, `.` or `..`: entry names, listed names) joined without re-normalising. */
+export function joinChecked(root: string, rel: string): string {
+  return root + sep + (sep === '/' ? rel : rel.split('/').join(sep));
+}
+
+/** Directory entries by name, in UTF-16 code unit order (as `<` compares strings). */
+export function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

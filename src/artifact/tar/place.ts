@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { fsError, hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { isOwnLeftoverName } from './leftovers.js';
-import { quote } from './path.js';
+import { byName, joinChecked, quote } from './path.js';
 
 export interface PlaceOptions {
   /** Make the target exactly the staged tree: what the artifact does not have is removed. */
@@ -60,7 +60,7 @@ export function placeInto(staging: string, dest: string, backup: string, opts: P
     rollback(journal, staging, dest);
     if (err instanceof OcipackError) throw err;
     // The path that failed: for EXDEV the directory that is another filesystem (a mount point inside the output).
-    const where = hasErrCode(err, 'EXDEV') ? path.dirname(join(dest, at.rel)) : join(dest, at.rel);
+    const where = hasErrCode(err, 'EXDEV') ? path.dirname(joinChecked(dest, at.rel)) : joinChecked(dest, at.rel);
     const base = fsError(`cannot move the extracted files into "${dest}" (at ${quote(at.rel)})`, err, where);
     throw new OcipackError('IO', `${base.message}; the output was left as it was`, { cause: err, context: base.context });
   }
@@ -114,8 +114,6 @@ function plan(sDir: string, dDir: string, rel: string, opts: PlaceOptions, p: Pl
   }
 }
 
-const byName = (a: fs.Dirent, b: fs.Dirent): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
 function readTarget(dir: string): fs.Dirent[] {
   try {
     return fs.readdirSync(dir, { withFileTypes: true });
@@ -139,7 +137,7 @@ function apply(ops: Op[], staging: string, dest: string, backup: string, journal
   let n = 0;
   for (const op of ops) {
     at.rel = op.rel;
-    const d = join(dest, op.rel);
+    const d = joinChecked(dest, op.rel);
     if (op.kind !== 'create') {
       if (!made) {
         fs.mkdirSync(backup, { mode: 0o700 });
@@ -152,7 +150,7 @@ function apply(ops: Op[], staging: string, dest: string, backup: string, journal
       journal.push({ ...op });
     }
     if (op.kind !== 'remove') {
-      fs.renameSync(join(staging, op.rel), d);
+      fs.renameSync(joinChecked(staging, op.rel), d);
       journal[journal.length - 1]!.moved = true;
     }
   }
@@ -162,18 +160,14 @@ function apply(ops: Op[], staging: string, dest: string, backup: string, journal
 function rollback(journal: Done[], staging: string, dest: string): void {
   for (const done of journal.reverse()) {
     try {
-      if (done.moved) fs.renameSync(join(dest, done.rel), join(staging, done.rel));
-      if (done.aside !== undefined) fs.renameSync(done.aside, join(dest, done.rel));
+      if (done.moved) fs.renameSync(joinChecked(dest, done.rel), joinChecked(staging, done.rel));
+      if (done.aside !== undefined) fs.renameSync(done.aside, joinChecked(dest, done.rel));
     } catch {
       /* keep undoing the rest; what cannot move back stays in the backup directory, which is kept */
     }
   }
 }
 
-/** `rel` is made of listed names joined by '/' (plan): joined without re-normalising. */
-function join(root: string, rel: string): string {
-  return root + path.sep + (path.sep === '/' ? rel : rel.split('/').join(path.sep));
-}
 
 function lstatOrUndefined(p: string): fs.Stats | undefined {
   try {
