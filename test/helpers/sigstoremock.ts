@@ -141,7 +141,12 @@ export async function startSigstore(): Promise<SigstoreMock> {
   const started = Math.floor(Date.now() / 1000) * 1000;
   const ca = await initializeCA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), ctlog, new Date(started - 60_000));
   const tlogKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const tsa = await initializeTSA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), new Date(started));
+  const tsaClock = new Date(started);
+  const tsa = await initializeTSA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), tsaClock);
+  // The mock makes the TSA's certificates with notBefore = the real time, kept to the second (X.509): made in a
+  // later second than `started`, they would postdate every timestamp (a check of keyless-sign.test.ts failed
+  // so, once). The clock moves to the whole second they were made in: still inside the CA's window.
+  tsaClock.setTime(Math.floor(Date.now() / 1000) * 1000);
   const faults: SigstoreMock['faults'] = { fulcio: 'ok', rekor: 'ok', tsa: 'ok', token: 'ok' };
   const seen: Seen[] = [];
   const actionsRequestToken = `actions-request-${Math.random().toString(36).slice(2)}`;
