@@ -83,7 +83,8 @@ async function writeTemp(tmp: string, source: WriteSource, opts: AtomicWriteOpti
 /**
  * Streams `source` into the file in ~1 MiB writes (DEFAULTS.fileChunkBytes), the next batch gathered
  * while the previous write is on the thread pool: one round trip per MiB instead of one per network
- * chunk of 16–64 KiB (issue 16 §6).
+ * chunk of 16–64 KiB (issue 16 §6). A batch goes out as one writev of its chunks as they came, never
+ * joined into a new buffer first (copy to a layout: 94 ms of copying and a third of its collections).
  */
 async function copyInto(handle: FileHandle, source: WriteSource, signal: AbortSignal | undefined, path: string): Promise<void> {
   if (typeof source === 'string' || source instanceof Uint8Array) {
@@ -94,12 +95,12 @@ async function copyInto(handle: FileHandle, source: WriteSource, signal: AbortSi
   let size = 0;
   let writing: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
-    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, size);
+    const data = batch;
+    const length = size;
     batch = [];
     size = 0;
     await writing;
-    // writeFile on a handle writes the whole buffer at the current position, looping on short writes.
-    writing = ioStep('cannot write', path, () => handle.writeFile(data));
+    writing = ioStep('cannot write', path, () => writeAll(handle, data, length));
     writing.catch(() => undefined); // observed by the next await; never an unhandled rejection meanwhile
   };
   try {
@@ -115,6 +116,27 @@ async function copyInto(handle: FileHandle, source: WriteSource, signal: AbortSi
     await writing.catch(() => undefined);
   }
   await writing;
+}
+
+/** Writes all of `bufs` (`length` bytes) at the file's position, going on after a short writev. */
+export async function writeAll(handle: Pick<FileHandle, 'writev'>, bufs: Buffer[], length: number): Promise<void> {
+  let rest = bufs;
+  for (let left = length; left > 0; ) {
+    const { bytesWritten } = await handle.writev(rest);
+    if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    left -= bytesWritten;
+    rest = dropBytes(rest, bytesWritten);
+  }
+}
+
+/** `bufs` without their first `n` bytes (whole buffers dropped, the one cut in two sliced). */
+function dropBytes(bufs: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  let skip = n;
+  while (i < bufs.length && skip >= bufs[i]!.length) skip -= bufs[i++]!.length;
+  const rest = bufs.slice(i);
+  if (skip > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
 }
 
 /** fsync a directory so a rename or link in it survives a crash; some filesystems refuse, which is fine. */
