@@ -1,7 +1,7 @@
 /** Entry point of the `ocipack` binary. */
 import { writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { VERSION } from '../core/defaults.js';
+import { DEFAULTS, VERSION } from '../core/defaults.js';
 import { capBufferGarbage } from './memory.js';
 import { prefetchUseCase } from './prefetch.js';
 
@@ -93,6 +93,10 @@ export async function main(argv: string[], name = 'ocipack'): Promise<void> {
     }
   }
   const code = Number(process.exitCode ?? 0);
-  // Flush both streams, then exit: keep-alive sockets must not hold the process open.
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  process.exitCode = code;
+  // The run ends when its event loop does (every socket is closed by now), not by process.exit: that
+  // stops the engine's worker threads while the heap still lives, and a background compile waiting
+  // there for a collection hangs the process for good (nodejs/node#54918: once in ~300 pulls of a
+  // zstd bomb here, and once in a CI run). Whatever still holds the loop is cut short after a grace.
+  setTimeout(() => process.exit(code), DEFAULTS.exitGraceMs).unref();
 }

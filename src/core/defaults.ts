@@ -20,6 +20,8 @@ export const DEFAULTS = {
    * instead of 7 and ~16 % less time; 64 MB blob transfers are the same either way (README "Dependency notes").
    */
   allowH2: true,
+  /** The CLI ends when its event loop does; anything still holding the loop this long after the command is cut short. */
+  exitGraceMs: 500,
   /** A stopped run's DELETE of its open upload session (distribution-spec "Cancel an upload") gets this long. */
   uploadCancelTimeoutMs: 2_000,
   /** Retries of a refused connection on the first contact with a host (a closed port fails at once). */
