@@ -34,3 +34,19 @@ export function emitter(onEvent: OnEvent | undefined): OnEvent {
     }
   };
 }
+
+/** Events held back until `release()`, then passed on in order, and every later one at once. */
+export function heldEvents(emit: OnEvent): { emit: OnEvent; release: () => void } {
+  let queue: ProgressEvent[] | undefined = [];
+  return {
+    emit: (e) => {
+      if (queue) queue.push(e);
+      else emit(e);
+    },
+    release: () => {
+      const held = queue ?? [];
+      queue = undefined;
+      for (const e of held) emit(e);
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { emitter } from '../core/events.js';
+import { emitter, heldEvents } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { Env, RegistryOptions, RunOptions, TargetCaps } from '../core/options.js';
 import type { KeylessServiceOptions } from '../signing/keylessopts.js';
@@ -112,33 +112,42 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   // a user's created/source/revision annotation is honoured (flux's rule), checked by userMetadata
   const created = given.created ?? createdTime(opts.reproducible ?? false, env);
   const metaDir = first === undefined ? (opts.cwd ?? '.') : await dirOf(first);
-  const meta = await resolveMetadata({ source: opts.source ?? given.source, revision: opts.revision ?? given.revision }, metaDir, env);
-  const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
+  // git (up to three runs of it) answers while the tree is packed: only the manifest needs the annotations
+  const metaReady = resolveMetadata({ source: opts.source ?? given.source, revision: opts.revision ?? given.revision }, metaDir, env);
+  // every way of signing a push: a key, keyless, and the provenance attestation (made with one of them)
+  const signing = opts.signKey !== undefined || opts.signKeyless === true || opts.provenance === true;
   // decrypt the signing key before any network call: a wrong password pushes nothing
   // the connection is lazy (nothing opened yet) but arms the run's deadline: a keyless token fetch is bounded by it
   const conn = connect(opts, opts);
-  const signed = await signerFor({ ...opts, signal: conn.signal }, env, dockerReferenceOf(t), meta).catch(async (err: unknown) => {
+  const signed = await signerFor({ ...opts, signal: conn.signal }, env, dockerReferenceOf(t), signing ? await metaReady : {}).catch(async (err: unknown) => {
     await conn.close();
     throw conn.failure(err);
   });
-  // every way of signing a push: a key, keyless, and the provenance attestation (made with one of them)
-  const signing = opts.signKey !== undefined || opts.signKeyless === true || opts.provenance === true;
 
   const tmp = await makeTempDir('push');
   const dryRun = opts.dryRun ?? false;
+  const stop = new AbortController();
+  const signal = AbortSignal.any([conn.signal, stop.signal]);
+  // To a registry, packing starts before the registry is opened (a loopback TLS probe, a token, a round trip
+  // at least) and its events wait for the step line; a layout is opened first (it may be made inside the tree).
+  const held = heldEvents(emit);
+  const early = t.kind === 'remote' ? pack({ ...opts, signal }, join(tmp, 'layer.tar.gz'), held.emit) : undefined;
+  early?.catch(() => undefined);
   try {
     const target = await conn.open(t, { push: true, create: !dryRun }).catch((err: unknown) => {
       if (dryRun && t.kind === 'layout' && isNotFound(err)) return undefined;
       throw err;
     });
     emit({ type: 'step', message: `${dryRun ? 'dry run: ' : ''}pushing artifact to ${repositoryOf(t)}:${tags.join(',')}` });
+    held.release();
     // Reach the registry (the tag's manifest makes the contact; token for the push scope) while packing: an unreachable host or a missing
     // login fails now, in one round trip, instead of after packing; nothing has been uploaded by then.
-    const stop = new AbortController();
     const current = target ? fetchManifestIfExists(target, tag) : Promise.resolve(undefined);
     current.catch((err: unknown) => stop.abort(err));
-    const signal = AbortSignal.any([conn.signal, stop.signal]);
-    const [packed, now] = await Promise.all([pack({ ...opts, signal }, join(tmp, 'layer.tar.gz'), emit), current]);
+    const packing = early ?? pack({ ...opts, signal }, join(tmp, 'layer.tar.gz'), emit);
+    const [packed, now] = await Promise.all([packing, current]);
+    const meta = await metaReady;
+    const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
     const config = fluxConfig(created, packed.diffId);
     const layer = { mediaType: MT.fluxContent, size: packed.size, digest: packed.digest };
     const manifest = imageManifest(config.descriptor, [layer], annotations);
@@ -173,6 +182,9 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     await writeArtifact(staged, target, manifest.descriptor, { ...graphOptions({ ...opts, signal: conn.signal }, tags.length === 1 ? tag : tags), rootAbsent: true });
     return await signed({ ...located(t, tags, manifest.descriptor.digest), unchanged: false }, target, async () => manifest.descriptor);
   } catch (err) {
+    // a packing still running (the registry failed first) stops and is awaited before its directory goes
+    stop.abort(err);
+    await early?.catch(() => undefined);
     await conn.discardUnfinished();
     throw conn.failure(err);
   } finally {
