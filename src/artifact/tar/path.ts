@@ -44,9 +44,13 @@ function unsafe(message: string): OcipackError {
   return new OcipackError('UNSAFE', message);
 }
 
-/** `root` and a checked posix name (segments none empty, `.` or `..`: entry names, listed names) joined without re-normalising. */
+/**
+ * `root` (absolute, normalised) and a checked posix name (segments none empty, `.` or `..`: entry names,
+ * listed names) joined without re-normalising: path.join runs cold in the interpreter, ~15 µs a call
+ * (5 ms of a 300-file walk, CPU profile).
+ */
 export function joinChecked(root: string, rel: string): string {
-  return root + sep + (sep === '/' ? rel : rel.split('/').join(sep));
+  return (root.endsWith(sep) ? root.slice(0, -1) : root) + sep + (sep === '/' ? rel : rel.split('/').join(sep));
 }
 
 /** Directory entries by name, in UTF-16 code unit order (as `<` compares strings). */

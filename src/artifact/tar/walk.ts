@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { errCodeText, fsError, hasErrCode } from '../../core/errno.js';
 import { OcipackError } from '../../core/errors.js';
 import { IgnoreMatcher, ignoreRulesFor, parseIgnore, type IgnoreRule } from './ignore.js';
-import { byName } from './path.js';
+import { byName, joinChecked } from './path.js';
 
 export interface WalkEntry {
   /** Posix path relative to the root, no trailing slash. */
@@ -93,7 +93,7 @@ async function walkDir(ctx: Ctx, dir: string, rel: string, parent: PathFilter): 
   // The listing says whether a `.sourceignore` is there: no failed open per directory without one.
   const matcher = parent instanceof IgnoreMatcher && list.some((d) => d.name === SOURCEIGNORE) ? withSourceignore(dir, rel, parent) : parent;
   for (const dirent of list) {
-    const abs = path.join(dir, dirent.name);
+    const abs = joinChecked(dir, dirent.name);
     const relPath = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
     if (dirent.isSymbolicLink()) {
       await visitSymlink(ctx, abs, relPath, matcher);
