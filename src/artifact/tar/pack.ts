@@ -183,6 +183,9 @@ async function* tarStream(entries: WalkEntry[], chunk: ChunkFiller, opts: PackOp
   const progress = { bytes: 0, total: entries.reduce((n, e) => n + e.size, 0), files: entries.filter((e) => e.type === 'file').length };
   opts.onProgress?.(0, progress.total, progress.files);
   const look = opts.inspect?.();
+  // Progress is told once a chunk's worth of file bytes more was read (and at the end), not per file: an
+  // event per small file cost more than reading it (1.6 ms of a 300-file pack, CPU profile).
+  let told = 0;
   for (const entry of entries) {
     if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
     const header = encodeHeader(entry);
@@ -192,8 +195,10 @@ async function* tarStream(entries: WalkEntry[], chunk: ChunkFiller, opts: PackOp
       look?.file(entry, whole);
       const pad = padding(entry.size);
       if (!chunk.put(pad)) yield* chunk.add(pad);
+      if (progress.bytes - told >= GZIP_CHUNK_BYTES) opts.onProgress?.((told = progress.bytes), progress.total, progress.files);
     }
   }
+  if (progress.bytes > told) opts.onProgress?.(progress.bytes, progress.total, progress.files);
   look?.done();
   yield* chunk.add(endOfArchive());
   if (chunk.used > 0) yield chunk.take();
@@ -262,9 +267,9 @@ function* readExactly(entry: WalkEntry, chunk: ChunkFiller, progress: { bytes: n
       chunk.used += bytesRead;
       left -= bytesRead;
       progress.bytes += bytesRead;
-      opts.onProgress?.(progress.bytes, progress.total, progress.files);
       if (chunk.used === chunk.buf.length) {
         whole = false;
+        opts.onProgress?.(progress.bytes, progress.total, progress.files);
         yield chunk.take();
       }
     }

@@ -368,3 +368,18 @@ describe('pack: the look at each file (inspect)', () => {
     await assert.rejects(fsp.stat(out), /ENOENT/);
   });
 });
+
+describe('pack: progress', () => {
+  it('is told at the start, once per chunk of file bytes read, and at the end with every byte, not once per file', async () => {
+    const tree: Tree = { 'big.bin': 'y'.repeat(2 * GZIP_CHUNK_BYTES + 5) };
+    for (let i = 0; i < 300; i++) tree[`small/f${i}.yaml`] = `n: ${i}\n`;
+    const src = await makeTree(path.join(work, 'src'), tree);
+    const told: Array<[number, number, number]> = [];
+    await pack({ path: src, onProgress: (bytes, total, files) => told.push([bytes, total, files]) });
+    const total = 2 * GZIP_CHUNK_BYTES + 5 + [...Array(300).keys()].reduce((n, i) => n + `n: ${i}\n`.length, 0);
+    assert.deepEqual(told[0], [0, total, 301]);
+    assert.deepEqual(told.at(-1), [total, total, 301]);
+    assert.ok(told.length >= 3 && told.length <= 6, `${told.length} progress events`);
+    assert.ok(told.every(([b], i) => i === 0 || b >= told[i - 1]![0]), 'bytes never go back');
+  });
+});
