@@ -4,6 +4,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as loopTurn } from 'node:timers/promises';
 import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
+import { DEFAULTS } from '../core/defaults.js';
 import { emitter, type OnEvent } from '../core/events.js';
 import { OcipackError, usageError } from '../core/errors.js';
 import type { ReadCaps, RegistryOptions, RunOptions } from '../core/options.js';
@@ -176,9 +177,21 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     if (opts.clean) unpackOpts.clean = true;
     if (opts.overwriteDirs) unpackOpts.overwriteDirs = true;
     let extracted = 0;
+    let extractedBytes = 0;
+    let toldAt = Number.NEGATIVE_INFINITY;
+    let toldFiles = 0;
+    // told as often as a terminal redraws and at the end, not per file (an event per small file cost more than writing it)
+    const tellExtracted = (): void => {
+      toldFiles = extracted;
+      emit({ type: 'blob:progress', action: 'extract', bytes: extractedBytes, files: extracted });
+    };
     unpackOpts.onExtracted = (files, bytes) => {
       extracted = files;
-      emit({ type: 'blob:progress', action: 'extract', bytes, files });
+      extractedBytes = bytes;
+      const now = Date.now();
+      if (now - toldAt < DEFAULTS.progress.refreshMs) return;
+      toldAt = now;
+      tellExtracted();
     };
     // The staging directory is made while the manifest is asked for (its file-system round trips overlap the
     // network's), when that creates nothing else: the output's parent exists. Removed again if resolving fails.
@@ -205,6 +218,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     try {
       const receive: Receive = (l, sink) => receiveLayer(target, l, stage.dir, (stream) => sink(stream), opts.onEvent, conn.signal);
       applied = await applyLayers(choice, receive, stage.dir, unpackOpts, (message, detail) => emit({ type: detail ? 'info' : 'step', message }));
+      if (extracted !== toldFiles) tellExtracted();
       emit({ type: 'activity', message: `moving ${extracted} ${extracted === 1 ? 'file' : 'files'} into ${opts.output}` });
       placed = await stage.commit(applied.written);
     } finally {

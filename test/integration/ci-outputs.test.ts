@@ -52,6 +52,9 @@ test('push, pull, tag, copy, sign on GitHub Actions: outputs, summary, dotenv an
 
   const pull = await ocipack(['pull', `oci://${repo}:v1`, '-o', join(work, 'out')], { env, cwd: work });
   assert.equal(pull.code, 0, pull.stderr);
+  // extraction is told per MiB and at the end: the row counts every file extracted
+  const pulled = (await readFile(env.GITHUB_STEP_SUMMARY, 'utf8')).split('### ocipack pull')[1] ?? '';
+  assert.match(pulled, /^\| `[^`]+:v1` \| `sha256:[0-9a-f]{64}` \| \d+ B \| 2 \|/m, pulled);
   const tag = await ocipack(['tag', `oci://${repo}:v1`, '-t', 'stable'], { env, cwd: work });
   assert.equal(tag.code, 0, tag.stderr);
   const copy = await ocipack(['copy', `oci://${repo}:v1`, `oci://${reg.host}/ci/mirror:v1`], { env, cwd: work });
