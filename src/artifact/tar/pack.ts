@@ -100,7 +100,9 @@ async function intoTempFile(outFile: string, write: (out: Writable) => Promise<O
   } catch (err) {
     out.destroy();
     await fsp.rm(outFile, { force: true });
-    throw failed === undefined ? err : tempError(`cannot write the packed layer ${outFile}`, failed, outFile);
+    // a cancelled pack destroys the file stream too: that is the cancellation, not a failed write
+    const cancelled = err instanceof OcipackError && err.code === 'CANCELLED';
+    throw failed === undefined || cancelled ? err : tempError(`cannot write the packed layer ${outFile}`, failed, outFile);
   }
 }
 
@@ -186,8 +188,10 @@ async function* tarStream(entries: WalkEntry[], chunk: ChunkFiller, opts: PackOp
   // Progress is told once a chunk's worth of file bytes more was read (and at the end), not per file: an
   // event per small file cost more than reading it (1.6 ms of a 300-file pack, CPU profile).
   let told = 0;
+  let n = 0;
   for (const entry of entries) {
-    if (opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
+    // every 64 entries: reading `aborted` of a composite signal (AbortSignal.any) walks its sources, ~2 µs
+    if ((n++ & 63) === 0 && opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
     const header = encodeHeader(entry);
     if (!chunk.put(header)) yield* chunk.add(header);
     if (entry.type === 'file') {

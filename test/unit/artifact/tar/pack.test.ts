@@ -383,3 +383,16 @@ describe('pack: progress', () => {
     assert.ok(told.every(([b], i) => i === 0 || b >= told[i - 1]![0]), 'bytes never go back');
   });
 });
+
+describe('pack: cancellation while packing', () => {
+  it('stops within 64 entries of the abort, not at the end of the tree', async () => {
+    const tree: Tree = {};
+    for (let i = 0; i < 400; i++) tree[`f${String(i).padStart(3, '0')}.yaml`] = `n: ${i}\n`;
+    const src = await makeTree(path.join(work, 'src'), tree);
+    const ac = new AbortController();
+    let seen = 0;
+    const inspect = () => ({ file: () => { if (++seen === 100) ac.abort(); }, done: () => undefined });
+    await assert.rejects(pack({ path: src, signal: ac.signal, inspect }), { code: 'CANCELLED' });
+    assert.ok(seen >= 100 && seen <= 100 + 64, `${seen} files looked at`);
+  });
+});
