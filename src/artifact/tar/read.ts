@@ -1,17 +1,17 @@
 /**
- * Streaming reader for untrusted tar(.gz|.zst) layers (SPEC §5) on top of node-tar 8's pull `Parser`:
- * the compression is told by the magic bytes and decoded here, decompressed bytes are counted against
- * the layer cap as they arrive, every entry name is checked after PAX/GNU overrides, extended headers
- * are checked for hidden NULs, and entry bodies go to a synchronous sink chunk by chunk, so nothing is
- * buffered and the first failure stops everything.
+ * Streaming reader for untrusted tar(.gz|.zst) layers (SPEC §5) on our own parser (parse.ts): the
+ * compression is told by the magic bytes and decoded here, decompressed bytes are counted against
+ * the layer cap as they arrive, every entry name is checked after PAX/GNU overrides, and entry bodies
+ * go to a synchronous sink chunk by chunk, so nothing is buffered and the first failure stops everything.
  */
 import type { Readable } from 'node:stream';
-import { Parser, type EntryData } from 'tar';
 import { DEFAULTS } from '../../core/defaults.js';
 import { OcipackError } from '../../core/errors.js';
 import { normalizeEntryPath, quote } from './path.js';
 import { decodeLayer, GZIP_MAGIC, type LayerFormat } from './zstd.js';
-import { BLOCK, ExtendedScan, badArchive } from './extended.js';
+import { TarParser, type TarEntry, type TarItemKind } from './parse.js';
+
+export type { TarItemKind } from './parse.js';
 
 export interface TarCaps {
   maxLayerBytes?: number;
@@ -35,8 +35,6 @@ export interface ReadTarOptions extends TarCaps {
   together?: { bytes: number };
 }
 
-export type TarItemKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'device' | 'fifo';
-
 export interface TarItem {
   /** Checked, normalised name; '' for the archive root (`./`). */
   path: string;
@@ -55,10 +53,6 @@ export interface TarSink {
   end(): void;
 }
 
-const KINDS: Record<string, TarItemKind> = {
-  File: 'file', OldFile: 'file', ContiguousFile: 'file', Directory: 'dir', GNUDumpDir: 'dir',
-  SymbolicLink: 'symlink', Link: 'hardlink', CharacterDevice: 'device', BlockDevice: 'device', FIFO: 'fifo',
-};
 const REFUSED: Partial<Record<TarItemKind, string>> = { hardlink: 'hard link', device: 'device', fifo: 'FIFO' };
 
 /** Reads every entry of a tar, tar+gzip or tar+zstd stream; `visit` returns a sink for the body or nothing to discard it. */
@@ -83,11 +77,9 @@ export async function readTar(
 }
 
 class TarRun {
-  private readonly parser: Parser;
-  private readonly extended = new ExtendedScan(DEFAULTS.caps.tarExtendedHeadersBytes);
+  private readonly parser: TarParser;
   private sink: TarSink | undefined;
   private head = Buffer.alloc(0);
-  private eof = false;
   private entries = 0;
   private bytes = 0;
   private declared = 0;
@@ -104,42 +96,24 @@ class TarRun {
       maxPathBytes: opts.maxPathBytes ?? DEFAULTS.caps.pathBytes,
       maxDepth: opts.maxDepth ?? DEFAULTS.caps.depth,
     };
-    const onwarn = (code: string, message: string): void => this.onWarn(code, message);
-    this.parser = new Parser({ strict: false, onwarn, maxMetaEntrySize: DEFAULTS.caps.tarExtendedHeaderBytes });
+    this.parser = new TarParser({
+      entry: (entry) => this.onEntry(entry),
+      body: (chunk) => this.sink?.write(chunk),
+      entryEnd: () => this.endEntry(),
+    }, { extendedHeaderBytes: DEFAULTS.caps.tarExtendedHeaderBytes, extendedHeadersBytes: DEFAULTS.caps.tarExtendedHeadersBytes });
   }
 
-  /** Pushes the (decompressed) bytes through the parser chunk by chunk, handling its events synchronously. */
+  /** Pushes the (decompressed) bytes through the parser chunk by chunk; its calls are synchronous. */
   async feed(source: Readable): Promise<void> {
     for await (const chunk of decodeLayer(source, cancelled, this.opts.signal, this.opts.onFormat)) {
       this.check();
       this.count(chunk.length);
-      if (this.eof) continue; // drain trailing padding, still counted against the cap
+      if (this.parser.done) continue; // drain trailing padding, still counted against the cap
       this.checkHead(chunk);
-      this.extended.push(chunk);
-      this.parser.push(chunk);
-      this.drain();
+      this.parser.write(chunk);
     }
     this.check();
     this.parser.end();
-    this.drain();
-  }
-
-  private drain(): void {
-    for (let ev = this.next(); ev !== undefined; ev = this.next()) {
-      if (ev.type === 'entry') this.onEntry(ev.entry);
-      else if (ev.type === 'body') this.sink?.write(asBuffer(ev.data));
-      else if (ev.type === 'entryEnd') this.endEntry();
-      else this.eof = true;
-    }
-    if (!this.eof) this.extended.bound();
-  }
-
-  private next(): ReturnType<Parser['next']> {
-    try {
-      return this.parser.next();
-    } catch (err) {
-      throw err instanceof OcipackError ? err : parserError(err);
-    }
   }
 
   private count(n: number): void {
@@ -186,17 +160,15 @@ class TarRun {
     }
   }
 
-  /** node-tar marks unknown types `ignore` (their body is skipped): reported as skipped, like before. */
-  private onEntry(entry: EntryData): void {
-    const body = this.parser.offset;
-    this.extended.entry(body - BLOCK, body + Math.ceil(entry.size / BLOCK) * BLOCK);
+  /** A type this reader does not extract has its body skipped, and is reported as skipped. */
+  private onEntry(entry: TarEntry): void {
     this.countEntry();
-    if (entry.ignore) {
-      this.onSkip?.(normalizeEntryPath(entry.path, this.caps), `unsupported entry type ${entry.type}`);
+    if (entry.kind === undefined) {
+      this.onSkip?.(normalizeEntryPath(entry.path, this.caps), `unsupported entry type ${JSON.stringify(entry.type)}`);
       return;
     }
     this.declare(entry.size);
-    this.sink = this.visit(this.item(entry));
+    this.sink = this.visit(this.item(entry, entry.kind));
   }
 
   private endEntry(): void {
@@ -205,37 +177,17 @@ class TarRun {
     sink?.end();
   }
 
-  private item(entry: EntryData): TarItem {
-    const kind = KINDS[entry.type];
-    if (kind === undefined) throw badArchive(`unsupported entry type ${entry.type}`);
+  private item(entry: TarEntry, kind: TarItemKind): TarItem {
     const refused = REFUSED[kind];
     if (refused !== undefined && !this.opts.allowSpecial) {
       throw new OcipackError('UNSAFE', `refusing ${refused} entry ${quote(entry.path)}`);
     }
     const path = normalizeEntryPath(entry.path, this.caps);
     if (path === '' && kind !== 'dir') throw new OcipackError('UNSAFE', `refusing ${kind} entry for the archive root`);
-    const item: TarItem = { path, kind, mode: (entry.mode ?? 0) & 0o7777, size: kind === 'file' ? entry.size : 0 };
+    const item: TarItem = { path, kind, mode: entry.mode, size: kind === 'file' ? entry.size : 0 };
     if (entry.linkpath !== undefined) item.linkpath = entry.linkpath;
     return item;
   }
-
-  private onWarn(code: string, message: string): void {
-    // An archive with no entries at all (an empty directory) is fine once an end-of-archive block was read.
-    if (code === 'TAR_BAD_ARCHIVE' && /unrecognized archive/i.test(message) && this.entries === 0 && this.parser.offset >= BLOCK) return;
-    throw badArchive(message);
-  }
-}
-
-/** node-tar's own refusals (sizes or names it cannot be sure of, a too large extended header) in our words. */
-function parserError(err: unknown): OcipackError {
-  const message = (err instanceof Error ? err.message : String(err)).replace(/^TAR_[A-Z_]+: /, '');
-  const size = (err as { header?: { size?: number } }).header?.size;
-  if (message.includes('maxMetaEntrySize')) return badArchive(`extended header of ${size} bytes is too large`);
-  return badArchive(message);
-}
-
-function asBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function cancelled(): OcipackError {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { Parser } from 'tar';
 import { OcipackError } from '../../../../src/core/errors.js';
 import { DEFAULTS } from '../../../../src/core/defaults.js';
 import { readTar, type ReadTarOptions } from '../../../../src/artifact/tar/read.js';
@@ -44,27 +43,11 @@ function fails(code: string, message: RegExp): (err: unknown) => boolean {
   };
 }
 
-/** The names node-tar's Parser alone gives the entries of `bytes`. */
-function parserNames(bytes: Buffer): string[] {
-  const p = new Parser({ strict: false });
-  p.push(bytes);
-  p.end();
-  const names: string[] = [];
-  for (let ev = p.next(); ev !== undefined; ev = p.next()) if (ev.type === 'entry') names.push(ev.entry.path);
-  return names;
-}
-
 const NUL_GNU: RawEntry = { ...file('innocent', 'x'), gnuLongName: Buffer.from('ok\0../../evil\0') };
 const NUL_PAX: RawEntry = { ...file('innocent', 'x'), pax: { path: Buffer.from('ok\0/../../evil') } };
 const HIDDEN_RECORD: RawEntry = { ...file('innocent', 'x'), paxRaw: Buffer.concat([paxRecord('path', Buffer.from('ok')), Buffer.from([0]), paxRecord('path', Buffer.from('../evil'))]) };
 
-describe('readTar on node-tar 8: extended headers', () => {
-  it('node-tar itself cuts a GNU long name and a PAX value at a NUL, silently (why the reader scans them)', () => {
-    assert.deepEqual(parserNames(buildTar([NUL_GNU])), ['ok']);
-    assert.deepEqual(parserNames(buildTar([NUL_PAX])), ['ok']);
-    assert.deepEqual(parserNames(buildTar([HIDDEN_RECORD])), ['ok']);
-  });
-
+describe('readTar: extended headers', () => {
   for (const chunk of [1, 7, 512, 100_000]) {
     it(`refuses a NUL inside a GNU long name, a PAX value or between PAX records before visiting the entry (chunks of ${chunk})`, async () => {
       for (const hostile of [NUL_GNU, NUL_PAX, HIDDEN_RECORD]) {
@@ -100,16 +83,16 @@ describe('readTar on node-tar 8: extended headers', () => {
     assert.deepEqual((await read(few, 64 * 1024)).paths, ['a']);
   });
 
-  it('says node-tar\'s refusals in its own words, without node-tar\'s code', async () => {
-    const cases: RawEntry[][] = [
-      [{ name: 'l', type: '2', linkname: 'a', body: 'abc' }],
-      [{ ...file('p', 'x'), pax: { size: '1x' } }],
+  it('a refusal of the parser is one invalid tar archive error naming what is wrong', async () => {
+    const cases: Array<[RawEntry[], RegExp]> = [
+      [[{ name: 'l', type: '2', linkname: 'a', body: 'abc' }], /^invalid tar archive: symlink entry with a body$/],
+      [[{ ...file('p', 'x'), pax: { size: '1x' } }], /^invalid tar archive: invalid PAX size "1x"$/],
     ];
-    for (const entries of cases) await assert.rejects(read(buildTar(entries)), fails('BAD_INPUT', /^invalid tar archive: (?!TAR_)/));
+    for (const [entries, message] of cases) await assert.rejects(read(buildTar(entries)), fails('BAD_INPUT', message));
   });
 });
 
-describe('readTar on node-tar 8: the end, odd types, chunks', () => {
+describe('readTar: the end, odd types, chunks', () => {
   it('an archive of end blocks only is empty; no bytes or less than a block is not an archive', async () => {
     assert.deepEqual((await read(Buffer.alloc(512))).paths, []);
     assert.deepEqual((await read(Buffer.alloc(1024), 100)).paths, []);
