@@ -18,12 +18,12 @@ const outdir = `${root}dist/cli`;
 
 /**
  * Bundled: commander (start-up always needs it) and the packages a push or pull loads on every run:
- * undici (the files src/http/undici.ts names), tar (pull's reader) and yaml (push's guard). Node resolves
- * and reads each of their ~115 files on its own otherwise (package.json lookups, stats, a compile-cache
+ * undici (the files src/http/undici.ts names) and yaml (push's guard). Node resolves
+ * and reads each of their files on its own otherwise (package.json lookups, stats, a compile-cache
  * entry each): one chunk instead. Every other package (sigstore, the cloud SDKs, semver, ora …) stays
  * external and loads from node_modules when a command needs it.
  */
-const BUNDLED = ['commander', 'undici', 'tar', 'yaml'];
+const BUNDLED = ['commander', 'undici', 'yaml'];
 const externalPackages = {
   name: 'external-packages',
   setup(b) {
