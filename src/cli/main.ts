@@ -96,7 +96,7 @@ export async function main(argv: string[], name = 'ocipack'): Promise<void> {
   process.exitCode = code;
   // The run ends when its event loop does (every socket is closed by now), not by process.exit: that
   // stops the engine's worker threads while the heap still lives, and a background compile waiting
-  // there for a collection hangs the process for good (nodejs/node#54918: once in ~300 pulls of a
-  // zstd bomb here, and once in a CI run). Whatever still holds the loop is cut short after a grace.
+  // there for a collection hangs the process for good (nodejs/node#54918; a pull in a local run of the
+  // test suite hung so, gdb showed). Whatever still holds the loop is cut short after a grace.
   setTimeout(() => process.exit(code), DEFAULTS.exitGraceMs).unref();
 }
