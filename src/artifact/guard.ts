@@ -75,8 +75,8 @@ class FileLook {
   /** `content`, when given, is the whole file (its first bytes are the head; nothing is read). */
   file(e: WalkEntry, content?: Buffer): void {
     if (e.type !== 'file') return;
-    // every 64 files, as pack checks (a composite signal's `aborted` walks its sources)
-    if ((this.looked++ & 63) === 0 && this.opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
+    // as often as pack checks (a composite signal's `aborted` walks its sources)
+    if (this.looked++ % DEFAULTS.cancelCheckEntries === 0 && this.opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
     const at = { path: e.path, file: e.absPath };
     if (e.size > this.largeFileBytes) {
       this.found.push({ ...at, kind: 'large-file', message: `a big file for a config artifact (${formatSize(e.size)}, over ${formatSize(this.largeFileBytes)})` });

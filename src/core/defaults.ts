@@ -22,6 +22,8 @@ export const DEFAULTS = {
   allowH2: true,
   /** The CLI ends when its event loop does; anything still holding the loop this long after the command is cut short. */
   exitGraceMs: 500,
+  /** Packing looks at its cancellation signal once per this many entries (`aborted` of a combined signal walks its sources). */
+  cancelCheckEntries: 64,
   /** A stopped run's DELETE of its open upload session (distribution-spec "Cancel an upload") gets this long. */
   uploadCancelTimeoutMs: 2_000,
   /** Retries of a refused connection on the first contact with a host (a closed port fails at once). */

@@ -190,8 +190,8 @@ async function* tarStream(entries: WalkEntry[], chunk: ChunkFiller, opts: PackOp
   let told = 0;
   let n = 0;
   for (const entry of entries) {
-    // every 64 entries: reading `aborted` of a composite signal (AbortSignal.any) walks its sources, ~2 µs
-    if ((n++ & 63) === 0 && opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
+    // not per entry: reading `aborted` of a composite signal (AbortSignal.any) walks its sources, ~2 µs
+    if (n++ % DEFAULTS.cancelCheckEntries === 0 && opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
     const header = encodeHeader(entry);
     if (!chunk.put(header)) yield* chunk.add(header);
     if (entry.type === 'file') {

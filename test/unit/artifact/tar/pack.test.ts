@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { DEFAULTS } from '../../../../src/core/defaults.js';
 import { OcipackError } from '../../../../src/core/errors.js';
 import { listEntries, packEntriesToFile, packToFile, packToStream, type PackOptions } from '../../../../src/artifact/tar/pack.js';
 import { unpackStream } from '../../../../src/artifact/tar/unpack.js';
@@ -385,7 +386,7 @@ describe('pack: progress', () => {
 });
 
 describe('pack: cancellation while packing', () => {
-  it('stops within 64 entries of the abort, not at the end of the tree', async () => {
+  it('stops within DEFAULTS.cancelCheckEntries entries of the abort, not at the end of the tree', async () => {
     const tree: Tree = {};
     for (let i = 0; i < 400; i++) tree[`f${String(i).padStart(3, '0')}.yaml`] = `n: ${i}\n`;
     const src = await makeTree(path.join(work, 'src'), tree);
@@ -393,6 +394,6 @@ describe('pack: cancellation while packing', () => {
     let seen = 0;
     const inspect = () => ({ file: () => { if (++seen === 100) ac.abort(); }, done: () => undefined });
     await assert.rejects(pack({ path: src, signal: ac.signal, inspect }), { code: 'CANCELLED' });
-    assert.ok(seen >= 100 && seen <= 100 + 64, `${seen} files looked at`);
+    assert.ok(seen >= 100 && seen <= 100 + DEFAULTS.cancelCheckEntries, `${seen} files looked at`);
   });
 });
