@@ -16,7 +16,8 @@ interface Opened {
 /** Opened connections not taken yet, by `host:port`. */
 const opened = new Map<string, Opened>();
 
-function bare(host: string): string {
+/** A host as a socket takes it: an IPv6 address without its URL brackets. */
+export function bare(host: string): string {
   return host.replace(/^\[(.*)\]$/, '$1');
 }
 

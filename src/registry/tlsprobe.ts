@@ -13,7 +13,7 @@
  */
 import { connect } from 'node:net';
 import { classifyFailure } from '../http/errors.js';
-import { dropPreconnected, preconnect } from '../http/preconnect.js';
+import { bare, dropPreconnected, preconnect } from '../http/preconnect.js';
 import type { Waits } from '../http/waits.js';
 
 /** One probe in flight: its answer, and whether its TCP connection is up yet. */
@@ -63,7 +63,7 @@ function isTlsRecord(bytes: Buffer): boolean {
 
 /** Sends the hello and reads the answer; `detached` probes do not hold the process open (nobody may ever take them). */
 function probe(url: URL, timeoutMs: number, detached: boolean): Probe {
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const host = bare(url.hostname);
   const port = Number(url.port) || 443;
   const state: Probe = { answer: Promise.resolve(undefined), connected: false, cancel: () => undefined, attach: () => undefined };
   state.answer = new Promise((resolve) => {
