@@ -3,7 +3,9 @@
  * against a Go client doing flux's job (`fluxgo`, built from ../shared/peers/fluxgo with Debian's Go
  * packages). S / M / L trees (20, 300, 3 000 files) on loopback; push M and pull M through a 20 ms RTT
  * proxy (../shared/peers/delayproxy.py); requests and TCP connections of one push and one pull counted by
- * a relay. Skipped, with one line saying why, when Go or the peer's sources are missing.
+ * a relay. Skipped, with one line saying why, when Go or the peer's sources are missing. A third contender,
+ * `node floor` (floor.cts: Node's own http, no checks at all), shows what Node itself costs on each row: a
+ * reference without a goal, for what the goals ask of any Node program.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdir, rm } from 'node:fs/promises';
@@ -21,6 +23,8 @@ const GOALS = { push: { S: 3.5, M: 2.0, L: 1.0 }, pull: { S: 3.5, M: 2.5, L: 1.3
 const LIMITS = { pushRequests: 8, pullRequests: 3, pushConnections: 2, pullConnections: 1 } as const;
 const SETS = ['S', 'M', 'L'] as const;
 const RTT_MS = 20;
+/** The floor's name in the rows. */
+const FLOOR = 'node floor (node:http, no checks)';
 
 /** Where the shared peers live: ../shared/peers beside the repository. */
 function peersDir(ctx: Ctx): string {
@@ -48,12 +52,18 @@ async function trees(ctx: Ctx): Promise<Record<(typeof SETS)[number], string>> {
   return { S: join(root, 'S'), M: join(root, 'M'), L: join(root, 'L') };
 }
 
-/** A push and a pull of `tree` through `host`, ocipack against fluxgo, interleaved. */
+/** The floor program (floor.cts) as a command. */
+function floor(ctx: Ctx, args: string[]): Cmd {
+  return { cmd: process.execPath, args: [join(ctx.root, 'dist', 'bench', 'floor.cjs'), ...args], env: ctx.env };
+}
+
+/** A push and a pull of `tree` through `host`, ocipack against fluxgo and the Node floor, interleaved. */
 async function pushPull(ctx: Ctx, bin: string, host: string, tree: string, reps: number) {
   const ours = (args: string[]): Cmd => ocipack(ctx, args);
   const push = await compare(reps, {
     ocipack: { cmd: () => ours(['push', `oci://${host}/typical/${ctx.fresh('o')}:v1`, '--path', tree, '--source', 'bench', '--revision', 'r1']) },
     fluxgo: { cmd: () => ({ cmd: bin, args: ['push', `${host}/typical/${ctx.fresh('g')}:v1`, tree, 'bench', 'r1'], env: ctx.env }) },
+    floor: { cmd: () => floor(ctx, ['push', `${host}/typical/${ctx.fresh('f')}:v1`, tree]) },
   });
   const ref = `${host}/typical/${ctx.fresh('pull')}:v1`;
   await run(ours(['push', `oci://${ref}`, '--path', tree, '--source', 'bench', '--revision', 'r1']));
@@ -67,6 +77,7 @@ async function pushPull(ctx: Ctx, bin: string, host: string, tree: string, reps:
   const pull = await compare(reps, {
     ocipack: { before: async () => void (dir = await out()), cmd: () => ours(['pull', `oci://${ref}`, '-o', dir]), after: () => gone(dir) },
     fluxgo: { before: async () => void (dir = await out()), cmd: () => ({ cmd: bin, args: ['pull', ref, dir], env: ctx.env }), after: () => gone(dir) },
+    floor: { before: async () => void (dir = await out()), cmd: () => floor(ctx, ['pull', ref, dir]), after: () => gone(dir) },
   });
   return { push, pull };
 }
@@ -136,6 +147,17 @@ export function summary(requests: string[]): string {
   return parts.map((p) => (p.n > 1 ? `${p.label} ×${p.n}` : p.label)).join(', ');
 }
 
+/** ocipack's push and pull against fluxgo (with their goals), then the Node floor's against fluxgo (none). */
+function timeRows(group: string, r: Awaited<ReturnType<typeof pushPull>>, pushGoal: number, pullGoal: number): Row[] {
+  const peer = (verb: 'push' | 'pull') => ({ name: `fluxgo ${verb}`, best: r[verb].fluxgo! });
+  return [
+    timeRow(group, 'ocipack push', r.push.ocipack!, peer('push'), pushGoal),
+    timeRow(group, 'ocipack pull', r.pull.ocipack!, peer('pull'), pullGoal),
+    timeRow(group, `${FLOOR} push`, r.push.floor!, peer('push')),
+    timeRow(group, `${FLOOR} pull`, r.pull.floor!, peer('pull')),
+  ];
+}
+
 /** Every row of the typical group; none (and one line on stderr) when the Go peer cannot be built. */
 export async function typical(ctx: Ctx): Promise<Row[]> {
   const peer = await buildPeer(ctx);
@@ -147,20 +169,10 @@ export async function typical(ctx: Ctx): Promise<Row[]> {
   const t = await trees(ctx);
   const reps = Math.max(ctx.reps, ctx.quick ? 1 : 7);
   const rows: Row[] = [];
-  for (const set of SETS) {
-    const r = await pushPull(ctx, bin, ctx.registry.host, t[set], reps);
-    rows.push(
-      timeRow(`typical ${set} (loopback)`, 'ocipack push', r.push.ocipack!, { name: 'fluxgo push', best: r.push.fluxgo! }, GOALS.push[set]),
-      timeRow(`typical ${set} (loopback)`, 'ocipack pull', r.pull.ocipack!, { name: 'fluxgo pull', best: r.pull.fluxgo! }, GOALS.pull[set]),
-    );
-  }
+  for (const set of SETS) rows.push(...timeRows(`typical ${set} (loopback)`, await pushPull(ctx, bin, ctx.registry.host, t[set], reps), GOALS.push[set], GOALS.pull[set]));
   const proxy = await delayProxy(ctx, Number(ctx.registry.host.split(':')[1]));
   try {
-    const r = await pushPull(ctx, bin, proxy.host, t.M, reps);
-    rows.push(
-      timeRow(`typical M (${RTT_MS} ms RTT)`, 'ocipack push', r.push.ocipack!, { name: 'fluxgo push', best: r.push.fluxgo! }, GOALS.rtt),
-      timeRow(`typical M (${RTT_MS} ms RTT)`, 'ocipack pull', r.pull.ocipack!, { name: 'fluxgo pull', best: r.pull.fluxgo! }, GOALS.rtt),
-    );
+    rows.push(...timeRows(`typical M (${RTT_MS} ms RTT)`, await pushPull(ctx, bin, proxy.host, t.M, reps), GOALS.rtt, GOALS.rtt));
   } finally {
     proxy.proc.kill();
   }
