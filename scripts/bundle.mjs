@@ -69,6 +69,28 @@ const lazyHttp2 = {
 };
 
 /**
+ * undici's HTTP/1 client reads the global `performance` (two calls to `performance.now()`, for an idle
+ * socket's age). That global is loaded on first use: perf_hooks and eight internal modules, ~1.3 ms, and
+ * ~2.6 ms once the CLI has set its V8 flags (engine.ts), which make Node compile them without its code
+ * cache. Only differences of the clock are used, so a monotonic clock of process.hrtime does the same.
+ * The two calls are checked so an undici update that changes them fails the build.
+ */
+const CLOCK = 'performance.now()';
+const undiciClock = {
+  name: 'undici-clock',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (text.split(CLOCK).length !== 3 || /\bperformance\b(?!\.now\(\))/.test(text.replaceAll(/\/\/.*$/gm, ''))) {
+        throw new Error(`${args.path} changed: update undiciClock in scripts/bundle.mjs`);
+      }
+      const clock = 'function ocipackClockMs () { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6 }\n';
+      return { contents: clock + text.replaceAll(CLOCK, 'ocipackClockMs()'), loader: 'js' };
+    });
+  },
+};
+
+/**
  * commander's ESM build does `import process from 'node:process'`. Importing a built-in from an ES module makes
  * Node build its module facade, which reads every export once: for node:process that runs all of `process`'s
  * lazy getters (report, finalization, …; +19 M instructions measured alone, ~4 % of a pull up to its first
@@ -102,6 +124,6 @@ await build({
   legalComments: 'none',
   // node_modules may be a symlink (a git worktree's): module names stay `node_modules/…` either way.
   preserveSymlinks: true,
-  plugins: [lazyChildProcess, undiciFiles, lazyHttp2, processWithoutFacade, externalPackages],
+  plugins: [lazyChildProcess, undiciFiles, lazyHttp2, undiciClock, processWithoutFacade, externalPackages],
   logLevel: 'warning',
 });

@@ -44,10 +44,10 @@ test('the entry and the command definitions hold no undici, tar or yaml code (he
   for (const [name, code] of start) assert.doesNotMatch(code, /node_modules\/(undici|tar|yaml)\//, name);
 });
 
-test('a pull that sends its request loads neither node:http2 (undici needs it only on a connection that negotiated h2; a plain-HTTP registry has none) nor process.report (node:process taken without its ES module facade) nor node:tls (a plain-HTTP loopback registry needs no TLS, its probe included)', async () => {
+test('a pull that sends its request loads neither node:http2 (undici needs it only on a connection that negotiated h2; a plain-HTTP registry has none) nor process.report (node:process taken without its ES module facade) nor node:tls (a plain-HTTP loopback registry needs no TLS, its probe included) nor perf_hooks (undici\'s idle-socket clock is process.hrtime in the bundle)', async () => {
   const dir = await tempDir();
   const preload = join(dir, 'loaded.cjs');
-  await writeFile(preload, "const has = (m) => process.moduleLoadList.includes(`NativeModule ${m}`);\nprocess.on('exit', () => require('node:fs').writeSync(2, `\\nhttp2 loaded: ${has('http2')}, report loaded: ${has('internal/process/report')}, tls loaded: ${has('tls')}\\n`));\n");
+  await writeFile(preload, "const has = (m) => process.moduleLoadList.includes(`NativeModule ${m}`);\nprocess.on('exit', () => require('node:fs').writeSync(2, `\\nhttp2 loaded: ${has('http2')}, report loaded: ${has('internal/process/report')}, tls loaded: ${has('tls')}, perf_hooks loaded: ${has('perf_hooks')}\\n`));\n");
   const seen: string[] = [];
   const server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
@@ -58,7 +58,7 @@ test('a pull that sends its request loads neither node:http2 (undici needs it on
     const { port } = server.address() as AddressInfo;
     const r = await ocipack(['pull', `oci://127.0.0.1:${port}/a/b:v1`, '-o', join(dir, 'out')], { env: { NODE_OPTIONS: `--require ${preload}` } });
     assert.deepEqual(seen, ['GET /v2/a/b/manifests/v1'], r.stderr);
-    assert.match(r.stderr, /\nhttp2 loaded: false, report loaded: false, tls loaded: false\n/);
+    assert.match(r.stderr, /\nhttp2 loaded: false, report loaded: false, tls loaded: false, perf_hooks loaded: false\n/);
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
