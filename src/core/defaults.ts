@@ -81,6 +81,11 @@ export const DEFAULTS = {
   zstdWindowLog: 27,
   /** Decompressed bytes per zlib thread-pool round trip when reading a layer (bench/: gunzip ~3× faster than 16 KiB). */
   decompressChunkBytes: 256 * KiB,
+  /**
+   * A plain connection opened before the first request needs it (http/preconnect.ts) is set up as undici's own
+   * connector sets up a plain one: reads of `readBytes`, TCP keep-alive probes after `keepAliveMs` idle.
+   */
+  preconnect: { readBytes: 64 * KiB, keepAliveMs: 60_000 },
   /** Bytes per filesystem round trip of a streamed file write (core/files.ts) or a small untrusted read (core/untrusted.ts). */
   fileChunkBytes: 1 * MiB,
   /** Lock files that serialise rewrites of a layout's index.json or config.json across processes (core/lock.ts). */

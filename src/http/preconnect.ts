@@ -6,6 +6,7 @@
  * that is never taken closes by itself and never holds the process open.
  */
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import { DEFAULTS } from '../core/defaults.js';
 
 interface Opened {
   socket: Socket;
@@ -25,10 +26,10 @@ export function bare(host: string): string {
 export function preconnect(host: string, port: number, keepMs: number): void {
   const key = `${bare(host)}:${port}`;
   if (opened.has(key)) return;
-  // the options undici's own connector uses for a plain connection (keep-alive, no delay, 64 KiB reads)
-  const options = { host: bare(host), port, highWaterMark: 64 * 1024 };
+  // the options undici's own connector uses for a plain connection (keep-alive, no delay, its read size)
+  const options = { host: bare(host), port, highWaterMark: DEFAULTS.preconnect.readBytes };
   const socket = connect(options as NetConnectOpts);
-  socket.setNoDelay(true).setKeepAlive(true, 60_000).unref();
+  socket.setNoDelay(true).setKeepAlive(true, DEFAULTS.preconnect.keepAliveMs).unref();
   const forget = (): void => {
     if (opened.get(key)?.socket === socket) opened.delete(key);
     clearTimeout(unused);
