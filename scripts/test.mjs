@@ -5,7 +5,7 @@
 // leaves there (its scratch directories, a killed run's files) does not pile up in the machine's /tmp.
 //   node scripts/test.mjs dist/test [node --test options…]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,7 +18,10 @@ if (files.length === 0) {
   process.stderr.write(`no *.test.js under ${dir}: run npm run build first\n`);
   process.exit(1);
 }
-const temp = mkdtempSync(join(tmpdir(), 'ocipack-tests-'));
+// Short (podman refuses a run root of over 50 characters) and open to every user as /tmp is (tests run
+// ocipack as another user too).
+const temp = mkdtempSync(join(tmpdir(), 'ocipack-t-'));
+chmodSync(temp, 0o1777);
 const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...options, ...files], { stdio: 'inherit', env: { ...process.env, TMPDIR: temp } });
 try {
   rmSync(temp, { recursive: true, force: true, maxRetries: 3 });

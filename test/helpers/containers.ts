@@ -23,7 +23,8 @@ export interface Containers {
 
 /** Start a private storage root; fails with the package to install when a tool is missing. */
 export async function containers(): Promise<Containers> {
-  const root = await mkdtemp(join(tmpdir(), 'ocipack-containers-'));
+  // short: podman refuses a run root of over 50 characters
+  const root = await mkdtemp(join(tmpdir(), 'ocipack-ctr-'));
   const storage = ['--root', join(root, 'root'), '--runroot', join(root, 'run'), '--storage-driver', 'vfs'];
   const run = async (tool: 'buildah' | 'podman', args: string[]): Promise<string> => {
     try {
