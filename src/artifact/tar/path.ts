@@ -16,6 +16,7 @@ export interface PathCaps {
  * '' for the archive root (`.` or `./`). Throws UNSAFE or CAP.
  */
 export function normalizeEntryPath(raw: string, caps: PathCaps): string {
+  if (isPlainName(raw, caps)) return raw;
   if (raw.includes('\0')) throw unsafe(`refusing entry name with a NUL byte ${quote(raw)}`);
   if (raw.includes('\\')) throw unsafe(`refusing entry name with a backslash ${quote(raw)}`);
   if (raw.startsWith('/')) throw unsafe(`refusing absolute path ${quote(raw)}`);
@@ -32,6 +33,36 @@ export function normalizeEntryPath(raw: string, caps: PathCaps): string {
   }
   return segments.join('/');
 }
+
+/**
+ * True when `raw` is already its own normal form and within the caps, checked in one pass (most names of a
+ * layer; the general rules below cost ~0.6 µs a name, ~12 ms of a 20 000-file pull): printable ASCII (a
+ * byte per character) without a backslash, not absolute, no drive letter, no empty, `.` or `..` segment,
+ * no trailing '/'. Any other name takes the general rules, which give the same answer for these.
+ */
+function isPlainName(raw: string, caps: PathCaps): boolean {
+  const n = raw.length;
+  if (n === 0 || n > caps.maxPathBytes || raw.charCodeAt(n - 1) === SLASH || raw.charCodeAt(1) === COLON) return false;
+  let segments = 1;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? SLASH : raw.charCodeAt(i);
+    if (c === SLASH) {
+      const len = i - start;
+      if (len === 0 || (raw.charCodeAt(start) === DOT && (len === 1 || (len === 2 && raw.charCodeAt(start + 1) === DOT)))) return false;
+      if (i < n) segments += 1;
+      start = i + 1;
+    } else if (c < 0x20 || c > 0x7e || c === BACKSLASH) {
+      return false;
+    }
+  }
+  return segments <= caps.maxDepth;
+}
+
+const SLASH = 0x2f;
+const BACKSLASH = 0x5c;
+const DOT = 0x2e;
+const COLON = 0x3a;
 
 /** A name from an archive made safe for a one-line message: quoted, control bytes escaped, bounded. */
 export function quote(name: string): string {
