@@ -76,13 +76,14 @@ async function pull(t: Target, dir: string): Promise<void> {
   }
 }
 
-/** A ustar archive of the regular files under `dir`, in name order. */
+/** A ustar archive of the regular files under `dir`, in name order (names of up to 100 bytes, as the typical trees have). */
 function tarOf(dir: string): Buffer {
   const octal = (n: number, width: number): string => `${n.toString(8).padStart(width - 1, '0')}\0`;
   const parts: Buffer[] = [];
   const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
   const names = files.map((e) => `${e.parentPath}/${e.name}`.slice(dir.length + 1)).sort();
   for (const name of names) {
+    if (Buffer.byteLength(name) > 100) throw new Error(`name over 100 bytes: ${name}`);
     const data = readFileSync(`${dir}/${name}`);
     const h = Buffer.alloc(512);
     h.write(name, 0, 100);

@@ -36,7 +36,7 @@ export function normalizeEntryPath(raw: string, caps: PathCaps): string {
 
 /**
  * True when `raw` is already its own normal form and within the caps, checked in one pass (most names of a
- * layer; the general rules below cost ~0.6 µs a name, ~12 ms of a 20 000-file pull): printable ASCII (a
+ * layer; the general rules below cost ~0.6 µs a name once warm, 27 ms for a layer's first 20 000): printable ASCII (a
  * byte per character) without a backslash, not absolute, no drive letter, no empty, `.` or `..` segment,
  * no trailing '/'. Any other name takes the general rules, which give the same answer for these.
  */
