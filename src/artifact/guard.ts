@@ -8,9 +8,8 @@ import { closeSync, readSync } from 'node:fs';
 import { posix } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
 import { fsError } from '../core/errno.js';
-import { OcipackError } from '../core/errors.js';
 import { describeFinding, FindingsError, isSecret, type Finding } from '../core/findings.js';
-import { openEntry, type WalkEntry } from './tar/walk.js';
+import { cancelCheck, openEntry, type WalkEntry } from './tar/walk.js';
 import { hitsIn, interestIn, mayHit } from './secrets.js';
 
 export interface GuardOptions {
@@ -63,20 +62,20 @@ function report(findings: Finding[], opts: GuardOptions): void {
 class FileLook {
   readonly found: Finding[] = [];
   private buf: Buffer | undefined;
-  private looked = 0;
+  private readonly checkCancelled: () => void;
   private readonly headBytes: number;
   private readonly largeFileBytes: number;
 
-  constructor(private readonly opts: Omit<GuardOptions, 'refuse' | 'onFinding'>) {
+  constructor(opts: Omit<GuardOptions, 'refuse' | 'onFinding'>) {
     this.headBytes = opts.headBytes ?? DEFAULTS.guard.headBytes;
     this.largeFileBytes = opts.largeFileBytes ?? DEFAULTS.guard.largeFileBytes;
+    this.checkCancelled = cancelCheck(opts.signal);
   }
 
   /** `content`, when given, is the whole file (its first bytes are the head; nothing is read). */
   file(e: WalkEntry, content?: Buffer): void {
     if (e.type !== 'file') return;
-    // as often as pack checks (a composite signal's `aborted` walks its sources)
-    if (this.looked++ % DEFAULTS.cancelCheckEntries === 0 && this.opts.signal?.aborted) throw new OcipackError('CANCELLED', 'packing cancelled');
+    this.checkCancelled();
     const at = { path: e.path, file: e.absPath };
     if (e.size > this.largeFileBytes) {
       this.found.push({ ...at, kind: 'large-file', message: `a big file for a config artifact (${formatSize(e.size)}, over ${formatSize(this.largeFileBytes)})` });
