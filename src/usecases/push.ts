@@ -131,7 +131,8 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   // To a registry, packing starts before the registry is opened (a loopback TLS probe, a token, a round trip
   // at least) and its events wait for the step line; a layout is opened first (it may be made inside the tree).
   const held = heldEvents(emit);
-  const early = t.kind === 'remote' ? pack({ ...opts, signal }, join(tmp, 'layer.tar.gz'), held.emit) : undefined;
+  const packInto = (onEvent: typeof emit) => pack({ ...opts, signal }, join(tmp, 'layer.tar.gz'), onEvent);
+  const early = t.kind === 'remote' ? packInto(held.emit) : undefined;
   early?.catch(() => undefined);
   try {
     const target = await conn.open(t, { push: true, create: !dryRun }).catch((err: unknown) => {
@@ -144,7 +145,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     // login fails now, in one round trip, instead of after packing; nothing has been uploaded by then.
     const current = target ? fetchManifestIfExists(target, tag) : Promise.resolve(undefined);
     current.catch((err: unknown) => stop.abort(err));
-    const packing = early ?? pack({ ...opts, signal }, join(tmp, 'layer.tar.gz'), emit);
+    const packing = early ?? packInto(emit);
     const [packed, now] = await Promise.all([packing, current]);
     const meta = await metaReady;
     const annotations = fluxAnnotations(created, meta.source, meta.revision, user);
